@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# tandem: NF service chains on XDP.
+#
+#   make            build the BPF objects, skeletons, library and binaries
+#   make deps       install the Debian packages needed (idempotent)
+#   make demo       build, make a netns topology, attach a chain, show stats
+#   make check      every test: host selftests and the VM ones
+#   make bench      per-packet costs (not part of check)
+#   make install    install binaries and the man page under $(PREFIX)
+
+PREFIX	?= /usr/local
+O	?= build
+V	?= 0
+Q	:= $(if $(filter 1,$(V)),,@)
+
+CC	?= gcc
+CLANG	?= clang
+BPFTOOL	?= bpftool
+ARCH	:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -dumpmachine)
+
+CFLAGS	?= -O2 -g
+CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	   -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(O)
+LIBS	:= $(shell pkg-config --libs libbpf json-c 2>/dev/null || echo -lbpf -lelf -lz -ljson-c)
+
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
+	      -I$(O) -Iinclude -Ibpf -I/usr/include/$(MULTIARCH) \
+	      -Wall -Wno-unused-function
+
+BPF_PROGS := entry nf_counter nf_firewall nf_policer
+BPF_OBJS  := $(patsubst %,$(O)/bpf/%.bpf.o,$(BPF_PROGS))
+SKELS	  := $(patsubst %,$(O)/bpf/%.skel.h,$(BPF_PROGS))
+BPF_HDRS  := $(wildcard bpf/lib/*.h) include/tandem/tandem.h
+
+LIB_SRCS  := $(wildcard user/lib/*.c)
+LIB_OBJS  := $(patsubst user/lib/%.c,$(O)/lib/%.o,$(LIB_SRCS))
+LIB	  := $(O)/libtandem.a
+CLI_SRCS  := $(wildcard user/tandem/*.c)
+CLI_OBJS  := $(patsubst user/tandem/%.c,$(O)/cli/%.o,$(CLI_SRCS))
+
+all: $(O)/tandem selftests-build
+
+$(O)/vmlinux.h:
+	$(Q)mkdir -p $(O)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(O)/vmlinux.h
+	@echo "  BPF     $@"
+	$(Q)mkdir -p $(O)/bpf
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
+	@echo "  SKEL    $@"
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,tdm_$*) > $@.tmp && mv $@.tmp $@
+
+$(O)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) include/tandem/tandem.h $(SKELS)
+	@echo "  CC      $@"
+	$(Q)mkdir -p $(O)/lib
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@echo "  AR      $@"
+	$(Q)$(AR) rcs $@ $^
+
+$(O)/cli/%.o: user/tandem/%.c $(wildcard user/tandem/*.h) $(wildcard user/lib/*.h)
+	@echo "  CC      $@"
+	$(Q)mkdir -p $(O)/cli
+	$(Q)$(CC) $(CFLAGS) -Iuser/tandem -c $< -o $@
+
+$(O)/tandem: $(CLI_OBJS) $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+include selftests/build.mk
+
+deps:
+	$(Q)tools/deps
+
+demo: deps all
+	$(Q)tools/demo
+
+check: deps all
+	$(Q)selftests/run_all
+
+bench: deps all
+	$(Q)tools/bench
+
+install: all
+	install -D -m 0755 $(O)/tandem $(DESTDIR)$(PREFIX)/sbin/tandem
+	install -D -m 0644 Documentation/tandem.8 $(DESTDIR)$(PREFIX)/share/man/man8/tandem.8
+
+clean:
+	rm -rf $(O)
+
+.PHONY: all deps demo check bench install clean selftests-build
+.DELETE_ON_ERROR:
+.SECONDARY:

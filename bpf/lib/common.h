@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Includes and constants every tandem BPF program needs. */
+#ifndef TANDEM_BPF_COMMON_H
+#define TANDEM_BPF_COMMON_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <tandem/tandem.h>
+
+/* UAPI macros that vmlinux.h (types only) does not carry. */
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86DD
+#define ETH_P_8021Q	0x8100
+#define ETH_P_8021AD	0x88A8
+#define IP_MF		0x2000
+#define IP_OFFSET	0x1FFF
+#define IP6_OFFSET	0xFFF8
+
+/* IPv6 extension headers and ICMPv6: not in vmlinux's enum of IPPROTO_* */
+#define IPPROTO_HOPOPTS		0
+#define IPPROTO_ROUTING		43
+#define IPPROTO_FRAGMENT	44
+#define IPPROTO_ICMPV6		58
+#define IPPROTO_NONE		59
+#define IPPROTO_DSTOPTS		60
+
+#ifndef likely
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+#endif
+
+#endif /* TANDEM_BPF_COMMON_H */

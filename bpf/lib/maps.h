@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Every map of the datapath, declared once. Each program object includes
+ * this header; the loader gives all objects the same pin root, so the maps
+ * are created by the first load and shared (LIBBPF_PIN_BY_NAME) by all.
+ * Documentation/pinned-maps.rst describes each of them.
+ */
+#ifndef TANDEM_BPF_MAPS_H
+#define TANDEM_BPF_MAPS_H
+
+#include "common.h"
+
+/*
+ * The jump table. Slot c < TDM_MAX_CHAINS is chain c's first hop; the
+ * other slots hold later hops. No BTF key/value: libbpf would retry the
+ * map creation without BTF for a typed prog array.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, TDM_JMP_SLOTS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_jmp SEC(".maps");
+
+/* Per-packet metadata: XDP runs to completion on one CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tdm_meta);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TDM_MAX_DEVS);
+	__type(key, __u32);		/* ifindex */
+	__type(value, struct tdm_dev);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_devs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TDM_MAX_DEVS);
+	__type(key, __u32);		/* struct tdm_dev.slot */
+	__type(value, struct tdm_dev_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_dev_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TDM_MAX_STEER_FLOWS);
+	__type(key, struct tdm_flow_key);
+	__type(value, struct tdm_flow_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_steer_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, TDM_MAX_STEER_LEAVES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tdm_steer_lpm_key);
+	__type(value, struct tdm_steer_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_steer_lpm SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TDM_MAX_STEER_RULES);
+	__type(key, __u32);
+	__type(value, struct tdm_steer_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_steer_rules SEC(".maps");
+
+/* Control state: names and configuration, read by the library only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TDM_MAX_NFS);
+	__type(key, __u32);		/* nf_id */
+	__type(value, struct tdm_nf_info);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_nfs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TDM_MAX_CHAINS);
+	__type(key, __u32);		/* chain_id */
+	__type(value, struct tdm_chain_info);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_chains SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TDM_MAX_NFS);
+	__type(key, __u32);		/* nf_id */
+	__type(value, struct tdm_nf_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_nf_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TDM_MAX_CHAINS);
+	__type(key, __u32);		/* chain_id */
+	__type(value, struct tdm_chain_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_chain_stats SEC(".maps");
+
+/* NF state. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TDM_MAX_NFS * 2);
+	__type(key, __u32);		/* nf_id * 2 + bank */
+	__type(value, struct tdm_fw_ruleset);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_fw_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TDM_MAX_NFS);
+	__type(key, __u32);		/* nf_id */
+	__type(value, struct tdm_policer_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_policer SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TDM_POLICER_SOURCES);
+	__type(key, struct tdm_policer_src_key);
+	__type(value, struct tdm_policer_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_policer_src SEC(".maps");
+
+static __always_inline struct tdm_meta *tdm_meta_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&tdm_scratch, &zero);
+}
+
+#endif /* TANDEM_BPF_MAPS_H */

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Steering: which chain runs a packet. First an exact 5-tuple match, then
+ * the prefix/port rules (an LPM lookup on the destination gives the few
+ * rules that can match, already in priority order), then the device's
+ * default chain.
+ */
+#ifndef TANDEM_BPF_STEER_H
+#define TANDEM_BPF_STEER_H
+
+#include "maps.h"
+#include "match.h"
+
+enum tdm_steer_by {
+	TDM_STEER_NONE,
+	TDM_STEER_FLOW,
+	TDM_STEER_RULE,
+	TDM_STEER_DEFAULT,
+};
+
+static __always_inline __u32 tdm_steer_flow(const struct tdm_meta *pm)
+{
+	struct tdm_flow_key key = {
+		.ifindex = pm->ifindex,
+		.proto = pm->l4_proto,
+		.sport = pm->sport,
+		.dport = pm->dport,
+		.saddr = pm->saddr,
+		.daddr = pm->daddr,
+	};
+	struct tdm_flow_val *v;
+
+	if (!(pm->flags & TDM_F_L4))
+		return TDM_CHAIN_NONE;
+	v = bpf_map_lookup_elem(&tdm_steer_flows, &key);
+	return v ? v->chain_id : TDM_CHAIN_NONE;
+}
+
+static __always_inline __u32 tdm_steer_rules_lookup(const struct tdm_meta *pm)
+{
+	struct tdm_steer_lpm_key key = {
+		.prefixlen = 32 + 128,
+		.ifindex = bpf_htonl(pm->ifindex),
+		.dst = pm->daddr,
+	};
+	struct tdm_steer_bucket *b;
+	__u32 i, n;
+
+	if (!(pm->flags & (TDM_F_IPV4 | TDM_F_IPV6)))
+		return TDM_CHAIN_NONE;
+	b = bpf_map_lookup_elem(&tdm_steer_lpm, &key);
+	if (!b)
+		return TDM_CHAIN_NONE;
+	n = b->n;
+	for (i = 0; i < TDM_STEER_BUCKET; i++) {
+		struct tdm_steer_rule *r;
+		__u32 idx;
+
+		if (i >= n)
+			break;
+		idx = b->rule[i];
+		r = bpf_map_lookup_elem(&tdm_steer_rules, &idx);
+		if (r && r->id && tdm_match(&r->m, pm))
+			return r->chain_id;
+	}
+	return TDM_CHAIN_NONE;
+}
+
+static __always_inline __u32 tdm_steer(const struct tdm_meta *pm,
+				       const struct tdm_dev *dev, int *by)
+{
+	__u32 chain;
+
+	chain = tdm_steer_flow(pm);
+	if (chain != TDM_CHAIN_NONE) {
+		*by = TDM_STEER_FLOW;
+		return chain;
+	}
+	chain = tdm_steer_rules_lookup(pm);
+	if (chain != TDM_CHAIN_NONE) {
+		*by = TDM_STEER_RULE;
+		return chain;
+	}
+	*by = dev->default_chain != TDM_CHAIN_NONE ? TDM_STEER_DEFAULT :
+						     TDM_STEER_NONE;
+	return dev->default_chain;
+}
+
+#endif /* TANDEM_BPF_STEER_H */

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Types shared by the datapath (bpf/) and the control library (user/lib):
+ * per-packet metadata, map keys and values, limits. Everything here is the
+ * ABI of the maps pinned under /sys/fs/bpf/tandem: change a struct and the
+ * pinned maps of an older version will be refused as incompatible.
+ *
+ * All addresses are stored as 128 bits in network byte order; IPv4 is kept
+ * IPv4-mapped (::ffff:a.b.c.d) so that one matcher serves both families.
+ */
+#ifndef TANDEM_TANDEM_H
+#define TANDEM_TANDEM_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Limits: sizes of the pinned maps. */
+#define TDM_MAX_NFS		128	/* NF instances */
+#define TDM_MAX_CHAINS		128	/* chains; also the chain entry slots */
+#define TDM_MAX_CHAIN_NFS	16	/* NFs in one chain (tail call limit 33) */
+#define TDM_JMP_SLOTS		4096	/* prog array: chain entries + hops */
+#define TDM_MAX_DEVS		64	/* attached devices */
+#define TDM_FW_MAX_RULES	64	/* rules in one firewall */
+#define TDM_MAX_STEER_FLOWS	65536	/* exact 5-tuple steering entries */
+#define TDM_MAX_STEER_RULES	131072	/* prefix/port steering rules */
+#define TDM_MAX_STEER_LEAVES	131072	/* distinct (dev, dst prefix) */
+#define TDM_STEER_BUCKET	16	/* rules that may cover one dst prefix */
+#define TDM_POLICER_SOURCES	65536	/* per-source policer buckets */
+#define TDM_NAME_LEN		32
+
+#define TDM_CHAIN_NONE		0xffffffffU
+#define TDM_SLOT_NONE		0xffffffffU
+
+/* Per-packet metadata, written once by the entry parser. */
+enum tdm_meta_flags {
+	TDM_F_VLAN	= 1 << 0,	/* at least one VLAN tag */
+	TDM_F_IPV4	= 1 << 1,
+	TDM_F_IPV6	= 1 << 2,
+	TDM_F_L4	= 1 << 3,	/* l4 header present: ports/icmp valid */
+	TDM_F_FRAG	= 1 << 4,	/* IP fragment (first or not) */
+	TDM_F_FRAG_LATER = 1 << 5,	/* non-first fragment: no L4 header */
+	TDM_F_TRUNC	= 1 << 6,	/* a header ran past the end of data */
+	TDM_F_BAD	= 1 << 7,	/* malformed: bad IHL, version, ... */
+	TDM_F_IP_OPTS	= 1 << 8,	/* IPv4 options present */
+	TDM_F_EXTHDR	= 1 << 9,	/* IPv6 extension headers present */
+};
+
+struct tdm_addr {
+	__u32 w[4];			/* network byte order */
+};
+
+struct tdm_meta {
+	__u32 flags;			/* enum tdm_meta_flags */
+	__u32 hash;			/* flow hash of the 5-tuple */
+	__u32 pkt_len;			/* data_end - data at entry */
+	__u32 ifindex;			/* ingress device */
+	__u32 chain_id;			/* chain being run */
+	__u16 l3_off;			/* offsets from data */
+	__u16 l4_off;
+	__u16 l3_proto;			/* ETH_P_*, host order */
+	__u16 vlan_id[2];		/* outer, inner; host order */
+	__u8 vlan_depth;
+	__u8 l4_proto;			/* IPPROTO_*, 0 if none */
+	__u16 sport;			/* host order; icmp: id */
+	__u16 dport;			/* host order */
+	__u8 icmp_type;
+	__u8 icmp_code;
+	struct tdm_addr saddr;
+	struct tdm_addr daddr;
+};
+
+/*
+ * A match on the 5-tuple, used by firewall rules and steering rules alike.
+ * A zero mask matches any address; proto 0 matches any protocol; a port
+ * range [0, 65535] matches packets without ports too.
+ */
+struct tdm_match {
+	struct tdm_addr src;		/* already masked */
+	struct tdm_addr smask;
+	struct tdm_addr dst;
+	struct tdm_addr dmask;
+	__u16 sport_lo, sport_hi;	/* host order, inclusive */
+	__u16 dport_lo, dport_hi;
+	__u8 proto;			/* 0: any */
+	__u8 src_len;			/* prefix lengths, 128-bit space */
+	__u8 dst_len;
+	__u8 family;			/* 0 any, 4, 6: for display */
+};
+
+enum tdm_verdict {
+	TDM_ACT_PASS = 0,
+	TDM_ACT_DROP = 1,
+	TDM_ACT_TX = 2,
+	TDM_ACT_REDIRECT = 3,
+};
+
+/* Why a packet was dropped; per-NF and per-chain counters. */
+enum tdm_drop_reason {
+	TDM_DROP_RULE = 0,		/* firewall rule said drop */
+	TDM_DROP_DEFAULT,		/* firewall default action */
+	TDM_DROP_RATE,			/* policer out of profile */
+	TDM_DROP_CHAIN,			/* chain terminal action drop */
+	TDM_DROP_MISSED,		/* tail call to the next hop failed */
+	TDM_DROP_REDIRECT,		/* redirect failed */
+	TDM_DROP_MAX,
+};
+
+/* ---- firewall ---- */
+struct tdm_fw_rule {
+	__u32 id;			/* stable, for `rule del` */
+	__u32 prio;			/* lower first, then id */
+	__u32 action;			/* TDM_ACT_PASS or TDM_ACT_DROP */
+	__u32 pad;
+	struct tdm_match m;
+};
+
+/* Two rulesets per firewall (double buffer): key nf_id * 2 + bank. */
+struct tdm_fw_ruleset {
+	__u32 nrules;
+	__u32 default_action;
+	struct tdm_fw_rule rules[TDM_FW_MAX_RULES];
+};
+
+/* ---- policer (GCRA: theoretical arrival time) ---- */
+struct tdm_policer_state {
+	__u64 tat;			/* ns, bpf_ktime_get_ns() clock */
+};
+
+struct tdm_policer_src_key {
+	__u32 nf_id;
+	struct tdm_addr addr;
+};
+
+/* ---- NF instances (control state) ---- */
+enum tdm_nf_type_id {
+	TDM_NF_COUNTER = 1,
+	TDM_NF_FIREWALL = 2,
+	TDM_NF_POLICER = 3,
+};
+
+struct tdm_policer_params {
+	__u64 rate;			/* packets/s or bits/s */
+	__u64 burst;			/* packets or bytes */
+	__u32 bits;			/* 1: rate is bits/s */
+	__u32 per_source;		/* 1: one bucket per source address */
+};
+
+struct tdm_firewall_params {
+	__u32 default_action;		/* TDM_ACT_PASS or TDM_ACT_DROP */
+	__u32 bank;			/* active ruleset bank, 0 or 1 */
+	__u32 next_rule_id;
+	__u32 pad;
+};
+
+union tdm_nf_params {
+	struct tdm_policer_params policer;
+	struct tdm_firewall_params firewall;
+	__u8 raw[32];
+};
+
+struct tdm_nf_info {
+	char name[TDM_NAME_LEN];
+	__u32 type;			/* enum tdm_nf_type_id, 0: free */
+	__u32 pad;
+	union tdm_nf_params params;
+};
+
+struct tdm_nf_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 drops[TDM_DROP_MAX];
+};
+
+/* ---- chains ---- */
+struct tdm_chain_info {
+	char name[TDM_NAME_LEN];
+	__u32 in_use;
+	__u32 nnfs;
+	__u32 action;			/* terminal: enum tdm_verdict */
+	__u32 redirect_ifindex;
+	__u32 generation;		/* bumped by every replace */
+	__u32 pad;
+	__u32 nf_ids[TDM_MAX_CHAIN_NFS];
+	/* prog array slot of each hop; hop 0 lives in slot chain_id */
+	__u32 slots[TDM_MAX_CHAIN_NFS];
+};
+
+struct tdm_chain_stats {
+	__u64 packets;			/* entered the chain */
+	__u64 bytes;
+	__u64 passed;			/* terminal action counts */
+	__u64 dropped;			/* by an NF or the terminal */
+	__u64 txed;
+	__u64 redirected;
+	__u64 missed;			/* failed tail calls */
+};
+
+/*
+ * Read-only configuration of one hop, set in an NF program's .rodata at
+ * load time: the verifier sees constants, so the tail call to the next
+ * hop is a direct jump and the unused terminal branches are pruned.
+ */
+struct tdm_hop {
+	__u32 nf_id;
+	__u32 chain_id;
+	__u32 next_slot;		/* TDM_SLOT_NONE: terminal hop */
+	__u32 action;			/* terminal action */
+	__u32 redirect_ifindex;
+	__u32 fw_ruleset;		/* firewall: key into tdm_fw_rules */
+};
+
+/* ---- devices and steering ---- */
+struct tdm_dev {
+	char name[16];
+	__u32 ifindex;
+	__u32 slot;			/* index into tdm_dev_stats */
+	__u32 default_chain;		/* TDM_CHAIN_NONE: pass */
+	__u32 mode;			/* XDP_FLAGS_DRV_MODE/SKB_MODE */
+};
+
+struct tdm_dev_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 steer_flow;		/* chosen by exact 5-tuple */
+	__u64 steer_rule;		/* by a prefix/port rule */
+	__u64 steer_default;		/* by the device default */
+	__u64 no_chain;			/* passed to the stack */
+	__u64 missed;			/* chain slot empty: passed */
+	__u64 truncated;
+	__u64 malformed;
+	__u64 fragments;
+};
+
+struct tdm_flow_key {
+	__u32 ifindex;
+	__u8 proto;
+	__u8 pad;
+	__u16 sport;			/* host order */
+	__u16 dport;
+	__u16 pad2;
+	struct tdm_addr saddr;
+	struct tdm_addr daddr;
+};
+
+struct tdm_flow_val {
+	__u32 chain_id;
+	__u32 rule_id;
+};
+
+/* Rule entries are immutable once written; freed after a grace period. */
+struct tdm_steer_rule {
+	__u32 id;			/* 0: free slot */
+	__u32 prio;
+	__u32 ifindex;
+	__u32 chain_id;
+	struct tdm_match m;
+};
+
+/* LPM key: ifindex (always matched whole) then the destination. */
+struct tdm_steer_lpm_key {
+	__u32 prefixlen;		/* 32 + dst prefix length */
+	__u32 ifindex;			/* network byte order for the trie */
+	struct tdm_addr dst;
+};
+
+/* All rules whose dst prefix covers a leaf, in (prio, id) order. */
+struct tdm_steer_bucket {
+	__u32 n;
+	__u32 rule[TDM_STEER_BUCKET];	/* indexes into tdm_steer_rules */
+};
+
+#endif /* TANDEM_TANDEM_H */

@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Chains: an ordered list of NF hops and a terminal action.
+ *
+ * Each hop is its own program, loaded with the hop's configuration in
+ * .rodata (see bpf/lib/nf.h), so the jump to the next hop is a tail call
+ * with a constant index. Slot chain_id of tdm_jmp holds hop 0; the other
+ * hops get free slots above TDM_MAX_CHAINS.
+ *
+ * Replacing a chain never edits slots a packet may be using: the new hops
+ * are loaded into fresh slots, then one atomic update of slot chain_id
+ * switches to the new hop 0 (a packet that entered before runs the old
+ * hops to the end), then after a grace period the old slots are cleared.
+ */
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int tdm_chain_get(struct tdm_ctx *ctx, __u32 id, struct tdm_chain_info *info)
+{
+	if (id >= TDM_MAX_CHAINS)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(ctx->chains_fd, &id, info))
+		return tdm_err(ctx, errno, "reading chain %u: %s", id,
+			       strerror(errno));
+	return info->in_use ? 0 : -ENOENT;
+}
+
+int tdm_chain_lookup(struct tdm_ctx *ctx, const char *name,
+		     struct tdm_chain_info *info)
+{
+	struct tdm_chain_info tmp;
+	__u32 id;
+	int err;
+
+	if (!info)
+		info = &tmp;
+	for (id = 0; id < TDM_MAX_CHAINS; id++) {
+		err = tdm_chain_get(ctx, id, info);
+		if (err == -ENOENT)
+			continue;
+		if (err)
+			return err;
+		if (!strncmp(info->name, name, TDM_NAME_LEN))
+			return id;
+	}
+	return tdm_err(ctx, ENOENT, "no chain named '%s'", name);
+}
+
+bool tdm_nf_in_use(struct tdm_ctx *ctx, __u32 nf_id, char *chain,
+		   size_t size)
+{
+	struct tdm_chain_info ci;
+	__u32 id, i;
+
+	for (id = 0; id < TDM_MAX_CHAINS; id++) {
+		if (tdm_chain_get(ctx, id, &ci))
+			continue;
+		for (i = 0; i < ci.nnfs; i++) {
+			if (ci.nf_ids[i] == nf_id) {
+				snprintf(chain, size, "%s", ci.name);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* Mark the slots that any chain's current hops occupy. */
+static void slots_in_use(struct tdm_ctx *ctx, bool *used)
+{
+	struct tdm_chain_info ci;
+	__u32 id, i;
+
+	memset(used, 0, TDM_JMP_SLOTS * sizeof(*used));
+	for (id = 0; id < TDM_MAX_CHAINS; id++) {
+		used[id] = true;	/* chain entry slots are never hops */
+		if (tdm_chain_get(ctx, id, &ci))
+			continue;
+		for (i = 1; i < ci.nnfs && i < TDM_MAX_CHAIN_NFS; i++)
+			if (ci.slots[i] < TDM_JMP_SLOTS)
+				used[ci.slots[i]] = true;
+	}
+	for (i = 0; i < TDM_JMP_SLOTS; i++)
+		used[i] |= ctx->pending[i];
+}
+
+static int nf_of(struct tdm_ctx *ctx, __u32 nf_id,
+		 const struct tdm_nf_info *override, __u32 override_id,
+		 struct tdm_nf_info *info)
+{
+	int err;
+
+	if (override && nf_id == override_id) {
+		*info = *override;
+		return 0;
+	}
+	err = tdm_nf_get(ctx, nf_id, info);
+	if (err == -ENOENT)
+		return tdm_err(ctx, ENOENT, "NF %u is gone", nf_id);
+	return err;
+}
+
+static void clear_slots(struct tdm_ctx *ctx, const __u32 *slots, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(ctx->jmp_fd, &slots[i]);
+}
+
+/*
+ * Load the hops of *ci for chain chain_id into free slots (filled into
+ * ci->slots) and switch slot chain_id to the new hop 0. On error nothing
+ * has changed. The caller releases the old hops' slots after a grace
+ * period.
+ */
+static int chain_build(struct tdm_ctx *ctx, __u32 chain_id,
+		       struct tdm_chain_info *ci,
+		       const struct tdm_nf_info *override, __u32 override_id)
+{
+	bool used[TDM_JMP_SLOTS];
+	__u32 slot = TDM_MAX_CHAINS, written[TDM_MAX_CHAIN_NFS];
+	int i, n = ci->nnfs, nwritten = 0, fd = -1, err;
+
+	slots_in_use(ctx, used);
+	ci->slots[0] = chain_id;
+	for (i = 1; i < n; i++) {
+		while (slot < TDM_JMP_SLOTS && used[slot])
+			slot++;
+		if (slot == TDM_JMP_SLOTS)
+			return tdm_err(ctx, ENOSPC,
+				       "no free jump table slots (%d in all)",
+				       TDM_JMP_SLOTS);
+		ci->slots[i] = slot++;
+	}
+
+	/* last hop first, so every hop's successor exists when it lands */
+	for (i = n - 1; i >= 0; i--) {
+		const struct tdm_nf_type *t;
+		struct tdm_nf_info nf;
+		struct tdm_hop hop = {
+			.nf_id = ci->nf_ids[i],
+			.chain_id = chain_id,
+			.next_slot = i + 1 < n ? ci->slots[i + 1] : TDM_SLOT_NONE,
+			.action = ci->action,
+			.redirect_ifindex = ci->redirect_ifindex,
+		};
+
+		err = nf_of(ctx, ci->nf_ids[i], override, override_id, &nf);
+		if (err)
+			goto err_clear;
+		t = tdm_nf_type_by_id(nf.type);
+		if (!t) {
+			err = tdm_err(ctx, EINVAL, "NF '%s' has unknown type %u",
+				      nf.name, nf.type);
+			goto err_clear;
+		}
+		if (nf.type == TDM_NF_FIREWALL)
+			hop.fw_ruleset = hop.nf_id * 2 + nf.params.firewall.bank;
+		fd = t->load(ctx, &hop, &nf.params);
+		if (fd < 0) {
+			err = tdm_err(ctx, fd,
+				      "loading NF '%s' (%s) for chain '%s' failed: %s",
+				      nf.name, t->name, ci->name, strerror(-fd));
+			goto err_clear;
+		}
+		if (bpf_map_update_elem(ctx->jmp_fd, &ci->slots[i], &fd,
+					BPF_ANY)) {
+			err = tdm_err(ctx, errno, "jump table update: %s",
+				      strerror(errno));
+			close(fd);
+			goto err_clear;
+		}
+		close(fd);
+		if (i > 0)
+			written[nwritten++] = ci->slots[i];
+	}
+	return 0;
+
+err_clear:
+	clear_slots(ctx, written, nwritten);
+	return err;
+}
+
+/* The old hops of a replaced chain: cleared after the next grace period. */
+static void chain_retire(struct tdm_ctx *ctx, const struct tdm_chain_info *old)
+{
+	__u32 i;
+
+	for (i = 1; i < old->nnfs && i < TDM_MAX_CHAIN_NFS; i++)
+		if (old->slots[i] < TDM_JMP_SLOTS)
+			ctx->pending[old->slots[i]] = true;
+}
+
+/* Wait for a grace period, then clear the retired slots. */
+static int chain_reap(struct tdm_ctx *ctx)
+{
+	__u32 slot;
+	int err;
+
+	err = tdm_sync(ctx);
+	if (err)
+		return err;	/* keep them pending: leaked, never reused */
+	for (slot = 0; slot < TDM_JMP_SLOTS; slot++) {
+		if (!ctx->pending[slot])
+			continue;
+		bpf_map_delete_elem(ctx->jmp_fd, &slot);
+		ctx->pending[slot] = false;
+	}
+	return 0;
+}
+
+/* Turn a spec (names) into a chain record (ids). */
+static int chain_resolve(struct tdm_ctx *ctx, const char *name,
+			 const struct tdm_chain_spec *spec,
+			 struct tdm_chain_info *ci)
+{
+	int i, id, err;
+
+	err = tdm_name_check(ctx, "chain", name);
+	if (err)
+		return err;
+	if (spec->nnfs < 1)
+		return tdm_err(ctx, EINVAL, "chain '%s' needs at least one NF",
+			       name);
+	if (spec->nnfs > TDM_MAX_CHAIN_NFS)
+		return tdm_err(ctx, E2BIG, "chain '%s' has %d NFs, at most %d are allowed",
+			       name, spec->nnfs, TDM_MAX_CHAIN_NFS);
+	memset(ci, 0, sizeof(*ci));
+	snprintf(ci->name, sizeof(ci->name), "%s", name);
+	ci->in_use = 1;
+	ci->nnfs = spec->nnfs;
+	ci->action = spec->action;
+	for (i = 0; i < spec->nnfs; i++) {
+		id = tdm_nf_lookup(ctx, spec->nfs[i], NULL);
+		if (id < 0)
+			return tdm_err(ctx, ENOENT,
+				       "chain '%s' names NF '%s', which does not exist",
+				       name, spec->nfs[i]);
+		ci->nf_ids[i] = id;
+	}
+	if (spec->action == TDM_ACT_REDIRECT) {
+		err = tdm_ifindex(ctx, spec->redirect_dev,
+				  &ci->redirect_ifindex);
+		if (err)
+			return err;
+	} else if (spec->action > TDM_ACT_REDIRECT) {
+		return tdm_err(ctx, EINVAL, "bad terminal action %u",
+			       spec->action);
+	}
+	return 0;
+}
+
+static int chain_write(struct tdm_ctx *ctx, __u32 id,
+		       const struct tdm_chain_info *ci)
+{
+	if (bpf_map_update_elem(ctx->chains_fd, &id, ci, BPF_ANY))
+		return tdm_err(ctx, errno, "writing chain '%s': %s", ci->name,
+			       strerror(errno));
+	return 0;
+}
+
+int tdm_chain_add(struct tdm_ctx *ctx, const char *name,
+		  const struct tdm_chain_spec *spec)
+{
+	struct tdm_chain_info ci, cur;
+	__u32 id, free_id = TDM_MAX_CHAINS;
+	int err;
+
+	err = chain_resolve(ctx, name, spec, &ci);
+	if (err)
+		return err;
+	for (id = 0; id < TDM_MAX_CHAINS; id++) {
+		err = tdm_chain_get(ctx, id, &cur);
+		if (err == -ENOENT) {
+			if (free_id == TDM_MAX_CHAINS)
+				free_id = id;
+			continue;
+		}
+		if (err)
+			return err;
+		if (!strcmp(cur.name, name))
+			return tdm_err(ctx, EEXIST,
+				       "chain '%s' already exists (use 'chain replace')",
+				       name);
+	}
+	if (free_id == TDM_MAX_CHAINS)
+		return tdm_err(ctx, ENOSPC, "no room for another chain (at most %d)",
+			       TDM_MAX_CHAINS);
+
+	err = tdm_percpu_zero(ctx, ctx->chain_stats_fd, free_id,
+			      sizeof(struct tdm_chain_stats));
+	if (err)
+		return err;
+	err = chain_build(ctx, free_id, &ci, NULL, 0);
+	if (err)
+		return err;
+	err = chain_write(ctx, free_id, &ci);
+	if (err) {
+		bpf_map_delete_elem(ctx->jmp_fd, &free_id);
+		chain_retire(ctx, &ci);
+		chain_reap(ctx);
+	}
+	return err ? err : (int)free_id;
+}
+
+int tdm_chain_replace(struct tdm_ctx *ctx, const char *name,
+		      const struct tdm_chain_spec *spec)
+{
+	struct tdm_chain_info ci, old;
+	int id, err;
+
+	err = chain_resolve(ctx, name, spec, &ci);
+	if (err)
+		return err;
+	id = tdm_chain_lookup(ctx, name, &old);
+	if (id < 0)
+		return id;
+	ci.generation = old.generation + 1;
+	err = chain_build(ctx, id, &ci, NULL, 0);
+	if (err)
+		return err;
+	err = chain_write(ctx, id, &ci);
+	if (err)
+		return err;	/* the old slots stay: leaked, not in use */
+	chain_retire(ctx, &old);
+	return chain_reap(ctx);
+}
+
+int tdm_chain_del(struct tdm_ctx *ctx, const char *name)
+{
+	struct tdm_chain_info ci, empty = {};
+	char user[64];
+	int id, err;
+
+	id = tdm_chain_lookup(ctx, name, &ci);
+	if (id < 0)
+		return id;
+	if (tdm_chain_in_use(ctx, id, user, sizeof(user)))
+		return tdm_err(ctx, EBUSY, "chain '%s' is used by %s", name,
+			       user);
+	err = chain_write(ctx, id, &empty);
+	if (err)
+		return err;
+	bpf_map_delete_elem(ctx->jmp_fd, &id);
+	chain_retire(ctx, &ci);
+	return chain_reap(ctx);
+}
+
+/*
+ * Re-load every chain that uses nf_id, with *override as that NF's info
+ * (a firewall whose rules moved to the other bank). All or nothing: on
+ * error the chains already rebuilt are rebuilt back.
+ */
+int tdm_chains_rebuild_nf(struct tdm_ctx *ctx, __u32 nf_id,
+			  const struct tdm_nf_info *override)
+{
+	struct tdm_chain_info old[TDM_MAX_CHAINS], ci;
+	__u32 ids[TDM_MAX_CHAINS], id, i;
+	char msg[sizeof(ctx->err)];
+	int n = 0, k, err = 0;
+
+	for (id = 0; id < TDM_MAX_CHAINS; id++) {
+		if (tdm_chain_get(ctx, id, &ci))
+			continue;
+		for (i = 0; i < ci.nnfs; i++)
+			if (ci.nf_ids[i] == nf_id)
+				break;
+		if (i == ci.nnfs)
+			continue;
+		old[n] = ci;
+		ci.generation++;
+		err = chain_build(ctx, id, &ci, override, nf_id);
+		if (!err)
+			err = chain_write(ctx, id, &ci);
+		if (err)
+			break;
+		chain_retire(ctx, &old[n]);
+		ids[n++] = id;
+	}
+	if (err) {
+		snprintf(msg, sizeof(msg), "%s", ctx->err);
+		for (k = 0; k < n; k++) {
+			struct tdm_chain_info back = old[k], now;
+
+			if (tdm_chain_get(ctx, ids[k], &now))
+				continue;
+			back.generation = now.generation + 1;
+			if (!chain_build(ctx, ids[k], &back, NULL, 0) &&
+			    !chain_write(ctx, ids[k], &back))
+				chain_retire(ctx, &now);
+		}
+	}
+	if (n) {
+		int rerr = chain_reap(ctx);
+
+		if (rerr && !err)
+			return rerr;
+	}
+	if (err)
+		snprintf(ctx->err, sizeof(ctx->err), "%s", msg);
+	return err;
+}

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The library context: the bpffs pin root, the state lock, the pinned
+ * maps, and the grace period primitive.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+
+#include "internal.h"
+#include "bpf/entry.skel.h"
+
+static char open_err[256];
+
+const char *tdm_pin_root(void)
+{
+	const char *root = getenv("TANDEM_PIN_ROOT");
+
+	return root && *root ? root : TDM_PIN_ROOT_DEFAULT;
+}
+
+int tdm_err(struct tdm_ctx *ctx, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
+	va_end(ap);
+	return -abs(err);
+}
+
+const char *tdm_errmsg(const struct tdm_ctx *ctx)
+{
+	return ctx->err;
+}
+
+const char *tdm_open_errmsg(void)
+{
+	return open_err;
+}
+
+int tdm_name_check(struct tdm_ctx *ctx, const char *what, const char *name)
+{
+	const char *p;
+
+	if (!*name)
+		return tdm_err(ctx, EINVAL, "%s name is empty", what);
+	if (strlen(name) >= TDM_NAME_LEN)
+		return tdm_err(ctx, ENAMETOOLONG,
+			       "%s name '%s' is longer than %d characters",
+			       what, name, TDM_NAME_LEN - 1);
+	for (p = name; *p; p++)
+		if (!(*p == '-' || *p == '_' || *p == '.' ||
+		      (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= 'A' && *p <= 'Z')))
+			return tdm_err(ctx, EINVAL,
+				       "%s name '%s': only letters, digits, '-', '_' and '.' are allowed",
+				       what, name);
+	return 0;
+}
+
+static int open_fail(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(open_err, sizeof(open_err), fmt, ap);
+	va_end(ap);
+	return -abs(err);
+}
+
+static int perm_hint(int err, const char *what)
+{
+	if (err == EPERM || err == EACCES)
+		return open_fail(err, "%s: permission denied (tandem needs root: CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)",
+				 what);
+	return open_fail(err, "%s: %s", what, strerror(err));
+}
+
+/* Make sure the pin root exists on a bpffs, mounting one if needed. */
+static int prepare_pin_root(const char *root)
+{
+	char parent[PATH_MAX];
+	struct statfs sfs;
+	char *slash;
+
+	snprintf(parent, sizeof(parent), "%s", root);
+	slash = strrchr(parent, '/');
+	if (!slash || slash == parent)
+		return open_fail(EINVAL, "pin root %s: must be a directory below a bpffs mount",
+				 root);
+	*slash = '\0';
+	if (statfs(parent, &sfs))
+		return perm_hint(errno, parent);
+	if (sfs.f_type != BPF_FS_MAGIC) {
+		if (mount("bpf", parent, "bpf", 0, "mode=0700"))
+			return perm_hint(errno, "mounting bpffs");
+	}
+	if (mkdir(root, 0700) && errno != EEXIST)
+		return perm_hint(errno, root);
+	return 0;
+}
+
+void tdm_skel_opts(struct bpf_object_open_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->sz = sizeof(*opts);
+	opts->pin_root_path = tdm_pin_root();
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_WARN || getenv("TANDEM_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static int open_maps(struct tdm_ctx *ctx)
+{
+	struct bpf_object_open_opts opts;
+	struct tdm_entry *s;
+	int err;
+
+	tdm_skel_opts(&opts);
+	s = tdm_entry__open_opts(&opts);
+	if (!s)
+		return open_fail(errno, "opening the BPF object: %s",
+				 strerror(errno));
+	/* maps only: creates the pins on first use, else reuses them */
+	bpf_program__set_autoload(s->progs.tdm_entry, false);
+	err = tdm_entry__load(s);
+	if (err) {
+		tdm_entry__destroy(s);
+		if (err == -EPERM || err == -EACCES)
+			return perm_hint(-err, "creating BPF maps");
+		return open_fail(err, "creating or reusing the maps pinned in %s failed (%s): a tandem of another version may have left incompatible pins; remove them with 'rm -r %s'",
+				 tdm_pin_root(), strerror(-err), tdm_pin_root());
+	}
+	ctx->maps = s;
+	ctx->jmp_fd = bpf_map__fd(s->maps.tdm_jmp);
+	ctx->devs_fd = bpf_map__fd(s->maps.tdm_devs);
+	ctx->dev_stats_fd = bpf_map__fd(s->maps.tdm_dev_stats);
+	ctx->flows_fd = bpf_map__fd(s->maps.tdm_steer_flows);
+	ctx->lpm_fd = bpf_map__fd(s->maps.tdm_steer_lpm);
+	ctx->srules_fd = bpf_map__fd(s->maps.tdm_steer_rules);
+	ctx->nfs_fd = bpf_map__fd(s->maps.tdm_nfs);
+	ctx->chains_fd = bpf_map__fd(s->maps.tdm_chains);
+	ctx->nf_stats_fd = bpf_map__fd(s->maps.tdm_nf_stats);
+	ctx->chain_stats_fd = bpf_map__fd(s->maps.tdm_chain_stats);
+	ctx->fw_rules_fd = bpf_map__fd(s->maps.tdm_fw_rules);
+	ctx->policer_fd = bpf_map__fd(s->maps.tdm_policer);
+	ctx->policer_src_fd = bpf_map__fd(s->maps.tdm_policer_src);
+	return 0;
+}
+
+int tdm_open(struct tdm_ctx **ctxp, unsigned int flags)
+{
+	const char *root = tdm_pin_root();
+	struct tdm_ctx *ctx;
+	int err;
+
+	libbpf_set_print(libbpf_quiet);
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return open_fail(ENOMEM, "out of memory");
+	ctx->lock_fd = -1;
+	ctx->sync_outer_fd = -1;
+	ctx->sync_inner_fd = -1;
+
+	err = prepare_pin_root(root);
+	if (err)
+		goto err_free;
+	/* flock on the pin directory itself serialises all tandem users */
+	ctx->lock_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ctx->lock_fd < 0) {
+		err = perm_hint(errno, root);
+		goto err_free;
+	}
+	if (flock(ctx->lock_fd, flags & TDM_OPEN_READONLY ? LOCK_SH : LOCK_EX)) {
+		err = open_fail(errno, "locking %s: %s", root, strerror(errno));
+		goto err_close;
+	}
+	ctx->ncpus = libbpf_num_possible_cpus();
+	if (ctx->ncpus <= 0) {
+		err = open_fail(EINVAL, "cannot count possible CPUs");
+		goto err_close;
+	}
+	err = open_maps(ctx);
+	if (err)
+		goto err_close;
+	*ctxp = ctx;
+	return 0;
+
+err_close:
+	close(ctx->lock_fd);
+err_free:
+	free(ctx);
+	return err;
+}
+
+void tdm_close(struct tdm_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	if (ctx->sync_outer_fd >= 0)
+		close(ctx->sync_outer_fd);
+	if (ctx->sync_inner_fd >= 0)
+		close(ctx->sync_inner_fd);
+	tdm_entry__destroy(ctx->maps);
+	close(ctx->lock_fd);
+	free(ctx);
+}
+
+/*
+ * An RCU grace period, seen from userspace: the kernel waits for every
+ * running BPF program to finish before an update of a map-in-map returns
+ * (maybe_wait_bpf_programs()). XDP programs run inside RCU read sections,
+ * so afterwards no packet still uses what we unlinked before the call.
+ */
+int tdm_sync(struct tdm_ctx *ctx)
+{
+	__u32 key = 0;
+
+	if (ctx->sync_outer_fd < 0) {
+		LIBBPF_OPTS(bpf_map_create_opts, o);
+
+		ctx->sync_inner_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL,
+						    4, 4, 1, NULL);
+		if (ctx->sync_inner_fd < 0)
+			return tdm_err(ctx, errno, "grace period map: %s",
+				       strerror(errno));
+		o.inner_map_fd = ctx->sync_inner_fd;
+		ctx->sync_outer_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS,
+						    NULL, 4, 4, 1, &o);
+		if (ctx->sync_outer_fd < 0)
+			return tdm_err(ctx, errno, "grace period map: %s",
+				       strerror(errno));
+	}
+	if (bpf_map_update_elem(ctx->sync_outer_fd, &key, &ctx->sync_inner_fd,
+				BPF_ANY))
+		return tdm_err(ctx, errno, "grace period: %s", strerror(errno));
+	return 0;
+}
+
+int tdm_percpu_zero(struct tdm_ctx *ctx, int fd, __u32 key, size_t size)
+{
+	size_t len = ((size + 7) & ~7UL) * ctx->ncpus;
+	void *buf = calloc(1, len);
+	int err = 0;
+
+	if (!buf)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	if (bpf_map_update_elem(fd, &key, buf, BPF_ANY))
+		err = tdm_err(ctx, errno, "clearing statistics: %s",
+			      strerror(errno));
+	free(buf);
+	return err;
+}
+
+/* Sum a per-CPU value made of __u64 counters. */
+int tdm_percpu_sum(struct tdm_ctx *ctx, int fd, __u32 key, size_t size,
+		   __u64 *sum)
+{
+	size_t stride = (size + 7) & ~7UL, n = size / sizeof(__u64), i;
+	char *buf = calloc(ctx->ncpus, stride);
+	int cpu;
+
+	if (!buf)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	if (bpf_map_lookup_elem(fd, &key, buf)) {
+		free(buf);
+		return tdm_err(ctx, errno, "reading statistics: %s",
+			       strerror(errno));
+	}
+	memset(sum, 0, size);
+	for (cpu = 0; cpu < ctx->ncpus; cpu++) {
+		__u64 *v = (__u64 *)(buf + cpu * stride);
+
+		for (i = 0; i < n; i++)
+			sum[i] += v[i];
+	}
+	free(buf);
+	return 0;
+}

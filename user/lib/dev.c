@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Devices: the entry program attached with a bpf_link, pinned so that it
+ * outlives the process that attached it, and the device's default chain.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <linux/if_link.h>
+
+#include "internal.h"
+#include "bpf/entry.skel.h"
+
+int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex)
+{
+	if (!dev || !*dev)
+		return tdm_err(ctx, EINVAL, "no device given");
+	if (strlen(dev) >= IF_NAMESIZE)
+		return tdm_err(ctx, ENODEV, "device '%s' does not exist", dev);
+	*ifindex = if_nametoindex(dev);
+	if (!*ifindex)
+		return tdm_err(ctx, ENODEV, "device '%s' does not exist", dev);
+	return 0;
+}
+
+const char *tdm_mode_name(__u32 xdp_flags)
+{
+	if (xdp_flags & XDP_FLAGS_SKB_MODE)
+		return "generic";
+	if (xdp_flags & XDP_FLAGS_DRV_MODE)
+		return "native";
+	if (xdp_flags & XDP_FLAGS_HW_MODE)
+		return "offload";
+	return "?";
+}
+
+static void link_pin_path(__u32 ifindex, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/links/dev_%u", tdm_pin_root(), ifindex);
+}
+
+/* fd of our pinned link for ifindex if it is live on the device, else -1 */
+static int our_link(__u32 ifindex, __u32 *prog_id)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	link_pin_path(ifindex, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -1;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    info.type != BPF_LINK_TYPE_XDP || info.xdp.ifindex != ifindex) {
+		close(fd);
+		return -1;
+	}
+	if (prog_id)
+		*prog_id = info.prog_id;
+	return fd;
+}
+
+int tdm_entry_load(struct tdm_ctx *ctx, __u32 dev_slot)
+{
+	struct bpf_object_open_opts opts;
+	struct tdm_entry *s;
+	int fd, err;
+
+	tdm_skel_opts(&opts);
+	s = tdm_entry__open_opts(&opts);
+	if (!s)
+		return tdm_err(ctx, errno, "opening the entry program: %s",
+			       strerror(errno));
+	s->rodata->tdm_dev_slot = dev_slot;
+	err = tdm_entry__load(s);
+	if (err) {
+		tdm_entry__destroy(s);
+		return tdm_err(ctx, err, "loading the entry program: %s",
+			       strerror(-err));
+	}
+	fd = fcntl(bpf_program__fd(s->progs.tdm_entry), F_DUPFD_CLOEXEC, 0);
+	tdm_entry__destroy(s);
+	if (fd < 0)
+		return tdm_err(ctx, errno, "dup: %s", strerror(errno));
+	return fd;
+}
+
+static int dev_slot_alloc(struct tdm_ctx *ctx, __u32 *slot)
+{
+	bool used[TDM_MAX_DEVS] = {};
+	struct tdm_dev d;
+	__u32 key, *prev = NULL, i;
+
+	while (!bpf_map_get_next_key(ctx->devs_fd, prev, &key)) {
+		if (!bpf_map_lookup_elem(ctx->devs_fd, &key, &d) &&
+		    d.slot < TDM_MAX_DEVS)
+			used[d.slot] = true;
+		prev = &key;
+	}
+	for (i = 0; i < TDM_MAX_DEVS; i++) {
+		if (!used[i]) {
+			*slot = i;
+			return 0;
+		}
+	}
+	return tdm_err(ctx, ENOSPC, "no room for another device (at most %d)",
+		       TDM_MAX_DEVS);
+}
+
+/* Write the device record; a new device gets a slot and fresh counters. */
+static int dev_write(struct tdm_ctx *ctx, __u32 ifindex, __u32 chain,
+		     __u32 mode, struct tdm_dev *out)
+{
+	struct tdm_dev d = {};
+	char name[IF_NAMESIZE] = "";
+	int err;
+
+	if (bpf_map_lookup_elem(ctx->devs_fd, &ifindex, &d)) {
+		memset(&d, 0, sizeof(d));
+		err = dev_slot_alloc(ctx, &d.slot);
+		if (err)
+			return err;
+		err = tdm_percpu_zero(ctx, ctx->dev_stats_fd, d.slot,
+				      sizeof(struct tdm_dev_stats));
+		if (err)
+			return err;
+	}
+	if_indextoname(ifindex, name);
+	snprintf(d.name, sizeof(d.name), "%s", name);
+	d.ifindex = ifindex;
+	d.default_chain = chain;
+	if (mode)
+		d.mode = mode;
+	/* a hash update replaces the element atomically for the datapath */
+	if (bpf_map_update_elem(ctx->devs_fd, &ifindex, &d, BPF_ANY))
+		return tdm_err(ctx, errno, "writing device %s: %s", name,
+			       strerror(errno));
+	if (out)
+		*out = d;
+	return 0;
+}
+
+int tdm_dev_register(struct tdm_ctx *ctx, __u32 ifindex, const char *chain,
+		     __u32 *slot)
+{
+	__u32 chain_id = TDM_CHAIN_NONE;
+	struct tdm_dev d;
+	int id, err;
+
+	if (chain) {
+		id = tdm_chain_lookup(ctx, chain, NULL);
+		if (id < 0)
+			return id;
+		chain_id = id;
+	}
+	err = dev_write(ctx, ifindex, chain_id, 0, &d);
+	if (!err && slot)
+		*slot = d.slot;
+	return err;
+}
+
+/* Remove whatever XDP program holds ifindex: a link, or a netlink attach. */
+static int detach_foreign(struct tdm_ctx *ctx, const char *dev, __u32 ifindex,
+			  __u32 attach_mode)
+{
+	__u32 id = 0;
+
+	while (!bpf_link_get_next_id(id, &id)) {
+		struct bpf_link_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_link_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		    info.type == BPF_LINK_TYPE_XDP &&
+		    info.xdp.ifindex == ifindex) {
+			int err = bpf_link_detach(fd);
+
+			close(fd);
+			if (err)
+				return tdm_err(ctx, errno,
+					       "detaching the XDP link on %s: %s",
+					       dev, strerror(errno));
+			return 0;
+		}
+		close(fd);
+	}
+	if (bpf_xdp_detach(ifindex, attach_mode == XDP_ATTACHED_SKB ?
+				    XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE,
+			   NULL))
+		return tdm_err(ctx, errno, "detaching the XDP program on %s: %s",
+			       dev, strerror(errno));
+	return 0;
+}
+
+static int link_create(struct tdm_ctx *ctx, const char *dev, int prog_fd,
+		       __u32 ifindex, enum tdm_attach_mode mode,
+		       __u32 *flags_out)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts);
+	int fd;
+
+	if (mode != TDM_MODE_GENERIC) {
+		opts.flags = XDP_FLAGS_DRV_MODE;
+		fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
+		if (fd >= 0) {
+			*flags_out = XDP_FLAGS_DRV_MODE;
+			return fd;
+		}
+		if (mode == TDM_MODE_NATIVE)
+			return tdm_err(ctx, errno,
+				       "attaching to %s in native mode failed: %s (try 'mode generic')",
+				       dev, strerror(errno));
+	}
+	opts.flags = XDP_FLAGS_SKB_MODE;
+	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
+	if (fd < 0)
+		return tdm_err(ctx, errno, "attaching to %s failed: %s", dev,
+			       strerror(errno));
+	*flags_out = XDP_FLAGS_SKB_MODE;
+	return fd;
+}
+
+int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
+		   enum tdm_attach_mode mode, bool force)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	__u32 ifindex, chain_id = TDM_CHAIN_NONE, flags = 0;
+	char path[PATH_MAX];
+	struct tdm_dev d;
+	int id, err, fd, prog_fd, link_fd;
+	bool existed;
+
+	err = tdm_ifindex(ctx, dev, &ifindex);
+	if (err)
+		return err;
+	if (chain) {
+		id = tdm_chain_lookup(ctx, chain, NULL);
+		if (id < 0)
+			return id;
+		chain_id = id;
+	}
+
+	fd = our_link(ifindex, NULL);
+	if (fd >= 0) {
+		/* already ours: only the default chain changes */
+		close(fd);
+		if (!bpf_map_lookup_elem(ctx->devs_fd, &ifindex, &d) &&
+		    ((mode == TDM_MODE_NATIVE && d.mode != XDP_FLAGS_DRV_MODE) ||
+		     (mode == TDM_MODE_GENERIC && d.mode != XDP_FLAGS_SKB_MODE)))
+			return tdm_err(ctx, EBUSY,
+				       "%s is attached in %s mode; detach it first to change the mode",
+				       dev, tdm_mode_name(d.mode));
+		return dev_write(ctx, ifindex, chain_id, 0, NULL);
+	}
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return tdm_err(ctx, errno, "querying XDP on %s: %s", dev,
+			       strerror(errno));
+	if (q.attach_mode != XDP_ATTACHED_NONE) {
+		struct bpf_prog_info pi = {};
+		__u32 len = sizeof(pi), pid = q.prog_id ? q.prog_id :
+				q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+		int pfd = bpf_prog_get_fd_by_id(pid);
+
+		if (pfd >= 0) {
+			bpf_obj_get_info_by_fd(pfd, &pi, &len);
+			close(pfd);
+		}
+		if (!force)
+			return tdm_err(ctx, EBUSY,
+				       "%s already has an XDP program attached (id %u, name '%s'); use --force to replace it",
+				       dev, pid, pi.name);
+		err = detach_foreign(ctx, dev, ifindex, q.attach_mode);
+		if (err)
+			return err;
+	}
+
+	existed = !bpf_map_lookup_elem(ctx->devs_fd, &ifindex, &d);
+	err = dev_write(ctx, ifindex, chain_id, 0, &d);
+	if (err)
+		return err;
+	prog_fd = tdm_entry_load(ctx, d.slot);
+	if (prog_fd < 0) {
+		err = prog_fd;
+		goto err_dev;
+	}
+	link_fd = link_create(ctx, dev, prog_fd, ifindex, mode, &flags);
+	close(prog_fd);
+	if (link_fd < 0) {
+		err = link_fd;
+		goto err_dev;
+	}
+	snprintf(path, sizeof(path), "%s/links", tdm_pin_root());
+	mkdir(path, 0700);
+	link_pin_path(ifindex, path, sizeof(path));
+	unlink(path);	/* a stale pin of a device that went away */
+	if (bpf_obj_pin(link_fd, path)) {
+		err = tdm_err(ctx, errno, "pinning the link at %s: %s", path,
+			      strerror(errno));
+		close(link_fd);	/* detaches */
+		goto err_dev;
+	}
+	close(link_fd);
+	d.mode = flags;
+	return dev_write(ctx, ifindex, chain_id, flags, NULL);
+
+err_dev:
+	if (!existed)
+		bpf_map_delete_elem(ctx->devs_fd, &ifindex);
+	return err;
+}
+
+int tdm_dev_detach(struct tdm_ctx *ctx, const char *dev)
+{
+	char path[PATH_MAX];
+	__u32 ifindex;
+	struct tdm_dev d;
+	int err, fd;
+
+	err = tdm_ifindex(ctx, dev, &ifindex);
+	if (err)
+		return err;
+	link_pin_path(ifindex, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0 && bpf_map_lookup_elem(ctx->devs_fd, &ifindex, &d))
+		return tdm_err(ctx, ENOENT, "tandem is not attached to %s", dev);
+	if (fd >= 0) {
+		bpf_link_detach(fd);
+		close(fd);
+		unlink(path);
+	}
+	bpf_map_delete_elem(ctx->devs_fd, &ifindex);
+	return 0;
+}
+
+int tdm_dev_list(struct tdm_ctx *ctx, struct tdm_dev_status **out, int *n)
+{
+	struct tdm_dev_status *v = NULL;
+	__u32 key, *prev = NULL;
+	int cnt = 0;
+
+	while (!bpf_map_get_next_key(ctx->devs_fd, prev, &key)) {
+		struct tdm_dev_status st = {};
+		void *p;
+		int fd;
+
+		prev = &key;
+		if (bpf_map_lookup_elem(ctx->devs_fd, &key, &st.dev))
+			continue;
+		fd = our_link(key, &st.prog_id);
+		st.attached = fd >= 0;
+		if (fd >= 0)
+			close(fd);
+		p = realloc(v, (cnt + 1) * sizeof(*v));
+		if (!p) {
+			free(v);
+			return tdm_err(ctx, ENOMEM, "out of memory");
+		}
+		v = p;
+		v[cnt++] = st;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}

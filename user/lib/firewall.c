@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Firewall rules. A firewall has two rulesets (banks); a change is written
+ * to the inactive bank, then every chain using the firewall is rebuilt to
+ * read that bank (a hitless chain replace), so each packet sees either
+ * the old ruleset or the new one, never a mix.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int firewall_lookup(struct tdm_ctx *ctx, const char *nf,
+			   struct tdm_nf_info *info)
+{
+	int id = tdm_nf_lookup(ctx, nf, info);
+
+	if (id < 0)
+		return id;
+	if (info->type != TDM_NF_FIREWALL)
+		return tdm_err(ctx, EINVAL,
+			       "NF '%s' is a %s, rules belong to firewalls",
+			       nf, tdm_nf_type_name(tdm_nf_type_by_id(info->type)));
+	return id;
+}
+
+static int ruleset_read(struct tdm_ctx *ctx, __u32 id, __u32 bank,
+			struct tdm_fw_ruleset *rs)
+{
+	__u32 key = id * 2 + bank;
+
+	if (bpf_map_lookup_elem(ctx->fw_rules_fd, &key, rs))
+		return tdm_err(ctx, errno, "reading firewall rules: %s",
+			       strerror(errno));
+	return 0;
+}
+
+/* Write rs to the inactive bank, switch chains to it, then record it. */
+static int ruleset_commit(struct tdm_ctx *ctx, __u32 id,
+			  struct tdm_nf_info *info,
+			  const struct tdm_fw_ruleset *rs)
+{
+	struct tdm_nf_info next = *info;
+	__u32 key;
+	int err;
+
+	next.params.firewall.bank ^= 1;
+	key = id * 2 + next.params.firewall.bank;
+	if (bpf_map_update_elem(ctx->fw_rules_fd, &key, rs, BPF_ANY))
+		return tdm_err(ctx, errno, "writing firewall rules: %s",
+			       strerror(errno));
+	err = tdm_chains_rebuild_nf(ctx, id, &next);
+	if (err)
+		return err;
+	if (bpf_map_update_elem(ctx->nfs_fd, &id, &next, BPF_ANY))
+		return tdm_err(ctx, errno, "writing NF '%s': %s", info->name,
+			       strerror(errno));
+	*info = next;
+	return 0;
+}
+
+int tdm_rule_add(struct tdm_ctx *ctx, const char *nf,
+		 const struct tdm_rule_spec *spec, __u32 *idp)
+{
+	struct tdm_fw_ruleset *rs;
+	struct tdm_nf_info info;
+	struct tdm_fw_rule r = {};
+	__u32 i, pos;
+	int id, err;
+
+	id = firewall_lookup(ctx, nf, &info);
+	if (id < 0)
+		return id;
+	if (spec->action != TDM_ACT_PASS && spec->action != TDM_ACT_DROP)
+		return tdm_err(ctx, EINVAL, "a firewall rule's action is pass or drop");
+	rs = malloc(sizeof(*rs));
+	if (!rs)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	err = ruleset_read(ctx, id, info.params.firewall.bank, rs);
+	if (err)
+		goto out;
+	if (rs->nrules >= TDM_FW_MAX_RULES) {
+		err = tdm_err(ctx, ENOSPC, "firewall '%s' is full (%d rules)",
+			      nf, TDM_FW_MAX_RULES);
+		goto out;
+	}
+	r.id = info.params.firewall.next_rule_id++;
+	r.prio = spec->prio;
+	r.action = spec->action;
+	r.m = spec->m;
+	/* keep (prio, id) order: after every rule of the same prio */
+	for (pos = 0; pos < rs->nrules; pos++)
+		if (rs->rules[pos].prio > r.prio)
+			break;
+	for (i = rs->nrules; i > pos; i--)
+		rs->rules[i] = rs->rules[i - 1];
+	rs->rules[pos] = r;
+	rs->nrules++;
+	err = ruleset_commit(ctx, id, &info, rs);
+	if (!err && idp)
+		*idp = r.id;
+out:
+	free(rs);
+	return err;
+}
+
+int tdm_rule_del(struct tdm_ctx *ctx, const char *nf, __u32 rule_id)
+{
+	struct tdm_fw_ruleset *rs;
+	struct tdm_nf_info info;
+	__u32 i;
+	int id, err;
+
+	id = firewall_lookup(ctx, nf, &info);
+	if (id < 0)
+		return id;
+	rs = malloc(sizeof(*rs));
+	if (!rs)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	err = ruleset_read(ctx, id, info.params.firewall.bank, rs);
+	if (err)
+		goto out;
+	for (i = 0; i < rs->nrules; i++)
+		if (rs->rules[i].id == rule_id)
+			break;
+	if (i == rs->nrules) {
+		err = tdm_err(ctx, ENOENT, "firewall '%s' has no rule %u", nf,
+			      rule_id);
+		goto out;
+	}
+	for (; i + 1 < rs->nrules; i++)
+		rs->rules[i] = rs->rules[i + 1];
+	rs->nrules--;
+	memset(&rs->rules[rs->nrules], 0, sizeof(rs->rules[0]));
+	err = ruleset_commit(ctx, id, &info, rs);
+out:
+	free(rs);
+	return err;
+}
+
+int tdm_rule_list(struct tdm_ctx *ctx, const char *nf,
+		  struct tdm_fw_ruleset *rs)
+{
+	struct tdm_nf_info info;
+	int id;
+
+	id = firewall_lookup(ctx, nf, &info);
+	if (id < 0)
+		return id;
+	return ruleset_read(ctx, id, info.params.firewall.bank, rs);
+}

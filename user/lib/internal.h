@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* What the library's files share and its users do not see. */
+#ifndef TANDEM_LIB_INTERNAL_H
+#define TANDEM_LIB_INTERNAL_H
+
+#include <errno.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "libtandem.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct tdm_entry;			/* the entry skeleton: owns the maps */
+
+struct tdm_ctx {
+	struct tdm_entry *maps;		/* loaded without programs */
+	int lock_fd;
+	int sync_outer_fd;		/* map-in-map for tdm_sync() */
+	int sync_inner_fd;
+	int ncpus;
+	bool pending[TDM_JMP_SLOTS];	/* retired slots, see chain.c */
+	char err[256];
+	/* fds of the pinned maps, from the skeleton */
+	int jmp_fd, devs_fd, dev_stats_fd, flows_fd, lpm_fd, srules_fd;
+	int nfs_fd, chains_fd, nf_stats_fd, chain_stats_fd;
+	int fw_rules_fd, policer_fd, policer_src_fd;
+};
+
+/* Set ctx->err; returns -err so callers can `return tdm_err(...)`. */
+int tdm_err(struct tdm_ctx *ctx, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Copy a name into a fixed field; -ENAMETOOLONG if it does not fit. */
+int tdm_name_check(struct tdm_ctx *ctx, const char *what, const char *name);
+
+/* Zero a per-CPU array entry (stats of a new NF, chain, or device). */
+int tdm_percpu_zero(struct tdm_ctx *ctx, int fd, __u32 key, size_t size);
+int tdm_percpu_sum(struct tdm_ctx *ctx, int fd, __u32 key, size_t size,
+		   __u64 *sum);
+
+/* NF types: the table lives in nf_types.c. */
+struct tdm_nf_type {
+	const char *name;
+	__u32 id;
+	const char *summary;
+	const char *usage;
+	/* fill params from "KEY VALUE..." words; 0 or -EINVAL with err */
+	int (*parse)(union tdm_nf_params *p, int argc, char **argv,
+		     char *err, size_t errlen);
+	void (*format)(const union tdm_nf_params *p, char *buf, size_t size);
+	/* load one hop; returns a program fd or -errno */
+	int (*load)(struct tdm_ctx *ctx, const struct tdm_hop *hop,
+		    const union tdm_nf_params *p);
+	/* set up and tear down per-instance state (may be NULL) */
+	int (*create)(struct tdm_ctx *ctx, __u32 id, union tdm_nf_params *p);
+	void (*destroy)(struct tdm_ctx *ctx, __u32 id);
+};
+
+/* Open options that make a skeleton share the pinned maps. */
+void tdm_skel_opts(struct bpf_object_open_opts *opts);
+
+/* chain.c: rebuild every chain that uses NF id with info *override. */
+int tdm_chains_rebuild_nf(struct tdm_ctx *ctx, __u32 nf_id,
+			  const struct tdm_nf_info *override);
+bool tdm_nf_in_use(struct tdm_ctx *ctx, __u32 nf_id, char *chain,
+		   size_t size);
+bool tdm_chain_in_use(struct tdm_ctx *ctx, __u32 chain_id, char *user,
+		      size_t size);
+
+/* dev.c */
+int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex);
+
+#endif /* TANDEM_LIB_INTERNAL_H */

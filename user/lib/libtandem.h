@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * libtandem: every operation on tandem's pinned state. The CLI and the
+ * daemon are thin front ends over these calls.
+ *
+ * Conventions: functions return 0 or a negative errno; on error a one-line
+ * message naming what is wrong is in tdm_errmsg(). A failed call changes
+ * nothing. A struct tdm_ctx holds the state lock from tdm_open() to
+ * tdm_close(), so concurrent users are serialised.
+ */
+#ifndef TANDEM_LIBTANDEM_H
+#define TANDEM_LIBTANDEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <tandem/tandem.h>
+
+#define TDM_PIN_ROOT_DEFAULT	"/sys/fs/bpf/tandem"
+
+struct tdm_ctx;
+
+/* ---- context ---- */
+enum tdm_open_flags {
+	TDM_OPEN_READONLY = 1 << 0,	/* shared lock; do not create pins */
+};
+
+int tdm_open(struct tdm_ctx **ctxp, unsigned int flags);
+void tdm_close(struct tdm_ctx *ctx);
+const char *tdm_errmsg(const struct tdm_ctx *ctx);
+/* Error message for a failed tdm_open (no context exists then). */
+const char *tdm_open_errmsg(void);
+const char *tdm_pin_root(void);
+/* Wait until no program still runs with map contents older than now. */
+int tdm_sync(struct tdm_ctx *ctx);
+
+/* ---- text <-> structs (no context needed) ---- */
+int tdm_parse_prefix(const char *s, struct tdm_addr *net,
+		     struct tdm_addr *mask, __u8 *len, __u8 *family,
+		     char *err, size_t errlen);
+int tdm_parse_ports(const char *s, __u16 *lo, __u16 *hi, char *err,
+		    size_t errlen);
+int tdm_parse_proto(const char *s, __u8 *proto, char *err, size_t errlen);
+/* Parse "src P dst P proto X sport A-B dport C-D" pairs; stops at the
+ * first word it does not know and returns how many words it used. */
+int tdm_parse_match(int argc, char **argv, struct tdm_match *m, char *err,
+		    size_t errlen);
+void tdm_match_init(struct tdm_match *m);
+int tdm_format_prefix(const struct tdm_addr *a, __u8 len, char *buf,
+		      size_t size);
+const char *tdm_proto_name(__u8 proto, char *buf, size_t size);
+const char *tdm_action_name(__u32 action);
+int tdm_parse_action(const char *s, __u32 *action);
+const char *tdm_drop_reason_name(int reason);
+
+/* ---- NF types ---- */
+struct tdm_nf_type;
+const struct tdm_nf_type *tdm_nf_type_by_name(const char *name);
+const struct tdm_nf_type *tdm_nf_type_by_id(__u32 id);
+const struct tdm_nf_type *tdm_nf_type_at(int i);	/* NULL past end */
+const char *tdm_nf_type_name(const struct tdm_nf_type *t);
+const char *tdm_nf_type_summary(const struct tdm_nf_type *t);
+const char *tdm_nf_type_usage(const struct tdm_nf_type *t);
+/* "rate 1000pps burst 100"-style description of an instance's params */
+void tdm_nf_params_format(const struct tdm_nf_info *nf, char *buf,
+			  size_t size);
+
+/* ---- NF instances ---- */
+int tdm_nf_add(struct tdm_ctx *ctx, const char *name, const char *type,
+	       int argc, char **argv);
+int tdm_nf_del(struct tdm_ctx *ctx, const char *name);
+/* id of the NF called name, or -ENOENT */
+int tdm_nf_lookup(struct tdm_ctx *ctx, const char *name,
+		  struct tdm_nf_info *info);
+int tdm_nf_get(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_info *info);
+
+/* ---- firewall rules ---- */
+struct tdm_rule_spec {
+	__u32 prio;
+	__u32 action;
+	struct tdm_match m;
+};
+int tdm_rule_add(struct tdm_ctx *ctx, const char *nf,
+		 const struct tdm_rule_spec *spec, __u32 *id);
+int tdm_rule_del(struct tdm_ctx *ctx, const char *nf, __u32 id);
+int tdm_rule_list(struct tdm_ctx *ctx, const char *nf,
+		  struct tdm_fw_ruleset *rs);
+
+/* ---- chains ---- */
+struct tdm_chain_spec {
+	int nnfs;
+	const char *nfs[TDM_MAX_CHAIN_NFS];
+	__u32 action;
+	const char *redirect_dev;
+};
+int tdm_chain_add(struct tdm_ctx *ctx, const char *name,
+		  const struct tdm_chain_spec *spec);
+int tdm_chain_replace(struct tdm_ctx *ctx, const char *name,
+		      const struct tdm_chain_spec *spec);
+int tdm_chain_del(struct tdm_ctx *ctx, const char *name);
+int tdm_chain_lookup(struct tdm_ctx *ctx, const char *name,
+		     struct tdm_chain_info *info);
+int tdm_chain_get(struct tdm_ctx *ctx, __u32 id, struct tdm_chain_info *info);
+
+/* ---- steering ---- */
+struct tdm_steer_entry {
+	__u32 id;
+	__u32 prio;
+	__u32 ifindex;
+	__u32 chain_id;
+	bool exact;			/* in the 5-tuple table */
+	struct tdm_match m;
+};
+int tdm_steer_add(struct tdm_ctx *ctx, const char *dev, __u32 prio,
+		  const struct tdm_match *m, const char *chain, __u32 *id);
+int tdm_steer_del(struct tdm_ctx *ctx, const char *dev, __u32 id);
+/* All entries of ifindex (0: every device), sorted; caller frees *out. */
+int tdm_steer_list(struct tdm_ctx *ctx, __u32 ifindex,
+		   struct tdm_steer_entry **out, int *n);
+
+/* ---- devices ---- */
+enum tdm_attach_mode {
+	TDM_MODE_AUTO = 0,		/* native, else generic */
+	TDM_MODE_NATIVE,
+	TDM_MODE_GENERIC,
+};
+int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
+		   enum tdm_attach_mode mode, bool force);
+int tdm_dev_detach(struct tdm_ctx *ctx, const char *dev);
+struct tdm_dev_status {
+	struct tdm_dev dev;
+	bool attached;			/* our link is live on the device */
+	__u32 prog_id;
+};
+int tdm_dev_list(struct tdm_ctx *ctx, struct tdm_dev_status **out, int *n);
+const char *tdm_mode_name(__u32 xdp_flags);
+
+/* ---- statistics (summed over CPUs) ---- */
+int tdm_stats_nf(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_stats *st);
+int tdm_stats_chain(struct tdm_ctx *ctx, __u32 id,
+		    struct tdm_chain_stats *st);
+int tdm_stats_dev(struct tdm_ctx *ctx, __u32 slot, struct tdm_dev_stats *st);
+
+/* ---- for tests and benchmarks ---- */
+/* Load an entry program for dev slot (not attached); returns its fd. */
+int tdm_entry_load(struct tdm_ctx *ctx, __u32 dev_slot);
+/* Register ifindex as a device with a default chain, without attaching. */
+int tdm_dev_register(struct tdm_ctx *ctx, __u32 ifindex, const char *chain,
+		     __u32 *slot);
+
+#endif /* TANDEM_LIBTANDEM_H */

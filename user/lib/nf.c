@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* NF instances: the tdm_nfs table of names, types and parameters. */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+int tdm_nf_get(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_info *info)
+{
+	if (id >= TDM_MAX_NFS)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(ctx->nfs_fd, &id, info))
+		return tdm_err(ctx, errno, "reading NF %u: %s", id,
+			       strerror(errno));
+	return info->type ? 0 : -ENOENT;
+}
+
+int tdm_nf_lookup(struct tdm_ctx *ctx, const char *name,
+		  struct tdm_nf_info *info)
+{
+	struct tdm_nf_info tmp;
+	__u32 id;
+
+	if (!info)
+		info = &tmp;
+	for (id = 0; id < TDM_MAX_NFS; id++) {
+		int err = tdm_nf_get(ctx, id, info);
+
+		if (err == -ENOENT)
+			continue;
+		if (err)
+			return err;
+		if (!strncmp(info->name, name, TDM_NAME_LEN))
+			return id;
+	}
+	return tdm_err(ctx, ENOENT, "no NF named '%s'", name);
+}
+
+int tdm_nf_add(struct tdm_ctx *ctx, const char *name, const char *type,
+	       int argc, char **argv)
+{
+	const struct tdm_nf_type *t = tdm_nf_type_by_name(type);
+	struct tdm_nf_info info = {}, cur;
+	__u32 id, free_id = TDM_MAX_NFS;
+	int err;
+
+	err = tdm_name_check(ctx, "NF", name);
+	if (err)
+		return err;
+	if (!t)
+		return tdm_err(ctx, EINVAL,
+			       "unknown NF type '%s' (see 'tandem nf types')",
+			       type);
+	for (id = 0; id < TDM_MAX_NFS; id++) {
+		err = tdm_nf_get(ctx, id, &cur);
+		if (err == -ENOENT) {
+			if (free_id == TDM_MAX_NFS)
+				free_id = id;
+			continue;
+		}
+		if (err)
+			return err;
+		if (!strcmp(cur.name, name))
+			return tdm_err(ctx, EEXIST, "NF '%s' already exists",
+				       name);
+	}
+	if (free_id == TDM_MAX_NFS)
+		return tdm_err(ctx, ENOSPC, "no room for another NF (at most %d)",
+			       TDM_MAX_NFS);
+
+	snprintf(info.name, sizeof(info.name), "%s", name);
+	info.type = t->id;
+	err = t->parse(&info.params, argc, argv, ctx->err, sizeof(ctx->err));
+	if (err)
+		return err;
+	/* state and counters first, the name last: no half-made NF shows */
+	if (t->create) {
+		err = t->create(ctx, free_id, &info.params);
+		if (err)
+			return err;
+	}
+	err = tdm_percpu_zero(ctx, ctx->nf_stats_fd, free_id,
+			      sizeof(struct tdm_nf_stats));
+	if (err)
+		return err;
+	if (bpf_map_update_elem(ctx->nfs_fd, &free_id, &info, BPF_ANY))
+		return tdm_err(ctx, errno, "writing NF '%s': %s", name,
+			       strerror(errno));
+	return free_id;
+}
+
+int tdm_nf_del(struct tdm_ctx *ctx, const char *name)
+{
+	struct tdm_nf_info info, empty = {};
+	const struct tdm_nf_type *t;
+	char chain[TDM_NAME_LEN];
+	int id;
+
+	id = tdm_nf_lookup(ctx, name, &info);
+	if (id < 0)
+		return id;
+	if (tdm_nf_in_use(ctx, id, chain, sizeof(chain)))
+		return tdm_err(ctx, EBUSY, "NF '%s' is used by chain '%s'",
+			       name, chain);
+	if (bpf_map_update_elem(ctx->nfs_fd, &id, &empty, BPF_ANY))
+		return tdm_err(ctx, errno, "deleting NF '%s': %s", name,
+			       strerror(errno));
+	t = tdm_nf_type_by_id(info.type);
+	if (t && t->destroy)
+		t->destroy(ctx, id);
+	return 0;
+}

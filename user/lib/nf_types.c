@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The NF types tandem knows. Adding an NF: write bpf/nf_<type>.bpf.c with
+ * TDM_NF(), add it to BPF_PROGS in the Makefile, and add one entry to
+ * nf_types[] below (its loader is one TDM_NF_LOADER line).
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "bpf/nf_counter.skel.h"
+#include "bpf/nf_firewall.skel.h"
+#include "bpf/nf_policer.skel.h"
+
+/*
+ * Load one hop of NF type T from its skeleton: the hop configuration and
+ * the type's parameters go into .rodata, then the verifier sees them as
+ * constants. Returns a program fd (the skeleton itself is freed).
+ */
+#define TDM_NF_LOADER(T, set_params)					\
+static int load_##T(struct tdm_ctx *ctx, const struct tdm_hop *hop,	\
+		    const union tdm_nf_params *p)			\
+{									\
+	struct bpf_object_open_opts opts;				\
+	struct tdm_nf_##T *s;						\
+	int fd, err;							\
+									\
+	tdm_skel_opts(&opts);						\
+	s = tdm_nf_##T##__open_opts(&opts);				\
+	if (!s)								\
+		return -errno;						\
+	s->rodata->tdm_hop = *hop;					\
+	set_params;							\
+	err = tdm_nf_##T##__load(s);					\
+	fd = err ? err : fcntl(bpf_program__fd(s->progs.tdm_nf_##T),	\
+			       F_DUPFD_CLOEXEC, 0);			\
+	if (fd < 0 && !err)						\
+		fd = -errno;						\
+	tdm_nf_##T##__destroy(s);					\
+	return fd;							\
+}
+
+TDM_NF_LOADER(counter, (void)p)
+TDM_NF_LOADER(firewall, (void)p)
+TDM_NF_LOADER(policer, s->rodata->params = p->policer)
+
+static int perr(char *err, size_t errlen, const char *fmt, const char *a,
+		const char *b)
+{
+	snprintf(err, errlen, fmt, a, b);
+	return -EINVAL;
+}
+
+/* ---- counter ---- */
+static int counter_parse(union tdm_nf_params *p, int argc, char **argv,
+			 char *err, size_t errlen)
+{
+	if (argc)
+		return perr(err, errlen, "counter takes no parameters (got '%s')",
+			    argv[0], NULL);
+	return 0;
+}
+
+static void counter_format(const union tdm_nf_params *p, char *buf,
+			   size_t size)
+{
+	snprintf(buf, size, "-");
+}
+
+/* ---- firewall ---- */
+static int firewall_parse(union tdm_nf_params *p, int argc, char **argv,
+			  char *err, size_t errlen)
+{
+	int i;
+
+	p->firewall.default_action = TDM_ACT_PASS;
+	p->firewall.next_rule_id = 1;
+	for (i = 0; i < argc; i += 2) {
+		if (strcmp(argv[i], "default"))
+			return perr(err, errlen,
+				    "firewall: unknown parameter '%s' (expected: default pass|drop)",
+				    argv[i], NULL);
+		if (i + 1 >= argc)
+			return perr(err, errlen, "firewall: '%s' needs a value",
+				    argv[i], NULL);
+		if (!strcmp(argv[i + 1], "pass"))
+			p->firewall.default_action = TDM_ACT_PASS;
+		else if (!strcmp(argv[i + 1], "drop"))
+			p->firewall.default_action = TDM_ACT_DROP;
+		else
+			return perr(err, errlen,
+				    "firewall: bad default action '%s' (expected pass or drop)",
+				    argv[i + 1], NULL);
+	}
+	return 0;
+}
+
+static void firewall_format(const union tdm_nf_params *p, char *buf,
+			    size_t size)
+{
+	snprintf(buf, size, "default %s",
+		 tdm_action_name(p->firewall.default_action));
+}
+
+/* An empty ruleset in both banks, with the default action. */
+static int firewall_create(struct tdm_ctx *ctx, __u32 id,
+			   union tdm_nf_params *p)
+{
+	struct tdm_fw_ruleset *rs = calloc(1, sizeof(*rs));
+	__u32 bank, key;
+	int err = 0;
+
+	if (!rs)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	rs->default_action = p->firewall.default_action;
+	for (bank = 0; bank < 2 && !err; bank++) {
+		key = id * 2 + bank;
+		if (bpf_map_update_elem(ctx->fw_rules_fd, &key, rs, BPF_ANY))
+			err = tdm_err(ctx, errno, "writing firewall rules: %s",
+				      strerror(errno));
+	}
+	free(rs);
+	return err;
+}
+
+/* ---- policer ---- */
+static int scaled(const char *s, const char *const *sfx,
+		  const unsigned long long *mul, int n, unsigned long long *v,
+		  int *which)
+{
+	unsigned long long x;
+	char *end;
+	int i;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (!strcmp(end, sfx[i])) {
+			if (x > ~0ULL / mul[i])
+				return -ERANGE;
+			*v = x * mul[i];
+			*which = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static const char *const rate_sfx[] = {
+	"pps", "kpps", "mpps", "bit", "kbit", "mbit", "gbit",
+};
+static const unsigned long long rate_mul[] = {
+	1, 1000, 1000000, 1, 1000, 1000000, 1000000000,
+};
+static const char *const size_sfx[] = { "", "b", "k", "kb", "m", "mb" };
+static const unsigned long long size_mul[] = {
+	1, 1, 1024, 1024, 1024 * 1024, 1024 * 1024,
+};
+
+static int policer_parse(union tdm_nf_params *p, int argc, char **argv,
+			 char *err, size_t errlen)
+{
+	struct tdm_policer_params *pp = &p->policer;
+	const char *burst = NULL;
+	unsigned long long v;
+	int i, which;
+
+	for (i = 0; i < argc; i += 2) {
+		const char *k = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!val)
+			return perr(err, errlen, "policer: '%s' needs a value",
+				    k, NULL);
+		if (!strcmp(k, "rate")) {
+			if (scaled(val, rate_sfx, rate_mul,
+				   ARRAY_SIZE(rate_sfx), &v, &which) || !v)
+				return perr(err, errlen,
+					    "policer: bad rate '%s' (expected e.g. 1000pps, 10kpps, 100mbit, 1gbit)",
+					    val, NULL);
+			pp->rate = v;
+			pp->bits = which >= 3;
+		} else if (!strcmp(k, "burst")) {
+			burst = val;
+		} else if (!strcmp(k, "per")) {
+			if (!strcmp(val, "source"))
+				pp->per_source = 1;
+			else if (!strcmp(val, "nf"))
+				pp->per_source = 0;
+			else
+				return perr(err, errlen,
+					    "policer: bad 'per %s' (expected per source or per nf)",
+					    val, NULL);
+		} else {
+			return perr(err, errlen,
+				    "policer: unknown parameter '%s' (expected rate, burst, per)",
+				    k, NULL);
+		}
+	}
+	if (!pp->rate)
+		return perr(err, errlen, "policer: 'rate' is required%s%s", "",
+			    "");
+	if (!burst) {
+		/* 100 ms worth, at least one packet or one full frame */
+		pp->burst = pp->bits ? pp->rate / 80 : pp->rate / 10;
+		if (pp->burst < (pp->bits ? 1514 : 1))
+			pp->burst = pp->bits ? 1514 : 1;
+		return 0;
+	}
+	if (!pp->bits) {
+		if (scaled(burst, size_sfx, size_mul, 1, &v, &which) || !v)
+			return perr(err, errlen,
+				    "policer: bad burst '%s' (a pps policer's burst is a number of packets)",
+				    burst, NULL);
+	} else if (scaled(burst, size_sfx, size_mul, ARRAY_SIZE(size_sfx),
+			  &v, &which) || !v) {
+		return perr(err, errlen,
+			    "policer: bad burst '%s' (a bit rate policer's burst is in bytes, e.g. 1500, 64k, 1m)",
+			    burst, NULL);
+	}
+	pp->burst = v;
+	return 0;
+}
+
+static void policer_format(const union tdm_nf_params *p, char *buf,
+			   size_t size)
+{
+	const struct tdm_policer_params *pp = &p->policer;
+
+	snprintf(buf, size, "rate %llu%s burst %llu%s per %s",
+		 (unsigned long long)pp->rate, pp->bits ? "bit" : "pps",
+		 (unsigned long long)pp->burst, pp->bits ? "b" : "",
+		 pp->per_source ? "source" : "nf");
+}
+
+static int policer_create(struct tdm_ctx *ctx, __u32 id,
+			  union tdm_nf_params *p)
+{
+	struct tdm_policer_state st = {};
+
+	if (bpf_map_update_elem(ctx->policer_fd, &id, &st, BPF_ANY))
+		return tdm_err(ctx, errno, "resetting the policer: %s",
+			       strerror(errno));
+	return 0;
+}
+
+/* Forget the per-source buckets of a deleted policer. */
+static void policer_destroy(struct tdm_ctx *ctx, __u32 id)
+{
+	struct tdm_policer_src_key key, *prev = NULL, *del = NULL;
+	size_t n = 0, cap = 0, i;
+
+	/* collect first: deleting while walking would restart the walk */
+	while (!bpf_map_get_next_key(ctx->policer_src_fd, prev, &key)) {
+		if (key.nf_id == id) {
+			if (n == cap) {
+				void *p = realloc(del, (cap = cap * 2 + 64) *
+							 sizeof(*del));
+				if (!p)
+					break;
+				del = p;
+			}
+			del[n++] = key;
+		}
+		prev = &key;
+	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(ctx->policer_src_fd, &del[i]);
+	free(del);
+}
+
+static const struct tdm_nf_type nf_types[] = {
+	{
+		.name = "counter", .id = TDM_NF_COUNTER,
+		.summary = "counts packets and bytes",
+		.usage = "",
+		.parse = counter_parse, .format = counter_format,
+		.load = load_counter,
+	},
+	{
+		.name = "firewall", .id = TDM_NF_FIREWALL,
+		.summary = "stateless ACL: ordered rules on prefixes, protocol and ports",
+		.usage = "[default pass|drop]",
+		.parse = firewall_parse, .format = firewall_format,
+		.load = load_firewall, .create = firewall_create,
+	},
+	{
+		.name = "policer", .id = TDM_NF_POLICER,
+		.summary = "token bucket rate limit, for the NF or per source address",
+		.usage = "rate RATE [burst BURST] [per nf|source]",
+		.parse = policer_parse, .format = policer_format,
+		.load = load_policer, .create = policer_create,
+		.destroy = policer_destroy,
+	},
+};
+
+const struct tdm_nf_type *tdm_nf_type_at(int i)
+{
+	return i >= 0 && i < (int)ARRAY_SIZE(nf_types) ? &nf_types[i] : NULL;
+}
+
+const struct tdm_nf_type *tdm_nf_type_by_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(nf_types); i++)
+		if (!strcmp(nf_types[i].name, name))
+			return &nf_types[i];
+	return NULL;
+}
+
+const struct tdm_nf_type *tdm_nf_type_by_id(__u32 id)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(nf_types); i++)
+		if (nf_types[i].id == id)
+			return &nf_types[i];
+	return NULL;
+}
+
+const char *tdm_nf_type_name(const struct tdm_nf_type *t)
+{
+	return t ? t->name : "?";
+}
+
+const char *tdm_nf_type_summary(const struct tdm_nf_type *t)
+{
+	return t->summary;
+}
+
+const char *tdm_nf_type_usage(const struct tdm_nf_type *t)
+{
+	return t->usage;
+}
+
+void tdm_nf_params_format(const struct tdm_nf_info *nf, char *buf,
+			  size_t size)
+{
+	const struct tdm_nf_type *t = tdm_nf_type_by_id(nf->type);
+
+	if (t)
+		t->format(&nf->params, buf, size);
+	else
+		snprintf(buf, size, "?");
+}

@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Steering entries of a device. A fully specified 5-tuple goes into the
+ * exact-match hash; any other match becomes a rule.
+ *
+ * Rules are found through an LPM trie keyed by (device, destination
+ * prefix): each distinct rule destination is a leaf, and a leaf's bucket
+ * lists every rule whose destination covers it, in (prio, id) order. The
+ * datapath does one LPM lookup and checks at most TDM_STEER_BUCKET rules.
+ *
+ * Rule entries are immutable once written. A new rule is written before
+ * any bucket names it; a deleted rule is unlinked from the buckets, and
+ * its entry cleared only after a grace period.
+ */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct rule_set {
+	struct tdm_steer_rule *r;	/* the whole tdm_steer_rules array */
+	__u32 n;
+};
+
+static int rules_read(struct tdm_ctx *ctx, struct rule_set *rs)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 *keys, count = TDM_MAX_STEER_RULES, out_batch;
+	int err;
+
+	rs->n = TDM_MAX_STEER_RULES;
+	rs->r = calloc(TDM_MAX_STEER_RULES, sizeof(*rs->r));
+	keys = calloc(TDM_MAX_STEER_RULES, sizeof(*keys));
+	if (!rs->r || !keys) {
+		free(keys);
+		free(rs->r);
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	}
+	err = bpf_map_lookup_batch(ctx->srules_fd, NULL, &out_batch, keys,
+				   rs->r, &count, &opts);
+	free(keys);
+	if (err && errno != ENOENT) {
+		free(rs->r);
+		return tdm_err(ctx, errno, "reading steering rules: %s",
+			       strerror(errno));
+	}
+	return 0;
+}
+
+static bool is_exact(const struct tdm_match *m)
+{
+	return m->src_len == 128 && m->dst_len == 128 &&
+	       (m->proto == IPPROTO_TCP || m->proto == IPPROTO_UDP ||
+		m->proto == IPPROTO_SCTP) &&
+	       m->sport_lo == m->sport_hi && m->dport_lo == m->dport_hi;
+}
+
+static void flow_key_of(__u32 ifindex, const struct tdm_match *m,
+			struct tdm_flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->ifindex = ifindex;
+	k->proto = m->proto;
+	k->sport = m->sport_lo;
+	k->dport = m->dport_lo;
+	k->saddr = m->src;
+	k->daddr = m->dst;
+}
+
+static void match_of_flow(const struct tdm_flow_key *k, struct tdm_match *m)
+{
+	tdm_match_init(m);
+	m->proto = k->proto;
+	m->sport_lo = m->sport_hi = k->sport;
+	m->dport_lo = m->dport_hi = k->dport;
+	m->src = k->saddr;
+	m->dst = k->daddr;
+	memset(&m->smask, 0xff, sizeof(m->smask));
+	memset(&m->dmask, 0xff, sizeof(m->dmask));
+	m->src_len = m->dst_len = 128;
+	m->family = (!k->daddr.w[0] && !k->daddr.w[1] &&
+		     k->daddr.w[2] == htonl(0xffff)) ? 4 : 6;
+}
+
+/* Is prefix (a, alen) inside prefix (b, blen)? */
+static bool prefix_within(const struct tdm_addr *a, __u8 alen,
+			  const struct tdm_addr *b, const struct tdm_addr *bmask,
+			  __u8 blen)
+{
+	int i;
+
+	if (alen < blen)
+		return false;
+	for (i = 0; i < 4; i++)
+		if ((a->w[i] & bmask->w[i]) != b->w[i])
+			return false;
+	return true;
+}
+
+static int cmp_prio(const struct tdm_steer_rule *a,
+		    const struct tdm_steer_rule *b)
+{
+	if (a->prio != b->prio)
+		return a->prio < b->prio ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+struct leaf {
+	struct tdm_steer_lpm_key key;
+	struct tdm_steer_bucket b;
+};
+
+/*
+ * The bucket of every leaf of ifindex inside prefix (scope): a leaf for
+ * each distinct rule destination in the scope. skip: a rule index to
+ * leave out (being deleted), or TDM_MAX_STEER_RULES.
+ */
+static int leaves_compute(struct tdm_ctx *ctx, const struct rule_set *rs,
+			  __u32 ifindex, const struct tdm_match *scope,
+			  __u32 skip, struct leaf **out, int *nout)
+{
+	struct leaf *lv = NULL;
+	int n = 0, i, k;
+	__u32 idx;
+
+	for (idx = 0; idx < rs->n; idx++) {
+		const struct tdm_steer_rule *r = &rs->r[idx];
+		struct leaf *l = NULL;
+
+		if (!r->id || r->ifindex != ifindex || idx == skip)
+			continue;
+		if (!prefix_within(&r->m.dst, r->m.dst_len, &scope->dst,
+				   &scope->dmask, scope->dst_len))
+			continue;
+		for (i = 0; i < n; i++)
+			if (lv[i].key.prefixlen == 32u + r->m.dst_len &&
+			    !memcmp(&lv[i].key.dst, &r->m.dst, 16))
+				l = &lv[i];
+		if (l)
+			continue;
+		l = realloc(lv, (n + 1) * sizeof(*lv));
+		if (!l) {
+			free(lv);
+			return tdm_err(ctx, ENOMEM, "out of memory");
+		}
+		lv = l;
+		memset(&lv[n], 0, sizeof(lv[n]));
+		lv[n].key.prefixlen = 32 + r->m.dst_len;
+		lv[n].key.ifindex = htonl(ifindex);
+		lv[n].key.dst = r->m.dst;
+		n++;
+	}
+	/* fill each leaf with the rules covering it, insertion-sorted */
+	for (i = 0; i < n; i++) {
+		struct tdm_steer_bucket *b = &lv[i].b;
+		__u8 len = lv[i].key.prefixlen - 32;
+
+		for (idx = 0; idx < rs->n; idx++) {
+			const struct tdm_steer_rule *r = &rs->r[idx];
+
+			if (!r->id || r->ifindex != ifindex || idx == skip ||
+			    !prefix_within(&lv[i].key.dst, len, &r->m.dst,
+					   &r->m.dmask, r->m.dst_len))
+				continue;
+			if (b->n == TDM_STEER_BUCKET) {
+				char pfx[64];
+
+				tdm_format_prefix(&lv[i].key.dst, len, pfx,
+						  sizeof(pfx));
+				free(lv);
+				return tdm_err(ctx, ENOSPC,
+					       "more than %d steering rules would cover destination %s on one device",
+					       TDM_STEER_BUCKET, pfx);
+			}
+			for (k = b->n; k > 0; k--) {
+				if (cmp_prio(&rs->r[b->rule[k - 1]], r) < 0)
+					break;
+				b->rule[k] = b->rule[k - 1];
+			}
+			b->rule[k] = idx;
+			b->n++;
+		}
+	}
+	*out = lv;
+	*nout = n;
+	return 0;
+}
+
+/* Make the trie's leaves of ifindex inside scope exactly lv[0..n). */
+static int leaves_apply(struct tdm_ctx *ctx, __u32 ifindex,
+			const struct tdm_match *scope, const struct leaf *lv,
+			int n)
+{
+	struct tdm_steer_lpm_key key, *prev = NULL, *stale = NULL;
+	int nstale = 0, i, err = 0;
+
+	for (i = 0; i < n; i++) {
+		if (bpf_map_update_elem(ctx->lpm_fd, &lv[i].key, &lv[i].b,
+					BPF_ANY))
+			return tdm_err(ctx, errno, "writing a steering leaf: %s",
+				       strerror(errno));
+	}
+	/* then drop leaves in scope that no rule names any more */
+	while (!bpf_map_get_next_key(ctx->lpm_fd, prev, &key)) {
+		__u8 len = key.prefixlen - 32;
+		bool keep = false;
+
+		prev = &key;
+		if (ntohl(key.ifindex) != ifindex ||
+		    !prefix_within(&key.dst, len, &scope->dst, &scope->dmask,
+				   scope->dst_len))
+			continue;
+		for (i = 0; i < n && !keep; i++)
+			keep = lv[i].key.prefixlen == key.prefixlen &&
+			       !memcmp(&lv[i].key.dst, &key.dst, 16);
+		if (keep)
+			continue;
+		stale = realloc(stale, (nstale + 1) * sizeof(*stale));
+		if (!stale)
+			return tdm_err(ctx, ENOMEM, "out of memory");
+		stale[nstale++] = key;
+	}
+	for (i = 0; i < nstale; i++)
+		if (bpf_map_delete_elem(ctx->lpm_fd, &stale[i]) && !err)
+			err = tdm_err(ctx, errno, "deleting a steering leaf: %s",
+				      strerror(errno));
+	free(stale);
+	return err;
+}
+
+/* Next free id on ifindex, over both tables. */
+static __u32 next_id(struct tdm_ctx *ctx, const struct rule_set *rs,
+		     __u32 ifindex)
+{
+	struct tdm_flow_key k, *prev = NULL;
+	struct tdm_flow_val v;
+	__u32 max = 0, i;
+
+	for (i = 0; i < rs->n; i++)
+		if (rs->r[i].id && rs->r[i].ifindex == ifindex &&
+		    rs->r[i].id > max)
+			max = rs->r[i].id;
+	while (!bpf_map_get_next_key(ctx->flows_fd, prev, &k)) {
+		prev = &k;
+		if (k.ifindex == ifindex &&
+		    !bpf_map_lookup_elem(ctx->flows_fd, &k, &v) &&
+		    v.rule_id > max)
+			max = v.rule_id;
+	}
+	return max + 1;
+}
+
+static int steer_add_flow(struct tdm_ctx *ctx, __u32 ifindex, __u32 id,
+			  const struct tdm_match *m, __u32 chain_id)
+{
+	struct tdm_flow_val v = { .chain_id = chain_id, .rule_id = id };
+	struct tdm_flow_key k;
+
+	flow_key_of(ifindex, m, &k);
+	if (!bpf_map_lookup_elem(ctx->flows_fd, &k, &v))
+		return tdm_err(ctx, EEXIST,
+			       "the same 5-tuple is already steered (entry %u)",
+			       v.rule_id);
+	v.chain_id = chain_id;
+	v.rule_id = id;
+	if (bpf_map_update_elem(ctx->flows_fd, &k, &v, BPF_NOEXIST))
+		return tdm_err(ctx, errno, "writing a steering entry: %s",
+			       strerror(errno));
+	return 0;
+}
+
+static int steer_add_rule(struct tdm_ctx *ctx, struct rule_set *rs,
+			  __u32 ifindex, __u32 id, __u32 prio,
+			  const struct tdm_match *m, __u32 chain_id)
+{
+	struct tdm_steer_rule r = {
+		.id = id, .prio = prio, .ifindex = ifindex,
+		.chain_id = chain_id, .m = *m,
+	};
+	struct leaf *lv = NULL;
+	__u32 idx;
+	int n, err;
+
+	for (idx = 0; idx < rs->n; idx++)
+		if (!rs->r[idx].id)
+			break;
+	if (idx == rs->n)
+		return tdm_err(ctx, ENOSPC, "no room for another steering rule (at most %d)",
+			       TDM_MAX_STEER_RULES);
+	rs->r[idx] = r;
+	err = leaves_compute(ctx, rs, ifindex, m, TDM_MAX_STEER_RULES, &lv, &n);
+	if (err)
+		return err;
+	if (bpf_map_update_elem(ctx->srules_fd, &idx, &r, BPF_ANY)) {
+		free(lv);
+		return tdm_err(ctx, errno, "writing a steering rule: %s",
+			       strerror(errno));
+	}
+	err = leaves_apply(ctx, ifindex, m, lv, n);
+	free(lv);
+	if (err) {
+		/* put the old buckets back, then forget the rule */
+		char msg[sizeof(ctx->err)];
+
+		snprintf(msg, sizeof(msg), "%s", ctx->err);
+		if (!leaves_compute(ctx, rs, ifindex, m, idx, &lv, &n)) {
+			leaves_apply(ctx, ifindex, m, lv, n);
+			free(lv);
+		}
+		if (!tdm_sync(ctx)) {
+			memset(&r, 0, sizeof(r));
+			bpf_map_update_elem(ctx->srules_fd, &idx, &r, BPF_ANY);
+		}
+		snprintf(ctx->err, sizeof(ctx->err), "%s", msg);
+	}
+	return err;
+}
+
+int tdm_steer_add(struct tdm_ctx *ctx, const char *dev, __u32 prio,
+		  const struct tdm_match *m, const char *chain, __u32 *idp)
+{
+	struct rule_set rs;
+	__u32 ifindex, id;
+	int chain_id, err;
+
+	err = tdm_ifindex(ctx, dev, &ifindex);
+	if (err)
+		return err;
+	chain_id = tdm_chain_lookup(ctx, chain, NULL);
+	if (chain_id < 0)
+		return chain_id;
+	err = rules_read(ctx, &rs);
+	if (err)
+		return err;
+	id = next_id(ctx, &rs, ifindex);
+	if (is_exact(m))
+		err = steer_add_flow(ctx, ifindex, id, m, chain_id);
+	else
+		err = steer_add_rule(ctx, &rs, ifindex, id, prio, m, chain_id);
+	free(rs.r);
+	if (!err && idp)
+		*idp = id;
+	return err;
+}
+
+static int steer_del_flow(struct tdm_ctx *ctx, __u32 ifindex, __u32 id)
+{
+	struct tdm_flow_key k, *prev = NULL;
+	struct tdm_flow_val v;
+
+	while (!bpf_map_get_next_key(ctx->flows_fd, prev, &k)) {
+		prev = &k;
+		if (k.ifindex != ifindex ||
+		    bpf_map_lookup_elem(ctx->flows_fd, &k, &v) ||
+		    v.rule_id != id)
+			continue;
+		if (bpf_map_delete_elem(ctx->flows_fd, &k))
+			return tdm_err(ctx, errno, "deleting a steering entry: %s",
+				       strerror(errno));
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int tdm_steer_del(struct tdm_ctx *ctx, const char *dev, __u32 id)
+{
+	struct tdm_steer_rule empty = {};
+	struct rule_set rs;
+	struct leaf *lv;
+	__u32 ifindex, idx;
+	int n, err;
+
+	err = tdm_ifindex(ctx, dev, &ifindex);
+	if (err)
+		return err;
+	err = steer_del_flow(ctx, ifindex, id);
+	if (err != -ENOENT)
+		return err;
+	err = rules_read(ctx, &rs);
+	if (err)
+		return err;
+	for (idx = 0; idx < rs.n; idx++)
+		if (rs.r[idx].id == id && rs.r[idx].ifindex == ifindex)
+			break;
+	if (idx == rs.n) {
+		free(rs.r);
+		return tdm_err(ctx, ENOENT, "%s has no steering entry %u", dev,
+			       id);
+	}
+	err = leaves_compute(ctx, &rs, ifindex, &rs.r[idx].m, idx, &lv, &n);
+	if (!err) {
+		err = leaves_apply(ctx, ifindex, &rs.r[idx].m, lv, n);
+		free(lv);
+	}
+	if (!err)
+		err = tdm_sync(ctx);
+	if (!err && bpf_map_update_elem(ctx->srules_fd, &idx, &empty, BPF_ANY))
+		err = tdm_err(ctx, errno, "clearing a steering rule: %s",
+			      strerror(errno));
+	free(rs.r);
+	return err;
+}
+
+static int cmp_entry(const void *pa, const void *pb)
+{
+	const struct tdm_steer_entry *a = pa, *b = pb;
+
+	if (a->ifindex != b->ifindex)
+		return a->ifindex < b->ifindex ? -1 : 1;
+	if (a->exact != b->exact)
+		return a->exact ? -1 : 1;
+	if (a->prio != b->prio)
+		return a->prio < b->prio ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+int tdm_steer_list(struct tdm_ctx *ctx, __u32 ifindex,
+		   struct tdm_steer_entry **out, int *nout)
+{
+	struct tdm_steer_entry *v = NULL, *p;
+	struct tdm_flow_key k, *prev = NULL;
+	struct tdm_flow_val fv;
+	struct rule_set rs;
+	int n = 0, err;
+	__u32 i;
+
+	err = rules_read(ctx, &rs);
+	if (err)
+		return err;
+	while (!bpf_map_get_next_key(ctx->flows_fd, prev, &k)) {
+		prev = &k;
+		if ((ifindex && k.ifindex != ifindex) ||
+		    bpf_map_lookup_elem(ctx->flows_fd, &k, &fv))
+			continue;
+		p = realloc(v, (n + 1) * sizeof(*v));
+		if (!p)
+			goto oom;
+		v = p;
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].id = fv.rule_id;
+		v[n].ifindex = k.ifindex;
+		v[n].chain_id = fv.chain_id;
+		v[n].exact = true;
+		match_of_flow(&k, &v[n].m);
+		n++;
+	}
+	for (i = 0; i < rs.n; i++) {
+		const struct tdm_steer_rule *r = &rs.r[i];
+
+		if (!r->id || (ifindex && r->ifindex != ifindex))
+			continue;
+		p = realloc(v, (n + 1) * sizeof(*v));
+		if (!p)
+			goto oom;
+		v = p;
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].id = r->id;
+		v[n].prio = r->prio;
+		v[n].ifindex = r->ifindex;
+		v[n].chain_id = r->chain_id;
+		v[n].m = r->m;
+		n++;
+	}
+	free(rs.r);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_entry);
+	*out = v;
+	*nout = n;
+	return 0;
+oom:
+	free(rs.r);
+	free(v);
+	return tdm_err(ctx, ENOMEM, "out of memory");
+}
+
+bool tdm_chain_in_use(struct tdm_ctx *ctx, __u32 chain_id, char *user,
+		      size_t size)
+{
+	struct tdm_steer_entry *v;
+	__u32 key, *prev = NULL;
+	struct tdm_dev d;
+	int n, i;
+
+	while (!bpf_map_get_next_key(ctx->devs_fd, prev, &key)) {
+		prev = &key;
+		if (!bpf_map_lookup_elem(ctx->devs_fd, &key, &d) &&
+		    d.default_chain == chain_id) {
+			snprintf(user, size, "device %s (default chain)",
+				 d.name);
+			return true;
+		}
+	}
+	if (tdm_steer_list(ctx, 0, &v, &n))
+		return true;	/* cannot tell: refuse */
+	for (i = 0; i < n; i++) {
+		if (v[i].chain_id == chain_id) {
+			char name[IF_NAMESIZE] = "?";
+
+			if_indextoname(v[i].ifindex, name);
+			snprintf(user, size, "steering entry %u of %s",
+				 v[i].id, name);
+			free(v);
+			return true;
+		}
+	}
+	free(v);
+	return false;
+}
