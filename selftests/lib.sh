@@ -1,0 +1,203 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Sourced by the shell selftests: KTAP output, a private bpffs, and a pair
+# of network namespaces joined by veth.
+#
+#   ns A (tdmA<pid>)  veth0 10.10.0.1/24 fd00::1/64
+#   ns B (tdmB<pid>)  veth1 10.10.0.2/24 fd00::2/64   <- tandem runs here
+#
+# Traffic from A to B crosses veth1's XDP hook.
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+TANDEM=${TANDEM:-$TOP/build/tandem}
+UDP="python3 $TOP/selftests/lib/udp.py"
+KSFT_PASS=0
+KSFT_FAIL=1
+KSFT_SKIP=4
+
+# A private mount namespace with its own bpffs: tests never touch (or see)
+# the machine's /sys/fs/bpf/tandem.
+if [ -z "${TDM_TEST_PRIVATE:-}" ]; then
+	export TDM_TEST_PRIVATE=1
+	exec unshare -m --propagation private "$0" "$@"
+fi
+mount -t bpf bpf /sys/fs/bpf || { echo "# cannot mount bpffs"; exit $KSFT_SKIP; }
+
+NS_A=tdmA$$
+NS_B=tdmB$$
+TMP=$(mktemp -d /tmp/tandem-test.XXXXXX)
+ktap_count=0
+ktap_failed=0
+case_failed=0
+
+ktap_plan()
+{
+	echo "KTAP version 1"
+	echo "1..$1"
+}
+
+# check DESCRIPTION CMD...: run CMD; a failure fails the current case.
+check()
+{
+	local what=$1
+	shift
+	if ! "$@" > "$TMP/check.out" 2>&1; then
+		echo "# check failed: $what"
+		sed 's/^/#   /' "$TMP/check.out" | head -20
+		case_failed=1
+		return 1
+	fi
+	return 0
+}
+
+# check_fail DESCRIPTION PATTERN CMD...: CMD must fail, saying PATTERN.
+check_fail()
+{
+	local what=$1 pat=$2
+	shift 2
+	if "$@" > "$TMP/check.out" 2>&1; then
+		echo "# check failed: $what: succeeded but should fail"
+		case_failed=1
+		return 1
+	fi
+	if ! grep -qi -- "$pat" "$TMP/check.out"; then
+		echo "# check failed: $what: error does not say '$pat':"
+		sed 's/^/#   /' "$TMP/check.out" | head -5
+		case_failed=1
+		return 1
+	fi
+	return 0
+}
+
+# expect DESCRIPTION A OP B (integers, test(1) operators)
+expect()
+{
+	if ! [ "$2" "$3" "$4" ] 2>/dev/null; then
+		echo "# check failed: $1: expected $2 $3 $4"
+		case_failed=1
+		return 1
+	fi
+}
+
+case_end()
+{
+	ktap_count=$((ktap_count + 1))
+	if [ "$case_failed" -ne 0 ]; then
+		ktap_failed=$((ktap_failed + 1))
+		echo "not ok $ktap_count $1"
+	else
+		echo "ok $ktap_count $1"
+	fi
+	case_failed=0
+}
+
+case_skip()
+{
+	ktap_count=$((ktap_count + 1))
+	echo "ok $ktap_count $1 # SKIP $2"
+}
+
+ktap_finish()
+{
+	echo "# $((ktap_count - ktap_failed)) passed, $ktap_failed failed"
+	[ "$ktap_failed" -eq 0 ] && exit $KSFT_PASS
+	exit $KSFT_FAIL
+}
+
+cleanup()
+{
+	ip netns del "$NS_A" 2>/dev/null
+	ip netns del "$NS_B" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+require()
+{
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 && continue
+		echo "1..0 # SKIP $c is not installed"
+		exit $KSFT_SKIP
+	done
+}
+
+setup_pair()
+{
+	ip netns add "$NS_A" && ip netns add "$NS_B" || return 1
+	ip -n "$NS_A" link add veth0 type veth peer name veth1 netns "$NS_B" || return 1
+	ip -n "$NS_A" link set lo up
+	ip -n "$NS_B" link set lo up
+	ip -n "$NS_A" link set veth0 address 02:00:00:00:0a:01
+	ip -n "$NS_B" link set veth1 address 02:00:00:00:0a:02
+	ip -n "$NS_A" addr add 10.10.0.1/24 dev veth0
+	ip -n "$NS_B" addr add 10.10.0.2/24 dev veth1
+	ip -n "$NS_A" addr add fd00::1/64 dev veth0 nodad
+	ip -n "$NS_B" addr add fd00::2/64 dev veth1 nodad
+	ip -n "$NS_A" link set veth0 up
+	ip -n "$NS_B" link set veth1 up
+	# static neighbours: no ARP/ND racing the first packets
+	ip -n "$NS_A" neigh add 10.10.0.2 lladdr 02:00:00:00:0a:02 dev veth0 nud permanent
+	ip -n "$NS_B" neigh add 10.10.0.1 lladdr 02:00:00:00:0a:01 dev veth1 nud permanent
+	ip -n "$NS_A" neigh add fd00::2 lladdr 02:00:00:00:0a:02 dev veth0 nud permanent
+	ip -n "$NS_B" neigh add fd00::1 lladdr 02:00:00:00:0a:01 dev veth1 nud permanent
+}
+
+# tandem in ns B. nsenter switches only the network namespace: the CLI
+# keeps our bpffs ('ip netns exec' would remount /sys and hide it).
+tdm()
+{
+	nsenter --net=/run/netns/"$NS_B" "$TANDEM" "$@"
+}
+
+in_a()
+{
+	ip netns exec "$NS_A" "$@"
+}
+
+in_b()
+{
+	ip netns exec "$NS_B" "$@"
+}
+
+# json_get JSON KEY: a top-level integer or string of a JSON object
+json_get()
+{
+	python3 -c 'import json,sys; v=json.loads(sys.argv[1]); print(v[sys.argv[2]])' "$1" "$2"
+}
+
+# nf_stat NAME KEY: a counter from 'tandem -j stats nf NAME'
+nf_stat()
+{
+	json_get "$(tdm -j stats nf "$1")" "$2"
+}
+
+chain_stat()
+{
+	json_get "$(tdm -j stats chain "$1")" "$2"
+}
+
+# udp_recv_start PORT NAME: a receiver in ns B, result in $TMP/NAME.json
+udp_recv_start()
+{
+	rm -f "$TMP/$2.ready"
+	in_b $UDP recv "$1" --idle "${3:-1}" --ready "$TMP/$2.ready" > "$TMP/$2.json" &
+	local i
+	for i in $(seq 100); do
+		[ -e "$TMP/$2.ready" ] && return 0
+		sleep 0.05
+	done
+	echo "# receiver on port $1 did not start"
+	return 1
+}
+
+# udp_recv_count PID NAME [KEY]: wait for the receiver, print its count.
+# Call it directly (not inside $(...)): only this shell can wait for PID.
+udp_recv_wait()
+{
+	wait "$1" 2>/dev/null
+}
+
+udp_count()
+{
+	json_get "$(cat "$TMP/$1.json")" "${2:-received}"
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Numbered UDP datagrams for the selftests.
+
+  udp.py send DST PORT --count N [--rate PPS] [--sport P] [--duration S]
+      send N datagrams (or until DURATION or until the file STOP exists),
+      each carrying its sequence number; prints {"sent": N, "seconds": T}
+  udp.py recv PORT [--idle S] [--ready FILE]
+      count datagrams until none came for IDLE seconds; prints
+      {"received": N, "unique": U, "dups": D}
+"""
+import argparse
+import json
+import os
+import socket
+import struct
+import sys
+import time
+
+
+def family_of(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def send(a):
+    s = socket.socket(family_of(a.dst), socket.SOCK_DGRAM)
+    if a.sport:
+        s.bind(("::" if ":" in a.dst else "0.0.0.0", a.sport))
+    pad = b"\0" * max(0, a.size - 8)
+    gap = 1.0 / a.rate if a.rate else 0
+    start = time.monotonic()
+    sent = 0
+    while a.count == 0 or sent < a.count:
+        if a.duration and time.monotonic() - start >= a.duration:
+            break
+        if a.stop and sent % 64 == 0 and os.path.exists(a.stop):
+            break
+        try:
+            s.sendto(struct.pack("!Q", sent) + pad, (a.dst, a.port))
+        except OSError:
+            # the local stack refused it (e.g. ENOBUFS): retry, never lose
+            time.sleep(0.001)
+            continue
+        sent += 1
+        if gap:
+            # pace against the start so the rate holds on average
+            ahead = start + sent * gap - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
+    print(json.dumps({"sent": sent,
+                      "seconds": round(time.monotonic() - start, 4)}))
+
+
+def recv(a):
+    fam = socket.AF_INET6
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    s.bind(("::", a.port))
+    if a.ready:
+        open(a.ready, "w").close()
+    seen = set()
+    total = 0
+    s.settimeout(a.first)
+    while True:
+        try:
+            data = s.recv(65536)
+        except socket.timeout:
+            break
+        s.settimeout(a.idle)
+        total += 1
+        if len(data) >= 8:
+            seen.add(struct.unpack("!Q", data[:8])[0])
+    print(json.dumps({"received": total, "unique": len(seen),
+                      "dups": total - len(seen)}))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    ps = sub.add_parser("send")
+    ps.add_argument("dst")
+    ps.add_argument("port", type=int)
+    ps.add_argument("--count", type=int, default=0)
+    ps.add_argument("--rate", type=float, default=0)
+    ps.add_argument("--sport", type=int, default=0)
+    ps.add_argument("--size", type=int, default=64)
+    ps.add_argument("--duration", type=float, default=0)
+    ps.add_argument("--stop")
+    pr = sub.add_parser("recv")
+    pr.add_argument("port", type=int)
+    pr.add_argument("--idle", type=float, default=1.0)
+    pr.add_argument("--first", type=float, default=3.0)
+    pr.add_argument("--ready")
+    a = p.parse_args()
+    send(a) if a.cmd == "send" else recv(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

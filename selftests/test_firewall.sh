@@ -1,0 +1,48 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# A firewall -> counter chain on veth, driven by the CLI: a port blocked
+# over IPv4 and IPv6, the rest passes, and the counters say so.
+source "$(dirname "$0")/lib.sh"
+require ip nsenter python3 ping
+
+ktap_plan 4
+setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
+
+check "nf add fw" tdm nf add fw firewall default pass
+check "nf add cnt" tdm nf add cnt counter
+check "rule v4/v6 udp 5001" tdm rule add fw proto udp dport 5001 action drop
+check "chain add" tdm chain add web fw cnt then pass
+check "attach" tdm dev attach veth1 chain web
+case_end "firewall_chain_attached_by_cli"
+
+# 100 datagrams to each of 5001 (blocked) and 5002, over IPv4 and IPv6
+for fam in 10.10.0.2 fd00::2; do
+	udp_recv_start 5001 r5001; p1=$!
+	udp_recv_start 5002 r5002; p2=$!
+	in_a $UDP send $fam 5001 --count 100 --rate 2000 > /dev/null
+	in_a $UDP send $fam 5002 --count 100 --rate 2000 > /dev/null
+	udp_recv_wait $p1
+	udp_recv_wait $p2
+	expect "$fam: port 5001 received" "$(udp_count r5001)" -eq 0
+	expect "$fam: port 5002 received" "$(udp_count r5002)" -eq 100
+done
+check "ping v4 passes the firewall" in_a ping -c 2 -i 0.2 -W 2 10.10.0.2
+check "ping v6 passes the firewall" in_a ping -6 -c 2 -i 0.2 -W 2 fd00::2
+case_end "udp_5001_blocked_on_ipv4_and_ipv6_5002_passes"
+
+s=$(tdm -j stats nf fw)
+expect "fw rule drops" "$(json_get "$s" drops)" -eq 200
+pk=$(json_get "$s" packets)
+expect "fw saw all test packets" "$pk" -ge 404
+expect "cnt saw what fw passed" "$(nf_stat cnt packets)" -eq $((pk - 200))
+case_end "stats_count_drops_by_rule"
+
+# a later rule change applies to traffic: unblock 5001 by deleting rule 1
+check "rule del" tdm rule del fw 1
+udp_recv_start 5001 r5001b; p1=$!
+in_a $UDP send 10.10.0.2 5001 --count 50 --rate 2000 > /dev/null
+udp_recv_wait $p1
+expect "after rule del: 5001 received" "$(udp_count r5001b)" -eq 50
+case_end "rule_delete_takes_effect_on_live_traffic"
+
+ktap_finish
