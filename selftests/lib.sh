@@ -201,3 +201,15 @@ udp_count()
 {
 	json_get "$(cat "$TMP/$1.json")" "${2:-received}"
 }
+
+# output_has PATTERN CMD...: CMD succeeds and prints PATTERN
+output_has()
+{
+	local pat=$1 out
+	shift
+	out=$("$@") || return 1
+	grep -q -- "$pat" <<< "$out" && return 0
+	echo "output lacks '$pat':"
+	echo "$out"
+	return 1
+}

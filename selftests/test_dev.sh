@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Attaching and detaching: the chain outlives the CLI process (pinned
+# link and prog array), detach leaves the device clean, and a device held
+# by another XDP program is refused without --force.
+source "$(dirname "$0")/lib.sh"
+require ip nsenter python3 bpftool
+
+PASS_OBJ=$TOP/build/selftests/xdp_pass.bpf.o
+ktap_plan 5
+setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
+
+xdp_prog_of()	# the XDP program id on veth1, or nothing
+{
+	ip -n "$NS_B" -d -j link show dev veth1 |
+		python3 -c 'import json,sys; l=json.load(sys.stdin)[0]; print(l.get("xdp",{}).get("prog",{}).get("id",""))'
+}
+
+check "nf" tdm nf add c counter
+check "chain" tdm chain add all c
+check "attach" tdm dev attach veth1 chain all
+id=$(xdp_prog_of)
+expect "an XDP program is on veth1" "${id:-0}" -gt 0
+check "bpftool sees an XDP link" output_has '"type":"xdp"' bpftool -j link show
+check "dev show lists veth1 attached" output_has '"attached":true' tdm -j dev show
+case_end "attach_with_a_bpf_link"
+
+# every CLI process has exited: the pinned state must carry the chain
+check "ping through the chain" in_a ping -c 3 -i 0.2 -W 2 10.10.0.2
+expect "counter saw the pings" "$(nf_stat c packets)" -ge 3
+check "prog array pinned" test -e /sys/fs/bpf/tandem/tdm_jmp
+check "link pinned" sh -c "ls /sys/fs/bpf/tandem/links/ | grep -q dev_"
+case_end "chain_works_after_the_cli_exits"
+
+check "detach" tdm dev detach veth1
+expect "no XDP program left on veth1" "$(xdp_prog_of)" = ""
+check "no pinned link left" sh -c "! ls /sys/fs/bpf/tandem/links/ | grep -q ."
+before=$(nf_stat c packets)
+check "ping after detach" in_a ping -c 2 -i 0.2 -W 2 10.10.0.2
+expect "counter no longer counts" "$(nf_stat c packets)" -eq "$before"
+check_fail "detach twice" "not attached" tdm dev detach veth1
+case_end "detach_leaves_the_device_clean"
+
+check "foreign program" ip -n "$NS_B" link set dev veth1 xdpgeneric obj "$PASS_OBJ" sec xdp
+foreign=$(xdp_prog_of)
+check_fail "attach refused" "already has an XDP program" tdm dev attach veth1 chain all
+expect "foreign program still there" "$(xdp_prog_of)" = "$foreign"
+check "attach --force" tdm dev attach veth1 chain all --force
+expect "ours replaced it" "$(xdp_prog_of)" != "$foreign"
+check "ping with ours" in_a ping -c 2 -i 0.2 -W 2 10.10.0.2
+check "detach" tdm dev detach veth1
+case_end "foreign_xdp_program_needs_force"
+
+check "attach generic" tdm dev attach veth1 chain all mode generic
+check "mode shown" output_has '"mode":"generic"' tdm -j dev show
+check_fail "mode change refused" "detach it first" tdm dev attach veth1 mode native
+check "re-attach changes only the chain" tdm dev attach veth1
+check "no default chain now" output_has '"default_chain":null' tdm -j dev show
+check "detach" tdm dev detach veth1
+check "attach native" tdm dev attach veth1 chain all mode native
+check "mode shown" output_has '"mode":"native"' tdm -j dev show
+check "ping native" in_a ping -c 2 -i 0.2 -W 2 10.10.0.2
+case_end "generic_and_native_modes"
+
+ktap_finish
