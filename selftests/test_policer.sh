@@ -23,7 +23,8 @@ udp_recv_wait $p
 sent=$(json_get "$out" sent)
 secs=$(json_get "$out" seconds)
 got=$(udp_count rp)
-want=$(python3 -c "print(int($RATE * $secs + $BURST))")
+# a slow sender (an emulated CPU) may offer less than the policer allows
+want=$(python3 -c "print(min($sent, int($RATE * $secs + $BURST)))")
 echo "# sent $sent in ${secs}s, received $got, expected about $want"
 expect "received at least 85% of rate*time+burst" "$got" -ge $((want * 85 / 100))
 expect "received at most 115% of rate*time+burst" "$got" -le $((want * 115 / 100))
