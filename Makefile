@@ -29,7 +29,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	      -I$(O) -Iinclude -Ibpf -I/usr/include/$(MULTIARCH) \
 	      -Wall -Wno-unused-function
 
-BPF_PROGS := entry nf_counter nf_firewall nf_policer
+BPF_PROGS := entry nf_counter nf_firewall nf_policer bench_mono
 BPF_OBJS  := $(patsubst %,$(O)/bpf/%.bpf.o,$(BPF_PROGS))
 SKELS	  := $(patsubst %,$(O)/bpf/%.skel.h,$(BPF_PROGS))
 BPF_HDRS  := $(wildcard bpf/lib/*.h) include/tandem/tandem.h
@@ -40,7 +40,7 @@ LIB	  := $(O)/libtandem.a
 CLI_SRCS  := $(wildcard user/tandem/*.c)
 CLI_OBJS  := $(patsubst user/tandem/%.c,$(O)/cli/%.o,$(CLI_SRCS))
 
-all: $(O)/tandem selftests-build
+all: $(O)/tandem $(O)/tdm-bench selftests-build
 
 $(O)/vmlinux.h:
 	$(Q)mkdir -p $(O)
@@ -73,6 +73,10 @@ $(O)/tandem: $(CLI_OBJS) $(LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
+$(O)/tdm-bench: tools/bench/tdm_bench.c $(LIB) $(O)/bpf/bench_mono.skel.h
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -Iselftests -o $@ $< $(LIB) $(LIBS)
+
 include selftests/build.mk
 
 deps:
@@ -84,8 +88,8 @@ demo: deps all
 check: deps all
 	$(Q)selftests/run_all
 
-bench: deps all
-	$(Q)tools/bench
+bench: deps all $(O)/tdm-bench
+	$(Q)$(O)/tdm-bench -o Documentation/benchmarks.md && cat Documentation/benchmarks.md
 
 install: all
 	install -D -m 0755 $(O)/tandem $(DESTDIR)$(PREFIX)/sbin/tandem

@@ -21,6 +21,13 @@ const volatile struct tdm_hop tdm_hop = {
 	.next_slot = TDM_SLOT_NONE,
 };
 
+/*
+ * The same next slot in writable .data: the verifier cannot know its
+ * value, so a tail call through it is an indirect jump. Only make bench
+ * uses it (tdm_hop.runtime_jump), to measure what the constant saves.
+ */
+__u32 tdm_next_slot_rt = TDM_SLOT_NONE;
+
 enum nf_result {
 	NF_CONTINUE = -1,		/* go on along the chain */
 	/* otherwise: drop, with this enum tdm_drop_reason */
@@ -87,7 +94,10 @@ static __always_inline int tdm_nf_done(struct xdp_md *ctx,
 	if (tdm_hop.next_slot == TDM_SLOT_NONE)
 		return tdm_chain_end();
 
-	bpf_tail_call(ctx, &tdm_jmp, tdm_hop.next_slot);
+	if (tdm_hop.runtime_jump)
+		bpf_tail_call(ctx, &tdm_jmp, tdm_next_slot_rt);
+	else
+		bpf_tail_call(ctx, &tdm_jmp, tdm_hop.next_slot);
 	/* only reached if the next hop's slot is empty */
 	if (st)
 		st->drops[TDM_DROP_MISSED]++;

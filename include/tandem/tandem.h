@@ -208,6 +208,7 @@ struct tdm_hop {
 	__u32 action;			/* terminal action */
 	__u32 redirect_ifindex;
 	__u32 fw_ruleset;		/* firewall: key into tdm_fw_rules */
+	__u32 runtime_jump;		/* make bench only: see nf.h */
 };
 
 /* ---- devices and steering ---- */

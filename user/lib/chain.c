@@ -149,6 +149,7 @@ static int chain_build(struct tdm_ctx *ctx, __u32 chain_id,
 			.next_slot = i + 1 < n ? ci->slots[i + 1] : TDM_SLOT_NONE,
 			.action = ci->action,
 			.redirect_ifindex = ci->redirect_ifindex,
+			.runtime_jump = ctx->runtime_jump,
 		};
 
 		err = nf_of(ctx, ci->nf_ids[i], override, override_id, &nf);
@@ -185,6 +186,11 @@ static int chain_build(struct tdm_ctx *ctx, __u32 chain_id,
 err_clear:
 	clear_slots(ctx, written, nwritten);
 	return err;
+}
+
+void tdm_set_runtime_jump(struct tdm_ctx *ctx, bool on)
+{
+	ctx->runtime_jump = on;
 }
 
 /* The old hops of a replaced chain: cleared after the next grace period. */

@@ -18,6 +18,7 @@ struct tdm_ctx {
 	int sync_outer_fd;		/* map-in-map for tdm_sync() */
 	int sync_inner_fd;
 	int ncpus;
+	bool runtime_jump;		/* make bench: indirect hop jumps */
 	bool pending[TDM_JMP_SLOTS];	/* retired slots, see chain.c */
 	char err[256];
 	/* fds of the pinned maps, from the skeleton */

@@ -34,6 +34,7 @@ static int load_##T(struct tdm_ctx *ctx, const struct tdm_hop *hop,	\
 	if (!s)								\
 		return -errno;						\
 	s->rodata->tdm_hop = *hop;					\
+	s->data->tdm_next_slot_rt = hop->next_slot;			\
 	set_params;							\
 	err = tdm_nf_##T##__load(s);					\
 	fd = err ? err : fcntl(bpf_program__fd(s->progs.tdm_nf_##T),	\
