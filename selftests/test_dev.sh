@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 bpftool
 
 PASS_OBJ=$TOP/build/selftests/xdp_pass.bpf.o
-ktap_plan 5
+ktap_plan 6
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 
 xdp_prog_of()	# the XDP program id on veth1, or nothing
@@ -61,5 +61,17 @@ check "attach native" tdm dev attach veth1 chain all mode native
 check "mode shown" output_has '"mode":"native"' tdm -j dev show
 check "ping native" in_a ping -c 2 -i 0.2 -W 2 10.10.0.2
 case_end "generic_and_native_modes"
+
+# the device goes away under an attached chain: shown as gone, and
+# detach by its old name cleans up so the chain can be deleted
+check "a second pair" ip -n "$NS_B" link add tmp0 type veth peer name tmp1
+check "attach tmp0" tdm dev attach tmp0 chain all
+check "delete tmp0" ip -n "$NS_B" link del tmp0
+check "shown as gone" output_has 'tmp0 .* gone' tdm dev show
+check "detach the gone device" tdm dev detach tmp0
+check "no record left" sh -c "! nsenter --net=/run/netns/$NS_B $TANDEM dev show | grep -q tmp0"
+check "detach veth1" tdm dev detach veth1
+check "chain deletable now" tdm chain del all
+case_end "device_removed_while_attached"
 
 ktap_finish

@@ -320,6 +320,24 @@ err_dev:
 	return err;
 }
 
+/* The record of a device that no longer exists, found by its old name. */
+static int gone_dev_ifindex(struct tdm_ctx *ctx, const char *dev,
+			    __u32 *ifindex)
+{
+	__u32 key, *prev = NULL;
+	struct tdm_dev d;
+
+	while (!bpf_map_get_next_key(ctx->devs_fd, prev, &key)) {
+		prev = &key;
+		if (!bpf_map_lookup_elem(ctx->devs_fd, &key, &d) &&
+		    !strncmp(d.name, dev, sizeof(d.name))) {
+			*ifindex = key;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int tdm_dev_detach(struct tdm_ctx *ctx, const char *dev)
 {
 	char path[PATH_MAX];
@@ -328,7 +346,7 @@ int tdm_dev_detach(struct tdm_ctx *ctx, const char *dev)
 	int err, fd;
 
 	err = tdm_ifindex(ctx, dev, &ifindex);
-	if (err)
+	if (err && gone_dev_ifindex(ctx, dev, &ifindex))
 		return err;
 	link_pin_path(ifindex, path, sizeof(path));
 	fd = bpf_obj_get(path);
