@@ -71,15 +71,20 @@ static __always_inline __u32 tdm_steer(const struct tdm_meta *pm,
 {
 	__u32 chain;
 
-	chain = tdm_steer_flow(pm);
-	if (chain != TDM_CHAIN_NONE) {
-		*by = TDM_STEER_FLOW;
-		return chain;
+	/* the counts only skip lookups that cannot match */
+	if (dev->nflows) {
+		chain = tdm_steer_flow(pm);
+		if (chain != TDM_CHAIN_NONE) {
+			*by = TDM_STEER_FLOW;
+			return chain;
+		}
 	}
-	chain = tdm_steer_rules_lookup(pm);
-	if (chain != TDM_CHAIN_NONE) {
-		*by = TDM_STEER_RULE;
-		return chain;
+	if (dev->nrules) {
+		chain = tdm_steer_rules_lookup(pm);
+		if (chain != TDM_CHAIN_NONE) {
+			*by = TDM_STEER_RULE;
+			return chain;
+		}
 	}
 	*by = dev->default_chain != TDM_CHAIN_NONE ? TDM_STEER_DEFAULT :
 						     TDM_STEER_NONE;

@@ -218,6 +218,9 @@ struct tdm_dev {
 	__u32 slot;			/* index into tdm_dev_stats */
 	__u32 default_chain;		/* TDM_CHAIN_NONE: pass */
 	__u32 mode;			/* XDP_FLAGS_DRV_MODE/SKB_MODE */
+	/* steering entries of the device: lets the datapath skip empty tables */
+	__u32 nflows;
+	__u32 nrules;
 };
 
 struct tdm_dev_stats {

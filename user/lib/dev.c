@@ -138,6 +138,9 @@ static int dev_write(struct tdm_ctx *ctx, __u32 ifindex, __u32 chain,
 	d.default_chain = chain;
 	if (mode)
 		d.mode = mode;
+	err = tdm_steer_count(ctx, ifindex, &d.nflows, &d.nrules);
+	if (err)
+		return err;
 	/* a hash update replaces the element atomically for the datapath */
 	if (bpf_map_update_elem(ctx->devs_fd, &ifindex, &d, BPF_ANY))
 		return tdm_err(ctx, errno, "writing device %s: %s", name,
@@ -145,6 +148,15 @@ static int dev_write(struct tdm_ctx *ctx, __u32 ifindex, __u32 chain,
 	if (out)
 		*out = d;
 	return 0;
+}
+
+int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 ifindex)
+{
+	struct tdm_dev d;
+
+	if (bpf_map_lookup_elem(ctx->devs_fd, &ifindex, &d))
+		return 0;	/* not attached: counted when it is */
+	return dev_write(ctx, ifindex, d.default_chain, 0, NULL);
 }
 
 int tdm_dev_register(struct tdm_ctx *ctx, __u32 ifindex, const char *chain,

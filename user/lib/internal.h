@@ -70,5 +70,11 @@ bool tdm_chain_in_use(struct tdm_ctx *ctx, __u32 chain_id, char *user,
 
 /* dev.c */
 int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex);
+/* Rewrite ifindex's record (if any) with fresh steering counts. */
+int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 ifindex);
+
+/* steer.c: how many exact entries and rules steer ifindex's packets */
+int tdm_steer_count(struct tdm_ctx *ctx, __u32 ifindex, __u32 *nflows,
+		    __u32 *nrules);
 
 #endif /* TANDEM_LIB_INTERNAL_H */

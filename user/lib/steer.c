@@ -341,6 +341,8 @@ int tdm_steer_add(struct tdm_ctx *ctx, const char *dev, __u32 prio,
 	else
 		err = steer_add_rule(ctx, &rs, ifindex, id, prio, m, chain_id);
 	free(rs.r);
+	if (!err)
+		err = tdm_dev_refresh(ctx, ifindex);
 	if (!err && idp)
 		*idp = id;
 	return err;
@@ -377,6 +379,8 @@ int tdm_steer_del(struct tdm_ctx *ctx, const char *dev, __u32 id)
 	if (err)
 		return err;
 	err = steer_del_flow(ctx, ifindex, id);
+	if (!err)
+		return tdm_dev_refresh(ctx, ifindex);
 	if (err != -ENOENT)
 		return err;
 	err = rules_read(ctx, &rs);
@@ -401,7 +405,28 @@ int tdm_steer_del(struct tdm_ctx *ctx, const char *dev, __u32 id)
 		err = tdm_err(ctx, errno, "clearing a steering rule: %s",
 			      strerror(errno));
 	free(rs.r);
+	if (!err)
+		err = tdm_dev_refresh(ctx, ifindex);
 	return err;
+}
+
+int tdm_steer_count(struct tdm_ctx *ctx, __u32 ifindex, __u32 *nflows,
+		    __u32 *nrules)
+{
+	struct tdm_steer_entry *v;
+	int n, i;
+
+	if (tdm_steer_list(ctx, ifindex, &v, &n))
+		return -EIO;
+	*nflows = *nrules = 0;
+	for (i = 0; i < n; i++) {
+		if (v[i].exact)
+			(*nflows)++;
+		else
+			(*nrules)++;
+	}
+	free(v);
+	return 0;
 }
 
 static int cmp_entry(const void *pa, const void *pb)
