@@ -9,6 +9,7 @@
  * it never touches a tandem in use on the machine.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <sched.h>
 #include <string.h>
 #include <unistd.h>
@@ -472,6 +473,82 @@ static void test_steering(void)
 	ktap_case_end("steering_exact_then_rules_then_default");
 }
 
+static int steer(const char *match, __u32 prio, const char *chain_name,
+		 __u32 *id)
+{
+	char buf[256], err[256], *argv[16];
+	struct tdm_match m;
+	int argc = 0;
+
+	snprintf(buf, sizeof(buf), "%s", match);
+	for (char *t = strtok(buf, " "); t && argc < 16; t = strtok(NULL, " "))
+		argv[argc++] = t;
+	tdm_match_init(&m);
+	if (tdm_parse_match(argc, argv, &m, err, sizeof(err)) != argc) {
+		printf("# bad match '%s': %s\n", match, err);
+		return -1;
+	}
+	return tdm_steer_add(ctx, "lo", prio, &m, chain_name, id);
+}
+
+/* Overlapping prefixes: priority decides, not prefix length. */
+static void test_steering_overlap(void)
+{
+	struct tdm_steer_entry *v;
+	struct pkt p;
+	__u32 a, b, c, i, ids[TDM_STEER_BUCKET];
+	int err, n;
+
+	/* start from no steering entries */
+	CHECK(!tdm_steer_list(ctx, LO, &v, &n), "");
+	for (i = 0; i < (__u32)n; i++)
+		CHECK(!tdm_steer_del(ctx, "lo", v[i].id), "%s", tdm_errmsg(ctx));
+	free(v);
+	/* c_sa drops, c_sb txes, c_sd redirects, c_sc passes (default) */
+	CHECK(!tdm_dev_register(ctx, LO, "c_sc", NULL), "");
+	CHECK(!steer("dst 10.0.0.0/8", 10, "c_sa", &a), "%s", tdm_errmsg(ctx));
+	CHECK(!steer("dst 10.1.0.0/16", 20, "c_sb", &b), "%s", tdm_errmsg(ctx));
+	CHECK(!steer("dst 10.1.0.0/16 proto tcp", 5, "c_sd", &c), "%s",
+	      tdm_errmsg(ctx));
+
+	pkt_udp4(&p, "192.0.2.1", "10.1.2.3", 1, 2, 0);
+	CHECK(run(&p) == XDP_DROP, "udp to 10.1/16: /8 rule has prio 10");
+	p.len = 0;
+	pkt_eth(&p, ETH_P_IP);
+	pkt_ip4(&p, "192.0.2.1", "10.1.2.3", IPPROTO_TCP, 0);
+	pkt_tcp(&p, 1, 2);
+	CHECK(run(&p) == XDP_REDIRECT, "tcp to 10.1/16: prio 5 rule");
+	pkt_udp4(&p, "192.0.2.1", "10.2.0.1", 1, 2, 0);
+	CHECK(run(&p) == XDP_DROP, "udp to 10.2: only the /8 covers it");
+	pkt_udp4(&p, "192.0.2.1", "11.0.0.1", 1, 2, 0);
+	CHECK(run(&p) == XDP_PASS, "outside every rule: default");
+
+	CHECK(!tdm_steer_del(ctx, "lo", a), "%s", tdm_errmsg(ctx));
+	pkt_udp4(&p, "192.0.2.1", "10.1.2.3", 1, 2, 0);
+	CHECK(run(&p) == XDP_TX, "after deleting the /8: the /16 rule");
+	pkt_udp4(&p, "192.0.2.1", "10.2.0.1", 1, 2, 0);
+	CHECK(run(&p) == XDP_PASS, "after deleting the /8: default");
+	CHECK(!tdm_steer_del(ctx, "lo", b) && !tdm_steer_del(ctx, "lo", c), "");
+
+	/* a bucket holds TDM_STEER_BUCKET rules; one more is refused whole */
+	for (i = 0; i < TDM_STEER_BUCKET; i++) {
+		char m[64];
+
+		snprintf(m, sizeof(m), "proto udp dport %u", 1000 + i);
+		CHECK(!steer(m, 100, "c_sb", &ids[i]), "%s", tdm_errmsg(ctx));
+	}
+	err = steer("proto udp dport 999", 100, "c_sb", NULL);
+	CHECK(err == -ENOSPC && strstr(tdm_errmsg(ctx), "would cover"),
+	      "%d %s", err, tdm_errmsg(ctx));
+	pkt_udp4(&p, "192.0.2.1", "10.0.0.1", 1, 999, 0);
+	CHECK(run(&p) == XDP_PASS, "the refused rule is not there");
+	pkt_udp4(&p, "192.0.2.1", "10.0.0.1", 1, 1000 + TDM_STEER_BUCKET - 1, 0);
+	CHECK(run(&p) == XDP_TX, "the last accepted rule is");
+	for (i = 0; i < TDM_STEER_BUCKET; i++)
+		CHECK(!tdm_steer_del(ctx, "lo", ids[i]), "");
+	ktap_case_end("steering_overlapping_prefixes_by_priority");
+}
+
 static void test_missed_tail_call(void)
 {
 	struct tdm_chain_info ci;
@@ -528,7 +605,7 @@ int main(void)
 {
 	int err;
 
-	ktap_plan(11);
+	ktap_plan(12);
 	err = setup();
 	if (err) {
 		printf("# setup failed: %s\n", strerror(-err));
@@ -545,6 +622,7 @@ int main(void)
 	test_policer();
 	test_terminal_actions();
 	test_steering();
+	test_steering_overlap();
 	test_missed_tail_call();
 	/* counters agree: the device saw what the chains were given */
 	{

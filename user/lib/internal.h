@@ -27,6 +27,9 @@ struct tdm_ctx {
 	int fw_rules_fd, policer_fd, policer_src_fd;
 };
 
+/* The netmask of a prefix length in the 128-bit address space. */
+void tdm_prefix_mask(__u8 len, struct tdm_addr *mask);
+
 /* Set ctx->err; returns -err so callers can `return tdm_err(...)`. */
 int tdm_err(struct tdm_ctx *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -30,7 +30,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *v)
 	return 0;
 }
 
-static void mask_of(__u8 len, struct tdm_addr *mask)
+void tdm_prefix_mask(__u8 len, struct tdm_addr *mask)
 {
 	int i;
 
@@ -85,7 +85,7 @@ int tdm_parse_prefix(const char *s, struct tdm_addr *net,
 	}
 	*len = v6 ? plen : plen + 96;
 	*family = v6 ? 6 : 4;
-	mask_of(*len, mask);
+	tdm_prefix_mask(*len, mask);
 	for (i = 0; i < 4; i++) {
 		if (net->w[i] & ~mask->w[i])
 			return perr(err, errlen,

@@ -113,79 +113,141 @@ struct leaf {
 	struct tdm_steer_bucket b;
 };
 
+/* Order of rules by destination prefix: (length, address). */
+static const struct tdm_steer_rule *sort_base;
+
+static int cmp_dst(const struct tdm_steer_rule *a, __u8 len,
+		   const struct tdm_addr *dst)
+{
+	if (a->m.dst_len != len)
+		return a->m.dst_len < len ? -1 : 1;
+	return memcmp(&a->m.dst, dst, sizeof(*dst));
+}
+
+static int cmp_idx_dst(const void *pa, const void *pb)
+{
+	const struct tdm_steer_rule *b = &sort_base[*(const __u32 *)pb];
+
+	return cmp_dst(&sort_base[*(const __u32 *)pa], b->m.dst_len, &b->m.dst);
+}
+
+/* First position in sorted idx[0..n) whose rule has prefix (len, dst). */
+static __u32 lower_bound(const struct tdm_steer_rule *r, const __u32 *idx,
+			 __u32 n, __u8 len, const struct tdm_addr *dst)
+{
+	__u32 lo = 0, hi = n;
+
+	while (lo < hi) {
+		__u32 mid = lo + (hi - lo) / 2;
+
+		if (cmp_dst(&r[idx[mid]], len, dst) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int bucket_add(struct tdm_ctx *ctx, const struct rule_set *rs,
+		      struct leaf *l, __u32 ridx)
+{
+	struct tdm_steer_bucket *b = &l->b;
+	char pfx[64];
+	int k;
+
+	if (b->n == TDM_STEER_BUCKET) {
+		tdm_format_prefix(&l->key.dst, l->key.prefixlen - 32, pfx,
+				  sizeof(pfx));
+		return tdm_err(ctx, ENOSPC,
+			       "more than %d steering rules would cover destination %s on one device",
+			       TDM_STEER_BUCKET, pfx);
+	}
+	for (k = b->n; k > 0; k--) {
+		if (cmp_prio(&rs->r[b->rule[k - 1]], &rs->r[ridx]) < 0)
+			break;
+		b->rule[k] = b->rule[k - 1];
+	}
+	b->rule[k] = ridx;
+	b->n++;
+	return 0;
+}
+
 /*
  * The bucket of every leaf of ifindex inside prefix (scope): a leaf for
- * each distinct rule destination in the scope. skip: a rule index to
- * leave out (being deleted), or TDM_MAX_STEER_RULES.
+ * each distinct rule destination in the scope, holding the rules whose
+ * destination covers it. skip: a rule index to leave out (being deleted),
+ * or TDM_MAX_STEER_RULES. With the device's rules sorted by destination,
+ * the rules covering a leaf are found with one binary search per
+ * distinct prefix length: O(R log R + L * lengths * log R).
  */
 static int leaves_compute(struct tdm_ctx *ctx, const struct rule_set *rs,
 			  __u32 ifindex, const struct tdm_match *scope,
 			  __u32 skip, struct leaf **out, int *nout)
 {
+	bool has_len[129] = {};
 	struct leaf *lv = NULL;
-	int n = 0, i, k;
-	__u32 idx;
+	__u32 *idx, n = 0, i, j, nl = 0;
+	int err = 0, len;
 
-	for (idx = 0; idx < rs->n; idx++) {
-		const struct tdm_steer_rule *r = &rs->r[idx];
-		struct leaf *l = NULL;
+	idx = malloc(rs->n * sizeof(*idx));
+	if (!idx)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	for (i = 0; i < rs->n; i++) {
+		const struct tdm_steer_rule *r = &rs->r[i];
 
-		if (!r->id || r->ifindex != ifindex || idx == skip)
+		if (r->id && r->ifindex == ifindex && i != skip) {
+			idx[n++] = i;
+			has_len[r->m.dst_len] = true;
+		}
+	}
+	sort_base = rs->r;
+	qsort(idx, n, sizeof(*idx), cmp_idx_dst);
+
+	/* leaves: distinct destinations inside the scope */
+	lv = calloc(n ? n : 1, sizeof(*lv));
+	if (!lv) {
+		free(idx);
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		const struct tdm_steer_rule *r = &rs->r[idx[i]];
+
+		if (i && !cmp_idx_dst(&idx[i - 1], &idx[i]))
 			continue;
 		if (!prefix_within(&r->m.dst, r->m.dst_len, &scope->dst,
 				   &scope->dmask, scope->dst_len))
 			continue;
-		for (i = 0; i < n; i++)
-			if (lv[i].key.prefixlen == 32u + r->m.dst_len &&
-			    !memcmp(&lv[i].key.dst, &r->m.dst, 16))
-				l = &lv[i];
-		if (l)
-			continue;
-		l = realloc(lv, (n + 1) * sizeof(*lv));
-		if (!l) {
-			free(lv);
-			return tdm_err(ctx, ENOMEM, "out of memory");
-		}
-		lv = l;
-		memset(&lv[n], 0, sizeof(lv[n]));
-		lv[n].key.prefixlen = 32 + r->m.dst_len;
-		lv[n].key.ifindex = htonl(ifindex);
-		lv[n].key.dst = r->m.dst;
-		n++;
+		lv[nl].key.prefixlen = 32 + r->m.dst_len;
+		lv[nl].key.ifindex = htonl(ifindex);
+		lv[nl].key.dst = r->m.dst;
+		nl++;
 	}
-	/* fill each leaf with the rules covering it, insertion-sorted */
-	for (i = 0; i < n; i++) {
-		struct tdm_steer_bucket *b = &lv[i].b;
-		__u8 len = lv[i].key.prefixlen - 32;
+	/* fill each leaf from every shorter-or-equal prefix covering it */
+	for (i = 0; i < nl && !err; i++) {
+		__u8 llen = lv[i].key.prefixlen - 32;
 
-		for (idx = 0; idx < rs->n; idx++) {
-			const struct tdm_steer_rule *r = &rs->r[idx];
+		for (len = 0; len <= llen && !err; len++) {
+			struct tdm_addr mask, net;
+			int w;
 
-			if (!r->id || r->ifindex != ifindex || idx == skip ||
-			    !prefix_within(&lv[i].key.dst, len, &r->m.dst,
-					   &r->m.dmask, r->m.dst_len))
+			if (!has_len[len])
 				continue;
-			if (b->n == TDM_STEER_BUCKET) {
-				char pfx[64];
-
-				tdm_format_prefix(&lv[i].key.dst, len, pfx,
-						  sizeof(pfx));
-				free(lv);
-				return tdm_err(ctx, ENOSPC,
-					       "more than %d steering rules would cover destination %s on one device",
-					       TDM_STEER_BUCKET, pfx);
-			}
-			for (k = b->n; k > 0; k--) {
-				if (cmp_prio(&rs->r[b->rule[k - 1]], r) < 0)
-					break;
-				b->rule[k] = b->rule[k - 1];
-			}
-			b->rule[k] = idx;
-			b->n++;
+			tdm_prefix_mask(len, &mask);
+			for (w = 0; w < 4; w++)
+				net.w[w] = lv[i].key.dst.w[w] & mask.w[w];
+			for (j = lower_bound(rs->r, idx, n, len, &net);
+			     j < n && !cmp_dst(&rs->r[idx[j]], len, &net) && !err;
+			     j++)
+				err = bucket_add(ctx, rs, &lv[i], idx[j]);
 		}
+	}
+	free(idx);
+	if (err) {
+		free(lv);
+		return err;
 	}
 	*out = lv;
-	*nout = n;
+	*nout = nl;
 	return 0;
 }
 
