@@ -65,9 +65,11 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_steer_lpm SEC(".maps");
 
+/* mmapable: the library reads all rules without copying them */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, TDM_MAX_STEER_RULES);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct tdm_steer_rule);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

@@ -259,6 +259,7 @@ struct tdm_steer_rule {
 	__u32 ifindex;
 	__u32 chain_id;
 	struct tdm_match m;
+	__u32 pad;			/* a multiple of 8: mmap stride */
 };
 
 /* LPM key: ifindex (always matched whole) then the destination. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -216,6 +217,9 @@ void tdm_close(struct tdm_ctx *ctx)
 		close(ctx->sync_outer_fd);
 	if (ctx->sync_inner_fd >= 0)
 		close(ctx->sync_inner_fd);
+	if (ctx->srules)
+		munmap((void *)ctx->srules,
+		       TDM_MAX_STEER_RULES * sizeof(*ctx->srules));
 	tdm_entry__destroy(ctx->maps);
 	close(ctx->lock_fd);
 	free(ctx);

@@ -25,6 +25,7 @@ struct tdm_ctx {
 	int jmp_fd, devs_fd, dev_stats_fd, flows_fd, lpm_fd, srules_fd;
 	int nfs_fd, chains_fd, nf_stats_fd, chain_stats_fd;
 	int fw_rules_fd, policer_fd, policer_src_fd;
+	const struct tdm_steer_rule *srules;	/* tdm_steer_rules, mmap-ed */
 };
 
 /* The netmask of a prefix length in the 128-bit address space. */

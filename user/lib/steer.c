@@ -17,36 +17,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 
 struct rule_set {
-	struct tdm_steer_rule *r;	/* the whole tdm_steer_rules array */
+	const struct tdm_steer_rule *r;	/* the whole tdm_steer_rules array */
 	__u32 n;
 };
 
+/* The rules, read in place through a shared read-only mapping. */
 static int rules_read(struct tdm_ctx *ctx, struct rule_set *rs)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 *keys, count = TDM_MAX_STEER_RULES, out_batch;
-	int err;
+	_Static_assert(sizeof(struct tdm_steer_rule) % 8 == 0,
+		       "an mmap-ed array's stride is the value size rounded to 8");
+	if (!ctx->srules) {
+		void *p = mmap(NULL, TDM_MAX_STEER_RULES * sizeof(*ctx->srules),
+			       PROT_READ, MAP_SHARED, ctx->srules_fd, 0);
 
+		if (p == MAP_FAILED)
+			return tdm_err(ctx, errno, "mapping the steering rules: %s",
+				       strerror(errno));
+		ctx->srules = p;
+	}
+	rs->r = ctx->srules;
 	rs->n = TDM_MAX_STEER_RULES;
-	rs->r = calloc(TDM_MAX_STEER_RULES, sizeof(*rs->r));
-	keys = calloc(TDM_MAX_STEER_RULES, sizeof(*keys));
-	if (!rs->r || !keys) {
-		free(keys);
-		free(rs->r);
-		return tdm_err(ctx, ENOMEM, "out of memory");
-	}
-	err = bpf_map_lookup_batch(ctx->srules_fd, NULL, &out_batch, keys,
-				   rs->r, &count, &opts);
-	free(keys);
-	if (err && errno != ENOENT) {
-		free(rs->r);
-		return tdm_err(ctx, errno, "reading steering rules: %s",
-			       strerror(errno));
-	}
 	return 0;
 }
 
@@ -352,14 +347,15 @@ static int steer_add_rule(struct tdm_ctx *ctx, struct rule_set *rs,
 	if (idx == rs->n)
 		return tdm_err(ctx, ENOSPC, "no room for another steering rule (at most %d)",
 			       TDM_MAX_STEER_RULES);
-	rs->r[idx] = r;
-	err = leaves_compute(ctx, rs, ifindex, m, TDM_MAX_STEER_RULES, &lv, &n);
-	if (err)
-		return err;
-	if (bpf_map_update_elem(ctx->srules_fd, &idx, &r, BPF_ANY)) {
-		free(lv);
+	/* no bucket names it yet: written, it is still invisible */
+	if (bpf_map_update_elem(ctx->srules_fd, &idx, &r, BPF_ANY))
 		return tdm_err(ctx, errno, "writing a steering rule: %s",
 			       strerror(errno));
+	err = leaves_compute(ctx, rs, ifindex, m, TDM_MAX_STEER_RULES, &lv, &n);
+	if (err) {
+		memset(&r, 0, sizeof(r));
+		bpf_map_update_elem(ctx->srules_fd, &idx, &r, BPF_ANY);
+		return err;
 	}
 	err = leaves_apply(ctx, ifindex, m, lv, n);
 	free(lv);
@@ -402,7 +398,6 @@ int tdm_steer_add(struct tdm_ctx *ctx, const char *dev, __u32 prio,
 		err = steer_add_flow(ctx, ifindex, id, m, chain_id);
 	else
 		err = steer_add_rule(ctx, &rs, ifindex, id, prio, m, chain_id);
-	free(rs.r);
 	if (!err)
 		err = tdm_dev_refresh(ctx, ifindex);
 	if (!err && idp)
@@ -451,11 +446,9 @@ int tdm_steer_del(struct tdm_ctx *ctx, const char *dev, __u32 id)
 	for (idx = 0; idx < rs.n; idx++)
 		if (rs.r[idx].id == id && rs.r[idx].ifindex == ifindex)
 			break;
-	if (idx == rs.n) {
-		free(rs.r);
+	if (idx == rs.n)
 		return tdm_err(ctx, ENOENT, "%s has no steering entry %u", dev,
 			       id);
-	}
 	err = leaves_compute(ctx, &rs, ifindex, &rs.r[idx].m, idx, &lv, &n);
 	if (!err) {
 		err = leaves_apply(ctx, ifindex, &rs.r[idx].m, lv, n);
@@ -466,7 +459,6 @@ int tdm_steer_del(struct tdm_ctx *ctx, const char *dev, __u32 id)
 	if (!err && bpf_map_update_elem(ctx->srules_fd, &idx, &empty, BPF_ANY))
 		err = tdm_err(ctx, errno, "clearing a steering rule: %s",
 			      strerror(errno));
-	free(rs.r);
 	if (!err)
 		err = tdm_dev_refresh(ctx, ifindex);
 	return err;
@@ -551,14 +543,12 @@ int tdm_steer_list(struct tdm_ctx *ctx, __u32 ifindex,
 		v[n].m = r->m;
 		n++;
 	}
-	free(rs.r);
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_entry);
 	*out = v;
 	*nout = n;
 	return 0;
 oom:
-	free(rs.r);
 	free(v);
 	return tdm_err(ctx, ENOMEM, "out of memory");
 }
