@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <net/if.h>
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/utsname.h>
@@ -55,10 +56,15 @@ struct result {
 	double min, median;
 };
 
-/* ns per packet of prog_fd, min and median over runs */
-static int measure(int prog_fd, struct result *r)
+/*
+ * ns per packet of prog_fd, min and median over runs. live: the frames
+ * really go where the verdict sends them (BPF_F_TEST_XDP_LIVE_FRAMES),
+ * received on ifindex.
+ */
+static int measure_on(int prog_fd, __u32 ifindex, bool live, __u32 verdict,
+		      struct result *r)
 {
-	struct xdp_md md = { .data_end = pkt.len, .ingress_ifindex = LO };
+	struct xdp_md md = { .data_end = pkt.len, .ingress_ifindex = ifindex };
 	double v[MAX_RUNS];
 	int i;
 
@@ -67,14 +73,16 @@ static int measure(int prog_fd, struct result *r)
 			.data_in = pkt.buf, .data_size_in = pkt.len,
 			.ctx_in = &md, .ctx_size_in = sizeof(md),
 			.repeat = repeat,
+			.flags = live ? BPF_F_TEST_XDP_LIVE_FRAMES : 0,
 		);
 		if (bpf_prog_test_run_opts(prog_fd, &o)) {
 			fprintf(stderr, "tdm-bench: test run: %s\n", strerror(errno));
 			return -1;
 		}
-		if (o.retval != XDP_PASS) {
-			fprintf(stderr, "tdm-bench: verdict %u, expected XDP_PASS\n",
-				o.retval);
+		/* live mode reports no verdict */
+		if (!live && o.retval != verdict) {
+			fprintf(stderr, "tdm-bench: verdict %u, expected %u\n",
+				o.retval, verdict);
 			return -1;
 		}
 		v[i] = o.duration;	/* ns per repetition */
@@ -85,10 +93,15 @@ static int measure(int prog_fd, struct result *r)
 	return 0;
 }
 
-static int empty_prog(void)
+static int measure(int prog_fd, struct result *r)
+{
+	return measure_on(prog_fd, LO, false, XDP_PASS, r);
+}
+
+static int empty_prog(int verdict)
 {
 	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = XDP_PASS },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = verdict },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 
@@ -123,24 +136,66 @@ static int mono_prog(int n)
 	return fd;
 }
 
-/* chain "lenN" of counters c0..c(N-1), as LO's default chain */
-static int make_chain(int n, bool replace)
+/*
+ * Chain NAME of counters c0..c(n-1) ending in action; made the default
+ * chain of ifindex.
+ */
+static int make_chain(const char *name, int n, __u32 action, bool replace,
+		      __u32 ifindex)
 {
-	struct tdm_chain_spec spec = { .nnfs = n, .action = TDM_ACT_PASS };
+	struct tdm_chain_spec spec = { .nnfs = n, .action = action };
 	static char names[TDM_MAX_CHAIN_NFS][16];
-	char chain[16];
 	int i, err;
 
 	for (i = 0; i < n; i++) {
 		snprintf(names[i], sizeof(names[i]), "c%d", i);
 		spec.nfs[i] = names[i];
 	}
-	snprintf(chain, sizeof(chain), "len%d", n);
-	err = replace ? tdm_chain_replace(ctx, chain, &spec) :
-			tdm_chain_add(ctx, chain, &spec);
+	err = replace ? tdm_chain_replace(ctx, name, &spec) :
+			tdm_chain_add(ctx, name, &spec);
 	if (err < 0)
 		return err;
-	return tdm_dev_register(ctx, LO, chain, NULL);
+	return tdm_dev_register(ctx, ifindex, name, NULL);
+}
+
+static int len_chain(int n, bool replace)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "len%d", n);
+	return make_chain(name, n, TDM_ACT_PASS, replace, LO);
+}
+
+/* k steering rules on lo: dst 10.x.y.z/32 for z = 0.. to chain len1 */
+static int add_rules(int k, double *secs)
+{
+	struct tdm_steer_spec *sp = calloc(k, sizeof(*sp));
+	struct timespec t0, t1;
+	char err[256], addr[32];
+	int i, ret;
+
+	if (!sp)
+		return -1;
+	for (i = 0; i < k; i++) {
+		char *argv[2] = { "dst", addr };
+
+		snprintf(addr, sizeof(addr), "10.%d.%d.%d/32", (i >> 16) & 255,
+			 (i >> 8) & 255, i & 255);
+		tdm_match_init(&sp[i].m);
+		if (tdm_parse_match(2, argv, &sp[i].m, err, sizeof(err)) != 2) {
+			fprintf(stderr, "tdm-bench: %s\n", err);
+			free(sp);
+			return -1;
+		}
+		sp[i].prio = 100;
+		sp[i].chain = "len1";
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = tdm_steer_add_many(ctx, "lo", sp, k, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	*secs = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	free(sp);
+	return ret;
 }
 
 static int setup(void)
@@ -193,9 +248,45 @@ static void cpu_model(char *buf, size_t size)
 	fclose(f);
 }
 
+/* live frames into a veth: a 4-NF chain ending in drop, vs an empty drop */
+static int bench_live(struct result *empty_live, struct result *chain_live)
+{
+	__u32 vidx, slot;
+	int efd, fd, ret = -1;
+
+	if (system("ip link add tdmb0 type veth peer name tdmb1 && "
+		   "ip link set tdmb0 up && ip link set tdmb1 up")) {
+		fprintf(stderr, "tdm-bench: cannot make a veth pair\n");
+		return -1;
+	}
+	vidx = if_nametoindex("tdmb0");
+	if (!vidx || tdm_dev_register(ctx, vidx, NULL, &slot) ||
+	    make_chain("live4", 4, TDM_ACT_DROP, false, vidx))
+		goto out;
+	efd = empty_prog(XDP_DROP);
+	fd = tdm_entry_load(ctx, slot);
+	if (efd < 0 || fd < 0)
+		goto out;
+	ret = measure_on(efd, vidx, true, 0, empty_live) ||
+	      measure_on(fd, vidx, true, 0, chain_live);
+	close(efd);
+	close(fd);
+out:
+	if (ret)
+		fprintf(stderr, "tdm-bench: live frames: %s\n", tdm_errmsg(ctx));
+	return ret;
+}
+
+static double mops(double ns)
+{
+	return ns > 0 ? 1e3 / ns : 0;	/* million packets per second */
+}
+
 int main(int argc, char **argv)
 {
 	struct result empty, entry, mono[NLENS], direct[NLENS], indirect[NLENS];
+	struct result rules1k, rules100k, empty_live, chain_live;
+	double add1k, add99k;
 	const char *out_path = NULL;
 	char cpu[128], date[32];
 	struct utsname u;
@@ -226,8 +317,8 @@ int main(int argc, char **argv)
 	if (setup())
 		return 1;
 
-	fprintf(stderr, "measuring: %d runs of %d packets each\n", runs, repeat);
-	fd = empty_prog();
+	fprintf(stderr, "tdm-bench: %d runs of %d packets each\n", runs, repeat);
+	fd = empty_prog(XDP_PASS);
 	if (fd < 0 || measure(fd, &empty))
 		return 1;
 	close(fd);
@@ -237,8 +328,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < NLENS; i++) {
 		int m = mono_prog(chain_lens[i]);
 
-		if (m < 0 || measure(m, &mono[i]) || make_chain(chain_lens[i], false) ||
-		    measure(fd, &direct[i])) {
+		if (m < 0 || measure(m, &mono[i]) ||
+		    len_chain(chain_lens[i], false) || measure(fd, &direct[i])) {
 			fprintf(stderr, "tdm-bench: chain of %d: %s\n",
 				chain_lens[i], tdm_errmsg(ctx));
 			return 1;
@@ -247,13 +338,26 @@ int main(int argc, char **argv)
 	}
 	tdm_set_runtime_jump(ctx, true);
 	for (i = 0; i < NLENS; i++) {
-		if (make_chain(chain_lens[i], true) ||
+		if (len_chain(chain_lens[i], true) ||
 		    measure(fd, &indirect[i])) {
 			fprintf(stderr, "tdm-bench: chain of %d: %s\n",
 				chain_lens[i], tdm_errmsg(ctx));
 			return 1;
 		}
 	}
+	tdm_set_runtime_jump(ctx, false);
+	len_chain(1, true);
+
+	/* steering rules: the packet (to 10.0.0.2) matches rule 10.0.0.2/32 */
+	fprintf(stderr, "tdm-bench: adding 1,000 then 99,000 steering rules\n");
+	if (!tdm_dev_register(ctx, LO, NULL, NULL) && !add_rules(1000, &add1k))
+		measure(fd, &rules1k);
+	else
+		return fprintf(stderr, "tdm-bench: rules: %s\n", tdm_errmsg(ctx)), 1;
+	if (add_rules(99000, &add99k) || measure(fd, &rules100k))
+		return fprintf(stderr, "tdm-bench: rules: %s\n", tdm_errmsg(ctx)), 1;
+	if (bench_live(&empty_live, &chain_live))
+		return 1;
 
 	uname(&u);
 	cpu_model(cpu, sizeof(cpu));
@@ -265,35 +369,59 @@ int main(int argc, char **argv)
 	}
 	fprintf(out, "<!-- written by tdm-bench (make bench); edit tools/bench/ instead -->\n"
 		"# Benchmarks\n\n"
-		"Measured %s on Linux %s, %s, with `make bench`\n"
-		"(BPF_PROG_TEST_RUN, %d packets per run, min / median of %d runs;\n"
-		"a 64-byte UDP/IPv4 packet; ns per packet).\n\n",
-		date, u.release, cpu, repeat, runs);
+		"Measured %s on Linux %s, %s, %ld CPUs, with `make bench`:\n"
+		"BPF_PROG_TEST_RUN, %d packets per run, **min / median of %d runs**,\n"
+		"ns per packet, a 64-byte UDP/IPv4 packet. Every number in a table\n"
+		"comes from the same run.\n\n",
+		date, u.release, cpu, sysconf(_SC_NPROCESSORS_ONLN), repeat, runs);
 	fprintf(out, "## Chains against one monolithic program\n\n"
-		"`mono`: one program doing the entry's work and N counters without tail\n"
-		"calls. `direct`: tandem's chain, next-hop index a load-time constant\n"
-		"(JIT direct jump). `indirect`: the same chain, next-hop index read at\n"
-		"run time (indirect jump). Per-hop overhead = (chain - mono) / N.\n\n"
-		"| NFs | mono | direct | indirect | direct/mono | per-hop direct | per-hop indirect |\n"
+		"- `mono`: one program doing the entry's work (parse, steer, count)\n"
+		"  and N counter NFs, without tail calls: the baseline.\n"
+		"- `direct`: tandem's chain; each hop's next-hop index is a load-time\n"
+		"  constant, which the JIT turns into a direct jump.\n"
+		"- `indirect`: the same chain with the index read at run time (an\n"
+		"  indirect jump through the prog array).\n"
+		"- per hop = (chain - mono) / N, from the medians.\n\n"
+		"| NFs | mono | direct | indirect | direct / mono | per hop, direct | per hop, indirect |\n"
 		"|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (i = 0; i < NLENS; i++) {
 		int n = chain_lens[i];
 
-		fprintf(out, "| %d | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %.2f | %.2f | %.2f |\n",
+		fprintf(out, "| %d | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.2f | %.1f | %.1f |\n",
 			n, mono[i].min, mono[i].median, direct[i].min,
 			direct[i].median, indirect[i].min, indirect[i].median,
 			direct[i].median / mono[i].median,
 			(direct[i].median - mono[i].median) / n,
 			(indirect[i].median - mono[i].median) / n);
 	}
-	fprintf(out, "\n## Floors\n\n"
-		"| program | min | median |\n|---|---:|---:|\n"
-		"| empty XDP program (test-run loop overhead) | %.1f | %.1f |\n"
-		"| entry: parse + steer, no chain (to the stack) | %.1f | %.1f |\n",
-		empty.min, empty.median, entry.min, entry.median);
-	fprintf(out, "\n## Reproduce\n\n```sh\nmake bench          # writes this file\n"
-		"build/tdm-bench -r 2000000 -n 7   # prints the tables\n```\n\n"
-		"Timings in the TCG VM mean nothing (emulated CPU); run on the host.\n");
+	fprintf(out, "\n## Steering\n\n"
+		"The entry program alone, and with steering rules on the device\n"
+		"(`dst 10.x.y.z/32` rules; the packet matches one; its chain is one\n"
+		"counter). The chain of one counter as default chain, for comparison.\n\n"
+		"| case | min | median |\n|---|---:|---:|\n"
+		"| empty XDP program (test-run loop overhead) | %.0f | %.0f |\n"
+		"| entry, no chain (parse, steer, to the stack) | %.0f | %.0f |\n"
+		"| entry + default chain of 1 counter | %.0f | %.0f |\n"
+		"| entry + 1,000 rules + chain of 1 counter | %.0f | %.0f |\n"
+		"| entry + 100,000 rules + chain of 1 counter | %.0f | %.0f |\n\n"
+		"Adding the rules (one `tdm_steer_add_many` call each): 1,000 in %.2f s,\n"
+		"99,000 more in %.2f s.\n",
+		empty.min, empty.median, entry.min, entry.median,
+		direct[0].min, direct[0].median, rules1k.min, rules1k.median,
+		rules100k.min, rules100k.median, add1k, add99k);
+	fprintf(out, "\n## Live frames into a veth\n\n"
+		"BPF_F_TEST_XDP_LIVE_FRAMES: frames injected as if received on a veth,\n"
+		"run through the entry program and a chain of 4 counters ending in\n"
+		"`then drop`. Million packets per second on one CPU, from the median.\n\n"
+		"| program | ns min / median | Mpps |\n|---|---:|---:|\n"
+		"| empty XDP program returning XDP_DROP | %.0f / %.0f | %.2f |\n"
+		"| entry + 4-NF chain, then drop | %.0f / %.0f | %.2f |\n",
+		empty_live.min, empty_live.median, mops(empty_live.median),
+		chain_live.min, chain_live.median, mops(chain_live.median));
+	fprintf(out, "\n## Reproduce\n\n```sh\nmake bench                          # writes this file\n"
+		"build/tdm-bench -r 2000000 -n 7    # prints it\n```\n\n"
+		"Numbers move with the machine's load; compare rows of one run, not\n"
+		"runs. Timings in the TCG VM mean nothing (emulated CPU).\n");
 	if (out_path)
 		fclose(out);
 	tdm_close(ctx);

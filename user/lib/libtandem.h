@@ -112,6 +112,15 @@ struct tdm_steer_entry {
 };
 int tdm_steer_add(struct tdm_ctx *ctx, const char *dev, __u32 prio,
 		  const struct tdm_match *m, const char *chain, __u32 *id);
+/* Many at once, all or nothing; their ids are *first_id, +1, ... */
+struct tdm_steer_spec {
+	__u32 prio;
+	struct tdm_match m;
+	const char *chain;
+};
+int tdm_steer_add_many(struct tdm_ctx *ctx, const char *dev,
+		       const struct tdm_steer_spec *specs, int n,
+		       __u32 *first_id);
 int tdm_steer_del(struct tdm_ctx *ctx, const char *dev, __u32 id);
 /* All entries of ifindex (0: every device), sorted; caller frees *out. */
 int tdm_steer_list(struct tdm_ctx *ctx, __u32 ifindex,

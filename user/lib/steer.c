@@ -313,7 +313,7 @@ static __u32 next_id(struct tdm_ctx *ctx, const struct rule_set *rs,
 static int steer_add_flow(struct tdm_ctx *ctx, __u32 ifindex, __u32 id,
 			  const struct tdm_match *m, __u32 chain_id)
 {
-	struct tdm_flow_val v = { .chain_id = chain_id, .rule_id = id };
+	struct tdm_flow_val v;
 	struct tdm_flow_key k;
 
 	flow_key_of(ifindex, m, &k);
@@ -329,80 +329,146 @@ static int steer_add_flow(struct tdm_ctx *ctx, __u32 ifindex, __u32 id,
 	return 0;
 }
 
-static int steer_add_rule(struct tdm_ctx *ctx, struct rule_set *rs,
-			  __u32 ifindex, __u32 id, __u32 prio,
-			  const struct tdm_match *m, __u32 chain_id)
+static void clear_rules(struct tdm_ctx *ctx, const __u32 *idx, int n)
 {
-	struct tdm_steer_rule r = {
-		.id = id, .prio = prio, .ifindex = ifindex,
-		.chain_id = chain_id, .m = *m,
-	};
-	struct leaf *lv = NULL;
-	__u32 idx;
-	int n, err;
+	struct tdm_steer_rule empty = {};
+	int i;
 
-	for (idx = 0; idx < rs->n; idx++)
-		if (!rs->r[idx].id)
-			break;
-	if (idx == rs->n)
-		return tdm_err(ctx, ENOSPC, "no room for another steering rule (at most %d)",
-			       TDM_MAX_STEER_RULES);
-	/* no bucket names it yet: written, it is still invisible */
-	if (bpf_map_update_elem(ctx->srules_fd, &idx, &r, BPF_ANY))
-		return tdm_err(ctx, errno, "writing a steering rule: %s",
-			       strerror(errno));
-	err = leaves_compute(ctx, rs, ifindex, m, TDM_MAX_STEER_RULES, &lv, &n);
-	if (err) {
-		memset(&r, 0, sizeof(r));
-		bpf_map_update_elem(ctx->srules_fd, &idx, &r, BPF_ANY);
+	for (i = 0; i < n; i++)
+		bpf_map_update_elem(ctx->srules_fd, &idx[i], &empty, BPF_ANY);
+}
+
+/*
+ * Add n entries to ifindex, all or nothing. Exact 5-tuples go into the
+ * hash; rules are written first (invisible: no bucket names them), then
+ * the buckets of the leaves they touch are recomputed and written.
+ */
+static int steer_add(struct tdm_ctx *ctx, __u32 ifindex,
+		     const struct tdm_steer_spec *specs, int n, __u32 id0)
+{
+	struct tdm_match scope;
+	struct tdm_flow_key k;
+	struct rule_set rs;
+	struct leaf *lv;
+	__u32 *ridx, chain_id, free_idx = 0;
+	int i, nr = 0, nf = 0, nl, err = 0;
+
+	err = rules_read(ctx, &rs);
+	if (err)
 		return err;
-	}
-	err = leaves_apply(ctx, ifindex, m, lv, n);
-	free(lv);
-	if (err) {
-		/* put the old buckets back, then forget the rule */
-		char msg[sizeof(ctx->err)];
+	ridx = calloc(n, sizeof(*ridx));
+	if (!ridx)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	for (i = 0; i < n && !err; i++) {
+		const struct tdm_steer_spec *sp = &specs[i];
+		struct tdm_steer_rule r = {
+			.id = id0 + i, .prio = sp->prio, .ifindex = ifindex,
+			.m = sp->m,
+		};
+		int cid = tdm_chain_lookup(ctx, sp->chain, NULL);
 
-		snprintf(msg, sizeof(msg), "%s", ctx->err);
-		if (!leaves_compute(ctx, rs, ifindex, m, idx, &lv, &n)) {
-			leaves_apply(ctx, ifindex, m, lv, n);
-			free(lv);
+		if (cid < 0) {
+			err = cid;
+			break;
 		}
-		if (!tdm_sync(ctx)) {
-			memset(&r, 0, sizeof(r));
-			bpf_map_update_elem(ctx->srules_fd, &idx, &r, BPF_ANY);
+		chain_id = cid;
+		if (is_exact(&sp->m)) {
+			err = steer_add_flow(ctx, ifindex, id0 + i, &sp->m,
+					     chain_id);
+			nf += !err;
+			continue;
 		}
-		snprintf(ctx->err, sizeof(ctx->err), "%s", msg);
+		while (free_idx < rs.n && rs.r[free_idx].id)
+			free_idx++;
+		if (free_idx == rs.n) {
+			err = tdm_err(ctx, ENOSPC, "no room for another steering rule (at most %d)",
+				      TDM_MAX_STEER_RULES);
+			break;
+		}
+		r.chain_id = chain_id;
+		if (bpf_map_update_elem(ctx->srules_fd, &free_idx, &r, BPF_ANY)) {
+			err = tdm_err(ctx, errno, "writing a steering rule: %s",
+				      strerror(errno));
+			break;
+		}
+		ridx[nr++] = free_idx;
 	}
+
+	/* one rule: only leaves inside its destination change */
+	tdm_match_init(&scope);
+	if (n == 1 && nr == 1)
+		scope = specs[0].m;
+	if (!err && nr) {
+		err = leaves_compute(ctx, &rs, ifindex, &scope,
+				     TDM_MAX_STEER_RULES, &lv, &nl);
+		if (!err) {
+			err = leaves_apply(ctx, ifindex, &scope, lv, nl);
+			free(lv);
+			if (err) {
+				/* buckets half written: recompute without ours */
+				char msg[sizeof(ctx->err)];
+
+				snprintf(msg, sizeof(msg), "%s", ctx->err);
+				clear_rules(ctx, ridx, nr);
+				if (!leaves_compute(ctx, &rs, ifindex, &scope,
+						    TDM_MAX_STEER_RULES, &lv, &nl)) {
+					leaves_apply(ctx, ifindex, &scope, lv, nl);
+					free(lv);
+				}
+				tdm_sync(ctx);
+				nr = 0;
+				snprintf(ctx->err, sizeof(ctx->err), "%s", msg);
+			}
+		}
+	}
+	if (err) {
+		clear_rules(ctx, ridx, nr);
+		for (i = 0; i < n && nf; i++) {
+			struct tdm_flow_val v;
+
+			if (!is_exact(&specs[i].m))
+				continue;
+			flow_key_of(ifindex, &specs[i].m, &k);
+			if (!bpf_map_lookup_elem(ctx->flows_fd, &k, &v) &&
+			    v.rule_id == id0 + (__u32)i) {
+				bpf_map_delete_elem(ctx->flows_fd, &k);
+				nf--;
+			}
+		}
+	}
+	free(ridx);
+	return err;
+}
+
+int tdm_steer_add_many(struct tdm_ctx *ctx, const char *dev,
+		       const struct tdm_steer_spec *specs, int n,
+		       __u32 *first_id)
+{
+	struct rule_set rs;
+	__u32 ifindex, id0;
+	int err;
+
+	err = tdm_ifindex(ctx, dev, &ifindex);
+	if (err)
+		return err;
+	err = rules_read(ctx, &rs);
+	if (err)
+		return err;
+	id0 = next_id(ctx, &rs, ifindex);
+	err = steer_add(ctx, ifindex, specs, n, id0);
+	if (!err)
+		err = tdm_dev_refresh(ctx, ifindex);
+	if (!err && first_id)
+		*first_id = id0;
 	return err;
 }
 
 int tdm_steer_add(struct tdm_ctx *ctx, const char *dev, __u32 prio,
 		  const struct tdm_match *m, const char *chain, __u32 *idp)
 {
-	struct rule_set rs;
-	__u32 ifindex, id;
-	int chain_id, err;
+	struct tdm_steer_spec spec = { .prio = prio, .m = *m, .chain = chain };
 
-	err = tdm_ifindex(ctx, dev, &ifindex);
-	if (err)
-		return err;
-	chain_id = tdm_chain_lookup(ctx, chain, NULL);
-	if (chain_id < 0)
-		return chain_id;
-	err = rules_read(ctx, &rs);
-	if (err)
-		return err;
-	id = next_id(ctx, &rs, ifindex);
-	if (is_exact(m))
-		err = steer_add_flow(ctx, ifindex, id, m, chain_id);
-	else
-		err = steer_add_rule(ctx, &rs, ifindex, id, prio, m, chain_id);
-	if (!err)
-		err = tdm_dev_refresh(ctx, ifindex);
-	if (!err && idp)
-		*idp = id;
-	return err;
+	return tdm_steer_add_many(ctx, dev, &spec, 1, idp);
 }
 
 static int steer_del_flow(struct tdm_ctx *ctx, __u32 ifindex, __u32 id)
