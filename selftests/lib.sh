@@ -176,11 +176,14 @@ chain_stat()
 	json_get "$(tdm -j stats chain "$1")" "$2"
 }
 
-# udp_recv_start PORT NAME: a receiver in ns B, result in $TMP/NAME.json
+# udp_recv_start PORT NAME [IDLE]: a receiver in ns B; it ends after
+# udp_recv_wait and IDLE seconds (default 0.5) without datagrams.
+# The result is in $TMP/NAME.json.
 udp_recv_start()
 {
-	rm -f "$TMP/$2.ready"
-	in_b $UDP recv "$1" --idle "${3:-1}" --ready "$TMP/$2.ready" > "$TMP/$2.json" &
+	rm -f "$TMP/$2.ready" "$TMP/$2.stop"
+	in_b $UDP recv "$1" --idle "${3:-0.5}" --ready "$TMP/$2.ready" \
+		--stop "$TMP/$2.stop" > "$TMP/$2.json" &
 	local i
 	for i in $(seq 100); do
 		[ -e "$TMP/$2.ready" ] && return 0
@@ -190,10 +193,11 @@ udp_recv_start()
 	return 1
 }
 
-# udp_recv_count PID NAME [KEY]: wait for the receiver, print its count.
-# Call it directly (not inside $(...)): only this shell can wait for PID.
+# udp_recv_wait PID NAME: let the receiver finish and wait for it. Call
+# it directly (not inside $(...)): only this shell can wait for PID.
 udp_recv_wait()
 {
+	touch "$TMP/$2.stop"
 	wait "$1" 2>/dev/null
 }
 

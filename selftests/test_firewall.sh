@@ -21,8 +21,8 @@ for fam in 10.10.0.2 fd00::2; do
 	udp_recv_start 5002 r5002; p2=$!
 	in_a $UDP send $fam 5001 --count 100 --rate 2000 > /dev/null
 	in_a $UDP send $fam 5002 --count 100 --rate 2000 > /dev/null
-	udp_recv_wait $p1
-	udp_recv_wait $p2
+	udp_recv_wait $p1 r5001
+	udp_recv_wait $p2 r5002
 	expect "$fam: port 5001 received" "$(udp_count r5001)" -eq 0
 	expect "$fam: port 5002 received" "$(udp_count r5002)" -eq 100
 done
@@ -41,7 +41,7 @@ case_end "stats_count_drops_by_rule"
 check "rule del" tdm rule del fw 1
 udp_recv_start 5001 r5001b; p1=$!
 in_a $UDP send 10.10.0.2 5001 --count 50 --rate 2000 > /dev/null
-udp_recv_wait $p1
+udp_recv_wait $p1 r5001b
 expect "after rule del: 5001 received" "$(udp_count r5001b)" -eq 50
 case_end "rule_delete_takes_effect_on_live_traffic"
 

@@ -19,7 +19,7 @@ case_end "policer_chain_steered_by_port"
 
 udp_recv_start 6000 rp; p=$!
 out=$(in_a $UDP send 10.10.0.2 6000 --rate 2000 --duration 2)
-udp_recv_wait $p
+udp_recv_wait $p rp
 sent=$(json_get "$out" sent)
 secs=$(json_get "$out" seconds)
 got=$(udp_count rp)

@@ -19,7 +19,7 @@ check "steer the test port" tdm steer add veth1 proto udp dport 9000 chain live
 check "attach" tdm dev attach veth1
 case_end "two_alternative_chains_ready"
 
-udp_recv_start 9000 rr 3; p=$!
+udp_recv_start 9000 rr 1; p=$!
 rm -f "$TMP/stop"
 in_a $UDP send 10.10.0.2 9000 --rate 3000 --stop "$TMP/stop" > "$TMP/sent.json" &
 sender=$!
@@ -37,7 +37,7 @@ end=$(date +%s.%N)
 sleep 0.3
 touch "$TMP/stop"
 wait $sender
-udp_recv_wait $p
+udp_recv_wait $p rr
 sent=$(json_get "$(cat "$TMP/sent.json")" sent)
 got=$(udp_count rr)
 uniq=$(udp_count rr unique)

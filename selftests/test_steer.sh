@@ -31,7 +31,7 @@ in_a $UDP send 10.10.0.2 7002 --count 70 --rate 2000 > /dev/null
 in_a $UDP send fd00::2 7003 --count 30 --rate 2000 > /dev/null
 in_a $UDP send 10.10.0.2 7004 --count 20 --rate 2000 > /dev/null
 for port in 7001 7002 7003 7004; do
-	eval udp_recv_wait \$p$port
+	eval udp_recv_wait \$p$port r$port
 done
 expect "7001 arrived" "$(udp_count r7001)" -eq 55
 expect "k1: the exact flow only" "$(nf_stat k1 packets)" -eq 50
@@ -46,7 +46,7 @@ check "del the exact entry" tdm steer del veth1 1
 check_fail "chain in use by steering" "used by steering" tdm chain del two
 udp_recv_start 7001 r7001b; p=$!
 in_a $UDP send 10.10.0.2 7001 --sport 40001 --count 10 --rate 2000 > /dev/null
-udp_recv_wait $p
+udp_recv_wait $p r7001b
 expect "k1 unchanged after del" "$(nf_stat k1 packets)" -eq 50
 case_end "steer_del_moves_flow_to_default"
 

@@ -5,8 +5,9 @@
   udp.py send DST PORT --count N [--rate PPS] [--sport P] [--duration S]
       send N datagrams (or until DURATION or until the file STOP exists),
       each carrying its sequence number; prints {"sent": N, "seconds": T}
-  udp.py recv PORT [--idle S] [--ready FILE]
-      count datagrams until none came for IDLE seconds; prints
+  udp.py recv PORT [--idle S] [--ready FILE] [--stop FILE]
+      count datagrams until FILE exists and none came for IDLE seconds
+      (without --stop: until none came for IDLE seconds); prints
       {"received": N, "unique": U, "dups": D}
 """
 import argparse
@@ -61,13 +62,17 @@ def recv(a):
         open(a.ready, "w").close()
     seen = set()
     total = 0
-    s.settimeout(a.first)
+    last = time.monotonic()
+    s.settimeout(0.1)
     while True:
         try:
             data = s.recv(65536)
         except socket.timeout:
-            break
-        s.settimeout(a.idle)
+            idle = time.monotonic() - last
+            if idle >= a.idle and (not a.stop or os.path.exists(a.stop)):
+                break
+            continue
+        last = time.monotonic()
         total += 1
         if len(data) >= 8:
             seen.add(struct.unpack("!Q", data[:8])[0])
@@ -90,7 +95,7 @@ def main():
     pr = sub.add_parser("recv")
     pr.add_argument("port", type=int)
     pr.add_argument("--idle", type=float, default=1.0)
-    pr.add_argument("--first", type=float, default=3.0)
+    pr.add_argument("--stop")
     pr.add_argument("--ready")
     a = p.parse_args()
     send(a) if a.cmd == "send" else recv(a)
