@@ -217,3 +217,12 @@ output_has()
 	echo "$out"
 	return 1
 }
+
+# udp_arrived_b: UDP datagrams ns B's stack took in, kept or not: what
+# crossed XDP, even if a slow receiver's socket buffer overflowed
+udp_arrived_b()
+{
+	in_b cat /proc/net/snmp | awk '
+		/^Udp:/ && !h { for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next }
+		/^Udp:/ { print $col["InDatagrams"] + $col["RcvbufErrors"] }'
+}

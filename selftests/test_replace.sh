@@ -20,6 +20,7 @@ check "attach" tdm dev attach veth1
 case_end "two_alternative_chains_ready"
 
 udp_recv_start 9000 rr 1; p=$!
+base=$(udp_arrived_b)
 rm -f "$TMP/stop"
 in_a $UDP send 10.10.0.2 9000 --rate 3000 --stop "$TMP/stop" > "$TMP/sent.json" &
 sender=$!
@@ -39,13 +40,16 @@ touch "$TMP/stop"
 wait $sender
 udp_recv_wait $p rr
 sent=$(json_get "$(cat "$TMP/sent.json")" sent)
+arrived=$(( $(udp_arrived_b) - base ))
 got=$(udp_count rr)
 uniq=$(udp_count rr unique)
-echo "# $REPLACES replaces in $(python3 -c "print(round($end - $start, 1))")s while sending $sent datagrams; received $got ($uniq unique)"
+echo "# $REPLACES replaces in $(python3 -c "print(round($end - $start, 1))")s while sending $sent datagrams; $arrived reached the UDP layer, the receiver read $got ($uniq unique)"
 expect "every replace succeeded" "$fails" -eq 0
 expect "generation" "$(json_get "$(tdm -j chain show live | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)[0]))')" generation)" -eq "$REPLACES"
-expect "every datagram arrived" "$got" -eq "$sent"
-expect "no duplicates" "$uniq" -eq "$sent"
+# the receiver may fall behind on a slow (emulated) CPU; the stack's
+# counters say what crossed XDP
+expect "every datagram arrived" "$arrived" -eq "$sent"
+expect "no duplicates" "$uniq" -eq "$got"
 case_end "replace_1000_times_under_traffic_loses_nothing"
 
 a1=$(nf_stat a1 packets); a2=$(nf_stat a2 packets)
