@@ -4,8 +4,7 @@
  * jump into it. Packets with no chain go to the stack untouched (fail
  * open: a broken policy must never lock the admin out).
  */
-#include "lib/parse.h"
-#include "lib/steer.h"
+#include "lib/entry.h"
 
 /* Set by the loader: this device's slot in tdm_dev_stats. */
 const volatile __u32 tdm_dev_slot = 0;
@@ -13,52 +12,13 @@ const volatile __u32 tdm_dev_slot = 0;
 SEC("xdp")
 int tdm_entry(struct xdp_md *ctx)
 {
-	__u32 slot = tdm_dev_slot, ifindex = ctx->ingress_ifindex;
 	struct tdm_chain_stats *cs;
 	struct tdm_dev_stats *ds;
-	struct tdm_dev *dev;
-	struct tdm_meta *pm;
-	int by = TDM_STEER_NONE;
 	__u32 chain;
 
-	pm = tdm_meta_get();
-	if (!pm)
+	chain = tdm_entry_steer(ctx, tdm_dev_slot, &ds, &cs);
+	if (chain == TDM_CHAIN_NONE)
 		return XDP_PASS;
-	tdm_parse(ctx, pm);
-
-	ds = bpf_map_lookup_elem(&tdm_dev_stats, &slot);
-	if (ds) {
-		ds->packets++;
-		ds->bytes += pm->pkt_len;
-		if (pm->flags & TDM_F_TRUNC)
-			ds->truncated++;
-		if (pm->flags & TDM_F_BAD)
-			ds->malformed++;
-		if (pm->flags & TDM_F_FRAG)
-			ds->fragments++;
-	}
-
-	dev = bpf_map_lookup_elem(&tdm_devs, &ifindex);
-	if (!dev)
-		goto no_chain;
-	chain = tdm_steer(pm, dev, &by);
-	if (chain >= TDM_MAX_CHAINS)
-		goto no_chain;
-
-	pm->chain_id = chain;
-	cs = bpf_map_lookup_elem(&tdm_chain_stats, &chain);
-	if (cs) {
-		cs->packets++;
-		cs->bytes += pm->pkt_len;
-	}
-	if (ds) {
-		if (by == TDM_STEER_FLOW)
-			ds->steer_flow++;
-		else if (by == TDM_STEER_RULE)
-			ds->steer_rule++;
-		else
-			ds->steer_default++;
-	}
 	bpf_tail_call(ctx, &tdm_jmp, chain);
 
 	/* the chain's slot is empty (deleted under us): fail open */
@@ -66,11 +26,6 @@ int tdm_entry(struct xdp_md *ctx)
 		cs->missed++;
 	if (ds)
 		ds->missed++;
-	return XDP_PASS;
-
-no_chain:
-	if (ds)
-		ds->no_chain++;
 	return XDP_PASS;
 }
 
