@@ -4,6 +4,12 @@
  * first match decides; no match takes the default action. The ruleset is
  * double-buffered: the loader names the bank this hop reads in tdm_hop, so
  * a rule change is a chain replace and every packet sees one ruleset.
+ *
+ * It filters IP: frames of other ethertypes (ARP, LLDP, ...) pass, as
+ * they pass iptables and nftables' inet tables, so a default-drop
+ * firewall does not cut a host off its neighbours. IP packets too
+ * malformed to parse meet the rules (no port rule can match them) and
+ * the default action.
  */
 #include "lib/nf.h"
 #include "lib/match.h"
@@ -15,6 +21,8 @@ static __always_inline int firewall_run(struct xdp_md *ctx,
 	struct tdm_fw_ruleset *rs;
 	__u32 i, n;
 
+	if (pm->l3_proto != ETH_P_IP && pm->l3_proto != ETH_P_IPV6)
+		return NF_CONTINUE;
 	rs = bpf_map_lookup_elem(&tdm_fw_rules, &key);
 	if (!rs)
 		return NF_CONTINUE;

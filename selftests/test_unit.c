@@ -214,6 +214,39 @@ static void test_firewall_v6(void)
 	ktap_case_end("firewall_ipv6_with_extension_headers");
 }
 
+/* default drop: IP meets the rules, other ethertypes pass (ARP!) */
+static void test_firewall_default_drop(void)
+{
+	struct tdm_nf_stats st;
+	struct pkt p;
+
+	CHECK(!nf("fwd", "firewall", "default drop"), "");
+	CHECK(!rule("fwd", "proto sctp dport 9", TDM_ACT_PASS), "");
+	CHECK(!chain("c_fwd", "fwd", TDM_ACT_PASS, NULL), "");
+	p.len = 0;
+	pkt_eth(&p, 0x0806);		/* ARP */
+	pkt_put(&p, 28);
+	CHECK(run(&p) == XDP_PASS, "ARP passes a default-drop firewall");
+	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1, 9, 10);
+	CHECK(run(&p) == XDP_DROP, "udp: default drop");
+	p.len = 0;
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ip6(&p, "fd00::1", "fd00::2", IPPROTO_SCTP);
+	pkt_udp(&p, 5000, 9, 16);	/* SCTP's ports sit where UDP's do */
+	CHECK(run(&p) == XDP_PASS, "sctp dport 9 over IPv6: rule pass");
+	((struct udphdr *)(p.buf + 14 + 40))->dest = htons(10);
+	CHECK(run(&p) == XDP_DROP, "sctp dport 10: default drop");
+	p.len = 0;
+	pkt_eth(&p, ETH_P_IP);
+	((__u8 *)pkt_put(&p, 10))[0] = 0x45;
+	CHECK(run(&p) == XDP_DROP, "a truncated IPv4 header meets the default");
+	st = nf_stats("fwd");
+	CHECK(st.packets == 5 && st.drops[TDM_DROP_DEFAULT] == 3,
+	      "packets %llu default drops %llu", st.packets,
+	      st.drops[TDM_DROP_DEFAULT]);
+	ktap_case_end("firewall_default_drop_filters_ip_only");
+}
+
 static void test_vlan(void)
 {
 	struct tdm_dev_stats before = dev_stats(), after;
@@ -605,7 +638,7 @@ int main(void)
 {
 	int err;
 
-	ktap_plan(12);
+	ktap_plan(13);
 	err = setup();
 	if (err) {
 		printf("# setup failed: %s\n", strerror(-err));
@@ -616,6 +649,7 @@ int main(void)
 	test_counter_chain();
 	test_firewall_v4();
 	test_firewall_v6();
+	test_firewall_default_drop();
 	test_vlan();
 	test_ipv4_options_and_fragments();
 	test_malformed();

@@ -229,7 +229,9 @@ static __always_inline void tdm_parse_l4(struct tdm_cursor *c,
 		m->dport = bpf_ntohs(th->dest);
 		break;
 	}
-	case IPPROTO_UDP: {
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP: {
+		/* both start with source and destination port */
 		struct udphdr *uh = c->pos;
 
 		if (!tdm_has(c, sizeof(*uh))) {
@@ -242,7 +244,7 @@ static __always_inline void tdm_parse_l4(struct tdm_cursor *c,
 	}
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6: {
-		/* type, code, checksum, and the echo identifier */
+		/* type and code; ports stay 0 */
 		__u8 *ih = c->pos;
 
 		if (!tdm_has(c, 4)) {

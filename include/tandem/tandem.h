@@ -62,7 +62,7 @@ struct tdm_meta {
 	__u16 vlan_id[2];		/* outer, inner; host order */
 	__u8 vlan_depth;
 	__u8 l4_proto;			/* IPPROTO_*, 0 if none */
-	__u16 sport;			/* host order; icmp: id */
+	__u16 sport;			/* host order; 0 without ports */
 	__u16 dport;			/* host order */
 	__u8 icmp_type;
 	__u8 icmp_code;
@@ -100,9 +100,7 @@ enum tdm_drop_reason {
 	TDM_DROP_RULE = 0,		/* firewall rule said drop */
 	TDM_DROP_DEFAULT,		/* firewall default action */
 	TDM_DROP_RATE,			/* policer out of profile */
-	TDM_DROP_CHAIN,			/* chain terminal action drop */
 	TDM_DROP_MISSED,		/* tail call to the next hop failed */
-	TDM_DROP_REDIRECT,		/* redirect failed */
 	TDM_DROP_MAX,
 };
 
