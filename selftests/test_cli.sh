@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 setpriv
 
-ktap_plan 6
+ktap_plan 7
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 
 check "nf fw" tdm nf add fw firewall
@@ -100,6 +100,16 @@ done
 n=$(tdm -j nf show | python3 -c 'import json,sys; l=json.load(sys.stdin); print(len({e["id"] for e in l if e["name"].startswith("par")}))')
 expect "16 NFs with 16 distinct ids" "$n" -eq 16
 case_end "concurrent_cli_invocations_are_serialised"
+
+# a watch reads between pauses: writers do not wait for it to end
+tdm stats --watch 1 --count 4 > "$TMP/watch.out" &
+watch=$!
+sleep 0.5
+check "nf add during a watch" tdm nf add during_watch counter
+check "the watch is still running" kill -0 $watch
+wait $watch
+check "the watch printed rates" grep -q "pps" "$TMP/watch.out"
+case_end "stats_watch_does_not_block_writers"
 
 for o in nf rule chain steer dev stats; do
 	check "tandem $o help" output_has "Usage: tandem" "$TANDEM" $o help

@@ -66,10 +66,13 @@ case_end "generic_and_native_modes"
 # detach by its old name cleans up so the chain can be deleted
 check "a second pair" ip -n "$NS_B" link add tmp0 type veth peer name tmp1
 check "attach tmp0" tdm dev attach tmp0 chain all
+check "steering on tmp0" tdm steer add tmp0 proto udp dport 53 chain all
+check "exact steering on tmp0" tdm steer add tmp0 src 10.0.0.1 dst 10.0.0.2 proto tcp sport 1 dport 2 chain all
 check "delete tmp0" ip -n "$NS_B" link del tmp0
 check "shown as gone" output_has 'tmp0 .* gone' tdm dev show
 check "detach the gone device" tdm dev detach tmp0
 check "no record left" sh -c "! nsenter --net=/run/netns/$NS_B $TANDEM dev show | grep -q tmp0"
+check "its steering entries went with it" output_has '^\[\]$' tdm -j steer show
 check "detach veth1" tdm dev detach veth1
 check "chain deletable now" tdm chain del all
 case_end "device_removed_while_attached"

@@ -187,8 +187,10 @@ int tdm_open(struct tdm_ctx **ctxp, unsigned int flags)
 		err = perm_hint(errno, root);
 		goto err_free;
 	}
-	if (flock(ctx->lock_fd, flags & TDM_OPEN_READONLY ? LOCK_SH : LOCK_EX)) {
-		err = open_fail(errno, "locking %s: %s", root, strerror(errno));
+	ctx->open_flags = flags;
+	err = tdm_relock(ctx);
+	if (err) {
+		err = open_fail(err, "%s", ctx->err);
 		goto err_close;
 	}
 	ctx->ncpus = libbpf_num_possible_cpus();
@@ -207,6 +209,20 @@ err_close:
 err_free:
 	free(ctx);
 	return err;
+}
+
+void tdm_unlock(struct tdm_ctx *ctx)
+{
+	flock(ctx->lock_fd, LOCK_UN);
+}
+
+int tdm_relock(struct tdm_ctx *ctx)
+{
+	if (flock(ctx->lock_fd, ctx->open_flags & TDM_OPEN_READONLY ?
+				LOCK_SH : LOCK_EX))
+		return tdm_err(ctx, errno, "locking %s: %s", tdm_pin_root(),
+			       strerror(errno));
+	return 0;
 }
 
 void tdm_close(struct tdm_ctx *ctx)

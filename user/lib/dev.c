@@ -355,10 +355,12 @@ int tdm_dev_detach(struct tdm_ctx *ctx, const char *dev)
 	char path[PATH_MAX];
 	__u32 ifindex;
 	struct tdm_dev d;
+	bool gone;
 	int err, fd;
 
 	err = tdm_ifindex(ctx, dev, &ifindex);
-	if (err && gone_dev_ifindex(ctx, dev, &ifindex))
+	gone = err;
+	if (gone && gone_dev_ifindex(ctx, dev, &ifindex))
 		return err;
 	link_pin_path(ifindex, path, sizeof(path));
 	fd = bpf_obj_get(path);
@@ -370,7 +372,8 @@ int tdm_dev_detach(struct tdm_ctx *ctx, const char *dev)
 		unlink(path);
 	}
 	bpf_map_delete_elem(ctx->devs_fd, &ifindex);
-	return 0;
+	/* a removed device's steering entries can never apply again */
+	return gone ? tdm_steer_flush(ctx, ifindex) : 0;
 }
 
 int tdm_dev_list(struct tdm_ctx *ctx, struct tdm_dev_status **out, int *n)

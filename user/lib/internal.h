@@ -15,6 +15,7 @@ struct tdm_entry;			/* the entry skeleton: owns the maps */
 struct tdm_ctx {
 	struct tdm_entry *maps;		/* loaded without programs */
 	int lock_fd;
+	unsigned int open_flags;
 	int sync_outer_fd;		/* map-in-map for tdm_sync() */
 	int sync_inner_fd;
 	int ncpus;
@@ -77,6 +78,8 @@ int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex);
 /* Rewrite ifindex's record (if any) with fresh steering counts. */
 int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 ifindex);
 
+/* steer.c: remove every steering entry of ifindex */
+int tdm_steer_flush(struct tdm_ctx *ctx, __u32 ifindex);
 /* steer.c: how many exact entries and rules steer ifindex's packets */
 int tdm_steer_count(struct tdm_ctx *ctx, __u32 ifindex, __u32 *nflows,
 		    __u32 *nrules);

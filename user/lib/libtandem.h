@@ -21,11 +21,17 @@ struct tdm_ctx;
 
 /* ---- context ---- */
 enum tdm_open_flags {
-	TDM_OPEN_READONLY = 1 << 0,	/* shared lock; do not create pins */
+	/* a shared lock: for commands that only read. The pins are still
+	 * created if missing (an empty state). */
+	TDM_OPEN_READONLY = 1 << 0,
 };
 
 int tdm_open(struct tdm_ctx **ctxp, unsigned int flags);
 void tdm_close(struct tdm_ctx *ctx);
+/* Let others at the state for a while (a long-running reader between
+ * reads), and take the lock again as tdm_open() took it. */
+void tdm_unlock(struct tdm_ctx *ctx);
+int tdm_relock(struct tdm_ctx *ctx);
 const char *tdm_errmsg(const struct tdm_ctx *ctx);
 /* Error message for a failed tdm_open (no context exists then). */
 const char *tdm_open_errmsg(void);

@@ -208,6 +208,10 @@ static int policer_parse(union tdm_nf_params *p, int argc, char **argv,
 	if (!pp->rate)
 		return perr(err, errlen, "policer: 'rate' is required%s%s", "",
 			    "");
+	/* beyond these, a packet's cost in ns rounds to 0 */
+	if (pp->rate > (pp->bits ? 1000000000000ULL : 1000000000ULL))
+		return perr(err, errlen, "policer: rate above %s%s",
+			    pp->bits ? "1000gbit" : "1000mpps", "");
 	if (!burst) {
 		/* 100 ms worth, at least one packet or one full frame */
 		pp->burst = pp->bits ? pp->rate / 80 : pp->rate / 10;
@@ -226,6 +230,9 @@ static int policer_parse(union tdm_nf_params *p, int argc, char **argv,
 			    "policer: bad burst '%s' (a bit rate policer's burst is in bytes, e.g. 1500, 64k, 1m)",
 			    burst, NULL);
 	}
+	if (v > 1000000000ULL)
+		return perr(err, errlen, "policer: burst '%s' is above 10^9%s",
+			    burst, "");
 	pp->burst = v;
 	return 0;
 }

@@ -165,7 +165,7 @@ int tdm_parse_proto(const char *s, __u8 *proto, char *err, size_t errlen)
 	}
 	if (parse_uint(s, 255, &v) || v == 0)
 		return perr(err, errlen,
-			    "bad protocol '%s': expected tcp, udp, icmp, icmpv6 or a number 1-255",
+			    "bad protocol '%s': expected tcp, udp, sctp, icmp, icmpv6, gre, esp or a number 1-255",
 			    s);
 	*proto = v;
 	return 0;

@@ -530,6 +530,46 @@ int tdm_steer_del(struct tdm_ctx *ctx, const char *dev, __u32 id)
 	return err;
 }
 
+int tdm_steer_flush(struct tdm_ctx *ctx, __u32 ifindex)
+{
+	struct tdm_steer_rule empty = {};
+	struct tdm_flow_key k, *prev = NULL, *del = NULL;
+	struct tdm_match any;
+	struct rule_set rs;
+	int nd = 0, i, err;
+	__u32 idx;
+
+	while (!bpf_map_get_next_key(ctx->flows_fd, prev, &k)) {
+		void *p;
+
+		prev = &k;
+		if (k.ifindex != ifindex)
+			continue;
+		p = realloc(del, (nd + 1) * sizeof(*del));
+		if (!p) {
+			free(del);
+			return tdm_err(ctx, ENOMEM, "out of memory");
+		}
+		del = p;
+		del[nd++] = k;
+	}
+	for (i = 0; i < nd; i++)
+		bpf_map_delete_elem(ctx->flows_fd, &del[i]);
+	free(del);
+
+	/* no leaves first, then after a grace period no rules */
+	tdm_match_init(&any);
+	err = leaves_apply(ctx, ifindex, &any, NULL, 0);
+	if (!err)
+		err = tdm_sync(ctx);
+	if (!err)
+		err = rules_read(ctx, &rs);
+	for (idx = 0; !err && idx < rs.n; idx++)
+		if (rs.r[idx].id && rs.r[idx].ifindex == ifindex)
+			bpf_map_update_elem(ctx->srules_fd, &idx, &empty, BPF_ANY);
+	return err;
+}
+
 int tdm_steer_count(struct tdm_ctx *ctx, __u32 ifindex, __u32 *nflows,
 		    __u32 *nrules)
 {

@@ -10,7 +10,7 @@ static void dev_help(void)
 {
 	printf("Usage: tandem dev attach DEV [chain NAME] [mode native|generic] [--force]\n"
 	       "       tandem dev detach DEV\n"
-	       "       tandem dev show\n"
+	       "       tandem dev show [DEV]\n"
 	       "\n"
 	       "attach loads the entry program on DEV with a bpf_link (native mode if\n"
 	       "the driver has it, else generic, unless 'mode' says which) and sets the\n"
@@ -79,6 +79,15 @@ static int dev_show(int argc, char **argv)
 	if (tdm_dev_list(ctx, &v, &n)) {
 		json_object_put(arr);
 		return cli_lib_fail();
+	}
+	if (argc == 1) {
+		for (i = 0; i < n && strcmp(argv[0], v[i].dev.name); i++)
+			;
+		if (i == n) {
+			free(v);
+			json_object_put(arr);
+			return cli_fail("tandem is not attached to %s", argv[0]);
+		}
 	}
 	if (!json_mode)
 		printf("%-16s %-8s %-8s %-10s %-8s %s\n", "DEV", "IFINDEX",

@@ -90,9 +90,11 @@ struct tdm_ctx *cli_ctx(bool readonly)
 
 void cli_json_out(json_object *o)
 {
-	int flags = json_pretty ? JSON_C_TO_STRING_PRETTY |
-				  JSON_C_TO_STRING_SPACED :
-				  JSON_C_TO_STRING_PLAIN;
+	/* prefixes stay readable: 10.0.0.0/8, not 10.0.0.0\/8 */
+	int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
+		    (json_pretty ? JSON_C_TO_STRING_PRETTY |
+				   JSON_C_TO_STRING_SPACED :
+				   JSON_C_TO_STRING_PLAIN);
 
 	printf("%s\n", json_object_to_json_string_ext(o, flags));
 	json_object_put(o);
@@ -170,7 +172,7 @@ int main(int argc, char **argv)
 			usage();
 			return 0;
 		default:
-			fprintf(stderr, "Try 'tandem help'.\n");
+			cli_fail("bad option (see 'tandem help')");
 			return 2;
 		}
 	}
@@ -191,7 +193,6 @@ int main(int argc, char **argv)
 			return ret;
 		}
 	}
-	fprintf(stderr, "tandem: unknown object '%s' (see 'tandem help')\n",
-		argv[0]);
+	cli_fail("unknown object '%s' (see 'tandem help')", argv[0]);
 	return 2;
 }

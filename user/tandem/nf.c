@@ -18,7 +18,8 @@ static void nf_help(void)
 	for (i = 0; (t = tdm_nf_type_at(i)); i++)
 		printf("  %-9s %s\n", tdm_nf_type_name(t), tdm_nf_type_usage(t));
 	printf("\nRATE := NUM{pps|kpps|mpps|bit|kbit|mbit|gbit}\n"
-	       "BURST := packets for a pps rate; bytes NUM[k|m] for a bit rate\n"
+	       "BURST := packets for a pps rate; bytes NUM[b|k|kb|m|mb] for a bit\n"
+	       "         rate (k = 1024); default: 100 ms worth\n"
 	       "Example: tandem nf add pol1 policer rate 1000pps burst 100\n");
 }
 

@@ -214,7 +214,7 @@ static void stats_help(void)
 	printf("Usage: tandem stats [nf|chain|dev] [NAME] [--watch SECONDS] [--count N]\n"
 	       "\n"
 	       "Counters are summed over CPUs. --watch prints them every SECONDS\n"
-	       "with packet and bit rates (one JSON document per line with -j);\n"
+	       "with packet and bit rates (one JSON document per update with -j);\n"
 	       "--count stops after N updates.\n");
 }
 
@@ -229,7 +229,8 @@ int do_stats(int argc, char **argv)
 	struct tdm_ctx *ctx;
 
 	for (i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "help"))
+		if (!strcmp(argv[i], "help") || !strcmp(argv[i], "-h") ||
+		    !strcmp(argv[i], "--help"))
 			return stats_help(), 0;
 		if (!strcmp(argv[i], "--watch") || !strcmp(argv[i], "-w")) {
 			char *end;
@@ -244,6 +245,8 @@ int do_stats(int argc, char **argv)
 			if (i + 1 >= argc)
 				return cli_usage("stats", "--count needs N");
 			count = parse_u32_or_die("stats", "count", argv[++i]);
+			if (count < 1)
+				return cli_usage("stats", "--count must be at least 1");
 		} else if (i == 0 && (!strcmp(argv[i], "nf") ||
 				      !strcmp(argv[i], "chain") ||
 				      !strcmp(argv[i], "dev"))) {
@@ -255,6 +258,8 @@ int do_stats(int argc, char **argv)
 			return cli_usage("stats", "unexpected '%s'", argv[i]);
 		}
 	}
+	if (count >= 0 && !interval)
+		return cli_usage("stats", "--count needs --watch");
 	ctx = cli_ctx(true);
 	t_cur = now_s();
 	for (k = 0; k < K_MAX; k++)
@@ -316,7 +321,11 @@ int do_stats(int argc, char **argv)
 			break;
 		memcpy(prev, cur, sizeof(cur));
 		t_prev = t_cur;
+		/* writers must not wait for a watch to end */
+		tdm_unlock(ctx);
 		usleep(interval * 1e6);
+		if (tdm_relock(ctx))
+			return cli_lib_fail();
 		t_cur = now_s();
 		for (k = 0; k < K_MAX; k++)
 			if (kinds[k] && collect(ctx, k, name, &cur[k]))
