@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 setpriv
 
-ktap_plan 7
+ktap_plan 8
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 
 check "nf fw" tdm nf add fw firewall
@@ -100,6 +100,13 @@ done
 n=$(tdm -j nf show | python3 -c 'import json,sys; l=json.load(sys.stdin); print(len({e["id"] for e in l if e["name"].startswith("par")}))')
 expect "16 NFs with 16 distinct ids" "$n" -eq 16
 case_end "concurrent_cli_invocations_are_serialised"
+
+# pins of another ABI version are refused, whole
+check "stamp a foreign ABI" bpftool map update pinned /sys/fs/bpf/tandem/tdm_abi key 0 0 0 0 value 99 0 0 0
+check_fail "refused" "tandem ABI 99" tdm nf show
+check "stamp ours back" bpftool map update pinned /sys/fs/bpf/tandem/tdm_abi key 0 0 0 0 value 1 0 0 0
+check "accepted" tdm nf show
+case_end "pins_of_another_abi_version_are_refused"
 
 # a watch reads between pauses: writers do not wait for it to end
 tdm stats --watch 1 --count 4 > "$TMP/watch.out" &

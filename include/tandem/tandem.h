@@ -15,6 +15,17 @@
 #include <linux/types.h>
 #endif
 
+/*
+ * Bumped whenever the meaning of pinned state changes; the library
+ * refuses pins stamped with another version (libbpf itself only checks
+ * map types and sizes).
+ */
+#define TDM_ABI_VERSION		1
+
+struct tdm_abi {
+	__u32 version;			/* TDM_ABI_VERSION of the creator */
+};
+
 /* Limits: sizes of the pinned maps. */
 #define TDM_MAX_NFS		128	/* NF instances */
 #define TDM_MAX_CHAINS		128	/* chains; also the chain entry slots */

@@ -126,6 +126,29 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 	return 0;
 }
 
+/* Stamp fresh pins with our ABI version; refuse pins of another. */
+static int abi_check(struct tdm_entry *s)
+{
+	int fd = bpf_map__fd(s->maps.tdm_abi);
+	struct tdm_abi abi = {};
+	__u32 key = 0;
+
+	if (bpf_map_lookup_elem(fd, &key, &abi))
+		return open_fail(errno, "reading the ABI stamp: %s",
+				 strerror(errno));
+	if (abi.version == TDM_ABI_VERSION)
+		return 0;
+	if (abi.version)
+		return open_fail(EPROTO, "the state pinned in %s is of tandem ABI %u, this tandem speaks %u: detach its devices and remove it with 'rm -r %s'",
+				 tdm_pin_root(), abi.version, TDM_ABI_VERSION,
+				 tdm_pin_root());
+	abi.version = TDM_ABI_VERSION;
+	if (bpf_map_update_elem(fd, &key, &abi, BPF_ANY))
+		return open_fail(errno, "writing the ABI stamp: %s",
+				 strerror(errno));
+	return 0;
+}
+
 static int open_maps(struct tdm_ctx *ctx)
 {
 	struct bpf_object_open_opts opts;
@@ -146,6 +169,11 @@ static int open_maps(struct tdm_ctx *ctx)
 			return perm_hint(-err, "creating BPF maps");
 		return open_fail(err, "creating or reusing the maps pinned in %s failed (%s): a tandem of another version may have left incompatible pins; remove them with 'rm -r %s'",
 				 tdm_pin_root(), strerror(-err), tdm_pin_root());
+	}
+	err = abi_check(s);
+	if (err) {
+		tdm_entry__destroy(s);
+		return err;
 	}
 	ctx->maps = s;
 	ctx->jmp_fd = bpf_map__fd(s->maps.tdm_jmp);
