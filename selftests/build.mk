@@ -1,5 +1,5 @@
 # Selftest binaries (included by the top Makefile).
-SELFTEST_BINS := $(O)/selftests/test_unit
+SELFTEST_BINS := $(O)/selftests/test_unit $(O)/selftests/xdp_blast
 
 $(O)/selftests/%: selftests/%.c $(LIB) $(wildcard selftests/lib/*.h)
 	@echo "  CC      $@"
