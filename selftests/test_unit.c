@@ -358,6 +358,19 @@ static void test_malformed(void)
 	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1, 5001, 0);
 	p.len -= 4;
 	CHECK(run(&p) == XDP_PASS, "short udp");
+	/* TCP header cut short, and one with a data offset below 5: the
+	 * port rule that drops the whole header cannot match them */
+	CHECK(!rule("fw4", "proto tcp dport 5001", TDM_ACT_DROP), "");
+	p.len = 0;
+	pkt_eth(&p, ETH_P_IP);
+	pkt_ip4(&p, "10.0.0.1", "10.0.0.2", IPPROTO_TCP, 0);
+	pkt_tcp(&p, 1, 5001);
+	CHECK(run(&p) == XDP_DROP, "whole tcp header to 5001");
+	p.len -= 8;
+	CHECK(run(&p) == XDP_PASS, "short tcp");
+	((struct tcphdr *)(p.buf + 34))->doff = 4;
+	p.len += 8;
+	CHECK(run(&p) == XDP_PASS, "tcp doff 4");
 	/* IPv6 extension header running past the end */
 	p.len = 0;
 	pkt_eth(&p, ETH_P_IPV6);
@@ -376,14 +389,14 @@ static void test_malformed(void)
 
 	after = dev_stats();
 	na = nf_stats("fw4");
-	CHECK(after.truncated - before.truncated == 5, "truncated %llu",
+	CHECK(after.truncated - before.truncated == 6, "truncated %llu",
 	      after.truncated - before.truncated);
-	CHECK(after.malformed - before.malformed == 2, "malformed %llu",
+	CHECK(after.malformed - before.malformed == 3, "malformed %llu",
 	      after.malformed - before.malformed);
 	/* every packet still went through the chain exactly once */
-	CHECK(na.packets - nb.packets == 7, "nf saw %llu",
+	CHECK(na.packets - nb.packets == 10, "nf saw %llu",
 	      na.packets - nb.packets);
-	CHECK(after.packets - before.packets == 7, "dev saw %llu",
+	CHECK(after.packets - before.packets == 10, "dev saw %llu",
 	      after.packets - before.packets);
 	ktap_case_end("malformed_packets_are_flagged_and_pass");
 }
