@@ -79,14 +79,22 @@ static struct tdm_dev_stats dev_stats(void)
 	return st;
 }
 
+/* Split "a b c" (copied into buf) into argv; returns argc. */
+static int split(const char *s, char *buf, size_t size, char **argv, int max)
+{
+	int argc = 0;
+
+	snprintf(buf, size, "%s", s);
+	for (char *t = strtok(buf, " "); t && argc < max; t = strtok(NULL, " "))
+		argv[argc++] = t;
+	return argc;
+}
+
 static int nf(const char *name, const char *type, const char *params)
 {
 	char buf[256], *argv[16];
-	int argc = 0;
+	int argc = split(params, buf, sizeof(buf), argv, 16);
 
-	snprintf(buf, sizeof(buf), "%s", params);
-	for (char *t = strtok(buf, " "); t && argc < 16; t = strtok(NULL, " "))
-		argv[argc++] = t;
 	if (tdm_nf_add(ctx, name, type, argc, argv) < 0) {
 		printf("# nf add %s: %s\n", name, tdm_errmsg(ctx));
 		return -1;
@@ -98,11 +106,8 @@ static int rule(const char *nfname, const char *match, __u32 action)
 {
 	struct tdm_rule_spec spec = { .prio = 100, .action = action };
 	char buf[256], err[256], *argv[16];
-	int argc = 0;
+	int argc = split(match, buf, sizeof(buf), argv, 16);
 
-	snprintf(buf, sizeof(buf), "%s", match);
-	for (char *t = strtok(buf, " "); t && argc < 16; t = strtok(NULL, " "))
-		argv[argc++] = t;
 	tdm_match_init(&spec.m);
 	if (tdm_parse_match(argc, argv, &spec.m, err, sizeof(err)) != argc) {
 		printf("# bad match '%s': %s\n", match, err);
@@ -523,12 +528,9 @@ static int steer(const char *match, __u32 prio, const char *chain_name,
 		 __u32 *id)
 {
 	char buf[256], err[256], *argv[16];
+	int argc = split(match, buf, sizeof(buf), argv, 16);
 	struct tdm_match m;
-	int argc = 0;
 
-	snprintf(buf, sizeof(buf), "%s", match);
-	for (char *t = strtok(buf, " "); t && argc < 16; t = strtok(NULL, " "))
-		argv[argc++] = t;
 	tdm_match_init(&m);
 	if (tdm_parse_match(argc, argv, &m, err, sizeof(err)) != argc) {
 		printf("# bad match '%s': %s\n", match, err);
