@@ -252,6 +252,32 @@ static void test_firewall_default_drop(void)
 	ktap_case_end("firewall_default_drop_filters_ip_only");
 }
 
+/* an IPv4 rule must not take IPv6 packets, even ::ffff:a.b.c.d or ICMPv4 */
+static void test_rule_family(void)
+{
+	struct pkt p;
+
+	CHECK(!nf("fwf", "firewall", "default drop"), "");
+	CHECK(!rule("fwf", "src 192.0.2.10", TDM_ACT_PASS), "");
+	CHECK(!rule("fwf", "proto icmp", TDM_ACT_PASS), "");
+	CHECK(!chain("c_fwf", "fwf", TDM_ACT_PASS, NULL), "");
+	pkt_udp4(&p, "192.0.2.10", "10.0.0.2", 1, 2, 0);
+	CHECK(run(&p) == XDP_PASS, "IPv4 from 192.0.2.10");
+	pkt_udp6(&p, "::ffff:192.0.2.10", "fd00::2", 1, 2, 0);
+	CHECK(run(&p) == XDP_DROP, "IPv6 from ::ffff:192.0.2.10");
+	p.len = 0;
+	pkt_eth(&p, ETH_P_IP);
+	pkt_ip4(&p, "10.0.0.1", "10.0.0.2", IPPROTO_ICMP, 0);
+	pkt_icmp(&p, 8);
+	CHECK(run(&p) == XDP_PASS, "ICMPv4");
+	p.len = 0;
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ip6(&p, "fd00::1", "fd00::2", IPPROTO_ICMP);
+	pkt_icmp(&p, 8);
+	CHECK(run(&p) == XDP_DROP, "next header 1 in IPv6");
+	ktap_case_end("ipv4_rules_never_match_ipv6");
+}
+
 static void test_vlan(void)
 {
 	struct tdm_dev_stats before = dev_stats(), after;
@@ -653,7 +679,7 @@ int main(void)
 {
 	int err;
 
-	ktap_plan(13);
+	ktap_plan(14);
 	err = setup();
 	if (err) {
 		printf("# setup failed: %s\n", strerror(-err));
@@ -665,6 +691,7 @@ int main(void)
 	test_firewall_v4();
 	test_firewall_v6();
 	test_firewall_default_drop();
+	test_rule_family();
 	test_vlan();
 	test_ipv4_options_and_fragments();
 	test_malformed();

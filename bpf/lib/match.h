@@ -32,6 +32,11 @@ static __always_inline bool tdm_port_match(const struct tdm_meta *pm,
 static __always_inline bool tdm_match(const struct tdm_match *r,
 				      const struct tdm_meta *pm)
 {
+	/* an IPv4 match never takes an IPv6 packet (nor ::ffff:a.b.c.d) */
+	if (r->family == 4 && !(pm->flags & TDM_F_IPV4))
+		return false;
+	if (r->family == 6 && !(pm->flags & TDM_F_IPV6))
+		return false;
 	if (r->proto && r->proto != pm->l4_proto)
 		return false;
 	if (r->src_len && !tdm_addr_match(&pm->saddr, &r->src, &r->smask))

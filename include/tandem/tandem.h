@@ -96,7 +96,7 @@ struct tdm_match {
 	__u8 proto;			/* 0: any */
 	__u8 src_len;			/* prefix lengths, 128-bit space */
 	__u8 dst_len;
-	__u8 family;			/* 0 any, 4, 6: for display */
+	__u8 family;			/* 0 any, 4 or 6: packets of that family only */
 };
 
 enum tdm_verdict {

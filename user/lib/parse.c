@@ -197,50 +197,60 @@ static bool has_ports(__u8 proto)
 	       proto == IPPROTO_SCTP;
 }
 
+/* The family a match implies: from its prefixes and an icmp protocol. */
+static int match_family(const struct tdm_match *m, __u8 src_fam, __u8 dst_fam,
+			char *err, size_t errlen)
+{
+	__u8 proto_fam = m->proto == IPPROTO_ICMP ? 4 :
+			 m->proto == IPPROTO_ICMPV6 ? 6 : 0;
+	__u8 fams[3] = { src_fam, dst_fam, proto_fam }, fam = 0;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (!fams[i])
+			continue;
+		if (fam && fams[i] != fam) {
+			snprintf(err, errlen,
+				 "the match mixes IPv4 and IPv6 (prefixes, icmp/icmpv6)");
+			return -EINVAL;
+		}
+		fam = fams[i];
+	}
+	return fam;
+}
+
 int tdm_parse_match(int argc, char **argv, struct tdm_match *m, char *err,
 		    size_t errlen)
 {
+	__u8 src_fam = 0, dst_fam = 0;
 	bool ports = false;
-	int i;
+	int i, fam;
 
 	for (i = 0; i + 1 < argc; i += 2) {
 		const char *k = argv[i], *v = argv[i + 1];
-		__u8 fam;
 		int ret;
 
 		if (!strcmp(k, "src")) {
 			ret = tdm_parse_prefix(v, &m->src, &m->smask,
-					       &m->src_len, &fam, err, errlen);
+					       &m->src_len, &src_fam, err, errlen);
 		} else if (!strcmp(k, "dst")) {
 			ret = tdm_parse_prefix(v, &m->dst, &m->dmask,
-					       &m->dst_len, &fam, err, errlen);
+					       &m->dst_len, &dst_fam, err, errlen);
 		} else if (!strcmp(k, "proto")) {
 			ret = tdm_parse_proto(v, &m->proto, err, errlen);
-			fam = m->proto == IPPROTO_ICMP ? 4 :
-			      m->proto == IPPROTO_ICMPV6 ? 6 : 0;
 		} else if (!strcmp(k, "sport")) {
 			ret = tdm_parse_ports(v, &m->sport_lo, &m->sport_hi,
 					      err, errlen);
 			ports = true;
-			fam = 0;
 		} else if (!strcmp(k, "dport")) {
 			ret = tdm_parse_ports(v, &m->dport_lo, &m->dport_hi,
 					      err, errlen);
 			ports = true;
-			fam = 0;
 		} else {
 			break;
 		}
 		if (ret)
 			return ret;
-		if (fam && m->family && fam != m->family) {
-			snprintf(err, errlen,
-				 "'%s %s' mixes IPv4 and IPv6 in one match",
-				 k, v);
-			return -EINVAL;
-		}
-		if (fam)
-			m->family = fam;
 	}
 	if (i < argc && i + 1 == argc &&
 	    (!strcmp(argv[i], "src") || !strcmp(argv[i], "dst") ||
@@ -254,6 +264,10 @@ int tdm_parse_match(int argc, char **argv, struct tdm_match *m, char *err,
 			 "sport/dport need 'proto tcp', 'proto udp' or 'proto sctp'");
 		return -EINVAL;
 	}
+	fam = match_family(m, src_fam, dst_fam, err, errlen);
+	if (fam < 0)
+		return fam;
+	m->family = fam;
 	return i;
 }
 
