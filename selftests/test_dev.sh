@@ -7,12 +7,12 @@ source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 bpftool
 
 PASS_OBJ=$TOP/build/selftests/xdp_pass.bpf.o
-ktap_plan 6
+ktap_plan 7
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 
-xdp_prog_of()	# the XDP program id on veth1, or nothing
+xdp_prog_of()	# the XDP program id on DEV (veth1), or nothing
 {
-	ip -n "$NS_B" -d -j link show dev veth1 |
+	ip -n "$NS_B" -d -j link show dev "${1:-veth1}" |
 		python3 -c 'import json,sys; l=json.load(sys.stdin)[0]; print(l.get("xdp",{}).get("prog",{}).get("id",""))'
 }
 
@@ -21,7 +21,7 @@ check "chain" tdm chain add all c
 check "attach" tdm dev attach veth1 chain all
 id=$(xdp_prog_of)
 expect "an XDP program is on veth1" "${id:-0}" -gt 0
-check "bpftool sees an XDP link" output_has '"type":"xdp"' bpftool -j link show
+check "the program on veth1 is tandem's entry" output_has '"name":"tdm_entry"' bpftool -j prog show id "${id:-0}"
 check "dev show lists veth1 attached" output_has '"attached":true' tdm -j dev show
 case_end "attach_with_a_bpf_link"
 
@@ -50,6 +50,15 @@ expect "ours replaced it" "$(xdp_prog_of)" != "$foreign"
 check "ping with ours" in_a ping -c 2 -i 0.2 -W 2 10.10.0.2
 check "detach" tdm dev detach veth1
 case_end "foreign_xdp_program_needs_force"
+
+# --force that then fails to attach puts the foreign program back
+check "a bridge: no native XDP" ip -n "$NS_B" link add br0 type bridge
+check "foreign program on br0" ip -n "$NS_B" link set dev br0 xdpgeneric obj "$PASS_OBJ" sec xdp
+foreign=$(xdp_prog_of br0)
+check_fail "native attach fails" "native mode failed" tdm dev attach br0 mode native --force
+expect "the foreign program is back" "$(xdp_prog_of br0)" = "$foreign"
+check_fail "no record of br0" "not attached" tdm dev show br0
+case_end "failed_force_attach_restores_the_foreign_program"
 
 check "attach generic" tdm dev attach veth1 chain all mode generic
 check "mode shown" output_has '"mode":"generic"' tdm -j dev show

@@ -178,9 +178,14 @@ int tdm_dev_register(struct tdm_ctx *ctx, __u32 ifindex, const char *chain,
 	return err;
 }
 
-/* Remove whatever XDP program holds ifindex: a link, or a netlink attach. */
+/*
+ * Remove the XDP program prog_id from ifindex. It is the one bpf_xdp_query
+ * reported in our network namespace: ifindexes repeat across namespaces,
+ * program ids do not, so a link is matched by both. Returns 1 if it was a
+ * link (gone for good), 0 if a netlink attach (which can be restored).
+ */
 static int detach_foreign(struct tdm_ctx *ctx, const char *dev, __u32 ifindex,
-			  __u32 attach_mode)
+			  __u32 prog_id, __u32 attach_mode)
 {
 	__u32 id = 0;
 
@@ -194,7 +199,7 @@ static int detach_foreign(struct tdm_ctx *ctx, const char *dev, __u32 ifindex,
 		memset(&info, 0, sizeof(info));
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
 		    info.type == BPF_LINK_TYPE_XDP &&
-		    info.xdp.ifindex == ifindex) {
+		    info.xdp.ifindex == ifindex && info.prog_id == prog_id) {
 			int err = bpf_link_detach(fd);
 
 			close(fd);
@@ -202,7 +207,7 @@ static int detach_foreign(struct tdm_ctx *ctx, const char *dev, __u32 ifindex,
 				return tdm_err(ctx, errno,
 					       "detaching the XDP link on %s: %s",
 					       dev, strerror(errno));
-			return 0;
+			return 1;
 		}
 		close(fd);
 	}
@@ -246,10 +251,11 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 		   enum tdm_attach_mode mode, bool force)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	__u32 ifindex, chain_id = TDM_CHAIN_NONE, flags = 0;
+	__u32 ifindex, chain_id = TDM_CHAIN_NONE, flags = 0, foreign_id = 0;
+	int id, err, fd, prog_fd, link_fd, foreign_fd = -1, was_link = 0;
+	struct bpf_prog_info pi = {};
 	char path[PATH_MAX];
 	struct tdm_dev d;
-	int id, err, fd, prog_fd, link_fd;
 	bool existed;
 
 	err = tdm_ifindex(ctx, dev, &ifindex);
@@ -279,38 +285,46 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 		return tdm_err(ctx, errno, "querying XDP on %s: %s", dev,
 			       strerror(errno));
 	if (q.attach_mode != XDP_ATTACHED_NONE) {
-		struct bpf_prog_info pi = {};
-		__u32 len = sizeof(pi), pid = q.prog_id ? q.prog_id :
-				q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
-		int pfd = bpf_prog_get_fd_by_id(pid);
+		__u32 len = sizeof(pi);
 
-		if (pfd >= 0) {
-			bpf_obj_get_info_by_fd(pfd, &pi, &len);
-			close(pfd);
-		}
-		if (!force)
+		foreign_id = q.prog_id ? q.prog_id :
+			     q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+		foreign_fd = bpf_prog_get_fd_by_id(foreign_id);
+		if (foreign_fd >= 0)
+			bpf_obj_get_info_by_fd(foreign_fd, &pi, &len);
+		if (!force) {
+			if (foreign_fd >= 0)
+				close(foreign_fd);
 			return tdm_err(ctx, EBUSY,
 				       "%s already has an XDP program attached (id %u, name '%s'); use --force to replace it",
-				       dev, pid, pi.name);
-		err = detach_foreign(ctx, dev, ifindex, q.attach_mode);
-		if (err)
-			return err;
+				       dev, foreign_id, pi.name);
+		}
 	}
 
 	existed = !bpf_map_lookup_elem(ctx->devs_fd, &ifindex, &d);
 	err = dev_write(ctx, ifindex, chain_id, 0, &d);
 	if (err)
-		return err;
+		goto err_foreign;
+	/* everything that can fail before touching the device, first */
 	prog_fd = tdm_entry_load(ctx, d.slot);
 	if (prog_fd < 0) {
 		err = prog_fd;
 		goto err_dev;
 	}
+	if (foreign_id) {
+		was_link = detach_foreign(ctx, dev, ifindex, foreign_id,
+					  q.attach_mode);
+		if (was_link < 0) {
+			err = was_link;
+			close(prog_fd);
+			goto err_dev;
+		}
+	}
 	link_fd = link_create(ctx, dev, prog_fd, ifindex, mode, &flags);
 	close(prog_fd);
 	if (link_fd < 0) {
 		err = link_fd;
-		goto err_dev;
+		goto err_restore;
 	}
 	snprintf(path, sizeof(path), "%s/links", tdm_pin_root());
 	mkdir(path, 0700);
@@ -320,15 +334,34 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 		err = tdm_err(ctx, errno, "pinning the link at %s: %s", path,
 			      strerror(errno));
 		close(link_fd);	/* detaches */
-		goto err_dev;
+		goto err_restore;
 	}
 	close(link_fd);
+	if (foreign_fd >= 0)
+		close(foreign_fd);
 	d.mode = flags;
 	return dev_write(ctx, ifindex, chain_id, flags, NULL);
 
+err_restore:
+	/* put the program we removed back, if it was not a link */
+	if (foreign_id && !was_link && foreign_fd >= 0 &&
+	    bpf_xdp_attach(ifindex, foreign_fd,
+			   q.attach_mode == XDP_ATTACHED_SKB ?
+			   XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE, NULL))
+		snprintf(ctx->err + strlen(ctx->err),
+			 sizeof(ctx->err) - strlen(ctx->err),
+			 "; and restoring program %u failed", foreign_id);
+	else if (foreign_id && was_link)
+		snprintf(ctx->err + strlen(ctx->err),
+			 sizeof(ctx->err) - strlen(ctx->err),
+			 "; the XDP link of program %u was detached and cannot be restored",
+			 foreign_id);
 err_dev:
 	if (!existed)
 		bpf_map_delete_elem(ctx->devs_fd, &ifindex);
+err_foreign:
+	if (foreign_fd >= 0)
+		close(foreign_fd);
 	return err;
 }
 
