@@ -41,9 +41,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_scratch SEC(".maps");
 
+/*
+ * The hashes the datapath reads while the library replaces elements are
+ * not preallocated: a preallocated hash recycles a replaced element at
+ * once, under a reader that may still hold it; these free it after RCU.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TDM_MAX_DEVS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);		/* ifindex */
 	__type(value, struct tdm_dev);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -60,6 +66,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TDM_MAX_STEER_FLOWS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct tdm_flow_key);
 	__type(value, struct tdm_flow_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

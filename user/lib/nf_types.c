@@ -208,15 +208,21 @@ static int policer_parse(union tdm_nf_params *p, int argc, char **argv,
 	if (!pp->rate)
 		return perr(err, errlen, "policer: 'rate' is required%s%s", "",
 			    "");
-	/* beyond these, a packet's cost in ns rounds to 0 */
-	if (pp->rate > (pp->bits ? 1000000000000ULL : 1000000000ULL))
+	/*
+	 * A packet's cost is whole nanoseconds: keep it at 10 ns or more
+	 * (100 Mpps; a 64-byte frame at 50 Gbit/s), so rounding stays
+	 * within 10%.
+	 */
+	if (pp->rate > (pp->bits ? 50000000000ULL : 100000000ULL))
 		return perr(err, errlen, "policer: rate above %s%s",
-			    pp->bits ? "1000gbit" : "1000mpps", "");
+			    pp->bits ? "50gbit" : "100mpps", "");
 	if (!burst) {
 		/* 100 ms worth, at least one packet or one full frame */
 		pp->burst = pp->bits ? pp->rate / 80 : pp->rate / 10;
 		if (pp->burst < (pp->bits ? 1514 : 1))
 			pp->burst = pp->bits ? 1514 : 1;
+		if (pp->burst > 1000000000ULL)
+			pp->burst = 1000000000ULL;
 		return 0;
 	}
 	if (!pp->bits) {
