@@ -226,3 +226,10 @@ udp_arrived_b()
 		/^Udp:/ && !h { for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next }
 		/^Udp:/ { print $col["InDatagrams"] + $col["RcvbufErrors"] }'
 }
+
+# veth0_tx_dropped: frames veth0 could not hand to veth1 (its ring full)
+veth0_tx_dropped()
+{
+	ip -n "$NS_A" -s -j link show dev veth0 |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["dropped"])'
+}
