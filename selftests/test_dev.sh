@@ -82,6 +82,13 @@ check "shown as gone" output_has 'tmp0 .* gone' tdm dev show
 check "detach the gone device" tdm dev detach tmp0
 check "no record left" sh -c "! nsenter --net=/run/netns/$NS_B $TANDEM dev show | grep -q tmp0"
 check "its steering entries went with it" output_has '^\[\]$' tdm -j steer show
+# and when a new device took the old name meanwhile
+check "a third pair" ip -n "$NS_B" link add tmp0 type veth peer name tmp1
+check "attach tmp0" tdm dev attach tmp0 chain all
+check "delete tmp0" ip -n "$NS_B" link del tmp0
+check "a new tmp0" ip -n "$NS_B" link add tmp0 type veth peer name tmp1
+check "detach the old tmp0 by name" tdm dev detach tmp0
+check "no record left" sh -c "! nsenter --net=/run/netns/$NS_B $TANDEM dev show | grep -q tmp0"
 check "detach veth1" tdm dev detach veth1
 check "chain deletable now" tdm chain del all
 case_end "device_removed_while_attached"

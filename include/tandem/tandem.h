@@ -201,7 +201,7 @@ struct tdm_chain_stats {
 	__u64 passed;			/* terminal action counts */
 	__u64 dropped;			/* by an NF or the terminal */
 	__u64 txed;
-	__u64 redirected;
+	__u64 redirected;		/* handed to the redirect */
 	__u64 missed;			/* failed tail calls */
 };
 

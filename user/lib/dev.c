@@ -393,7 +393,11 @@ int tdm_dev_detach(struct tdm_ctx *ctx, const char *dev)
 
 	err = tdm_ifindex(ctx, dev, &ifindex);
 	gone = err;
-	if (gone && gone_dev_ifindex(ctx, dev, &ifindex))
+	/* the name may now belong to a new device: try the old record */
+	if (!err && bpf_map_lookup_elem(ctx->devs_fd, &ifindex, &d) &&
+	    !gone_dev_ifindex(ctx, dev, &ifindex))
+		gone = true;
+	else if (err && gone_dev_ifindex(ctx, dev, &ifindex))
 		return err;
 	link_pin_path(ifindex, path, sizeof(path));
 	fd = bpf_obj_get(path);

@@ -113,6 +113,12 @@ static int collect(struct tdm_ctx *ctx, enum kind k, const char *name,
 	return 0;
 }
 
+/* Per-second rate of a counter; 0 if it went backwards (NF re-created). */
+static double rate(__u64 cur, __u64 prev, double secs)
+{
+	return cur >= prev && secs > 0 ? (cur - prev) / secs : 0;
+}
+
 static json_object *row_json(enum kind k, const struct row *r,
 			     const struct row *prev, double secs)
 {
@@ -134,9 +140,9 @@ static json_object *row_json(enum kind k, const struct row *r,
 	}
 	if (prev) {
 		json_object_object_add(o, "pps", json_object_new_double(
-			(r->v[0] - prev->v[0]) / secs));
+			rate(r->v[0], prev->v[0], secs)));
 		json_object_object_add(o, "bps", json_object_new_double(
-			(r->v[1] - prev->v[1]) * 8 / secs));
+			rate(r->v[1], prev->v[1], secs) * 8));
 	}
 	return o;
 }
@@ -191,9 +197,9 @@ static void print_table(enum kind k, const struct table *t,
 		if (prev) {
 			char a[32], b[32];
 
-			human_rate(p ? (r->v[0] - p->v[0]) / secs : 0, "", a,
+			human_rate(p ? rate(r->v[0], p->v[0], secs) : 0, "", a,
 				   sizeof(a));
-			human_rate(p ? (r->v[1] - p->v[1]) * 8 / secs : 0, "",
+			human_rate(p ? rate(r->v[1], p->v[1], secs) * 8 : 0, "",
 				   b, sizeof(b));
 			printf(" %12s %12s", a, b);
 		}
@@ -238,7 +244,7 @@ int do_stats(int argc, char **argv)
 			if (i + 1 >= argc)
 				return cli_usage("stats", "--watch needs SECONDS");
 			interval = strtod(argv[++i], &end);
-			if (*end || interval < 0.1 || interval > 3600)
+			if (*end || !(interval >= 0.1 && interval <= 3600))
 				return cli_usage("stats", "bad interval '%s': 0.1 to 3600 seconds",
 						 argv[i]);
 		} else if (!strcmp(argv[i], "--count") || !strcmp(argv[i], "-c")) {
