@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 setpriv
 
-ktap_plan 8
+ktap_plan 9
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 
 check "nf fw" tdm nf add fw firewall
@@ -100,6 +100,13 @@ done
 n=$(tdm -j nf show | python3 -c 'import json,sys; l=json.load(sys.stdin); print(len({e["id"] for e in l if e["name"].startswith("par")}))')
 expect "16 NFs with 16 distinct ids" "$n" -eq 16
 case_end "concurrent_cli_invocations_are_serialised"
+
+# no bpffs where the state should be: refused, nothing mounted in secret
+check_fail "ip netns exec hides the bpffs" "is not a bpffs" in_b "$TANDEM" nf show
+mkdir -p "$TMP/x"
+check_fail "a pin root on no bpffs" "is not a bpffs" env TANDEM_PIN_ROOT="$TMP/x/tandem" "$TANDEM" nf show
+check "nothing mounted there" sh -c "! grep -q ' $TMP/x ' /proc/mounts"
+case_end "no_bpffs_is_an_error_not_a_private_mount"
 
 # pins of another ABI version are refused, whole
 check "stamp a foreign ABI" bpftool map update pinned /sys/fs/bpf/tandem/tdm_abi key 0 0 0 0 value 99 0 0 0

@@ -87,7 +87,22 @@ static int perm_hint(int err, const char *what)
 	return open_fail(err, "%s: %s", what, strerror(err));
 }
 
-/* Make sure the pin root exists on a bpffs, mounting one if needed. */
+/* Are we in the machine's first mount namespace (not 'ip netns exec')? */
+static bool initial_mount_ns(void)
+{
+	struct stat self, init;
+
+	return !stat("/proc/self/ns/mnt", &self) &&
+	       !stat("/proc/1/ns/mnt", &init) && self.st_ino == init.st_ino;
+}
+
+/*
+ * Make sure the pin root exists on a bpffs. A bpffs is mounted for the
+ * user only where one is expected, /sys/fs/bpf, and only in the first
+ * mount namespace: elsewhere (under 'ip netns exec', which remounts
+ * /sys) it would be a private instance and the state would vanish with
+ * the process.
+ */
 static int prepare_pin_root(const char *root)
 {
 	char parent[PATH_MAX];
@@ -103,6 +118,9 @@ static int prepare_pin_root(const char *root)
 	if (statfs(parent, &sfs))
 		return perm_hint(errno, parent);
 	if (sfs.f_type != BPF_FS_MAGIC) {
+		if (strcmp(parent, "/sys/fs/bpf") || !initial_mount_ns())
+			return open_fail(ENOENT, "%s is not a bpffs: mount one there, or, under 'ip netns exec' (which hides the host's /sys/fs/bpf), run tandem with 'nsenter --net=/run/netns/NAME' instead",
+					 parent);
 		if (mount("bpf", parent, "bpf", 0, "mode=0700"))
 			return perm_hint(errno, "mounting bpffs");
 	}
