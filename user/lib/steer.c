@@ -171,13 +171,16 @@ static int bucket_add(struct tdm_ctx *ctx, const struct rule_set *rs,
  * The bucket of every leaf of ifindex inside prefix (scope): a leaf for
  * each distinct rule destination in the scope, holding the rules whose
  * destination covers it. skip: a rule index to leave out (being deleted),
+ * or TDM_MAX_STEER_RULES; rules with ids from skip_from on are left out
+ * too (being added, when that fails; 0: none).
  * or TDM_MAX_STEER_RULES. With the device's rules sorted by destination,
  * the rules covering a leaf are found with one binary search per
  * distinct prefix length: O(R log R + L * lengths * log R).
  */
 static int leaves_compute(struct tdm_ctx *ctx, const struct rule_set *rs,
 			  __u32 ifindex, const struct tdm_match *scope,
-			  __u32 skip, struct leaf **out, int *nout)
+			  __u32 skip, __u32 skip_from, struct leaf **out,
+			  int *nout)
 {
 	bool has_len[129] = {};
 	struct leaf *lv = NULL;
@@ -190,7 +193,8 @@ static int leaves_compute(struct tdm_ctx *ctx, const struct rule_set *rs,
 	for (i = 0; i < rs->n; i++) {
 		const struct tdm_steer_rule *r = &rs->r[i];
 
-		if (r->id && r->ifindex == ifindex && i != skip) {
+		if (r->id && r->ifindex == ifindex && i != skip &&
+		    (!skip_from || r->id < skip_from)) {
 			idx[n++] = i;
 			has_len[r->m.dst_len] = true;
 		}
@@ -400,23 +404,26 @@ static int steer_add(struct tdm_ctx *ctx, __u32 ifindex,
 		scope = specs[0].m;
 	if (!err && nr) {
 		err = leaves_compute(ctx, &rs, ifindex, &scope,
-				     TDM_MAX_STEER_RULES, &lv, &nl);
+				     TDM_MAX_STEER_RULES, 0, &lv, &nl);
 		if (!err) {
 			err = leaves_apply(ctx, ifindex, &scope, lv, nl);
 			free(lv);
 			if (err) {
-				/* buckets half written: recompute without ours */
+				/*
+				 * Buckets half written: rewrite them without
+				 * ours; our entries are cleared (below) only
+				 * after a grace period, as for a delete.
+				 */
 				char msg[sizeof(ctx->err)];
 
 				snprintf(msg, sizeof(msg), "%s", ctx->err);
-				clear_rules(ctx, ridx, nr);
 				if (!leaves_compute(ctx, &rs, ifindex, &scope,
-						    TDM_MAX_STEER_RULES, &lv, &nl)) {
+						    TDM_MAX_STEER_RULES, id0,
+						    &lv, &nl)) {
 					leaves_apply(ctx, ifindex, &scope, lv, nl);
 					free(lv);
 				}
 				tdm_sync(ctx);
-				nr = 0;
 				snprintf(ctx->err, sizeof(ctx->err), "%s", msg);
 			}
 		}
@@ -515,7 +522,7 @@ int tdm_steer_del(struct tdm_ctx *ctx, const char *dev, __u32 id)
 	if (idx == rs.n)
 		return tdm_err(ctx, ENOENT, "%s has no steering entry %u", dev,
 			       id);
-	err = leaves_compute(ctx, &rs, ifindex, &rs.r[idx].m, idx, &lv, &n);
+	err = leaves_compute(ctx, &rs, ifindex, &rs.r[idx].m, idx, 0, &lv, &n);
 	if (!err) {
 		err = leaves_apply(ctx, ifindex, &rs.r[idx].m, lv, n);
 		free(lv);
