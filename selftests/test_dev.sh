@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 bpftool
 
 PASS_OBJ=$TOP/build/selftests/xdp_pass.bpf.o
-ktap_plan 7
+ktap_plan 8
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 
 xdp_prog_of()	# the XDP program id on DEV (veth1), or nothing
@@ -70,6 +70,20 @@ check "attach native" tdm dev attach veth1 chain all mode native
 check "mode shown" output_has '"mode":"native"' tdm -j dev show
 check "ping native" in_a ping -c 2 -i 0.2 -W 2 10.10.0.2
 case_end "generic_and_native_modes"
+
+# another namespace with a device of the same ifindex as veth1: one pin
+# directory serves one namespace, so tandem refuses it
+NS_C=tdmC$$
+idx=$(ip -n "$NS_B" -j link show dev veth1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])')
+check "veth1 attached" tdm dev attach veth1 chain all
+check "ns C" ip netns add "$NS_C"
+check "same ifindex in ns C" ip -n "$NS_C" link add name twin index "$idx" type veth peer name twinp index $((idx + 100))
+check_fail "attach in ns C refused" "another network namespace" nsenter --net=/run/netns/"$NS_C" "$TANDEM" dev attach twin chain all
+check_fail "detach in ns C refused" "another network namespace" nsenter --net=/run/netns/"$NS_C" "$TANDEM" dev detach twin
+check "veth1 still ours and attached" output_has '"attached":true' tdm -j dev show veth1
+check "shown as elsewhere from ns C" output_has 'other-ns' nsenter --net=/run/netns/"$NS_C" "$TANDEM" dev show
+ip netns del "$NS_C"
+case_end "a_device_of_another_namespace_is_refused"
 
 # the device goes away under an attached chain: shown as gone, and
 # detach by its old name cleans up so the chain can be deleted

@@ -230,6 +230,7 @@ struct tdm_dev {
 	/* steering entries of the device: lets the datapath skip empty tables */
 	__u32 nflows;
 	__u32 nrules;
+	__u64 netns;			/* cookie of the device's namespace */
 };
 
 struct tdm_dev_stats {

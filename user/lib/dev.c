@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <linux/if_link.h>
 
@@ -25,6 +26,41 @@ int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex)
 	*ifindex = if_nametoindex(dev);
 	if (!*ifindex)
 		return tdm_err(ctx, ENODEV, "device '%s' does not exist", dev);
+	return 0;
+}
+
+/* The cookie of our network namespace (SO_NETNS_COOKIE, Linux 5.14). */
+static __u64 netns_cookie(void)
+{
+	__u64 cookie = 0;
+	socklen_t len = sizeof(cookie);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0) {
+		getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len);
+		close(fd);
+	}
+	return cookie;
+}
+
+/*
+ * ifindex of dev, refusing a device whose record belongs to another
+ * network namespace: ifindexes repeat across namespaces, and one pin
+ * directory serves one namespace.
+ */
+int tdm_dev_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex)
+{
+	struct tdm_dev d;
+	int err;
+
+	err = tdm_ifindex(ctx, dev, ifindex);
+	if (err)
+		return err;
+	if (!bpf_map_lookup_elem(ctx->devs_fd, ifindex, &d) && d.netns &&
+	    d.netns != netns_cookie())
+		return tdm_err(ctx, EBUSY,
+			       "ifindex %u is tandem's device '%s' in another network namespace; one pin directory serves one namespace (see TANDEM_PIN_ROOT)",
+			       *ifindex, d.name);
 	return 0;
 }
 
@@ -135,6 +171,7 @@ static int dev_write(struct tdm_ctx *ctx, __u32 ifindex, __u32 chain,
 	if_indextoname(ifindex, name);
 	snprintf(d.name, sizeof(d.name), "%s", name);
 	d.ifindex = ifindex;
+	d.netns = netns_cookie();
 	d.default_chain = chain;
 	if (mode)
 		d.mode = mode;
@@ -258,7 +295,7 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 	struct tdm_dev d;
 	bool existed;
 
-	err = tdm_ifindex(ctx, dev, &ifindex);
+	err = tdm_dev_ifindex(ctx, dev, &ifindex);
 	if (err)
 		return err;
 	if (chain) {
@@ -375,7 +412,8 @@ static int gone_dev_ifindex(struct tdm_ctx *ctx, const char *dev,
 	while (!bpf_map_get_next_key(ctx->devs_fd, prev, &key)) {
 		prev = &key;
 		if (!bpf_map_lookup_elem(ctx->devs_fd, &key, &d) &&
-		    !strncmp(d.name, dev, sizeof(d.name))) {
+		    !strncmp(d.name, dev, sizeof(d.name)) &&
+		    (!d.netns || d.netns == netns_cookie())) {
 			*ifindex = key;
 			return 0;
 		}
@@ -391,7 +429,9 @@ int tdm_dev_detach(struct tdm_ctx *ctx, const char *dev)
 	bool gone;
 	int err, fd;
 
-	err = tdm_ifindex(ctx, dev, &ifindex);
+	err = tdm_dev_ifindex(ctx, dev, &ifindex);
+	if (err == -EBUSY)
+		return err;
 	gone = err;
 	/* the name may now belong to a new device: try the old record */
 	if (!err && bpf_map_lookup_elem(ctx->devs_fd, &ifindex, &d) &&
@@ -429,6 +469,7 @@ int tdm_dev_list(struct tdm_ctx *ctx, struct tdm_dev_status **out, int *n)
 			continue;
 		fd = our_link(key, &st.prog_id);
 		st.attached = fd >= 0;
+		st.elsewhere = st.dev.netns && st.dev.netns != netns_cookie();
 		if (fd >= 0)
 			close(fd);
 		p = realloc(v, (cnt + 1) * sizeof(*v));

@@ -75,6 +75,8 @@ bool tdm_chain_in_use(struct tdm_ctx *ctx, __u32 chain_id, char *user,
 
 /* dev.c */
 int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex);
+/* tdm_ifindex(), refusing a device tandem holds in another namespace */
+int tdm_dev_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex);
 /* Rewrite ifindex's record (if any) with fresh steering counts. */
 int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 ifindex);
 

@@ -144,6 +144,7 @@ int tdm_dev_detach(struct tdm_ctx *ctx, const char *dev);
 struct tdm_dev_status {
 	struct tdm_dev dev;
 	bool attached;			/* our link is live on the device */
+	bool elsewhere;			/* in another network namespace */
 	__u32 prog_id;
 };
 int tdm_dev_list(struct tdm_ctx *ctx, struct tdm_dev_status **out, int *n);

@@ -455,7 +455,7 @@ int tdm_steer_add_many(struct tdm_ctx *ctx, const char *dev,
 	__u32 ifindex, id0;
 	int err;
 
-	err = tdm_ifindex(ctx, dev, &ifindex);
+	err = tdm_dev_ifindex(ctx, dev, &ifindex);
 	if (err)
 		return err;
 	err = rules_read(ctx, &rs);
@@ -505,7 +505,7 @@ int tdm_steer_del(struct tdm_ctx *ctx, const char *dev, __u32 id)
 	__u32 ifindex, idx;
 	int n, err;
 
-	err = tdm_ifindex(ctx, dev, &ifindex);
+	err = tdm_dev_ifindex(ctx, dev, &ifindex);
 	if (err)
 		return err;
 	err = steer_del_flow(ctx, ifindex, id);

@@ -107,6 +107,7 @@ static int dev_show(int argc, char **argv)
 			json_object_object_add(o, "mode", json_object_new_string(
 				tdm_mode_name(v[i].dev.mode)));
 			json_object_object_add(o, "attached", json_object_new_boolean(v[i].attached));
+			json_object_object_add(o, "other_netns", json_object_new_boolean(v[i].elsewhere));
 			json_object_object_add(o, "prog_id", json_object_new_int64(v[i].prog_id));
 			json_object_object_add(o, "default_chain",
 				v[i].dev.default_chain == TDM_CHAIN_NONE ? NULL :
@@ -115,6 +116,7 @@ static int dev_show(int argc, char **argv)
 		} else {
 			printf("%-16s %-8u %-8s %-10s %-8u %s\n", v[i].dev.name,
 			       v[i].dev.ifindex, tdm_mode_name(v[i].dev.mode),
+			       v[i].elsewhere ? "other-ns" :
 			       v[i].attached ? "attached" : "gone",
 			       v[i].prog_id, chain);
 		}
