@@ -278,6 +278,49 @@ static void test_rule_family(void)
 	ktap_case_end("ipv4_rules_never_match_ipv6");
 }
 
+/*
+ * A rule change killed half way leaves chains on the bank the record does
+ * not name. The next change must first bring them back, not write the
+ * bank they read.
+ */
+static void test_firewall_bank_recovery(void)
+{
+	struct tdm_chain_info ci;
+	struct tdm_nf_info info;
+	char path[256];
+	struct pkt p;
+	__u32 gen;
+	int id, cid, fd;
+
+	CHECK(!nf("fwk", "firewall", ""), "");
+	CHECK(!chain("c_fwk", "fwk", TDM_ACT_PASS, NULL), "");
+	CHECK(!rule("fwk", "proto udp dport 7001", TDM_ACT_DROP), "");
+	id = tdm_nf_lookup(ctx, "fwk", &info);
+	CHECK(id >= 0 && info.params.firewall.bank == 1, "");
+
+	/* as if the record write of that change never happened */
+	info.params.firewall.bank = 0;
+	info.params.firewall.next_rule_id = 1;
+	snprintf(path, sizeof(path), "%s/tdm_nfs", tdm_pin_root());
+	fd = bpf_obj_get(path);
+	CHECK(fd >= 0 && !bpf_map_update_elem(fd, &id, &info, BPF_ANY), "");
+	close(fd);
+	cid = tdm_chain_lookup(ctx, "c_fwk", &ci);
+	gen = ci.generation;
+	CHECK(cid >= 0 && ci.fw_rulesets[0] == (__u32)id * 2 + 1, "");
+
+	CHECK(!rule("fwk", "proto udp dport 7002", TDM_ACT_DROP), "");
+	tdm_chain_get(ctx, cid, &ci);
+	CHECK(ci.generation == gen + 2, "chains first rebuilt onto the recorded bank (gen %u -> %u)",
+	      gen, ci.generation);
+	CHECK(ci.fw_rulesets[0] == (__u32)id * 2 + 1, "");
+	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1, 7002, 0);
+	CHECK(run(&p) == XDP_DROP, "the committed rule");
+	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1, 7001, 0);
+	CHECK(run(&p) == XDP_PASS, "the rule of the change that died");
+	ktap_case_end("firewall_recovers_from_a_change_killed_half_way");
+}
+
 static void test_vlan(void)
 {
 	struct tdm_dev_stats before = dev_stats(), after;
@@ -680,7 +723,7 @@ int main(void)
 {
 	int err;
 
-	ktap_plan(14);
+	ktap_plan(15);
 	err = setup();
 	if (err) {
 		printf("# setup failed: %s\n", strerror(-err));
@@ -693,6 +736,7 @@ int main(void)
 	test_firewall_v6();
 	test_firewall_default_drop();
 	test_rule_family();
+	test_firewall_bank_recovery();
 	test_vlan();
 	test_ipv4_options_and_fragments();
 	test_malformed();

@@ -193,6 +193,8 @@ struct tdm_chain_info {
 	__u32 nf_ids[TDM_MAX_CHAIN_NFS];
 	/* prog array slot of each hop; hop 0 lives in slot chain_id */
 	__u32 slots[TDM_MAX_CHAIN_NFS];
+	/* the firewall ruleset each hop reads (tdm_hop.fw_ruleset) */
+	__u32 fw_rulesets[TDM_MAX_CHAIN_NFS];
 };
 
 struct tdm_chain_stats {

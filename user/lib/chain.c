@@ -51,6 +51,21 @@ int tdm_chain_lookup(struct tdm_ctx *ctx, const char *name,
 	return tdm_err(ctx, ENOENT, "no chain named '%s'", name);
 }
 
+bool tdm_ruleset_in_use(struct tdm_ctx *ctx, __u32 nf_id, __u32 ruleset)
+{
+	struct tdm_chain_info ci;
+	__u32 id, i;
+
+	for (id = 0; id < TDM_MAX_CHAINS; id++) {
+		if (tdm_chain_get(ctx, id, &ci))
+			continue;
+		for (i = 0; i < ci.nnfs && i < TDM_MAX_CHAIN_NFS; i++)
+			if (ci.nf_ids[i] == nf_id && ci.fw_rulesets[i] == ruleset)
+				return true;
+	}
+	return false;
+}
+
 bool tdm_nf_in_use(struct tdm_ctx *ctx, __u32 nf_id, char *chain,
 		   size_t size)
 {
@@ -163,6 +178,7 @@ static int chain_build(struct tdm_ctx *ctx, __u32 chain_id,
 		}
 		if (nf.type == TDM_NF_FIREWALL)
 			hop.fw_ruleset = hop.nf_id * 2 + nf.params.firewall.bank;
+		ci->fw_rulesets[i] = hop.fw_ruleset;
 		fd = t->load(ctx, &hop, &nf.params);
 		if (fd < 0) {
 			err = tdm_err(ctx, fd,

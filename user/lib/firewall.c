@@ -47,6 +47,16 @@ static int ruleset_commit(struct tdm_ctx *ctx, __u32 id,
 
 	next.params.firewall.bank ^= 1;
 	key = id * 2 + next.params.firewall.bank;
+	/*
+	 * A change that died half way (killed) may have left chains on the
+	 * bank we are about to write: bring them all back to the recorded
+	 * bank first, so that no packet reads a bank while it is written.
+	 */
+	if (tdm_ruleset_in_use(ctx, id, key)) {
+		err = tdm_chains_rebuild_nf(ctx, id, NULL);
+		if (err)
+			return err;
+	}
 	if (bpf_map_update_elem(ctx->fw_rules_fd, &key, rs, BPF_ANY))
 		return tdm_err(ctx, errno, "writing firewall rules: %s",
 			       strerror(errno));

@@ -70,6 +70,8 @@ int tdm_chains_rebuild_nf(struct tdm_ctx *ctx, __u32 nf_id,
 			  const struct tdm_nf_info *override);
 bool tdm_nf_in_use(struct tdm_ctx *ctx, __u32 nf_id, char *chain,
 		   size_t size);
+/* Does any chain's hop of NF nf_id read firewall ruleset ruleset? */
+bool tdm_ruleset_in_use(struct tdm_ctx *ctx, __u32 nf_id, __u32 ruleset);
 bool tdm_chain_in_use(struct tdm_ctx *ctx, __u32 chain_id, char *user,
 		      size_t size);
 

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,21 @@ struct tdm_ctx *cli_ctx(bool readonly)
 {
 	if (ctx)
 		return ctx;
+	if (!readonly) {
+		/*
+		 * A change is a series of map updates: Ctrl-C or a plain kill
+		 * half way through would leave it half applied. They wait
+		 * until the command ends (SIGKILL cannot be held off).
+		 */
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGHUP);
+		sigaddset(&set, SIGQUIT);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+	}
 	if (tdm_open(&ctx, readonly ? TDM_OPEN_READONLY : 0)) {
 		cli_fail("%s", tdm_open_errmsg());
 		exit(1);
