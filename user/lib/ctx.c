@@ -318,6 +318,43 @@ int tdm_sync(struct tdm_ctx *ctx)
 	return 0;
 }
 
+int tdm_map_delete_if(struct tdm_ctx *ctx, int fd, size_t key_size,
+		      bool (*match)(const void *key, const void *arg),
+		      const void *arg)
+{
+	char *keys = NULL, *key = malloc(key_size), *prev = NULL;
+	size_t n = 0, cap = 0, i;
+	int err = 0;
+
+	if (!key)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	/* collect first: a delete during the walk would restart it */
+	while (!bpf_map_get_next_key(fd, prev, key)) {
+		prev = key;
+		if (!match(key, arg))
+			continue;
+		if (n == cap) {
+			char *p = realloc(keys, (cap = cap * 2 + 64) * key_size);
+
+			if (!p) {
+				err = tdm_err(ctx, ENOMEM, "out of memory");
+				goto out;
+			}
+			keys = p;
+		}
+		memcpy(keys + n++ * key_size, key, key_size);
+	}
+	for (i = 0; i < n; i++)
+		if (bpf_map_delete_elem(fd, keys + i * key_size) && !err &&
+		    errno != ENOENT)
+			err = tdm_err(ctx, errno, "deleting a map entry: %s",
+				      strerror(errno));
+out:
+	free(keys);
+	free(key);
+	return err;
+}
+
 int tdm_percpu_zero(struct tdm_ctx *ctx, int fd, __u32 key, size_t size)
 {
 	size_t len = ((size + 7) & ~7UL) * ctx->ncpus;

@@ -39,6 +39,11 @@ int tdm_err(struct tdm_ctx *ctx, int err, const char *fmt, ...)
 /* Copy a name into a fixed field; -ENAMETOOLONG if it does not fit. */
 int tdm_name_check(struct tdm_ctx *ctx, const char *what, const char *name);
 
+/* Delete every key of hash-like map fd for which match(key, arg) holds. */
+int tdm_map_delete_if(struct tdm_ctx *ctx, int fd, size_t key_size,
+		      bool (*match)(const void *key, const void *arg),
+		      const void *arg);
+
 /* Zero a per-CPU array entry (stats of a new NF, chain, or device). */
 int tdm_percpu_zero(struct tdm_ctx *ctx, int fd, __u32 key, size_t size);
 int tdm_percpu_sum(struct tdm_ctx *ctx, int fd, __u32 key, size_t size,

@@ -265,29 +265,18 @@ static int policer_create(struct tdm_ctx *ctx, __u32 id,
 	return 0;
 }
 
+static bool src_of_policer(const void *key, const void *id)
+{
+	return ((const struct tdm_policer_src_key *)key)->nf_id ==
+	       *(const __u32 *)id;
+}
+
 /* Forget the per-source buckets of a deleted policer. */
 static void policer_destroy(struct tdm_ctx *ctx, __u32 id)
 {
-	struct tdm_policer_src_key key, *prev = NULL, *del = NULL;
-	size_t n = 0, cap = 0, i;
-
-	/* collect first: deleting while walking would restart the walk */
-	while (!bpf_map_get_next_key(ctx->policer_src_fd, prev, &key)) {
-		if (key.nf_id == id) {
-			if (n == cap) {
-				void *p = realloc(del, (cap = cap * 2 + 64) *
-							 sizeof(*del));
-				if (!p)
-					break;
-				del = p;
-			}
-			del[n++] = key;
-		}
-		prev = &key;
-	}
-	for (i = 0; i < n; i++)
-		bpf_map_delete_elem(ctx->policer_src_fd, &del[i]);
-	free(del);
+	tdm_map_delete_if(ctx, ctx->policer_src_fd,
+			  sizeof(struct tdm_policer_src_key), src_of_policer,
+			  &id);
 }
 
 static const struct tdm_nf_type nf_types[] = {

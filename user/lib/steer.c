@@ -250,13 +250,38 @@ static int leaves_compute(struct tdm_ctx *ctx, const struct rule_set *rs,
 	return 0;
 }
 
+struct leaf_set {
+	__u32 ifindex;
+	const struct tdm_match *scope;
+	const struct leaf *lv;
+	int n;
+};
+
+/* A trie key of the device, inside the scope, that no leaf names. */
+static bool leaf_stale(const void *k, const void *arg)
+{
+	const struct tdm_steer_lpm_key *key = k;
+	const struct leaf_set *ls = arg;
+	int i;
+
+	if (ntohl(key->ifindex) != ls->ifindex ||
+	    !prefix_within(&key->dst, key->prefixlen - 32, &ls->scope->dst,
+			   &ls->scope->dmask, ls->scope->dst_len))
+		return false;
+	for (i = 0; i < ls->n; i++)
+		if (ls->lv[i].key.prefixlen == key->prefixlen &&
+		    !memcmp(&ls->lv[i].key.dst, &key->dst, 16))
+			return false;
+	return true;
+}
+
 /* Make the trie's leaves of ifindex inside scope exactly lv[0..n). */
 static int leaves_apply(struct tdm_ctx *ctx, __u32 ifindex,
 			const struct tdm_match *scope, const struct leaf *lv,
 			int n)
 {
-	struct tdm_steer_lpm_key key, *prev = NULL, *stale = NULL;
-	int nstale = 0, i, err = 0;
+	struct leaf_set ls = { ifindex, scope, lv, n };
+	int i;
 
 	for (i = 0; i < n; i++) {
 		if (bpf_map_update_elem(ctx->lpm_fd, &lv[i].key, &lv[i].b,
@@ -265,31 +290,9 @@ static int leaves_apply(struct tdm_ctx *ctx, __u32 ifindex,
 				       strerror(errno));
 	}
 	/* then drop leaves in scope that no rule names any more */
-	while (!bpf_map_get_next_key(ctx->lpm_fd, prev, &key)) {
-		__u8 len = key.prefixlen - 32;
-		bool keep = false;
-
-		prev = &key;
-		if (ntohl(key.ifindex) != ifindex ||
-		    !prefix_within(&key.dst, len, &scope->dst, &scope->dmask,
-				   scope->dst_len))
-			continue;
-		for (i = 0; i < n && !keep; i++)
-			keep = lv[i].key.prefixlen == key.prefixlen &&
-			       !memcmp(&lv[i].key.dst, &key.dst, 16);
-		if (keep)
-			continue;
-		stale = realloc(stale, (nstale + 1) * sizeof(*stale));
-		if (!stale)
-			return tdm_err(ctx, ENOMEM, "out of memory");
-		stale[nstale++] = key;
-	}
-	for (i = 0; i < nstale; i++)
-		if (bpf_map_delete_elem(ctx->lpm_fd, &stale[i]) && !err)
-			err = tdm_err(ctx, errno, "deleting a steering leaf: %s",
-				      strerror(errno));
-	free(stale);
-	return err;
+	return tdm_map_delete_if(ctx, ctx->lpm_fd,
+				 sizeof(struct tdm_steer_lpm_key), leaf_stale,
+				 &ls);
 }
 
 /* Next free id on ifindex, over both tables. */
@@ -537,32 +540,24 @@ int tdm_steer_del(struct tdm_ctx *ctx, const char *dev, __u32 id)
 	return err;
 }
 
+static bool flow_of_dev(const void *key, const void *ifindex)
+{
+	return ((const struct tdm_flow_key *)key)->ifindex ==
+	       *(const __u32 *)ifindex;
+}
+
 int tdm_steer_flush(struct tdm_ctx *ctx, __u32 ifindex)
 {
 	struct tdm_steer_rule empty = {};
-	struct tdm_flow_key k, *prev = NULL, *del = NULL;
 	struct tdm_match any;
 	struct rule_set rs;
-	int nd = 0, i, err;
 	__u32 idx;
+	int err;
 
-	while (!bpf_map_get_next_key(ctx->flows_fd, prev, &k)) {
-		void *p;
-
-		prev = &k;
-		if (k.ifindex != ifindex)
-			continue;
-		p = realloc(del, (nd + 1) * sizeof(*del));
-		if (!p) {
-			free(del);
-			return tdm_err(ctx, ENOMEM, "out of memory");
-		}
-		del = p;
-		del[nd++] = k;
-	}
-	for (i = 0; i < nd; i++)
-		bpf_map_delete_elem(ctx->flows_fd, &del[i]);
-	free(del);
+	err = tdm_map_delete_if(ctx, ctx->flows_fd, sizeof(struct tdm_flow_key),
+				flow_of_dev, &ifindex);
+	if (err)
+		return err;
 
 	/* no leaves first, then after a grace period no rules */
 	tdm_match_init(&any);
