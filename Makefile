@@ -29,7 +29,9 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	      -I$(O) -Iinclude -Ibpf -I/usr/include/$(MULTIARCH) \
 	      -Wall -Wno-unused-function
 
-BPF_PROGS := entry nf_counter nf_firewall nf_policer bench_mono
+# Built-in NFs: every bpf/nf_*.bpf.c, inlined into the hop program
+NF_SRCS   := $(sort $(wildcard bpf/nf_*.bpf.c))
+BPF_PROGS := entry chain bench_mono
 BPF_OBJS  := $(patsubst %,$(O)/bpf/%.bpf.o,$(BPF_PROGS))
 SKELS	  := $(patsubst %,$(O)/bpf/%.skel.h,$(BPF_PROGS))
 BPF_HDRS  := $(wildcard bpf/lib/*.h) include/tandem/tandem.h
@@ -50,6 +52,13 @@ $(O)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(O)/vmlinux.h
 	@echo "  BPF     $@"
 	$(Q)mkdir -p $(O)/bpf
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/nf_list.h: $(NF_SRCS) tools/gen-nf-list
+	@echo "  GEN     $@"
+	$(Q)mkdir -p $(O)
+	$(Q)tools/gen-nf-list $(NF_SRCS) > $@.tmp && mv $@.tmp $@
+
+$(O)/bpf/chain.bpf.o: $(NF_SRCS) $(O)/nf_list.h
 
 $(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
 	@echo "  SKEL    $@"

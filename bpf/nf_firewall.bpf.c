@@ -2,8 +2,9 @@
 /*
  * firewall: a stateless ACL. Rules are tried in (prio, id) order; the
  * first match decides; no match takes the default action. The ruleset is
- * double-buffered: the loader names the bank this hop reads in tdm_hop, so
- * a rule change is a chain replace and every packet sees one ruleset.
+ * double-buffered: the loader names the bank this NF reads in its hop's
+ * .rodata, so a rule change is a chain replace and every packet sees one
+ * ruleset.
  *
  * It filters IP: frames of other ethertypes (ARP, LLDP, ...) pass, as
  * they pass iptables and nftables' inet tables, so a default-drop
@@ -14,14 +15,18 @@
 #include "lib/nf.h"
 #include "lib/match.h"
 
-static __always_inline int firewall_run(struct xdp_md *ctx,
-					struct tdm_meta *pm)
+/*
+ * The rule walk is a global function: the verifier checks it once, on
+ * its own, not once per firewall of a chain (inlined, a chain of 16
+ * firewalls of 64 rules is more than the verifier will explore). The
+ * call costs a few instructions per firewall, not per rule.
+ */
+__noinline int firewall_eval(const struct tdm_meta *pm, __u32 key)
 {
-	__u32 key = tdm_hop.fw_ruleset;
 	struct tdm_fw_ruleset *rs;
 	__u32 i, n;
 
-	if (pm->l3_proto != ETH_P_IP && pm->l3_proto != ETH_P_IPV6)
+	if (!pm)
 		return NF_CONTINUE;
 	rs = bpf_map_lookup_elem(&tdm_fw_rules, &key);
 	if (!rs)
@@ -40,6 +45,13 @@ static __always_inline int firewall_run(struct xdp_md *ctx,
 						    NF_CONTINUE;
 }
 
-TDM_NF(tdm_nf_firewall, firewall_run)
+static __always_inline int firewall_run(struct xdp_md *ctx,
+					struct tdm_meta *pm,
+					const volatile struct tdm_hop_nf *nf)
+{
+	if (pm->l3_proto != ETH_P_IP && pm->l3_proto != ETH_P_IPV6)
+		return NF_CONTINUE;
+	return firewall_eval(pm, nf->nf_id * 2 + nf->params.firewall.bank);
+}
 
-char LICENSE[] SEC("license") = "Dual BSD/GPL";
+TDM_NF(firewall, TDM_NF_FIREWALL);

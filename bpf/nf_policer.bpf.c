@@ -7,25 +7,17 @@
  */
 #include "lib/nf.h"
 
-#define NSEC_PER_SEC	1000000000ULL
-#define CAS_TRIES	4
+#define POLICER_NSEC_PER_SEC	1000000000ULL
+#define POLICER_CAS_TRIES	4
+#define POLICER_BITS		1	/* policer_eval() flags */
+#define POLICER_PER_SOURCE	2
 
-/* Set by the loader from the NF's parameters. */
-const volatile struct tdm_policer_params params = {};
-
-static __always_inline __u64 cost_ns(__u64 len)
-{
-	if (params.bits)
-		return len * 8 * NSEC_PER_SEC / params.rate;
-	return NSEC_PER_SEC / params.rate;
-}
-
-static __always_inline bool gcra_conform(struct tdm_policer_state *st,
-					 __u64 now, __u64 cost, __u64 tau)
+static __always_inline bool policer_conform(struct tdm_policer_state *st,
+					    __u64 now, __u64 cost, __u64 tau)
 {
 	int i;
 
-	for (i = 0; i < CAS_TRIES; i++) {
+	for (i = 0; i < POLICER_CAS_TRIES; i++) {
 		__u64 tat = st->tat, next;
 
 		next = (tat > now ? tat : now) + cost;
@@ -34,21 +26,21 @@ static __always_inline bool gcra_conform(struct tdm_policer_state *st,
 		if (__sync_val_compare_and_swap(&st->tat, tat, next) == tat)
 			return true;
 	}
-	/* lost the race CAS_TRIES times: others are being served */
+	/* lost the race POLICER_CAS_TRIES times: others are being served */
 	return false;
 }
 
 static __always_inline struct tdm_policer_state *
-bucket_of(struct tdm_meta *pm, __u64 now)
+policer_bucket(const struct tdm_meta *pm, __u32 nf_id, bool per_source,
+	       __u64 now)
 {
 	struct tdm_policer_src_key skey = {};
 	struct tdm_policer_state init = { .tat = now }, *st;
-	__u32 key = tdm_hop.nf_id;
 
-	if (!params.per_source)
-		return bpf_map_lookup_elem(&tdm_policer, &key);
+	if (!per_source)
+		return bpf_map_lookup_elem(&tdm_policer, &nf_id);
 
-	skey.nf_id = key;
+	skey.nf_id = nf_id;
 	skey.addr = pm->saddr;
 	st = bpf_map_lookup_elem(&tdm_policer_src, &skey);
 	if (st)
@@ -57,24 +49,43 @@ bucket_of(struct tdm_meta *pm, __u64 now)
 	return bpf_map_lookup_elem(&tdm_policer_src, &skey);
 }
 
-static __always_inline int policer_run(struct xdp_md *ctx,
-				       struct tdm_meta *pm)
+/*
+ * Out of line, like the firewall's rule walk: what stays inline in the
+ * hop program is a call, so a chain's other NFs keep their registers.
+ */
+__noinline int policer_eval(const struct tdm_meta *pm, __u32 nf_id,
+			    __u64 rate, __u64 burst, __u32 flags)
 {
-	__u64 now = bpf_ktime_get_ns(), cost, tau;
 	struct tdm_policer_state *st;
+	__u64 now, cost, tau;
 
-	if (!params.rate)
+	if (!pm || !rate)
 		return NF_CONTINUE;
-	st = bucket_of(pm, now);
+	now = bpf_ktime_get_ns();
+	st = policer_bucket(pm, nf_id, flags & POLICER_PER_SOURCE, now);
 	if (!st)
 		return NF_CONTINUE;
-	cost = cost_ns(pm->pkt_len);
-	/* a burst's worth of time: burst packets, or burst bytes */
-	tau = params.bits ? params.burst * 8 * NSEC_PER_SEC / params.rate :
-			    params.burst * (NSEC_PER_SEC / params.rate);
-	return gcra_conform(st, now, cost, tau) ? NF_CONTINUE : TDM_DROP_RATE;
+	/* a packet's cost and a burst's worth of time */
+	if (flags & POLICER_BITS) {
+		cost = pm->pkt_len * 8 * POLICER_NSEC_PER_SEC / rate;
+		tau = burst * 8 * POLICER_NSEC_PER_SEC / rate;
+	} else {
+		cost = POLICER_NSEC_PER_SEC / rate;
+		tau = burst * cost;
+	}
+	return policer_conform(st, now, cost, tau) ? NF_CONTINUE :
+						     TDM_DROP_RATE;
 }
 
-TDM_NF(tdm_nf_policer, policer_run)
+static __always_inline int policer_run(struct xdp_md *ctx,
+				       struct tdm_meta *pm,
+				       const volatile struct tdm_hop_nf *nf)
+{
+	__u32 flags = (nf->params.policer.bits ? POLICER_BITS : 0) |
+		      (nf->params.policer.per_source ? POLICER_PER_SOURCE : 0);
 
-char LICENSE[] SEC("license") = "Dual BSD/GPL";
+	return policer_eval(pm, nf->nf_id, nf->params.policer.rate,
+			    nf->params.policer.burst, flags);
+}
+
+TDM_NF(policer, TDM_NF_POLICER);

@@ -111,7 +111,9 @@ case_end "no_bpffs_is_an_error_not_a_private_mount"
 # pins of another ABI version are refused, whole
 check "stamp a foreign ABI" bpftool map update pinned /sys/fs/bpf/tandem/tdm_abi key 0 0 0 0 value 99 0 0 0
 check_fail "refused" "tandem ABI 99" tdm nf show
-check "stamp ours back" bpftool map update pinned /sys/fs/bpf/tandem/tdm_abi key 0 0 0 0 value 1 0 0 0
+abi=$(sed -n 's/^#define TDM_ABI_VERSION[[:space:]]*\([0-9]*\)$/\1/p' \
+	"$TOP/include/tandem/tandem.h")
+check "stamp ours back" bpftool map update pinned /sys/fs/bpf/tandem/tdm_abi key 0 0 0 0 value "$abi" 0 0 0
 check "accepted" tdm nf show
 case_end "pins_of_another_abi_version_are_refused"
 

@@ -677,8 +677,12 @@ static void test_missed_tail_call(void)
 	char path[256];
 
 	CHECK(!nf("m1", "counter", "") && !nf("m2", "counter", ""), "");
+	/* one hop per NF, so that there is a tail call to miss */
+	tdm_set_hop_split(ctx, 1, false);
 	CHECK(!chain("c_miss", "m1 m2", TDM_ACT_PASS, NULL), "");
+	tdm_set_hop_split(ctx, 0, false);
 	id = tdm_chain_lookup(ctx, "c_miss", &ci);
+	CHECK(ci.nhops == 2, "hops %u", ci.nhops);
 	snprintf(path, sizeof(path), "%s/tdm_jmp", tdm_pin_root());
 	jmp_fd = bpf_obj_get(path);
 	CHECK(jmp_fd >= 0 && id >= 0, "");
@@ -692,6 +696,56 @@ static void test_missed_tail_call(void)
 	      "missed %llu", cs.missed);
 	close(jmp_fd);
 	ktap_case_end("missed_tail_call_is_counted");
+}
+
+/*
+ * The longest chain, every NF type several times over, runs as one
+ * program (the verifier takes it on every kernel), each NF counting its
+ * packets, and a drop stops the chain at the NF that dropped.
+ */
+static void test_long_chain_is_one_program(void)
+{
+	static const char *const types[] = { "firewall", "policer", "counter" };
+	static const char *const params[] = {
+		"", "rate 1mpps burst 1000 per source", "",
+	};
+	char names[TDM_MAX_CHAIN_NFS][8], list[256] = "";
+	struct tdm_chain_info ci;
+	struct tdm_nf_stats st;
+	struct pkt p;
+	int i, ok = 1;
+
+	for (i = 0; i < TDM_MAX_CHAIN_NFS; i++) {
+		snprintf(names[i], sizeof(names[i]), "l%d", i);
+		CHECK(!nf(names[i], types[i % 3], params[i % 3]), "");
+		strcat(list, names[i]);
+		strcat(list, " ");
+	}
+	CHECK(!chain("c_long", list, TDM_ACT_PASS, NULL), "");
+	CHECK(tdm_chain_lookup(ctx, "c_long", &ci) >= 0 && ci.nhops == 1 &&
+	      ci.slots[0] < TDM_MAX_CHAINS, "hops %u", ci.nhops);
+	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1, 2, 10);
+	CHECK(run_n(&p, 10) == XDP_PASS, "");
+
+	/* l9, a firewall, drops udp: l10..l15 see nothing more */
+	CHECK(!rule("l9", "proto udp", TDM_ACT_DROP), "");
+	CHECK(run(&p) == XDP_DROP, "");
+	for (i = 0; i < TDM_MAX_CHAIN_NFS; i++) {
+		__u64 want = i <= 9 ? 11 : 10;
+
+		st = nf_stats(names[i]);
+		ok &= st.packets == want;
+		if (st.packets != want)
+			printf("# %s saw %llu packets, not %llu\n", names[i],
+			       st.packets, want);
+	}
+	CHECK(ok, "");
+	st = nf_stats("l9");
+	CHECK(st.drops[TDM_DROP_RULE] == 1, "l9 dropped %llu",
+	      st.drops[TDM_DROP_RULE]);
+	st = nf_stats("l8");
+	CHECK(st.drops[TDM_DROP_RULE] + st.drops[TDM_DROP_RATE] == 0, "");
+	ktap_case_end("longest_chain_of_every_type_is_one_program");
 }
 
 static int setup(void)
@@ -723,7 +777,7 @@ int main(void)
 {
 	int err;
 
-	ktap_plan(15);
+	ktap_plan(16);
 	err = setup();
 	if (err) {
 		printf("# setup failed: %s\n", strerror(-err));
@@ -745,6 +799,7 @@ int main(void)
 	test_steering();
 	test_steering_overlap();
 	test_missed_tail_call();
+	test_long_chain_is_one_program();
 	/* counters agree: the device saw what the chains were given */
 	{
 		struct tdm_dev_stats d = dev_stats();

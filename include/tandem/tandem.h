@@ -20,7 +20,7 @@
  * refuses pins stamped with another version (libbpf itself only checks
  * map types and sizes).
  */
-#define TDM_ABI_VERSION		1
+#define TDM_ABI_VERSION		2
 
 struct tdm_abi {
 	__u32 version;			/* TDM_ABI_VERSION of the creator */
@@ -30,7 +30,7 @@ struct tdm_abi {
 #define TDM_MAX_NFS		128	/* NF instances */
 #define TDM_MAX_CHAINS		128	/* chains; also the chain entry slots */
 #define TDM_MAX_CHAIN_NFS	16	/* NFs in one chain (tail call limit 33) */
-#define TDM_JMP_SLOTS		4096	/* prog array: chain entries + hops */
+#define TDM_JMP_SLOTS		4096	/* prog array: chain entries + later hops */
 #define TDM_MAX_DEVS		64	/* attached devices */
 #define TDM_FW_MAX_RULES	64	/* rules in one firewall */
 #define TDM_MAX_STEER_FLOWS	65536	/* exact 5-tuple steering entries */
@@ -189,11 +189,11 @@ struct tdm_chain_info {
 	__u32 action;			/* terminal: enum tdm_verdict */
 	__u32 redirect_ifindex;
 	__u32 generation;		/* bumped by every replace */
-	__u32 pad;
+	__u32 nhops;			/* programs the NFs are split into */
 	__u32 nf_ids[TDM_MAX_CHAIN_NFS];
 	/* prog array slot of each hop; hop 0 lives in slot chain_id */
 	__u32 slots[TDM_MAX_CHAIN_NFS];
-	/* the firewall ruleset each hop reads (tdm_hop.fw_ruleset) */
+	/* the firewall ruleset each NF reads (its bank, for firewalls) */
 	__u32 fw_rulesets[TDM_MAX_CHAIN_NFS];
 };
 
@@ -207,19 +207,29 @@ struct tdm_chain_stats {
 	__u64 missed;			/* failed tail calls */
 };
 
+/* One NF of a hop, as the hop program's .rodata holds it. */
+struct tdm_hop_nf {
+	__u32 type;			/* enum tdm_nf_type_id */
+	__u32 nf_id;
+	union tdm_nf_params params;	/* a firewall reads params' bank */
+};
+
 /*
- * Read-only configuration of one hop, set in an NF program's .rodata at
- * load time: the verifier sees constants, so the tail call to the next
- * hop is a direct jump and the unused terminal branches are pruned.
+ * Read-only configuration of one hop: a program running NFs of a chain
+ * one after another (all of them, unless make bench splits the chain),
+ * then jumping to the next hop or carrying out the terminal action. The
+ * loader sets it in .rodata, so the verifier sees constants: it keeps
+ * only the code of these NFs, and the tail call to the next hop has a
+ * constant index, which the JIT turns into a direct jump.
  */
 struct tdm_hop {
-	__u32 nf_id;
 	__u32 chain_id;
-	__u32 next_slot;		/* TDM_SLOT_NONE: terminal hop */
+	__u32 next_slot;		/* TDM_SLOT_NONE: last hop */
 	__u32 action;			/* terminal action */
 	__u32 redirect_ifindex;
-	__u32 fw_ruleset;		/* firewall: key into tdm_fw_rules */
-	__u32 runtime_jump;		/* make bench only: see nf.h */
+	__u32 runtime_jump;		/* make bench only: see chain.bpf.c */
+	__u32 nnfs;
+	struct tdm_hop_nf nfs[TDM_MAX_CHAIN_NFS];
 };
 
 /* ---- devices and steering ---- */

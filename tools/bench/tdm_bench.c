@@ -5,9 +5,11 @@
  *
  * For chains of 1, 2, 4 and 8 counter NFs it measures
  *   mono     one program doing the same work without tail calls (baseline)
- *   direct   tandem's chain: hop-to-hop tail calls with constant indexes
- *            (JIT direct jumps)
- *   indirect the same chain with runtime-index tail calls
+ *   tandem   tandem's chain: the entry program, one tail call, and one hop
+ *            program running every NF inline
+ *   direct   the chain split into one hop per NF, hop-to-hop tail calls
+ *            with constant indexes (JIT direct jumps)
+ *   indirect the same split chain with runtime-index tail calls
  * and the entry program alone (steering with no chain). Each figure is the
  * min and median over several runs, all measured in this run.
  *
@@ -37,7 +39,7 @@
 #define LO		1
 #define MAX_RUNS	31
 
-static const int chain_lens[] = { 1, 2, 4, 8 };
+static const int chain_lens[] = { 1, 2, 4, 8, 16 };
 #define NLENS	(int)(sizeof(chain_lens) / sizeof(chain_lens[0]))
 
 static struct tdm_ctx *ctx;
@@ -57,39 +59,53 @@ struct result {
 };
 
 /*
- * ns per packet of prog_fd, min and median over runs. live: the frames
- * really go where the verdict sends them (BPF_F_TEST_XDP_LIVE_FRAMES),
- * received on ifindex.
+ * ns per packet of one test run of prog_fd. live: the frames really go
+ * where the verdict sends them (BPF_F_TEST_XDP_LIVE_FRAMES), received on
+ * ifindex.
  */
-static int measure_on(int prog_fd, __u32 ifindex, bool live, __u32 verdict,
-		      struct result *r)
+static int run_once(int prog_fd, __u32 ifindex, bool live, __u32 verdict,
+		    double *ns)
 {
 	struct xdp_md md = { .data_end = pkt.len, .ingress_ifindex = ifindex };
-	double v[MAX_RUNS];
-	int i;
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		.data_in = pkt.buf, .data_size_in = pkt.len,
+		.ctx_in = &md, .ctx_size_in = sizeof(md),
+		.repeat = repeat,
+		.flags = live ? BPF_F_TEST_XDP_LIVE_FRAMES : 0,
+	);
 
-	for (i = 0; i < runs; i++) {
-		LIBBPF_OPTS(bpf_test_run_opts, o,
-			.data_in = pkt.buf, .data_size_in = pkt.len,
-			.ctx_in = &md, .ctx_size_in = sizeof(md),
-			.repeat = repeat,
-			.flags = live ? BPF_F_TEST_XDP_LIVE_FRAMES : 0,
-		);
-		if (bpf_prog_test_run_opts(prog_fd, &o)) {
-			fprintf(stderr, "tdm-bench: test run: %s\n", strerror(errno));
-			return -1;
-		}
-		/* live mode reports no verdict */
-		if (!live && o.retval != verdict) {
-			fprintf(stderr, "tdm-bench: verdict %u, expected %u\n",
-				o.retval, verdict);
-			return -1;
-		}
-		v[i] = o.duration;	/* ns per repetition */
+	if (bpf_prog_test_run_opts(prog_fd, &o)) {
+		fprintf(stderr, "tdm-bench: test run: %s\n", strerror(errno));
+		return -1;
 	}
+	/* live mode reports no verdict */
+	if (!live && o.retval != verdict) {
+		fprintf(stderr, "tdm-bench: verdict %u, expected %u\n",
+			o.retval, verdict);
+		return -1;
+	}
+	*ns = o.duration;	/* ns per repetition */
+	return 0;
+}
+
+static void summarize(double *v, struct result *r)
+{
 	qsort(v, runs, sizeof(v[0]), cmp_double);
 	r->min = v[0];
 	r->median = v[runs / 2];
+}
+
+/* min and median of prog_fd over runs */
+static int measure_on(int prog_fd, __u32 ifindex, bool live, __u32 verdict,
+		      struct result *r)
+{
+	double v[MAX_RUNS];
+	int i;
+
+	for (i = 0; i < runs; i++)
+		if (run_once(prog_fd, ifindex, live, verdict, &v[i]))
+			return -1;
+	summarize(v, r);
 	return 0;
 }
 
@@ -158,12 +174,68 @@ static int make_chain(const char *name, int n, __u32 action, bool replace,
 	return tdm_dev_register(ctx, ifindex, name, NULL);
 }
 
-static int len_chain(int n, bool replace)
+/* How the chains of the first table run: mono, then tandem's layouts. */
+enum layout { MONO, FUSED, DIRECT, INDIRECT, NLAYOUTS };
+
+static const char *const layout_prefix[NLAYOUTS] = { "", "f", "d", "i" };
+
+/*
+ * Every chain length in every layout, measured in turns (one run of each,
+ * then the next round), so that a disturbance of the machine spreads over
+ * all of them instead of spoiling one.
+ */
+static int bench_chains(struct result r[NLAYOUTS][NLENS])
 {
+	static double v[NLAYOUTS][NLENS][MAX_RUNS];
+	int mono[NLENS], entry_fd, i, l, k, err = -1;
 	char name[16];
 
-	snprintf(name, sizeof(name), "len%d", n);
-	return make_chain(name, n, TDM_ACT_PASS, replace, LO);
+	entry_fd = tdm_entry_load(ctx, dev_slot);
+	if (entry_fd < 0)
+		return fprintf(stderr, "tdm-bench: %s\n", tdm_errmsg(ctx)), -1;
+	for (i = 0; i < NLENS; i++) {
+		mono[i] = mono_prog(chain_lens[i]);
+		if (mono[i] < 0)
+			return fprintf(stderr, "tdm-bench: mono program\n"), -1;
+	}
+	for (l = FUSED; l < NLAYOUTS; l++) {
+		tdm_set_hop_split(ctx, l == FUSED ? 0 : 1, l == INDIRECT);
+		for (i = 0; i < NLENS; i++) {
+			snprintf(name, sizeof(name), "%s%d", layout_prefix[l],
+				 chain_lens[i]);
+			if (make_chain(name, chain_lens[i], TDM_ACT_PASS, false,
+				       LO))
+				goto out;
+		}
+	}
+	tdm_set_hop_split(ctx, 0, false);
+
+	for (k = 0; k < runs; k++) {
+		for (i = 0; i < NLENS; i++) {
+			if (run_once(mono[i], LO, false, XDP_PASS,
+				     &v[MONO][i][k]))
+				goto out;
+			for (l = FUSED; l < NLAYOUTS; l++) {
+				snprintf(name, sizeof(name), "%s%d",
+					 layout_prefix[l], chain_lens[i]);
+				if (tdm_dev_register(ctx, LO, name, NULL) ||
+				    run_once(entry_fd, LO, false, XDP_PASS,
+					     &v[l][i][k]))
+					goto out;
+			}
+		}
+	}
+	for (l = 0; l < NLAYOUTS; l++)
+		for (i = 0; i < NLENS; i++)
+			summarize(v[l][i], &r[l][i]);
+	err = 0;
+out:
+	if (err)
+		fprintf(stderr, "tdm-bench: chains: %s\n", tdm_errmsg(ctx));
+	for (i = 0; i < NLENS; i++)
+		close(mono[i]);
+	close(entry_fd);
+	return err;
 }
 
 /* k steering rules on lo: dst 10.x.y.z/32 for z = 0.. to chain len1 */
@@ -277,6 +349,22 @@ out:
 	return ret;
 }
 
+/* Least-squares line through (chain length, min): ns per NF and at 0. */
+static void fit(const struct result *r, double *slope, double *at0)
+{
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, n = NLENS;
+	int i;
+
+	for (i = 0; i < NLENS; i++) {
+		sx += chain_lens[i];
+		sy += r[i].min;
+		sxx += (double)chain_lens[i] * chain_lens[i];
+		sxy += chain_lens[i] * r[i].min;
+	}
+	*slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+	*at0 = (sy - *slope * sx) / n;
+}
+
 static double mops(double ns)
 {
 	return ns > 0 ? 1e3 / ns : 0;	/* million packets per second */
@@ -284,7 +372,9 @@ static double mops(double ns)
 
 int main(int argc, char **argv)
 {
-	struct result empty, entry, mono[NLENS], direct[NLENS], indirect[NLENS];
+	struct result empty, entry, chains[NLAYOUTS][NLENS];
+	struct result *mono = chains[MONO], *fused = chains[FUSED];
+	struct result *direct = chains[DIRECT], *indirect = chains[INDIRECT];
 	struct result rules1k, rules100k, empty_live, chain_live;
 	double add1k, add99k;
 	const char *out_path = NULL;
@@ -325,28 +415,11 @@ int main(int argc, char **argv)
 	fd = tdm_entry_load(ctx, dev_slot);
 	if (fd < 0 || measure(fd, &entry))	/* no chain: steering alone */
 		return 1;
-	for (i = 0; i < NLENS; i++) {
-		int m = mono_prog(chain_lens[i]);
-
-		if (m < 0 || measure(m, &mono[i]) ||
-		    len_chain(chain_lens[i], false) || measure(fd, &direct[i])) {
-			fprintf(stderr, "tdm-bench: chain of %d: %s\n",
-				chain_lens[i], tdm_errmsg(ctx));
-			return 1;
-		}
-		close(m);
-	}
-	tdm_set_runtime_jump(ctx, true);
-	for (i = 0; i < NLENS; i++) {
-		if (len_chain(chain_lens[i], true) ||
-		    measure(fd, &indirect[i])) {
-			fprintf(stderr, "tdm-bench: chain of %d: %s\n",
-				chain_lens[i], tdm_errmsg(ctx));
-			return 1;
-		}
-	}
-	tdm_set_runtime_jump(ctx, false);
-	len_chain(1, true);
+	if (bench_chains(chains))
+		return 1;
+	/* the steering cases' chain: one counter */
+	if (make_chain("len1", 1, TDM_ACT_PASS, false, LO))
+		return fprintf(stderr, "tdm-bench: %s\n", tdm_errmsg(ctx)), 1;
 
 	/* steering rules: the packet (to 10.0.0.2) matches rule 10.0.0.2/32 */
 	fprintf(stderr, "tdm-bench: adding 1,000 then 99,000 steering rules\n");
@@ -377,35 +450,51 @@ int main(int argc, char **argv)
 	fprintf(out, "## Chains against one monolithic program\n\n"
 		"- `mono`: one program doing the entry's work (parse, steer, count)\n"
 		"  and N counter NFs, without tail calls: the baseline.\n"
-		"- `direct`: tandem's chain; each hop's next-hop index is a load-time\n"
-		"  constant, which the JIT turns into a direct jump.\n"
-		"- `indirect`: the same chain with the index read at run time (an\n"
+		"- `tandem`: tandem's chain as it runs: the entry program, one tail\n"
+		"  call into the chain, and one hop program that runs the N NFs\n"
+		"  inline (their code and configuration are constants at load).\n"
+		"- `direct`: the same chain split into one hop program per NF; each\n"
+		"  hop's next-hop index is a load-time constant, which the JIT turns\n"
+		"  into a direct jump.\n"
+		"- `indirect`: the split chain with the index read at run time (an\n"
 		"  indirect jump through the prog array).\n"
-		"- per hop = (chain - mono) / N. Derived numbers use the minimums:\n"
+		"- per NF = (chain - mono) / N. Derived numbers use the minimums:\n"
 		"  the run least disturbed by the rest of the machine.\n\n"
-		"| NFs | mono | direct | indirect | direct / mono | per hop, direct | per hop, indirect |\n"
-		"|---:|---:|---:|---:|---:|---:|---:|\n");
+		"| NFs | mono | tandem | direct | indirect | tandem / mono | per NF, tandem | per NF, direct | per NF, indirect |\n"
+		"|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (i = 0; i < NLENS; i++) {
 		int n = chain_lens[i];
 
-		fprintf(out, "| %d | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.2f | %.1f | %.1f |\n",
-			n, mono[i].min, mono[i].median, direct[i].min,
-			direct[i].median, indirect[i].min, indirect[i].median,
-			direct[i].min / mono[i].min,
+		fprintf(out, "| %d | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.2f | %.1f | %.1f | %.1f |\n",
+			n, mono[i].min, mono[i].median, fused[i].min,
+			fused[i].median, direct[i].min, direct[i].median,
+			indirect[i].min, indirect[i].median,
+			fused[i].min / mono[i].min,
+			(fused[i].min - mono[i].min) / n,
 			(direct[i].min - mono[i].min) / n,
 			(indirect[i].min - mono[i].min) / n);
 	}
 	{
-		int a = 0, b = NLENS - 1, dn = chain_lens[b] - chain_lens[a];
-		double m = (mono[b].min - mono[a].min) / dn;
-		double d = (direct[b].min - direct[a].min) / dn;
-		double x = (indirect[b].min - indirect[a].min) / dn;
+		double m, m0, f, f0, d, d0, x, x0;
 
-		fprintf(out, "\nThe marginal cost of one more NF (from %d to %d NFs, minimums):\n"
-			"mono %.1f ns, direct %.1f ns, indirect %.1f ns. A hop costs %.1f ns\n"
-			"more than the same work inline; the constant index saves %.1f ns\n"
-			"per hop over a runtime one, which is why tandem's hops use it.\n",
-			chain_lens[a], chain_lens[b], m, d, x, d - m, x - d);
+		fit(mono, &m, &m0);
+		fit(fused, &f, &f0);
+		fit(direct, &d, &d0);
+		fit(indirect, &x, &x0);
+		fprintf(out, "\nThe cost of one more NF: the slope of a least-squares line through\n"
+			"the minimums of %d to %d NFs. mono %.1f ns, tandem %.1f ns, direct\n"
+			"%.1f ns, indirect %.1f ns.\n\n"
+			"- **Per-hop overhead of tandem: %.1f ns** over the same work inline\n"
+			"  (tandem's cost of one more NF minus mono's).\n"
+			"- Once per packet, entering the chain (the entry program's tail\n"
+			"  call into the chain's hop, where mono goes straight on) costs\n"
+			"  %.1f ns: the difference of the two lines at 0 NFs.\n"
+			"- Split into one program per NF, a hop would cost %.1f ns more than\n"
+			"  the work inline with constant-index tail calls and %.1f ns more\n"
+			"  with runtime ones: why tandem runs a chain's NFs inline, and keeps\n"
+			"  constant indexes for the jumps it still makes.\n",
+			chain_lens[0], chain_lens[NLENS - 1], m, f, d, x, f - m,
+			f0 - m0, d - m, x - m);
 	}
 	fprintf(out, "\n## Steering\n\n"
 		"The entry program alone, and with steering rules on the device\n"
@@ -420,7 +509,7 @@ int main(int argc, char **argv)
 		"Adding the rules (one `tdm_steer_add_many` call each): 1,000 in %.2f s,\n"
 		"99,000 more in %.2f s.\n",
 		empty.min, empty.median, entry.min, entry.median,
-		direct[0].min, direct[0].median, rules1k.min, rules1k.median,
+		fused[0].min, fused[0].median, rules1k.min, rules1k.median,
 		rules100k.min, rules100k.median, add1k, add99k);
 	fprintf(out, "\n## Live frames into a veth\n\n"
 		"BPF_F_TEST_XDP_LIVE_FRAMES: frames injected as if received on a veth,\n"

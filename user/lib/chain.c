@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Chains: an ordered list of NF hops and a terminal action.
+ * Chains: an ordered list of NFs and a terminal action.
  *
- * Each hop is its own program, loaded with the hop's configuration in
- * .rodata (see bpf/lib/nf.h), so the jump to the next hop is a tail call
- * with a constant index. Slot chain_id of tdm_jmp holds hop 0; the other
- * hops get free slots above TDM_MAX_CHAINS.
+ * A chain runs as hops: programs (bpf/chain.bpf.c) loaded with their NFs'
+ * configuration in .rodata, so the verifier keeps only these NFs' code
+ * and the jump to the next hop is a tail call with a constant index. A
+ * chain is one hop, all its NFs inline, unless make bench splits it.
+ * Slot chain_id of tdm_jmp holds hop 0; the other hops get free slots
+ * above TDM_MAX_CHAINS.
  *
  * Replacing a chain never edits slots a packet may be using: the new hops
  * are loaded into fresh slots, then one atomic update of slot chain_id
  * switches to the new hop 0 (a packet that entered before runs the old
  * hops to the end), then after a grace period the old slots are cleared.
  */
+#include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "bpf/chain.skel.h"
 
 int tdm_chain_get(struct tdm_ctx *ctx, __u32 id, struct tdm_chain_info *info)
 {
@@ -96,7 +100,7 @@ static void slots_in_use(struct tdm_ctx *ctx, bool *used)
 		used[id] = true;	/* chain entry slots are never hops */
 		if (tdm_chain_get(ctx, id, &ci))
 			continue;
-		for (i = 1; i < ci.nnfs && i < TDM_MAX_CHAIN_NFS; i++)
+		for (i = 1; i < ci.nhops && i < TDM_MAX_CHAIN_NFS; i++)
 			if (ci.slots[i] < TDM_JMP_SLOTS)
 				used[ci.slots[i]] = true;
 	}
@@ -128,6 +132,53 @@ static void clear_slots(struct tdm_ctx *ctx, const __u32 *slots, int n)
 		bpf_map_delete_elem(ctx->jmp_fd, &slots[i]);
 }
 
+/* Load one hop program; returns its fd or -errno. */
+static int hop_load(const struct tdm_hop *hop)
+{
+	struct bpf_object_open_opts opts;
+	struct tdm_chain *s;
+	int fd, err;
+
+	tdm_skel_opts(&opts);
+	s = tdm_chain__open_opts(&opts);
+	if (!s)
+		return -errno;
+	s->rodata->tdm_hop = *hop;
+	s->data->tdm_next_slot_rt = hop->next_slot;
+	err = tdm_chain__load(s);
+	fd = err ? err : fcntl(bpf_program__fd(s->progs.tdm_chain),
+			       F_DUPFD_CLOEXEC, 0);
+	if (fd < 0 && !err)
+		fd = -errno;
+	tdm_chain__destroy(s);
+	return fd;
+}
+
+/* The NFs of *ci as hops see them: type, id, parameters. */
+static int chain_nfs(struct tdm_ctx *ctx, struct tdm_chain_info *ci,
+		     const struct tdm_nf_info *override, __u32 override_id,
+		     struct tdm_hop_nf *nfs)
+{
+	struct tdm_nf_info nf;
+	__u32 i;
+	int err;
+
+	for (i = 0; i < ci->nnfs; i++) {
+		err = nf_of(ctx, ci->nf_ids[i], override, override_id, &nf);
+		if (err)
+			return err;
+		if (!tdm_nf_type_by_id(nf.type))
+			return tdm_err(ctx, EINVAL, "NF '%s' has unknown type %u",
+				       nf.name, nf.type);
+		nfs[i].type = nf.type;
+		nfs[i].nf_id = ci->nf_ids[i];
+		nfs[i].params = nf.params;
+		ci->fw_rulesets[i] = nf.type == TDM_NF_FIREWALL ?
+			ci->nf_ids[i] * 2 + nf.params.firewall.bank : 0;
+	}
+	return 0;
+}
+
 /*
  * Load the hops of *ci for chain chain_id into free slots (filled into
  * ci->slots) and switch slot chain_id to the new hop 0. On error nothing
@@ -138,55 +189,49 @@ static int chain_build(struct tdm_ctx *ctx, __u32 chain_id,
 		       struct tdm_chain_info *ci,
 		       const struct tdm_nf_info *override, __u32 override_id)
 {
+	struct tdm_hop_nf nfs[TDM_MAX_CHAIN_NFS] = {};
 	bool used[TDM_JMP_SLOTS];
 	__u32 slot = TDM_MAX_CHAINS, written[TDM_MAX_CHAIN_NFS];
-	int i, n = ci->nnfs, nwritten = 0, fd = -1, err;
+	int per = ctx->nfs_per_hop ? ctx->nfs_per_hop : TDM_MAX_CHAIN_NFS;
+	int h, n, nwritten = 0, fd = -1, err;
 
+	err = chain_nfs(ctx, ci, override, override_id, nfs);
+	if (err)
+		return err;
+	n = ci->nhops = (ci->nnfs + per - 1) / per;
 	slots_in_use(ctx, used);
 	ci->slots[0] = chain_id;
-	for (i = 1; i < n; i++) {
+	for (h = 1; h < n; h++) {
 		while (slot < TDM_JMP_SLOTS && used[slot])
 			slot++;
 		if (slot == TDM_JMP_SLOTS)
 			return tdm_err(ctx, ENOSPC,
 				       "no free jump table slots (%d in all)",
 				       TDM_JMP_SLOTS);
-		ci->slots[i] = slot++;
+		ci->slots[h] = slot++;
 	}
 
 	/* last hop first, so every hop's successor exists when it lands */
-	for (i = n - 1; i >= 0; i--) {
-		const struct tdm_nf_type *t;
-		struct tdm_nf_info nf;
+	for (h = n - 1; h >= 0; h--) {
 		struct tdm_hop hop = {
-			.nf_id = ci->nf_ids[i],
 			.chain_id = chain_id,
-			.next_slot = i + 1 < n ? ci->slots[i + 1] : TDM_SLOT_NONE,
+			.next_slot = h + 1 < n ? ci->slots[h + 1] : TDM_SLOT_NONE,
 			.action = ci->action,
 			.redirect_ifindex = ci->redirect_ifindex,
 			.runtime_jump = ctx->runtime_jump,
 		};
+		__u32 first = h * per;
 
-		err = nf_of(ctx, ci->nf_ids[i], override, override_id, &nf);
-		if (err)
-			goto err_clear;
-		t = tdm_nf_type_by_id(nf.type);
-		if (!t) {
-			err = tdm_err(ctx, EINVAL, "NF '%s' has unknown type %u",
-				      nf.name, nf.type);
-			goto err_clear;
-		}
-		if (nf.type == TDM_NF_FIREWALL)
-			hop.fw_ruleset = hop.nf_id * 2 + nf.params.firewall.bank;
-		ci->fw_rulesets[i] = hop.fw_ruleset;
-		fd = t->load(ctx, &hop, &nf.params);
+		hop.nnfs = ci->nnfs - first < (__u32)per ? ci->nnfs - first :
+							   (__u32)per;
+		memcpy(hop.nfs, &nfs[first], hop.nnfs * sizeof(nfs[0]));
+		fd = hop_load(&hop);
 		if (fd < 0) {
-			err = tdm_err(ctx, fd,
-				      "loading NF '%s' (%s) for chain '%s' failed: %s",
-				      nf.name, t->name, ci->name, strerror(-fd));
+			err = tdm_err(ctx, fd, "loading chain '%s' failed: %s",
+				      ci->name, strerror(-fd));
 			goto err_clear;
 		}
-		if (bpf_map_update_elem(ctx->jmp_fd, &ci->slots[i], &fd,
+		if (bpf_map_update_elem(ctx->jmp_fd, &ci->slots[h], &fd,
 					BPF_ANY)) {
 			err = tdm_err(ctx, errno, "jump table update: %s",
 				      strerror(errno));
@@ -194,8 +239,8 @@ static int chain_build(struct tdm_ctx *ctx, __u32 chain_id,
 			goto err_clear;
 		}
 		close(fd);
-		if (i > 0)
-			written[nwritten++] = ci->slots[i];
+		if (h > 0)
+			written[nwritten++] = ci->slots[h];
 	}
 	return 0;
 
@@ -204,9 +249,11 @@ err_clear:
 	return err;
 }
 
-void tdm_set_runtime_jump(struct tdm_ctx *ctx, bool on)
+void tdm_set_hop_split(struct tdm_ctx *ctx, unsigned int nfs_per_hop,
+		       bool runtime_jump)
 {
-	ctx->runtime_jump = on;
+	ctx->nfs_per_hop = nfs_per_hop;
+	ctx->runtime_jump = runtime_jump;
 }
 
 /* The old hops of a replaced chain: cleared after the next grace period. */
@@ -214,7 +261,7 @@ static void chain_retire(struct tdm_ctx *ctx, const struct tdm_chain_info *old)
 {
 	__u32 i;
 
-	for (i = 1; i < old->nnfs && i < TDM_MAX_CHAIN_NFS; i++)
+	for (i = 1; i < old->nhops && i < TDM_MAX_CHAIN_NFS; i++)
 		if (old->slots[i] < TDM_JMP_SLOTS)
 			ctx->pending[old->slots[i]] = true;
 }

@@ -19,7 +19,9 @@ struct tdm_ctx {
 	int sync_outer_fd;		/* map-in-map for tdm_sync() */
 	int sync_inner_fd;
 	int ncpus;
-	bool runtime_jump;		/* make bench: indirect hop jumps */
+	/* make bench: NFs per hop (0: all in one) and indirect jumps */
+	unsigned int nfs_per_hop;
+	bool runtime_jump;
 	bool pending[TDM_JMP_SLOTS];	/* retired slots, see chain.c */
 	char err[256];
 	/* fds of the pinned maps, from the skeleton */
@@ -59,9 +61,6 @@ struct tdm_nf_type {
 	int (*parse)(union tdm_nf_params *p, int argc, char **argv,
 		     char *err, size_t errlen);
 	void (*format)(const union tdm_nf_params *p, char *buf, size_t size);
-	/* load one hop; returns a program fd or -errno */
-	int (*load)(struct tdm_ctx *ctx, const struct tdm_hop *hop,
-		    const union tdm_nf_params *p);
 	/* set up and tear down per-instance state (may be NULL) */
 	int (*create)(struct tdm_ctx *ctx, __u32 id, union tdm_nf_params *p);
 	void (*destroy)(struct tdm_ctx *ctx, __u32 id);

@@ -159,8 +159,14 @@ int tdm_stats_dev(struct tdm_ctx *ctx, __u32 slot, struct tdm_dev_stats *st);
 /* ---- for tests and benchmarks ---- */
 /* Load an entry program for dev slot (not attached); returns its fd. */
 int tdm_entry_load(struct tdm_ctx *ctx, __u32 dev_slot);
-/* Build hops whose next-hop tail call has a runtime index (make bench). */
-void tdm_set_runtime_jump(struct tdm_ctx *ctx, bool on);
+/*
+ * How chains built from now on are split into programs: nfs_per_hop NFs
+ * in each (0, the default: the whole chain in one), and whether the tail
+ * call to the next hop takes a runtime index instead of a constant one.
+ * make bench compares the three.
+ */
+void tdm_set_hop_split(struct tdm_ctx *ctx, unsigned int nfs_per_hop,
+		       bool runtime_jump);
 /* Register ifindex as a device with a default chain, without attaching. */
 int tdm_dev_register(struct tdm_ctx *ctx, __u32 ifindex, const char *chain,
 		     __u32 *slot);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The NF types tandem knows. Adding an NF: write bpf/nf_<type>.bpf.c with
- * TDM_NF(), add it to BPF_PROGS in the Makefile, and add one entry to
- * nf_types[] below (its loader is one TDM_NF_LOADER line).
+ * The NF types tandem knows. Adding an NF: write bpf/nf_<type>.bpf.c (see
+ * bpf/lib/nf.h; the build inlines it into the hop program), give it an
+ * id and its parameters in include/tandem/tandem.h, and add one entry to
+ * nf_types[] below: how to parse and print its parameters.
  */
 #include <ctype.h>
 #include <fcntl.h>
@@ -12,42 +13,6 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "bpf/nf_counter.skel.h"
-#include "bpf/nf_firewall.skel.h"
-#include "bpf/nf_policer.skel.h"
-
-/*
- * Load one hop of NF type T from its skeleton: the hop configuration and
- * the type's parameters go into .rodata, then the verifier sees them as
- * constants. Returns a program fd (the skeleton itself is freed).
- */
-#define TDM_NF_LOADER(T, set_params)					\
-static int load_##T(struct tdm_ctx *ctx, const struct tdm_hop *hop,	\
-		    const union tdm_nf_params *p)			\
-{									\
-	struct bpf_object_open_opts opts;				\
-	struct tdm_nf_##T *s;						\
-	int fd, err;							\
-									\
-	tdm_skel_opts(&opts);						\
-	s = tdm_nf_##T##__open_opts(&opts);				\
-	if (!s)								\
-		return -errno;						\
-	s->rodata->tdm_hop = *hop;					\
-	s->data->tdm_next_slot_rt = hop->next_slot;			\
-	set_params;							\
-	err = tdm_nf_##T##__load(s);					\
-	fd = err ? err : fcntl(bpf_program__fd(s->progs.tdm_nf_##T),	\
-			       F_DUPFD_CLOEXEC, 0);			\
-	if (fd < 0 && !err)						\
-		fd = -errno;						\
-	tdm_nf_##T##__destroy(s);					\
-	return fd;							\
-}
-
-TDM_NF_LOADER(counter, (void)p)
-TDM_NF_LOADER(firewall, (void)p)
-TDM_NF_LOADER(policer, s->rodata->params = p->policer)
 
 static int perr(char *err, size_t errlen, const char *fmt, const char *a,
 		const char *b)
@@ -285,21 +250,20 @@ static const struct tdm_nf_type nf_types[] = {
 		.summary = "counts packets and bytes",
 		.usage = "",
 		.parse = counter_parse, .format = counter_format,
-		.load = load_counter,
 	},
 	{
 		.name = "firewall", .id = TDM_NF_FIREWALL,
 		.summary = "stateless ACL: ordered rules on prefixes, protocol and ports",
 		.usage = "[default pass|drop]",
 		.parse = firewall_parse, .format = firewall_format,
-		.load = load_firewall, .create = firewall_create,
+		.create = firewall_create,
 	},
 	{
 		.name = "policer", .id = TDM_NF_POLICER,
 		.summary = "token bucket rate limit, for the NF or per source address",
 		.usage = "rate RATE [burst BURST] [per nf|source]",
 		.parse = policer_parse, .format = policer_format,
-		.load = load_policer, .create = policer_create,
+		.create = policer_create,
 		.destroy = policer_destroy,
 	},
 };

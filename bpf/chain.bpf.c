@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * A hop of a chain: one program that runs NFs of the chain one after
+ * another, counting each, then jumps to the next hop or carries out the
+ * chain's terminal action. A chain is one hop unless make bench splits
+ * it (one NF per hop, to measure what a tail call per NF would cost).
+ *
+ * The loader writes the hop's NFs (types, ids, parameters) into .rodata
+ * before load. The loop below is unrolled, so each read of tdm_hop is a
+ * constant to the verifier: it follows only the NF types present and
+ * removes the rest, and the JIT emits the chain as straight-line code,
+ * as one hand-written program would be. The jump to the next hop has a
+ * constant index too, which the JIT turns into a direct jump.
+ */
+#include "lib/nf.h"
+#include "nf_list.h"	/* generated: includes every bpf/nf_*.bpf.c */
+
+const volatile struct tdm_hop tdm_hop = {
+	.next_slot = TDM_SLOT_NONE,
+};
+
+/*
+ * The same next slot in writable .data: the verifier cannot know its
+ * value, so a tail call through it is an indirect jump. Only make bench
+ * uses it (tdm_hop.runtime_jump), to measure what the constant saves.
+ */
+__u32 tdm_next_slot_rt = TDM_SLOT_NONE;
+
+static __always_inline struct tdm_chain_stats *chain_stats(void)
+{
+	__u32 key = tdm_hop.chain_id;
+
+	return bpf_map_lookup_elem(&tdm_chain_stats, &key);
+}
+
+/*
+ * A drop by NF nf_id. Its stats are looked up again here, off the fast
+ * path, rather than kept in a register across the NFs that follow.
+ */
+static __always_inline int chain_drop(__u32 nf_id, int reason)
+{
+	struct tdm_chain_stats *cs = chain_stats();
+	struct tdm_nf_stats *st;
+
+	st = bpf_map_lookup_elem(&tdm_nf_stats, &nf_id);
+	if (st && reason >= 0 && reason < TDM_DROP_MAX)
+		st->drops[reason]++;
+	if (cs) {
+		cs->dropped++;
+		if (reason == TDM_DROP_MISSED)
+			cs->missed++;
+	}
+	return XDP_DROP;
+}
+
+/* The chain's end: its terminal action. */
+static __always_inline int chain_end(void)
+{
+	struct tdm_chain_stats *cs = chain_stats();
+	int ret;
+
+	switch (tdm_hop.action) {
+	case TDM_ACT_DROP:
+		if (cs)
+			cs->dropped++;
+		return XDP_DROP;
+	case TDM_ACT_TX:
+		if (cs)
+			cs->txed++;
+		return XDP_TX;
+	case TDM_ACT_REDIRECT:
+		/*
+		 * Counts packets handed to the redirect: whether the device
+		 * takes them is known only after the program returns (the
+		 * kernel's xdp_redirect_err tracepoint counts failures).
+		 */
+		ret = bpf_redirect(tdm_hop.redirect_ifindex, 0);
+		if (cs)
+			cs->redirected++;
+		return ret;
+	default:
+		if (cs)
+			cs->passed++;
+		return XDP_PASS;
+	}
+}
+
+/* Only the case of the hop's constant type survives verification. */
+static __always_inline int run_nf(struct xdp_md *ctx, struct tdm_meta *pm,
+				  const volatile struct tdm_hop_nf *nf)
+{
+	switch (nf->type) {
+#define TDM_NF_TYPE(name, id)						\
+	case id:							\
+		return name##_run(ctx, pm, nf);
+	TDM_NF_TYPES
+#undef TDM_NF_TYPE
+	}
+	return NF_CONTINUE;	/* the loader refuses unknown types */
+}
+
+SEC("xdp")
+int tdm_chain(struct xdp_md *ctx)
+{
+	struct tdm_meta *pm;
+	__u32 last = 0;
+	int i, res;
+
+	pm = tdm_meta_get();
+	if (!pm)
+		return XDP_ABORTED;
+
+#pragma unroll
+	for (i = 0; i < TDM_MAX_CHAIN_NFS; i++) {
+		__u32 key = tdm_hop.nfs[i].nf_id;
+		struct tdm_nf_stats *st;
+
+		if (i >= tdm_hop.nnfs)
+			break;
+		st = bpf_map_lookup_elem(&tdm_nf_stats, &key);
+		if (st) {
+			st->packets++;
+			st->bytes += pm->pkt_len;
+		}
+		res = run_nf(ctx, pm, &tdm_hop.nfs[i]);
+		if (res != NF_CONTINUE)
+			return chain_drop(tdm_hop.nfs[i].nf_id, res);
+		last = i;
+	}
+
+	if (tdm_hop.next_slot == TDM_SLOT_NONE)
+		return chain_end();
+	if (tdm_hop.runtime_jump)
+		bpf_tail_call(ctx, &tdm_jmp, tdm_next_slot_rt);
+	else
+		bpf_tail_call(ctx, &tdm_jmp, tdm_hop.next_slot);
+	/* only reached if the next hop's slot is empty: the hop's last NF */
+	return chain_drop(tdm_hop.nfs[last].nf_id, TDM_DROP_MISSED);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
