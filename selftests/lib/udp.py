@@ -3,8 +3,11 @@
 """Numbered UDP datagrams for the selftests.
 
   udp.py send DST PORT --count N [--rate PPS] [--sport P] [--duration S]
+             [--times FILE]
       send N datagrams (or until DURATION or until the file STOP exists),
-      each carrying its sequence number; prints {"sent": N, "seconds": T}
+      each carrying its sequence number; prints {"sent": N, "seconds": T};
+      --times writes each datagram's send time (CLOCK_MONOTONIC ns, the
+      clock of bpf_ktime_get_ns()) to FILE, one a line
   udp.py recv PORT [--idle S] [--ready FILE] [--stop FILE]
       count datagrams until FILE exists and none came for IDLE seconds
       (without --stop: until none came for IDLE seconds); prints
@@ -31,13 +34,16 @@ def send(a):
     gap = 1.0 / a.rate if a.rate else 0
     start = time.monotonic()
     sent = 0
+    times = []
     while a.count == 0 or sent < a.count:
         if a.duration and time.monotonic() - start >= a.duration:
             break
         if a.stop and sent % 64 == 0 and os.path.exists(a.stop):
             break
         try:
+            t = time.monotonic_ns()
             s.sendto(struct.pack("!Q", sent) + pad, (a.dst, a.port))
+            times.append(t)
         except OSError:
             # the local stack refused it (e.g. ENOBUFS): retry, never lose
             time.sleep(0.001)
@@ -48,8 +54,11 @@ def send(a):
             ahead = start + sent * gap - time.monotonic()
             if ahead > 0:
                 time.sleep(ahead)
-    print(json.dumps({"sent": sent,
-                      "seconds": round(time.monotonic() - start, 4)}))
+    elapsed = time.monotonic() - start
+    if a.times:
+        with open(a.times, "w") as f:
+            f.write("".join("%d\n" % t for t in times))
+    print(json.dumps({"sent": sent, "seconds": round(elapsed, 4)}))
 
 
 def recv(a):
@@ -92,6 +101,7 @@ def main():
     ps.add_argument("--size", type=int, default=64)
     ps.add_argument("--duration", type=float, default=0)
     ps.add_argument("--stop")
+    ps.add_argument("--times")
     pr = sub.add_parser("recv")
     pr.add_argument("port", type=int)
     pr.add_argument("--idle", type=float, default=1.0)

@@ -44,7 +44,7 @@ static const int chain_lens[] = { 1, 2, 4, 8, 16 };
 
 static struct tdm_ctx *ctx;
 static __u32 dev_slot;
-static int repeat = 2000000, runs = 7;
+static int repeat = 2000000, runs = 9;
 static struct pkt pkt;
 
 static int cmp_double(const void *a, const void *b)
@@ -521,7 +521,7 @@ int main(int argc, char **argv)
 		empty_live.min, empty_live.median, mops(empty_live.min),
 		chain_live.min, chain_live.median, mops(chain_live.min));
 	fprintf(out, "\n## Reproduce\n\n```sh\nmake bench                          # writes this file\n"
-		"build/tdm-bench -r 2000000 -n 7    # prints it\n```\n\n"
+		"build/tdm-bench -r 2000000 -n 9    # prints it\n```\n\n"
 		"Numbers move with the machine's load; compare rows of one run, not\n"
 		"runs. Timings in the TCG VM mean nothing (emulated CPU).\n");
 	if (out_path)
