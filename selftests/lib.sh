@@ -185,7 +185,8 @@ udp_recv_start()
 	in_b $UDP recv "$1" --idle "${3:-0.5}" --ready "$TMP/$2.ready" \
 		--stop "$TMP/$2.stop" > "$TMP/$2.json" &
 	local i
-	for i in $(seq 100); do
+	# python starts slowly on an emulated CPU: allow it 30 s
+	for i in $(seq 600); do
 		[ -e "$TMP/$2.ready" ] && return 0
 		sleep 0.05
 	done

@@ -117,12 +117,20 @@ check "stamp ours back" bpftool map update pinned /sys/fs/bpf/tandem/tdm_abi key
 check "accepted" tdm nf show
 case_end "pins_of_another_abi_version_are_refused"
 
-# a watch reads between pauses: writers do not wait for it to end
-tdm stats --watch 1 --count 4 > "$TMP/watch.out" &
+# a watch reads between pauses: writers do not wait for it to end (a
+# writer that waited would return only when the watch ends, 30 s on)
+# (not through tdm(), whose subshell would be what $! names and kill hits)
+nsenter --net=/run/netns/"$NS_B" "$TANDEM" stats --watch 1 --count 30 \
+	> "$TMP/watch.out" &
 watch=$!
 sleep 0.5
 check "nf add during a watch" tdm nf add during_watch counter
 check "the watch is still running" kill -0 $watch
+for i in $(seq 300); do
+	grep -q "pps" "$TMP/watch.out" && break
+	sleep 0.1
+done
+kill $watch 2>/dev/null
 wait $watch
 check "the watch printed rates" grep -q "pps" "$TMP/watch.out"
 case_end "stats_watch_does_not_block_writers"

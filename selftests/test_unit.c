@@ -669,6 +669,7 @@ static void test_steering_overlap(void)
 
 static void test_missed_tail_call(void)
 {
+	struct tdm_dev_stats d0, d1;
 	struct tdm_chain_info ci;
 	struct tdm_chain_stats cs;
 	struct tdm_nf_stats st;
@@ -694,6 +695,17 @@ static void test_missed_tail_call(void)
 	st = nf_stats("m1");
 	CHECK(cs.missed == 1 && st.drops[TDM_DROP_MISSED] == 1,
 	      "missed %llu", cs.missed);
+
+	/* and the chain's own slot: the entry passes the packet untouched */
+	d0 = dev_stats();
+	CHECK(!bpf_map_delete_elem(jmp_fd, &ci.slots[0]), "");
+	CHECK(run(&p) == XDP_PASS, "an unreachable chain fails open");
+	cs = chain_stats("c_miss");
+	st = nf_stats("m1");
+	d1 = dev_stats();
+	CHECK(cs.missed == 2 && d1.missed == d0.missed + 1 && st.packets == 1,
+	      "chain missed %llu, dev missed %llu, m1 ran %llu", cs.missed,
+	      d1.missed - d0.missed, st.packets);
 	close(jmp_fd);
 	ktap_case_end("missed_tail_call_is_counted");
 }

@@ -10,6 +10,7 @@
  *   direct   the chain split into one hop per NF, hop-to-hop tail calls
  *            with constant indexes (JIT direct jumps)
  *   indirect the same split chain with runtime-index tail calls
+ * and tandem's chain entered with a runtime-index tail call
  * and the entry program alone (steering with no chain). Each figure is the
  * min and median over several runs, all measured in this run.
  *
@@ -174,10 +175,15 @@ static int make_chain(const char *name, int n, __u32 action, bool replace,
 	return tdm_dev_register(ctx, ifindex, name, NULL);
 }
 
-/* How the chains of the first table run: mono, then tandem's layouts. */
-enum layout { MONO, FUSED, DIRECT, INDIRECT, NLAYOUTS };
+/*
+ * How the chains of the first table run: mono; tandem's chain inline,
+ * entered with a constant-index jump (tandem) or a runtime one; split
+ * into one hop per NF with constant-index jumps, or runtime ones.
+ */
+enum layout { MONO, FUSED, FUSED_RT, DIRECT, INDIRECT, NLAYOUTS };
 
-static const char *const layout_prefix[NLAYOUTS] = { "", "f", "d", "i" };
+/* the chains each layout runs ("f4": the inline chain of 4 NFs) */
+static const char *const layout_prefix[NLAYOUTS] = { "", "f", "f", "d", "i" };
 
 /*
  * Every chain length in every layout, measured in turns (one run of each,
@@ -187,19 +193,23 @@ static const char *const layout_prefix[NLAYOUTS] = { "", "f", "d", "i" };
 static int bench_chains(struct result r[NLAYOUTS][NLENS])
 {
 	static double v[NLAYOUTS][NLENS][MAX_RUNS];
-	int mono[NLENS], entry_fd, i, l, k, err = -1;
+	int mono[NLENS], entry[NLAYOUTS] = {}, i, l, k, err = -1;
 	char name[16];
 
-	entry_fd = tdm_entry_load(ctx, dev_slot);
-	if (entry_fd < 0)
-		return fprintf(stderr, "tdm-bench: %s\n", tdm_errmsg(ctx)), -1;
 	for (i = 0; i < NLENS; i++) {
 		mono[i] = mono_prog(chain_lens[i]);
 		if (mono[i] < 0)
 			return fprintf(stderr, "tdm-bench: mono program\n"), -1;
 	}
 	for (l = FUSED; l < NLAYOUTS; l++) {
-		tdm_set_hop_split(ctx, l == FUSED ? 0 : 1, l == INDIRECT);
+		bool rt = l == FUSED_RT || l == INDIRECT;
+
+		tdm_set_hop_split(ctx, l == FUSED || l == FUSED_RT ? 0 : 1, rt);
+		entry[l] = tdm_entry_load(ctx, dev_slot);
+		if (entry[l] < 0)
+			goto out;
+		if (l == FUSED_RT)
+			continue;	/* runs the chains of FUSED */
 		for (i = 0; i < NLENS; i++) {
 			snprintf(name, sizeof(name), "%s%d", layout_prefix[l],
 				 chain_lens[i]);
@@ -219,7 +229,7 @@ static int bench_chains(struct result r[NLAYOUTS][NLENS])
 				snprintf(name, sizeof(name), "%s%d",
 					 layout_prefix[l], chain_lens[i]);
 				if (tdm_dev_register(ctx, LO, name, NULL) ||
-				    run_once(entry_fd, LO, false, XDP_PASS,
+				    run_once(entry[l], LO, false, XDP_PASS,
 					     &v[l][i][k]))
 					goto out;
 			}
@@ -232,9 +242,12 @@ static int bench_chains(struct result r[NLAYOUTS][NLENS])
 out:
 	if (err)
 		fprintf(stderr, "tdm-bench: chains: %s\n", tdm_errmsg(ctx));
+	tdm_set_hop_split(ctx, 0, false);
 	for (i = 0; i < NLENS; i++)
 		close(mono[i]);
-	close(entry_fd);
+	for (l = FUSED; l < NLAYOUTS; l++)
+		if (entry[l] > 0)
+			close(entry[l]);
 	return err;
 }
 
@@ -365,6 +378,12 @@ static void fit(const struct result *r, double *slope, double *at0)
 	*at0 = (sy - *slope * sx) / n;
 }
 
+/* for %.1f: a difference within rounding of 0 prints as 0.0, not -0.0 */
+static double tidy(double x)
+{
+	return x > -0.05 && x < 0.05 ? 0 : x;
+}
+
 static double mops(double ns)
 {
 	return ns > 0 ? 1e3 / ns : 0;	/* million packets per second */
@@ -456,8 +475,8 @@ int main(int argc, char **argv)
 		"- `direct`: the same chain split into one hop program per NF; each\n"
 		"  hop's next-hop index is a load-time constant, which the JIT turns\n"
 		"  into a direct jump.\n"
-		"- `indirect`: the split chain with the index read at run time (an\n"
-		"  indirect jump through the prog array).\n"
+		"- `indirect`: the split chain with every index, the entry's too,\n"
+		"  read at run time (an indirect jump through the prog array).\n"
 		"- per NF = (chain - mono) / N. Derived numbers use the minimums:\n"
 		"  the run least disturbed by the rest of the machine.\n\n"
 		"| NFs | mono | tandem | direct | indirect | tandem / mono | per NF, tandem | per NF, direct | per NF, indirect |\n"
@@ -475,10 +494,11 @@ int main(int argc, char **argv)
 			(indirect[i].min - mono[i].min) / n);
 	}
 	{
-		double m, m0, f, f0, d, d0, x, x0;
+		double m, m0, f, f0, d, d0, x, x0, fr, fr0;
 
 		fit(mono, &m, &m0);
 		fit(fused, &f, &f0);
+		fit(chains[FUSED_RT], &fr, &fr0);
 		fit(direct, &d, &d0);
 		fit(indirect, &x, &x0);
 		fprintf(out, "\nThe cost of one more NF: the slope of a least-squares line through\n"
@@ -488,13 +508,16 @@ int main(int argc, char **argv)
 			"  (tandem's cost of one more NF minus mono's).\n"
 			"- Once per packet, entering the chain (the entry program's tail\n"
 			"  call into the chain's hop, where mono goes straight on) costs\n"
-			"  %.1f ns: the difference of the two lines at 0 NFs.\n"
+			"  %.1f ns: the difference of the two lines at 0 NFs. The entry's\n"
+			"  jump is a switch of constant-index tail calls; a tail call with\n"
+			"  the chain id as its index would cost %.1f ns (measured the same\n"
+			"  way: the entry loaded with it, the same chains).\n"
 			"- Split into one program per NF, a hop would cost %.1f ns more than\n"
 			"  the work inline with constant-index tail calls and %.1f ns more\n"
 			"  with runtime ones: why tandem runs a chain's NFs inline, and keeps\n"
 			"  constant indexes for the jumps it still makes.\n",
-			chain_lens[0], chain_lens[NLENS - 1], m, f, d, x, f - m,
-			f0 - m0, d - m, x - m);
+			chain_lens[0], chain_lens[NLENS - 1], m, f, d, x,
+			tidy(f - m), f0 - m0, fr0 - m0, d - m, x - m);
 	}
 	fprintf(out, "\n## Steering\n\n"
 		"The entry program alone, and with steering rules on the device\n"
