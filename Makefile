@@ -53,10 +53,13 @@ $(O)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(O)/vmlinux.h
 	$(Q)mkdir -p $(O)/bpf
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(O)/nf_list.h: $(NF_SRCS) tools/gen-nf-list
-	@echo "  GEN     $@"
+# Made on every run, replaced only when it changes: an NF file added or
+# removed, or its TDM_NF() line edited, rebuilds the hop program.
+$(O)/nf_list.h: FORCE
 	$(Q)mkdir -p $(O)
-	$(Q)tools/gen-nf-list $(NF_SRCS) > $@.tmp && mv $@.tmp $@
+	$(Q)tools/gen-nf-list $(NF_SRCS) > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else \
+		echo "  GEN     $@"; mv $@.tmp $@; fi
 
 $(O)/bpf/chain.bpf.o: $(NF_SRCS) $(O)/nf_list.h
 
@@ -64,7 +67,7 @@ $(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
 	@echo "  SKEL    $@"
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,tdm_$*) > $@.tmp && mv $@.tmp $@
 
-$(O)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) include/tandem/tandem.h $(SKELS)
+$(O)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) include/tandem/tandem.h $(SKELS) $(O)/nf_list.h
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(O)/lib
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -107,6 +110,6 @@ install: all
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps demo check bench install clean selftests-build
+.PHONY: all deps demo check bench install clean selftests-build FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:

@@ -12,8 +12,8 @@
  *
  * It reads the parsed packet in *pm (never the headers again) and its
  * instance's id and parameters in *nf, and returns NF_CONTINUE or a drop
- * reason. Counting, the jump to the next NF and the chain's terminal
- * action are the hop program's (bpf/chain.bpf.c), which inlines every NF
+ * reason. Counting, running the next NF, the jump to the next hop and
+ * the chain's terminal action are the hop program's (bpf/chain.bpf.c), which inlines every NF
  * file: keep an NF's own helpers and constants prefixed with its name.
  */
 #ifndef TANDEM_BPF_NF_H

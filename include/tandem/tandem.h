@@ -219,8 +219,8 @@ struct tdm_hop_nf {
  * one after another (all of them, unless make bench splits the chain),
  * then jumping to the next hop or carrying out the terminal action. The
  * loader sets it in .rodata, so the verifier sees constants: it keeps
- * only the code of these NFs, and the tail call to the next hop has a
- * constant index, which the JIT turns into a direct jump.
+ * only the inline code of these NFs, and the tail call to the next hop
+ * has a constant index, which the JIT turns into a direct jump.
  */
 struct tdm_hop {
 	__u32 chain_id;

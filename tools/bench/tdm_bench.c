@@ -3,7 +3,7 @@
  * tdm-bench: per-packet cost of tandem's datapath, through
  * BPF_PROG_TEST_RUN with repeat (the kernel times the loop; no traffic).
  *
- * For chains of 1, 2, 4 and 8 counter NFs it measures
+ * For chains of 1, 2, 4, 8 and 16 counter NFs it measures
  *   mono     one program doing the same work without tail calls (baseline)
  *   tandem   tandem's chain: the entry program, one tail call, and one hop
  *            program running every NF inline
@@ -196,11 +196,11 @@ static int bench_chains(struct result r[NLAYOUTS][NLENS])
 	int mono[NLENS], entry[NLAYOUTS] = {}, i, l, k, err = -1;
 	char name[16];
 
-	for (i = 0; i < NLENS; i++) {
+	for (i = 0; i < NLENS; i++)
 		mono[i] = mono_prog(chain_lens[i]);
+	for (i = 0; i < NLENS; i++)
 		if (mono[i] < 0)
-			return fprintf(stderr, "tdm-bench: mono program\n"), -1;
-	}
+			goto out;
 	for (l = FUSED; l < NLAYOUTS; l++) {
 		bool rt = l == FUSED_RT || l == INDIRECT;
 
@@ -244,7 +244,8 @@ out:
 		fprintf(stderr, "tdm-bench: chains: %s\n", tdm_errmsg(ctx));
 	tdm_set_hop_split(ctx, 0, false);
 	for (i = 0; i < NLENS; i++)
-		close(mono[i]);
+		if (mono[i] >= 0)
+			close(mono[i]);
 	for (l = FUSED; l < NLAYOUTS; l++)
 		if (entry[l] > 0)
 			close(entry[l]);
@@ -504,8 +505,8 @@ int main(int argc, char **argv)
 		fprintf(out, "\nThe cost of one more NF: the slope of a least-squares line through\n"
 			"the minimums of %d to %d NFs. mono %.1f ns, tandem %.1f ns, direct\n"
 			"%.1f ns, indirect %.1f ns.\n\n"
-			"- **Per-hop overhead of tandem: %.1f ns** over the same work inline\n"
-			"  (tandem's cost of one more NF minus mono's).\n"
+			"- **Per-hop overhead of tandem: %.1f ns** over the same work inline:\n"
+			"  tandem's cost of one more NF (a hop of the chain) minus mono's.\n"
 			"- Once per packet, entering the chain (the entry program's tail\n"
 			"  call into the chain's hop, where mono goes straight on) costs\n"
 			"  %.1f ns: the difference of the two lines at 0 NFs. The entry's\n"

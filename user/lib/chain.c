@@ -170,6 +170,11 @@ static int chain_nfs(struct tdm_ctx *ctx, struct tdm_chain_info *ci,
 		if (!tdm_nf_type_by_id(nf.type))
 			return tdm_err(ctx, EINVAL, "NF '%s' has unknown type %u",
 				       nf.name, nf.type);
+		/* a type in nf_types[] without its bpf/nf_*.bpf.c */
+		if (!tdm_nf_type_in_datapath(nf.type))
+			return tdm_err(ctx, EINVAL,
+				       "NF '%s': type %s is not built into the datapath",
+				       nf.name, tdm_nf_type_name(tdm_nf_type_by_id(nf.type)));
 		nfs[i].type = nf.type;
 		nfs[i].nf_id = ci->nf_ids[i];
 		nfs[i].params = nf.params;

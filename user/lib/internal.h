@@ -66,6 +66,9 @@ struct tdm_nf_type {
 	void (*destroy)(struct tdm_ctx *ctx, __u32 id);
 };
 
+/* Is NF type id built into the hop program (a bpf/nf_*.bpf.c)? */
+bool tdm_nf_type_in_datapath(__u32 id);
+
 /* Open options that make a skeleton share the pinned maps. */
 void tdm_skel_opts(struct bpf_object_open_opts *opts);
 

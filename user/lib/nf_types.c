@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "nf_list.h"	/* generated: TDM_NF_TYPES, the datapath's NFs */
 
 static int perr(char *err, size_t errlen, const char *fmt, const char *a,
 		const char *b)
@@ -291,6 +292,18 @@ const struct tdm_nf_type *tdm_nf_type_by_id(__u32 id)
 		if (nf_types[i].id == id)
 			return &nf_types[i];
 	return NULL;
+}
+
+bool tdm_nf_type_in_datapath(__u32 id)
+{
+	switch (id) {
+#define TDM_NF_TYPE(name, type_id)					\
+	case type_id:							\
+		return true;
+	TDM_NF_TYPES
+#undef TDM_NF_TYPE
+	}
+	return false;
 }
 
 const char *tdm_nf_type_name(const struct tdm_nf_type *t)
