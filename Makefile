@@ -76,7 +76,8 @@ $(LIB): $(LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)$(AR) rcs $@ $^
 
-$(O)/cli/%.o: user/tandem/%.c $(wildcard user/tandem/*.h) $(wildcard user/lib/*.h)
+$(O)/cli/%.o: user/tandem/%.c $(wildcard user/tandem/*.h) $(wildcard user/lib/*.h) \
+		include/tandem/tandem.h
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(O)/cli
 	$(Q)$(CC) $(CFLAGS) -Iuser/tandem -c $< -o $@

@@ -667,6 +667,106 @@ static void test_steering_overlap(void)
 	ktap_case_end("steering_overlapping_prefixes_by_priority");
 }
 
+/* The device record of lo, as the datapath reads it. */
+static struct tdm_dev lo_dev(void)
+{
+	struct tdm_dev_status *v;
+	struct tdm_dev d = {};
+	int n, i;
+
+	if (tdm_dev_list(ctx, &v, &n))
+		return d;
+	for (i = 0; i < n; i++)
+		if (v[i].dev.ifindex == LO)
+			d = v[i].dev;
+	free(v);
+	return d;
+}
+
+/*
+ * Rules of few prefix lengths are found by hash, one lookup per length;
+ * of more, by the trie. Both give the longest prefix, and the device
+ * moves from one to the other as rules come and go.
+ */
+static void test_steering_hash_and_trie(void)
+{
+	__u32 ids[TDM_STEER_LENS + 1], wide;
+	struct pkt p;
+	char m[64], a[32];
+	int l, nids = 0, ok = 1;
+	const int L0 = 32 - TDM_STEER_LENS;
+
+	CHECK(!nf("h_cnt", "counter", ""), "");
+	CHECK(!chain("c_htx", "h_cnt", TDM_ACT_TX, NULL), "");
+	CHECK(!chain("c_hdrop", "h_cnt", TDM_ACT_DROP, NULL), "");
+	CHECK(!tdm_dev_register(ctx, LO, NULL, NULL), "");
+	/*
+	 * 10.9.L.0/L for L = L0..32, even L to tx, odd L to drop, and a /16:
+	 * two lengths more than the hash takes
+	 */
+	for (l = L0; l <= 32; l++) {
+		snprintf(m, sizeof(m), "dst 10.9.%d.0/%d", l, l);
+		CHECK(!steer(m, 100, l % 2 ? "c_hdrop" : "c_htx", &ids[nids++]),
+		      "%s", tdm_errmsg(ctx));
+	}
+	CHECK(!steer("dst 10.9.0.0/16", 200, "c_htx", &wide), "");
+	CHECK(lo_dev().nlens == TDM_STEER_LENS + 2, "nlens %u", lo_dev().nlens);
+
+	for (int round = 0; round < 2; round++) {
+		for (l = L0 + 2 * round; l <= 32; l++) {
+			snprintf(a, sizeof(a), "10.9.%d.0", l);
+			pkt_udp4(&p, "192.0.2.1", a, 1, 2, 10);
+			if (run(&p) != (l % 2 ? XDP_DROP : XDP_TX)) {
+				printf("# round %d: %s got the wrong chain\n",
+				       round, a);
+				ok = 0;
+			}
+		}
+		/* only the /16 covers these: the shorter leaf answers */
+		pkt_udp4(&p, "192.0.2.1", "10.9.200.1", 1, 2, 10);
+		ok &= run(&p) == XDP_TX;
+		pkt_udp4(&p, "192.0.2.1", "10.9.33.0", 1, 2, 10);
+		ok &= run(&p) == XDP_TX;
+		pkt_udp4(&p, "192.0.2.1", "10.8.0.1", 1, 2, 10);
+		ok &= run(&p) == XDP_PASS;	/* no rule, no default */
+		CHECK(ok, "round %d", round);
+		if (round)
+			break;
+		/* two lengths fewer: few enough for the hash */
+		CHECK(!tdm_steer_del(ctx, "lo", ids[0]) &&
+		      !tdm_steer_del(ctx, "lo", ids[1]), "");
+		/* lengths count in the 128-bit space: IPv4 /n is 96 + n */
+		CHECK(lo_dev().nlens == TDM_STEER_LENS &&
+		      lo_dev().lens[0] == 96 + 32 &&
+		      lo_dev().lens[TDM_STEER_LENS - 1] == 96 + 16,
+		      "nlens %u", lo_dev().nlens);
+		/* 10.9.L0.0 and 10.9.(L0+1).0 now fall to the /16 */
+		for (l = L0; l < L0 + 2; l++) {
+			snprintf(a, sizeof(a), "10.9.%d.0", l);
+			pkt_udp4(&p, "192.0.2.1", a, 1, 2, 10);
+			ok &= run(&p) == XDP_TX;
+		}
+	}
+	for (l = 2; l < nids; l++)
+		CHECK(!tdm_steer_del(ctx, "lo", ids[l]), "");
+	CHECK(!tdm_steer_del(ctx, "lo", wide), "");
+	CHECK(lo_dev().nlens == 0 && lo_dev().nrules == 0, "");
+
+	/* IPv6 prefixes mask other words of the address (prio decides) */
+	CHECK(!steer("dst fd00:9::/48", 100, "c_hdrop", &ids[0]) &&
+	      !steer("dst fd00:9:0:1::/64", 50, "c_htx", &ids[1]), "");
+	CHECK(lo_dev().nlens == 2, "nlens %u", lo_dev().nlens);
+	pkt_udp6(&p, "fd00::7", "fd00:9:0:1::5", 1, 2, 10);
+	CHECK(run(&p) == XDP_TX, "");
+	pkt_udp6(&p, "fd00::7", "fd00:9:0:2::5", 1, 2, 10);
+	CHECK(run(&p) == XDP_DROP, "");
+	pkt_udp6(&p, "fd00::7", "fd00:8::1", 1, 2, 10);
+	CHECK(run(&p) == XDP_PASS, "");
+	CHECK(!tdm_steer_del(ctx, "lo", ids[0]) &&
+	      !tdm_steer_del(ctx, "lo", ids[1]), "");
+	ktap_case_end("steering_by_hash_and_by_trie");
+}
+
 static void test_missed_tail_call(void)
 {
 	struct tdm_dev_stats d0, d1;
@@ -789,7 +889,7 @@ int main(void)
 {
 	int err;
 
-	ktap_plan(16);
+	ktap_plan(17);
 	err = setup();
 	if (err) {
 		printf("# setup failed: %s\n", strerror(-err));
@@ -810,6 +910,7 @@ int main(void)
 	test_terminal_actions();
 	test_steering();
 	test_steering_overlap();
+	test_steering_hash_and_trie();
 	test_missed_tail_call();
 	test_long_chain_is_one_program();
 	/* counters agree: the device saw what the chains were given */

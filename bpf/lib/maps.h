@@ -81,6 +81,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_steer_lpm SEC(".maps");
 
+/* The trie's leaves again, for devices with few prefix lengths */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TDM_MAX_STEER_LEAVES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tdm_steer_pfx_key);
+	__type(value, struct tdm_steer_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_steer_pfx SEC(".maps");
+
 /* mmapable: the library reads all rules without copying them */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

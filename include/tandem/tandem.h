@@ -37,6 +37,7 @@ struct tdm_abi {
 #define TDM_MAX_STEER_RULES	131072	/* prefix/port steering rules */
 #define TDM_MAX_STEER_LEAVES	131072	/* distinct (dev, dst prefix) */
 #define TDM_STEER_BUCKET	16	/* rules that may cover one dst prefix */
+#define TDM_STEER_LENS		4	/* dst prefix lengths probed by hash */
 #define TDM_POLICER_SOURCES	65536	/* per-source policer buckets */
 #define TDM_NAME_LEN		32
 
@@ -242,6 +243,14 @@ struct tdm_dev {
 	/* steering entries of the device: lets the datapath skip empty tables */
 	__u32 nflows;
 	__u32 nrules;
+	/*
+	 * The distinct destination prefix lengths of the device's rules,
+	 * longest first: the datapath looks the packet's destination up in
+	 * tdm_steer_pfx once per length. More than TDM_STEER_LENS: it walks
+	 * the trie tdm_steer_lpm instead (which holds the same leaves).
+	 */
+	__u32 nlens;
+	__u8 lens[TDM_STEER_LENS];
 	__u64 netns;			/* cookie of the device's namespace */
 };
 
@@ -289,6 +298,13 @@ struct tdm_steer_lpm_key {
 	__u32 prefixlen;		/* 32 + dst prefix length */
 	__u32 ifindex;			/* network byte order for the trie */
 	struct tdm_addr dst;
+};
+
+/* The same leaf, keyed for a hash lookup: one per (dev, length, dst). */
+struct tdm_steer_pfx_key {
+	__u32 ifindex;
+	__u32 len;			/* dst prefix length, 0 to 128 */
+	struct tdm_addr dst;		/* masked to len */
 };
 
 /* All rules whose dst prefix covers a leaf, in (prio, id) order. */

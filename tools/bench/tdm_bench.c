@@ -284,6 +284,55 @@ static int add_rules(int k, double *secs)
 	return ret;
 }
 
+/* One steering rule on lo, "dst PREFIX", to chain len1. */
+static int add_rule(const char *prefix)
+{
+	char err[256], *argv[2] = { "dst", (char *)prefix };
+	struct tdm_match m;
+
+	tdm_match_init(&m);
+	if (tdm_parse_match(2, argv, &m, err, sizeof(err)) != 2) {
+		fprintf(stderr, "tdm-bench: %s\n", err);
+		return -1;
+	}
+	return tdm_steer_add(ctx, "lo", 100, &m, "len1", NULL);
+}
+
+/*
+ * Rules of more prefix lengths, and a packet that only the shortest
+ * covers: with TDM_STEER_LENS lengths the hash's worst case (a lookup
+ * for each), with one more the trie, which the device then uses.
+ */
+static int bench_lengths(int fd, struct result *hash8, struct result *trie,
+			 struct result *trie32)
+{
+	struct pkt saved = pkt;
+	char p[32];
+	int l, err = 0;
+
+	/* 100,000 /32 rules are there; 10.0.0.0/8 and 10.200.L.0/L */
+	err = add_rule("10.0.0.0/8");
+	for (l = 32 - (TDM_STEER_LENS - 2); l <= 31 && !err; l++) {
+		snprintf(p, sizeof(p), "10.200.%d.0/%d", l, l);
+		err = add_rule(p);
+	}
+	pkt_udp4(&pkt, "10.0.0.1", "10.99.0.1", 1000, 2000, 18);
+	if (!err)
+		err = measure(fd, hash8);
+	if (!err)
+		err = add_rule("10.201.0.0/25");
+	if (!err)
+		err = measure(fd, trie);
+	pkt = saved;	/* to 10.0.0.2: a /32 leaf, deep in the trie */
+	if (!err)
+		err = measure(fd, trie32);
+	if (err)
+		fprintf(stderr, "tdm-bench: prefix lengths: %s\n",
+			tdm_errmsg(ctx));
+	pkt = saved;
+	return err;
+}
+
 static int setup(void)
 {
 	char name[16];
@@ -379,6 +428,17 @@ static void fit(const struct result *r, double *slope, double *at0)
 	*at0 = (sy - *slope * sx) / n;
 }
 
+/* mean over the chain lengths of rt - sw, minimums */
+static double rt_minus_switch(const struct result *sw, const struct result *rt)
+{
+	double sum = 0;
+	int i;
+
+	for (i = 0; i < NLENS; i++)
+		sum += rt[i].min - sw[i].min;
+	return sum / NLENS;
+}
+
 /* for %.1f: a difference within rounding of 0 prints as 0.0, not -0.0 */
 static double tidy(double x)
 {
@@ -395,7 +455,8 @@ int main(int argc, char **argv)
 	struct result empty, entry, chains[NLAYOUTS][NLENS];
 	struct result *mono = chains[MONO], *fused = chains[FUSED];
 	struct result *direct = chains[DIRECT], *indirect = chains[INDIRECT];
-	struct result rules1k, rules100k, empty_live, chain_live;
+	struct result rules1k, rules100k, hash8, trie, trie32;
+	struct result empty_live, chain_live;
 	double add1k, add99k;
 	const char *out_path = NULL;
 	char cpu[128], date[32];
@@ -449,6 +510,8 @@ int main(int argc, char **argv)
 		return fprintf(stderr, "tdm-bench: rules: %s\n", tdm_errmsg(ctx)), 1;
 	if (add_rules(99000, &add99k) || measure(fd, &rules100k))
 		return fprintf(stderr, "tdm-bench: rules: %s\n", tdm_errmsg(ctx)), 1;
+	if (bench_lengths(fd, &hash8, &trie, &trie32))
+		return 1;
 	if (bench_live(&empty_live, &chain_live))
 		return 1;
 
@@ -473,6 +536,9 @@ int main(int argc, char **argv)
 		"- `tandem`: tandem's chain as it runs: the entry program, one tail\n"
 		"  call into the chain, and one hop program that runs the N NFs\n"
 		"  inline (their code and configuration are constants at load).\n"
+		"- `tandem, rt entry`: the same, but the entry program jumps into the\n"
+		"  chain with a tail call whose index is the chain id, read at run\n"
+		"  time, instead of its switch of constant-index tail calls.\n"
 		"- `direct`: the same chain split into one hop program per NF; each\n"
 		"  hop's next-hop index is a load-time constant, which the JIT turns\n"
 		"  into a direct jump.\n"
@@ -480,14 +546,16 @@ int main(int argc, char **argv)
 		"  read at run time (an indirect jump through the prog array).\n"
 		"- per NF = (chain - mono) / N. Derived numbers use the minimums:\n"
 		"  the run least disturbed by the rest of the machine.\n\n"
-		"| NFs | mono | tandem | direct | indirect | tandem / mono | per NF, tandem | per NF, direct | per NF, indirect |\n"
-		"|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+		"| NFs | mono | tandem | tandem, rt entry | direct | indirect | tandem / mono | per NF, tandem | per NF, direct | per NF, indirect |\n"
+		"|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (i = 0; i < NLENS; i++) {
 		int n = chain_lens[i];
 
-		fprintf(out, "| %d | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.2f | %.1f | %.1f | %.1f |\n",
+		fprintf(out, "| %d | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.2f | %.1f | %.1f | %.1f |\n",
 			n, mono[i].min, mono[i].median, fused[i].min,
-			fused[i].median, direct[i].min, direct[i].median,
+			fused[i].median, chains[FUSED_RT][i].min,
+			chains[FUSED_RT][i].median, direct[i].min,
+			direct[i].median,
 			indirect[i].min, indirect[i].median,
 			fused[i].min / mono[i].min,
 			(fused[i].min - mono[i].min) / n,
@@ -495,11 +563,10 @@ int main(int argc, char **argv)
 			(indirect[i].min - mono[i].min) / n);
 	}
 	{
-		double m, m0, f, f0, d, d0, x, x0, fr, fr0;
+		double m, m0, f, f0, d, d0, x, x0;
 
 		fit(mono, &m, &m0);
 		fit(fused, &f, &f0);
-		fit(chains[FUSED_RT], &fr, &fr0);
 		fit(direct, &d, &d0);
 		fit(indirect, &x, &x0);
 		fprintf(out, "\nThe cost of one more NF: the slope of a least-squares line through\n"
@@ -510,31 +577,43 @@ int main(int argc, char **argv)
 			"- Once per packet, entering the chain (the entry program's tail\n"
 			"  call into the chain's hop, where mono goes straight on) costs\n"
 			"  %.1f ns: the difference of the two lines at 0 NFs. The entry's\n"
-			"  jump is a switch of constant-index tail calls; a tail call with\n"
-			"  the chain id as its index would cost %.1f ns (measured the same\n"
-			"  way: the entry loaded with it, the same chains).\n"
+			"  jump is a switch of constant-index tail calls; `tandem, rt entry`\n"
+			"  is %+.1f ns from it on average over the chain lengths.\n"
 			"- Split into one program per NF, a hop would cost %.1f ns more than\n"
 			"  the work inline with constant-index tail calls and %.1f ns more\n"
 			"  with runtime ones: why tandem runs a chain's NFs inline, and keeps\n"
 			"  constant indexes for the jumps it still makes.\n",
 			chain_lens[0], chain_lens[NLENS - 1], m, f, d, x,
-			tidy(f - m), f0 - m0, fr0 - m0, d - m, x - m);
+			tidy(f - m), f0 - m0, rt_minus_switch(fused, chains[FUSED_RT]),
+			d - m, x - m);
 	}
 	fprintf(out, "\n## Steering\n\n"
 		"The entry program alone, and with steering rules on the device\n"
 		"(`dst 10.x.y.z/32` rules; the packet matches one; its chain is one\n"
-		"counter). The chain of one counter as default chain, for comparison.\n\n"
+		"counter). The chain of one counter as default chain, for comparison.\n"
+		"A device whose rules have at most %d distinct destination prefix\n"
+		"lengths finds the rules by hash, one lookup per length, longest\n"
+		"first; with more, by the LPM trie. The last rows add rules of other\n"
+		"lengths and send a packet only the shortest (`/8`) covers, or the\n"
+		"packet of the rows above.\n\n"
 		"| case | min | median |\n|---|---:|---:|\n"
 		"| empty XDP program (test-run loop overhead) | %.0f | %.0f |\n"
 		"| entry, no chain (parse, steer, to the stack) | %.0f | %.0f |\n"
 		"| entry + default chain of 1 counter | %.0f | %.0f |\n"
 		"| entry + 1,000 rules + chain of 1 counter | %.0f | %.0f |\n"
-		"| entry + 100,000 rules + chain of 1 counter | %.0f | %.0f |\n\n"
+		"| entry + 100,000 rules + chain of 1 counter | %.0f | %.0f |\n"
+		"| 100,000 rules of %d lengths, the packet at the shortest (%d hash lookups) | %.0f | %.0f |\n"
+		"| 100,000 rules of %d lengths (the trie), the packet at the shortest | %.0f | %.0f |\n"
+		"| 100,000 rules of %d lengths (the trie), the packet at a /32 | %.0f | %.0f |\n\n"
 		"Adding the rules (one `tdm_steer_add_many` call each): 1,000 in %.2f s,\n"
 		"99,000 more in %.2f s.\n",
+		TDM_STEER_LENS,
 		empty.min, empty.median, entry.min, entry.median,
 		fused[0].min, fused[0].median, rules1k.min, rules1k.median,
-		rules100k.min, rules100k.median, add1k, add99k);
+		rules100k.min, rules100k.median,
+		TDM_STEER_LENS, TDM_STEER_LENS, hash8.min, hash8.median,
+		TDM_STEER_LENS + 1, trie.min, trie.median,
+		TDM_STEER_LENS + 1, trie32.min, trie32.median, add1k, add99k);
 	fprintf(out, "\n## Live frames into a veth\n\n"
 		"BPF_F_TEST_XDP_LIVE_FRAMES: frames injected as if received on a veth,\n"
 		"run through the entry program and a chain of 4 counters ending in\n"

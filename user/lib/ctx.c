@@ -199,6 +199,7 @@ static int open_maps(struct tdm_ctx *ctx)
 	ctx->dev_stats_fd = bpf_map__fd(s->maps.tdm_dev_stats);
 	ctx->flows_fd = bpf_map__fd(s->maps.tdm_steer_flows);
 	ctx->lpm_fd = bpf_map__fd(s->maps.tdm_steer_lpm);
+	ctx->pfx_fd = bpf_map__fd(s->maps.tdm_steer_pfx);
 	ctx->srules_fd = bpf_map__fd(s->maps.tdm_steer_rules);
 	ctx->nfs_fd = bpf_map__fd(s->maps.tdm_nfs);
 	ctx->chains_fd = bpf_map__fd(s->maps.tdm_chains);

@@ -176,7 +176,7 @@ static int dev_write(struct tdm_ctx *ctx, __u32 ifindex, __u32 chain,
 	d.default_chain = chain;
 	if (mode)
 		d.mode = mode;
-	err = tdm_steer_count(ctx, ifindex, &d.nflows, &d.nrules);
+	err = tdm_steer_summary(ctx, ifindex, &d);
 	if (err)
 		return err;
 	/* a hash update replaces the element atomically for the datapath */

@@ -25,7 +25,7 @@ struct tdm_ctx {
 	bool pending[TDM_JMP_SLOTS];	/* retired slots, see chain.c */
 	char err[256];
 	/* fds of the pinned maps, from the skeleton */
-	int jmp_fd, devs_fd, dev_stats_fd, flows_fd, lpm_fd, srules_fd;
+	int jmp_fd, devs_fd, dev_stats_fd, flows_fd, lpm_fd, pfx_fd, srules_fd;
 	int nfs_fd, chains_fd, nf_stats_fd, chain_stats_fd;
 	int fw_rules_fd, policer_fd, policer_src_fd;
 	const struct tdm_steer_rule *srules;	/* tdm_steer_rules, mmap-ed */
@@ -91,8 +91,10 @@ int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 ifindex);
 
 /* steer.c: remove every steering entry of ifindex */
 int tdm_steer_flush(struct tdm_ctx *ctx, __u32 ifindex);
-/* steer.c: how many exact entries and rules steer ifindex's packets */
-int tdm_steer_count(struct tdm_ctx *ctx, __u32 ifindex, __u32 *nflows,
-		    __u32 *nrules);
+/*
+ * steer.c: what the datapath needs to know of ifindex's steering entries,
+ * into *d: how many exact entries and rules, and the rules' prefix lengths
+ */
+int tdm_steer_summary(struct tdm_ctx *ctx, __u32 ifindex, struct tdm_dev *d);
 
 #endif /* TANDEM_LIB_INTERNAL_H */

@@ -275,24 +275,63 @@ static bool leaf_stale(const void *k, const void *arg)
 	return true;
 }
 
-/* Make the trie's leaves of ifindex inside scope exactly lv[0..n). */
+/* The hash key of a leaf (see tdm_steer_leaf_hash() in bpf/lib/steer.h). */
+static void pfx_key_of(const struct tdm_steer_lpm_key *k,
+		       struct tdm_steer_pfx_key *pk)
+{
+	struct tdm_addr mask;
+	int w;
+
+	pk->ifindex = ntohl(k->ifindex);
+	pk->len = k->prefixlen - 32;
+	tdm_prefix_mask(pk->len, &mask);
+	for (w = 0; w < 4; w++)
+		pk->dst.w[w] = k->dst.w[w] & mask.w[w];
+}
+
+/* A hash key of the device, inside the scope, that no leaf names. */
+static bool pfx_stale(const void *k, const void *arg)
+{
+	const struct tdm_steer_pfx_key *pk = k;
+	struct tdm_steer_lpm_key key = {
+		.prefixlen = 32 + pk->len,
+		.ifindex = htonl(pk->ifindex),
+		.dst = pk->dst,
+	};
+
+	return leaf_stale(&key, arg);
+}
+
+/*
+ * Make the leaves of ifindex inside scope exactly lv[0..n), in the trie
+ * and in the hash alike: the datapath reads one or the other, by the
+ * device's number of prefix lengths (struct tdm_dev.nlens).
+ */
 static int leaves_apply(struct tdm_ctx *ctx, __u32 ifindex,
 			const struct tdm_match *scope, const struct leaf *lv,
 			int n)
 {
 	struct leaf_set ls = { ifindex, scope, lv, n };
-	int i;
+	struct tdm_steer_pfx_key pk;
+	int i, err;
 
 	for (i = 0; i < n; i++) {
+		pfx_key_of(&lv[i].key, &pk);
 		if (bpf_map_update_elem(ctx->lpm_fd, &lv[i].key, &lv[i].b,
-					BPF_ANY))
+					BPF_ANY) ||
+		    bpf_map_update_elem(ctx->pfx_fd, &pk, &lv[i].b, BPF_ANY))
 			return tdm_err(ctx, errno, "writing a steering leaf: %s",
 				       strerror(errno));
 	}
 	/* then drop leaves in scope that no rule names any more */
-	return tdm_map_delete_if(ctx, ctx->lpm_fd,
-				 sizeof(struct tdm_steer_lpm_key), leaf_stale,
-				 &ls);
+	err = tdm_map_delete_if(ctx, ctx->lpm_fd,
+				sizeof(struct tdm_steer_lpm_key), leaf_stale,
+				&ls);
+	if (!err)
+		err = tdm_map_delete_if(ctx, ctx->pfx_fd,
+					sizeof(struct tdm_steer_pfx_key),
+					pfx_stale, &ls);
+	return err;
 }
 
 /* Next free id on ifindex, over both tables. */
@@ -572,22 +611,33 @@ int tdm_steer_flush(struct tdm_ctx *ctx, __u32 ifindex)
 	return err;
 }
 
-int tdm_steer_count(struct tdm_ctx *ctx, __u32 ifindex, __u32 *nflows,
-		    __u32 *nrules)
+int tdm_steer_summary(struct tdm_ctx *ctx, __u32 ifindex, struct tdm_dev *d)
 {
+	bool has_len[129] = {};
 	struct tdm_steer_entry *v;
-	int n, i;
+	int n, i, len;
 
 	if (tdm_steer_list(ctx, ifindex, &v, &n))
 		return -EIO;
-	*nflows = *nrules = 0;
+	d->nflows = d->nrules = d->nlens = 0;
+	memset(d->lens, 0, sizeof(d->lens));
 	for (i = 0; i < n; i++) {
-		if (v[i].exact)
-			(*nflows)++;
-		else
-			(*nrules)++;
+		if (v[i].exact) {
+			d->nflows++;
+		} else {
+			d->nrules++;
+			has_len[v[i].m.dst_len] = true;
+		}
 	}
 	free(v);
+	/* longest first: the first leaf found is the longest match */
+	for (len = 128; len >= 0; len--) {
+		if (!has_len[len])
+			continue;
+		if (d->nlens < TDM_STEER_LENS)
+			d->lens[d->nlens] = len;
+		d->nlens++;	/* above TDM_STEER_LENS: the trie */
+	}
 	return 0;
 }
 
