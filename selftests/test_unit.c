@@ -752,6 +752,40 @@ static void test_steering_hash_and_trie(void)
 	CHECK(!tdm_steer_del(ctx, "lo", wide), "");
 	CHECK(lo_dev().nlens == 0 && lo_dev().nrules == 0, "");
 
+	/*
+	 * A deleted rule's leaf goes with it. Left behind, its bucket would
+	 * miss rules added later: a wider rule of higher priority (z) must
+	 * take its packets, even when z's index is not the deleted rule's
+	 * (a filler takes that). A /32 elsewhere keeps /32 leaves looked up.
+	 * Once by hash, once (more lengths) by trie.
+	 */
+	for (int trie = 0; trie < 2; trie++) {
+		__u32 x, y, z, fill, keep, extra[TDM_STEER_LENS + 1];
+		int k, nextra = trie ? TDM_STEER_LENS + 1 : 0;
+
+		for (k = 0; k < nextra; k++) {
+			snprintf(m, sizeof(m), "dst 10.6.%d.0/%d", 31 - k, 31 - k);
+			CHECK(!steer(m, 100, "c_htx", &extra[k]), "");
+		}
+		pkt_udp4(&p, "192.0.2.1", "10.7.7.7", 1, 2, 10);
+		CHECK(!steer("dst 10.4.4.4/32", 100, "c_htx", &keep) &&
+		      !steer("dst 10.7.0.0/16", 200, "c_htx", &y) &&
+		      !steer("dst 10.7.7.7/32", 100, "c_hdrop", &x) &&
+		      run(&p) == XDP_DROP, "");
+		CHECK(!tdm_steer_del(ctx, "lo", x) && run(&p) == XDP_TX, "");
+		CHECK(!steer("dst 10.5.0.0/16", 100, "c_htx", &fill) &&
+		      !steer("dst 10.0.0.0/8", 50, "c_hdrop", &z), "");
+		CHECK((lo_dev().nlens > TDM_STEER_LENS) == trie, "");
+		CHECK(run(&p) == XDP_DROP, "%s: the deleted rule's leaf stayed",
+		      trie ? "trie" : "hash");
+		CHECK(!tdm_steer_del(ctx, "lo", y) &&
+		      !tdm_steer_del(ctx, "lo", z) &&
+		      !tdm_steer_del(ctx, "lo", fill) &&
+		      !tdm_steer_del(ctx, "lo", keep), "");
+		for (k = 0; k < nextra; k++)
+			CHECK(!tdm_steer_del(ctx, "lo", extra[k]), "");
+	}
+
 	/* IPv6 prefixes mask other words of the address (prio decides) */
 	CHECK(!steer("dst fd00:9::/48", 100, "c_hdrop", &ids[0]) &&
 	      !steer("dst fd00:9:0:1::/64", 50, "c_htx", &ids[1]), "");

@@ -257,22 +257,44 @@ struct leaf_set {
 	int n;
 };
 
+/*
+ * Does a leaf of the set have this key? leaves_compute() makes them in
+ * (length, dst) order, so a binary search: a bulk add of N rules checks
+ * every key of the device, N log N, not N * N.
+ */
+static bool leaf_named(const struct leaf_set *ls,
+		       const struct tdm_steer_lpm_key *key)
+{
+	int lo = 0, hi = ls->n;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2, c;
+		const struct tdm_steer_lpm_key *k = &ls->lv[mid].key;
+
+		c = k->prefixlen != key->prefixlen ?
+			(k->prefixlen < key->prefixlen ? -1 : 1) :
+			memcmp(&k->dst, &key->dst, sizeof(k->dst));
+		if (!c)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 /* A trie key of the device, inside the scope, that no leaf names. */
 static bool leaf_stale(const void *k, const void *arg)
 {
 	const struct tdm_steer_lpm_key *key = k;
 	const struct leaf_set *ls = arg;
-	int i;
 
 	if (ntohl(key->ifindex) != ls->ifindex ||
 	    !prefix_within(&key->dst, key->prefixlen - 32, &ls->scope->dst,
 			   &ls->scope->dmask, ls->scope->dst_len))
 		return false;
-	for (i = 0; i < ls->n; i++)
-		if (ls->lv[i].key.prefixlen == key->prefixlen &&
-		    !memcmp(&ls->lv[i].key.dst, &key->dst, 16))
-			return false;
-	return true;
+	return !leaf_named(ls, key);
 }
 
 /* The hash key of a leaf (see tdm_steer_leaf_hash() in bpf/lib/steer.h). */
