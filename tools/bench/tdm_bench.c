@@ -10,7 +10,6 @@
  *   direct   the chain split into one hop per NF, hop-to-hop tail calls
  *            with constant indexes (JIT direct jumps)
  *   indirect the same split chain with runtime-index tail calls
- * and tandem's chain entered with a runtime-index tail call
  * and the entry program alone (steering with no chain). Each figure is the
  * min and median over several runs, all measured in this run.
  *
@@ -176,14 +175,13 @@ static int make_chain(const char *name, int n, __u32 action, bool replace,
 }
 
 /*
- * How the chains of the first table run: mono; tandem's chain inline,
- * entered with a constant-index jump (tandem) or a runtime one; split
- * into one hop per NF with constant-index jumps, or runtime ones.
+ * How the chains of the first table run: mono; tandem's chain inline;
+ * split into one hop per NF with constant-index jumps, or runtime ones.
  */
-enum layout { MONO, FUSED, FUSED_RT, DIRECT, INDIRECT, NLAYOUTS };
+enum layout { MONO, FUSED, DIRECT, INDIRECT, NLAYOUTS };
 
 /* the chains each layout runs ("f4": the inline chain of 4 NFs) */
-static const char *const layout_prefix[NLAYOUTS] = { "", "f", "f", "d", "i" };
+static const char *const layout_prefix[NLAYOUTS] = { "", "f", "d", "i" };
 
 /*
  * Every chain length in every layout, measured in turns (one run of each,
@@ -202,14 +200,10 @@ static int bench_chains(struct result r[NLAYOUTS][NLENS])
 		if (mono[i] < 0)
 			goto out;
 	for (l = FUSED; l < NLAYOUTS; l++) {
-		bool rt = l == FUSED_RT || l == INDIRECT;
-
-		tdm_set_hop_split(ctx, l == FUSED || l == FUSED_RT ? 0 : 1, rt);
+		tdm_set_hop_split(ctx, l == FUSED ? 0 : 1, l == INDIRECT);
 		entry[l] = tdm_entry_load(ctx, dev_slot);
 		if (entry[l] < 0)
 			goto out;
-		if (l == FUSED_RT)
-			continue;	/* runs the chains of FUSED */
 		for (i = 0; i < NLENS; i++) {
 			snprintf(name, sizeof(name), "%s%d", layout_prefix[l],
 				 chain_lens[i]);
@@ -428,17 +422,6 @@ static void fit(const struct result *r, double *slope, double *at0)
 	*at0 = (sy - *slope * sx) / n;
 }
 
-/* mean over the chain lengths of rt - sw, minimums */
-static double rt_minus_switch(const struct result *sw, const struct result *rt)
-{
-	double sum = 0;
-	int i;
-
-	for (i = 0; i < NLENS; i++)
-		sum += rt[i].min - sw[i].min;
-	return sum / NLENS;
-}
-
 /* for %.1f: a difference within rounding of 0 prints as 0.0, not -0.0 */
 static double tidy(double x)
 {
@@ -536,25 +519,21 @@ int main(int argc, char **argv)
 		"- `tandem`: tandem's chain as it runs: the entry program, one tail\n"
 		"  call into the chain, and one hop program that runs the N NFs\n"
 		"  inline (their code and configuration are constants at load).\n"
-		"- `tandem, rt entry`: the same, but the entry program jumps into the\n"
-		"  chain with a tail call whose index is the chain id, read at run\n"
-		"  time, instead of its switch of constant-index tail calls.\n"
 		"- `direct`: the same chain split into one hop program per NF; each\n"
 		"  hop's next-hop index is a load-time constant, which the JIT turns\n"
 		"  into a direct jump.\n"
-		"- `indirect`: the split chain with every index, the entry's too,\n"
-		"  read at run time (an indirect jump through the prog array).\n"
+		"- `indirect`: the split chain with the index read at run time (an\n"
+		"  indirect jump through the prog array).\n"
 		"- per NF = (chain - mono) / N. Derived numbers use the minimums:\n"
 		"  the run least disturbed by the rest of the machine.\n\n"
-		"| NFs | mono | tandem | tandem, rt entry | direct | indirect | tandem / mono | per NF, tandem | per NF, direct | per NF, indirect |\n"
-		"|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+		"| NFs | mono | tandem | direct | indirect | tandem / mono | per NF, tandem | per NF, direct | per NF, indirect |\n"
+		"|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (i = 0; i < NLENS; i++) {
 		int n = chain_lens[i];
 
-		fprintf(out, "| %d | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.2f | %.1f | %.1f | %.1f |\n",
+		fprintf(out, "| %d | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.2f | %.1f | %.1f | %.1f |\n",
 			n, mono[i].min, mono[i].median, fused[i].min,
-			fused[i].median, chains[FUSED_RT][i].min,
-			chains[FUSED_RT][i].median, direct[i].min,
+			fused[i].median, direct[i].min,
 			direct[i].median,
 			indirect[i].min, indirect[i].median,
 			fused[i].min / mono[i].min,
@@ -576,16 +555,13 @@ int main(int argc, char **argv)
 			"  tandem's cost of one more NF (a hop of the chain) minus mono's.\n"
 			"- Once per packet, entering the chain (the entry program's tail\n"
 			"  call into the chain's hop, where mono goes straight on) costs\n"
-			"  %.1f ns: the difference of the two lines at 0 NFs. The entry's\n"
-			"  jump is a switch of constant-index tail calls; `tandem, rt entry`\n"
-			"  is %+.1f ns from it on average over the chain lengths.\n"
+			"  %.1f ns: the difference of the two lines at 0 NFs.\n"
 			"- Split into one program per NF, a hop would cost %.1f ns more than\n"
 			"  the work inline with constant-index tail calls and %.1f ns more\n"
 			"  with runtime ones: why tandem runs a chain's NFs inline, and keeps\n"
 			"  constant indexes for the jumps it still makes.\n",
 			chain_lens[0], chain_lens[NLENS - 1], m, f, d, x,
-			tidy(f - m), f0 - m0, rt_minus_switch(fused, chains[FUSED_RT]),
-			d - m, x - m);
+			tidy(f - m), f0 - m0, d - m, x - m);
 	}
 	fprintf(out, "\n## Steering\n\n"
 		"The entry program alone, and with steering rules on the device\n"

@@ -115,7 +115,6 @@ int tdm_entry_load(struct tdm_ctx *ctx, __u32 dev_slot)
 		return tdm_err(ctx, errno, "opening the entry program: %s",
 			       strerror(errno));
 	s->rodata->tdm_dev_slot = dev_slot;
-	s->rodata->tdm_runtime_jump = ctx->runtime_jump;
 	err = tdm_entry__load(s);
 	if (err) {
 		tdm_entry__destroy(s);

@@ -162,8 +162,7 @@ int tdm_entry_load(struct tdm_ctx *ctx, __u32 dev_slot);
 /*
  * How chains built from now on are split into programs: nfs_per_hop NFs
  * in each (0, the default: the whole chain in one), and whether the tail
- * call to the next hop, and the jump into the chain of entry programs
- * loaded from now on, take a runtime index instead of a constant one.
+ * call to the next hop takes a runtime index instead of a constant one.
  * make bench compares them.
  */
 void tdm_set_hop_split(struct tdm_ctx *ctx, unsigned int nfs_per_hop,
