@@ -51,7 +51,8 @@ static __always_inline int firewall_run(struct xdp_md *ctx,
 {
 	if (pm->l3_proto != ETH_P_IP && pm->l3_proto != ETH_P_IPV6)
 		return NF_CONTINUE;
-	return firewall_eval(pm, nf->nf_id * 2 + nf->params.firewall.bank);
+	return firewall_eval(pm, tdm_fw_ruleset_key(nf->nf_id,
+						   nf->params.firewall.bank));
 }
 
 TDM_NF(firewall, TDM_NF_FIREWALL);

@@ -132,6 +132,12 @@ struct tdm_fw_ruleset {
 	struct tdm_fw_rule rules[TDM_FW_MAX_RULES];
 };
 
+/* The tdm_fw_rules key of bank (0 or 1) of firewall nf_id. */
+static inline __u32 tdm_fw_ruleset_key(__u32 nf_id, __u32 bank)
+{
+	return nf_id * 2 + bank;
+}
+
 /* ---- policer (GCRA: theoretical arrival time) ---- */
 struct tdm_policer_state {
 	__u64 tat;			/* ns, bpf_ktime_get_ns() clock */

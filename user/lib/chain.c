@@ -178,8 +178,8 @@ static int chain_nfs(struct tdm_ctx *ctx, struct tdm_chain_info *ci,
 		nfs[i].type = nf.type;
 		nfs[i].nf_id = ci->nf_ids[i];
 		nfs[i].params = nf.params;
-		ci->fw_rulesets[i] = nf.type == TDM_NF_FIREWALL ?
-			ci->nf_ids[i] * 2 + nf.params.firewall.bank : 0;
+		ci->fw_rulesets[i] = nf.type != TDM_NF_FIREWALL ? 0 :
+			tdm_fw_ruleset_key(ci->nf_ids[i], nf.params.firewall.bank);
 	}
 	return 0;
 }

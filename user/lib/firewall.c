@@ -28,7 +28,7 @@ static int firewall_lookup(struct tdm_ctx *ctx, const char *nf,
 static int ruleset_read(struct tdm_ctx *ctx, __u32 id, __u32 bank,
 			struct tdm_fw_ruleset *rs)
 {
-	__u32 key = id * 2 + bank;
+	__u32 key = tdm_fw_ruleset_key(id, bank);
 
 	if (bpf_map_lookup_elem(ctx->fw_rules_fd, &key, rs))
 		return tdm_err(ctx, errno, "reading firewall rules: %s",
@@ -46,7 +46,7 @@ static int ruleset_commit(struct tdm_ctx *ctx, __u32 id,
 	int err;
 
 	next.params.firewall.bank ^= 1;
-	key = id * 2 + next.params.firewall.bank;
+	key = tdm_fw_ruleset_key(id, next.params.firewall.bank);
 	/*
 	 * A change that died half way (killed) may have left chains on the
 	 * bank we are about to write: bring them all back to the recorded

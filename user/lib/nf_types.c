@@ -85,7 +85,7 @@ static int firewall_create(struct tdm_ctx *ctx, __u32 id,
 		return tdm_err(ctx, ENOMEM, "out of memory");
 	rs->default_action = p->firewall.default_action;
 	for (bank = 0; bank < 2 && !err; bank++) {
-		key = id * 2 + bank;
+		key = tdm_fw_ruleset_key(id, bank);
 		if (bpf_map_update_elem(ctx->fw_rules_fd, &key, rs, BPF_ANY))
 			err = tdm_err(ctx, errno, "writing firewall rules: %s",
 				      strerror(errno));
