@@ -6,11 +6,9 @@
  * nf_types[] below: how to parse and print its parameters.
  */
 #include <ctype.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "internal.h"
 #include "nf_list.h"	/* generated: TDM_NF_TYPES, the datapath's NFs */
