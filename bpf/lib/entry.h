@@ -43,6 +43,8 @@ static __always_inline __u32 tdm_entry_steer(struct xdp_md *ctx, __u32 slot,
 			ds->malformed++;
 		if (pm->flags & TDM_F_FRAG)
 			ds->fragments++;
+		if (pm->flags & TDM_F_UNPARSED)
+			ds->unparsed++;
 	}
 
 	dev = bpf_map_lookup_elem(&tdm_devs, &ifindex);

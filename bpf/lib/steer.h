@@ -23,6 +23,7 @@ static __always_inline __u32 tdm_steer_flow(const struct tdm_meta *pm)
 	struct tdm_flow_key key = {
 		.ifindex = pm->ifindex,
 		.proto = pm->l4_proto,
+		.family = pm->flags & TDM_F_IPV4 ? 4 : 6,
 		.sport = pm->sport,
 		.dport = pm->dport,
 		.saddr = pm->saddr,

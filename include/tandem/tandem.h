@@ -20,7 +20,7 @@
  * refuses pins stamped with another version (libbpf itself only checks
  * map types and sizes).
  */
-#define TDM_ABI_VERSION		2
+#define TDM_ABI_VERSION		3
 
 struct tdm_abi {
 	__u32 version;			/* TDM_ABI_VERSION of the creator */
@@ -49,13 +49,20 @@ enum tdm_meta_flags {
 	TDM_F_VLAN	= 1 << 0,	/* at least one VLAN tag */
 	TDM_F_IPV4	= 1 << 1,
 	TDM_F_IPV6	= 1 << 2,
-	TDM_F_L4	= 1 << 3,	/* l4 header present: ports/icmp valid */
+	TDM_F_L4	= 1 << 3,	/* ports or ICMP type/code valid */
 	TDM_F_FRAG	= 1 << 4,	/* IP fragment (first or not) */
 	TDM_F_FRAG_LATER = 1 << 5,	/* non-first fragment: no L4 header */
-	TDM_F_TRUNC	= 1 << 6,	/* a header ran past the end of data */
+	TDM_F_TRUNC	= 1 << 6,	/* a header ran past the frame or datagram */
 	TDM_F_BAD	= 1 << 7,	/* malformed: bad IHL, version, ... */
 	TDM_F_IP_OPTS	= 1 << 8,	/* IPv4 options present */
 	TDM_F_EXTHDR	= 1 << 9,	/* IPv6 extension headers present */
+	/*
+	 * The parser could not see what the kernel's stack will: no L3
+	 * header, or no ports (ICMP type) in a packet or first fragment
+	 * that needs them, or more VLAN tags or IPv6 extension headers
+	 * than it follows. Firewalls apply their 'unparsed' action.
+	 */
+	TDM_F_UNPARSED	= 1 << 10,
 };
 
 struct tdm_addr {
@@ -71,8 +78,8 @@ struct tdm_meta {
 	__u16 l3_off;			/* offsets from data */
 	__u16 l4_off;
 	__u16 l3_proto;			/* ETH_P_*, host order */
-	__u16 vlan_id[2];		/* outer, inner; host order */
-	__u8 vlan_depth;
+	__u16 vlan_id[2];		/* outer two tags; host order */
+	__u8 vlan_depth;		/* tags, up to 8 */
 	__u8 l4_proto;			/* IPPROTO_*, 0 if none */
 	__u16 sport;			/* host order; 0 without ports */
 	__u16 dport;			/* host order */
@@ -113,6 +120,7 @@ enum tdm_drop_reason {
 	TDM_DROP_DEFAULT,		/* firewall default action */
 	TDM_DROP_RATE,			/* policer out of profile */
 	TDM_DROP_MISSED,		/* tail call to the next hop failed */
+	TDM_DROP_UNPARSED,		/* firewall: TDM_F_UNPARSED packet */
 	TDM_DROP_MAX,
 };
 
@@ -166,7 +174,7 @@ struct tdm_firewall_params {
 	__u32 default_action;		/* TDM_ACT_PASS or TDM_ACT_DROP */
 	__u32 bank;			/* active ruleset bank, 0 or 1 */
 	__u32 next_rule_id;
-	__u32 pad;
+	__u32 unparsed_action;		/* for TDM_F_UNPARSED packets */
 };
 
 union tdm_nf_params {
@@ -271,12 +279,13 @@ struct tdm_dev_stats {
 	__u64 truncated;
 	__u64 malformed;
 	__u64 fragments;
+	__u64 unparsed;			/* TDM_F_UNPARSED */
 };
 
 struct tdm_flow_key {
 	__u32 ifindex;
 	__u8 proto;
-	__u8 pad;
+	__u8 family;			/* 4 or 6: never the other's packets */
 	__u16 sport;			/* host order */
 	__u16 dport;
 	__u16 pad2;

@@ -59,6 +59,7 @@ static void flow_key_of(__u32 ifindex, const struct tdm_match *m,
 	memset(k, 0, sizeof(*k));
 	k->ifindex = ifindex;
 	k->proto = m->proto;
+	k->family = m->family;
 	k->sport = m->sport_lo;
 	k->dport = m->dport_lo;
 	k->saddr = m->src;
@@ -76,8 +77,7 @@ static void match_of_flow(const struct tdm_flow_key *k, struct tdm_match *m)
 	memset(&m->smask, 0xff, sizeof(m->smask));
 	memset(&m->dmask, 0xff, sizeof(m->dmask));
 	m->src_len = m->dst_len = 128;
-	m->family = (!k->daddr.w[0] && !k->daddr.w[1] &&
-		     k->daddr.w[2] == htonl(0xffff)) ? 4 : 6;
+	m->family = k->family;
 }
 
 /* Is prefix (a, alen) inside prefix (b, blen)? */
