@@ -98,7 +98,7 @@ static bool initial_mount_ns(void)
 }
 
 /*
- * Make sure the pin root exists on a bpffs. A bpffs is mounted for the
+ * Make sure the pin root's parent is a bpffs. A bpffs is mounted for the
  * user only where one is expected, /sys/fs/bpf, and only in the first
  * mount namespace: elsewhere (under 'ip netns exec', which remounts
  * /sys) it would be a private instance and the state would vanish with
@@ -132,10 +132,7 @@ static int prepare_pin_root(struct tdm_ctx *ctx, const char *root)
 		if (mount("bpf", parent, "bpf", 0, "mode=0700"))
 			return perm_hint(ctx, errno, "mounting bpffs");
 	}
-	/* if it exists, tdm_pin_dir_open() judges it */
-	if (mkdir(root, 0700) && errno != EEXIST)
-		return perm_hint(ctx, errno, root);
-	return 0;
+	return 0;	/* tdm_pin_dir_open() makes the directory */
 }
 
 void tdm_skel_opts(struct bpf_object_open_opts *opts)

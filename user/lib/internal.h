@@ -77,10 +77,11 @@ bool tdm_nf_type_in_datapath(__u32 id);
  * (CAP_NET_ADMIN, and CAP_BPF or CAP_SYS_ADMIN; CAP_SYS_ADMIN too if
  * mount, for a bpffs). Called before anything is made.
  *
- * tdm_pin_dir_open: an O_RDONLY fd of the pin directory root, opened
- * without following a symlink; -EPERM unless it is a directory on a
- * bpffs owned by root (or our euid) that nobody else may use, under
- * directories only their owner can rename it from.
+ * tdm_pin_dir_open: an O_RDONLY fd of the pin directory root, made
+ * (mode 0700) if missing and opened without following a symlink; -EPERM
+ * unless it is a directory on a bpffs owned by root (or our euid) that
+ * nobody else may use, in directories nobody else can rename it from
+ * (checked before it is made).
  *
  * tdm_pins_check: make root/links if missing; -EPERM unless it, every
  * pin in root and every pin in root/links pass the same test.

@@ -127,35 +127,37 @@ static void parent_name(char *path)
 }
 
 /*
- * The directories above the pin directory, up to the top of its bpffs:
- * libbpf and the link code find pins by path, so nobody else may be able
- * to rename the pin directory away and put theirs in its place. The
- * sticky bit (a bpffs's default mode 1777) is enough: it lets only the
- * owner of an entry rename it.
+ * The directory the pin directory is made in, at fd, and those above it
+ * up to the top of its bpffs: libbpf and the link code find pins by
+ * path, so nobody else may be able to rename the pin directory away and
+ * put theirs in its place. The sticky bit (a bpffs's default mode 1777)
+ * is enough: it lets only the owner of an entry rename it.
  */
-static int ancestors_check(struct tdm_ctx *ctx, int fd, const char *root)
+static int ancestors_check(struct tdm_ctx *ctx, int fd, const char *dir)
 {
 	char path[PATH_MAX];
-	struct stat st, prev;
+	struct stat st, below;
+	bool first = true;
 	int up, err = 0;
 
-	if (fstat(fd, &prev))
-		return tdm_err(ctx, errno, "%s: %s", root, strerror(errno));
-	snprintf(path, sizeof(path), "%s", root);
-	fd = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	for (;;) {
+	snprintf(path, sizeof(path), "%s", dir);
+	fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	for (;; first = false) {
 		if (fd < 0)
-			return tdm_err(ctx, errno, "above %s: %s", root,
+			return tdm_err(ctx, errno, "%s: %s", path,
 				       strerror(errno));
 		if (fstat(fd, &st)) {
-			err = tdm_err(ctx, errno, "above %s: %s", root,
+			err = tdm_err(ctx, errno, "%s: %s", path,
 				      strerror(errno));
 			break;
 		}
-		/* past the bpffs's mount point, or at "/" */
-		if (st.st_dev != prev.st_dev || st.st_ino == prev.st_ino)
-			break;
-		parent_name(path);
+		if (!first) {
+			/* past the bpffs's mount point, or at "/" */
+			if (st.st_dev != below.st_dev ||
+			    st.st_ino == below.st_ino)
+				break;
+			parent_name(path);
+		}
 		if (!owner_ok(&st) ||
 		    ((st.st_mode & 022) && !(st.st_mode & S_ISVTX))) {
 			err = tdm_err(ctx, EPERM,
@@ -163,7 +165,7 @@ static int ancestors_check(struct tdm_ctx *ctx, int fd, const char *root)
 				      path, st.st_uid, st.st_mode & 07777);
 			break;
 		}
-		prev = st;
+		below = st;
 		up = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		close(fd);
 		fd = up;
@@ -206,16 +208,30 @@ err_close:
 
 int tdm_pin_dir_open(struct tdm_ctx *ctx, const char *root)
 {
-	int fd, err;
+	char parent[PATH_MAX];
+	const char *base;
+	char *slash;
+	int pfd, fd;
 
-	fd = dir_open(ctx, AT_FDCWD, root, root);
-	if (fd < 0)
-		return fd;
-	err = ancestors_check(ctx, fd, root);
-	if (err) {
-		close(fd);
-		return err;
-	}
+	snprintf(parent, sizeof(parent), "%s", root);
+	slash = strrchr(parent, '/');
+	if (!slash || slash == parent || !slash[1])
+		return tdm_err(ctx, EINVAL, "pin root %s: must be a directory below a bpffs mount",
+			       root);
+	*slash = '\0';
+	base = root + (slash - parent) + 1;
+	/* the parent is given, not made: its path may hold symlinks */
+	pfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return tdm_err(ctx, errno, "%s: %s", parent, strerror(errno));
+	fd = bpffs_check(ctx, pfd, parent) ?:
+	     ancestors_check(ctx, pfd, parent);
+	/* judged once made, if made: mkdir follows no symlink */
+	if (!fd && mkdirat(pfd, base, 0700) && errno != EEXIST)
+		fd = tdm_err(ctx, errno, "%s: %s", root, strerror(errno));
+	if (!fd)
+		fd = dir_open(ctx, pfd, base, root);
+	close(pfd);
 	return fd;
 }
 
