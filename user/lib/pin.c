@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,20 +331,35 @@ struct holders {
 	int n;
 };
 
+/* Append to h's text; what does not fit is cut. */
+static void __attribute__((format(printf, 2, 3)))
+holders_printf(struct holders *h, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (h->len + 1 >= h->size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(h->buf + h->len, h->size - h->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		h->len += (size_t)n < h->size - h->len ? (size_t)n :
+			  h->size - h->len - 1;
+}
+
 static void holder_add(struct holders *h, int pid, const char *mode)
 {
 	char comm[64];
 
-	if (h->n++ == MAX_HOLDERS) {
-		h->len += snprintf(h->buf + h->len, h->size - h->len, ", ...");
+	if (h->n++ >= MAX_HOLDERS) {
+		if (h->n == MAX_HOLDERS + 1)
+			holders_printf(h, ", ...");
 		return;
 	}
-	if (h->n > MAX_HOLDERS || h->len + 1 >= h->size)
-		return;
 	pid_comm(pid, comm, sizeof(comm));
-	h->len += snprintf(h->buf + h->len, h->size - h->len,
-			   "%s pid %d (%s, %s)", h->n > 1 ? "," : "", pid, comm,
-			   strcmp(mode, "READ") ? "exclusive" : "shared");
+	holders_printf(h, "%s pid %d (%s, %s)", h->n > 1 ? "," : "", pid,
+		       comm, strcmp(mode, "READ") ? "exclusive" : "shared");
 }
 
 /* Does an fd of pid hold a flock whose /proc/locks line has id? */
@@ -397,9 +413,8 @@ static void heirs_add(struct holders *h, const char *id, const char *mode)
 			holder_add(h, atoi(de->d_name), mode);
 	closedir(proc);
 	if (h->n == n)
-		h->len += snprintf(h->buf + h->len, h->size - h->len,
-				   "%s a process not visible here",
-				   n ? "," : "");
+		holders_printf(h, "%s a process not visible here",
+			       n ? "," : "");
 }
 
 /* " pid 123 (flock, exclusive)" for each holder of a flock on st's file
