@@ -227,7 +227,7 @@ int tdm_pin_dir_open(struct tdm_ctx *ctx, const char *root)
 		return tdm_err(ctx, errno, "%s: %s", parent, strerror(errno));
 	fd = bpffs_check(ctx, pfd, parent) ?:
 	     ancestors_check(ctx, pfd, parent);
-	/* judged once made, if made: mkdir follows no symlink */
+	/* whatever is there already (a symlink too) fails with EEXIST */
 	if (!fd && mkdirat(pfd, base, 0700) && errno != EEXIST)
 		fd = tdm_err(ctx, errno, "%s: %s", root, strerror(errno));
 	if (!fd)
