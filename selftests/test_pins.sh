@@ -211,7 +211,12 @@ flock "$PIN" sleep 60 &
 f=$!
 holders="$holders $f"
 wait_lock "$f"
-child=$(pgrep -P "$f")
+child=""
+for i in $(seq 200); do	# flock(1) locks, then forks
+	child=$(pgrep -P "$f") && break
+	sleep 0.05
+done
+expect "flock(1) has a child" "${child:-0}" -gt 0
 kill "$f"
 wait "$f" 2>/dev/null
 refused "locked by pid $child (sleep, exclusive)" env TANDEM_LOCK_TIMEOUT=0.3 "$TANDEM" nf show
