@@ -69,6 +69,33 @@ struct tdm_nf_type {
 /* Is NF type id built into the hop program (a bpf/nf_*.bpf.c)? */
 bool tdm_nf_type_in_datapath(__u32 id);
 
+/*
+ * pin.c: may the state be trusted. Each returns 0 (or an fd) or -errno
+ * with a one-line message in ctx->err.
+ *
+ * tdm_priv_check: -EPERM unless we have the capabilities tandem needs
+ * (CAP_NET_ADMIN, and CAP_BPF or CAP_SYS_ADMIN; CAP_SYS_ADMIN too if
+ * mount, for a bpffs). Called before anything is made.
+ *
+ * tdm_pin_dir_open: an O_RDONLY fd of the pin directory root, made
+ * (mode 0700) if missing and opened without following a symlink; -EPERM
+ * unless it is a directory on a bpffs owned by root (or our euid) that
+ * nobody else may use, in directories nobody else can rename it from
+ * (checked before it is made).
+ *
+ * tdm_pins_check: make root/links if missing; -EPERM unless it, every
+ * pin in root and every pin in root/links pass the same test.
+ *
+ * tdm_lock_wait: flock(fd, op) (LOCK_SH or LOCK_EX), waiting at most
+ * TANDEM_LOCK_TIMEOUT seconds (default 10, 0: do not wait, fractions
+ * allowed, at most 1000000); -ETIMEDOUT naming the holders from
+ * /proc/locks, -EINVAL for a bad TANDEM_LOCK_TIMEOUT.
+ */
+int tdm_priv_check(struct tdm_ctx *ctx, bool mount);
+int tdm_pin_dir_open(struct tdm_ctx *ctx, const char *root);
+int tdm_pins_check(struct tdm_ctx *ctx, int root_fd, const char *root);
+int tdm_lock_wait(struct tdm_ctx *ctx, int fd, int op);
+
 /* Open options that make a skeleton share the pinned maps. */
 void tdm_skel_opts(struct bpf_object_open_opts *opts);
 

@@ -26,10 +26,22 @@ enum tdm_open_flags {
 	TDM_OPEN_READONLY = 1 << 0,
 };
 
+/*
+ * Open the state in the pin directory (tdm_pin_root()), making it and
+ * its maps on first use, and take its lock: shared with
+ * TDM_OPEN_READONLY, else exclusive. Errors (message in
+ * tdm_open_errmsg()): -EPERM without the capabilities tandem needs (then
+ * nothing was made), or for a pin directory, a directory above it or a
+ * pin that is not root's or that others may use (see tandem(8), PIN
+ * DIRECTORY); -ETIMEDOUT if the lock is still held by others after
+ * TANDEM_LOCK_TIMEOUT seconds (default 10), naming them; -EINVAL for a
+ * bad TANDEM_LOCK_TIMEOUT; -EPROTO for pins of another ABI version.
+ */
 int tdm_open(struct tdm_ctx **ctxp, unsigned int flags);
 void tdm_close(struct tdm_ctx *ctx);
 /* Let others at the state for a while (a long-running reader between
- * reads), and take the lock again as tdm_open() took it. */
+ * reads), and take the lock again as tdm_open() took it, with the same
+ * bounded wait and errors (-ETIMEDOUT, -EINVAL). */
 void tdm_unlock(struct tdm_ctx *ctx);
 int tdm_relock(struct tdm_ctx *ctx);
 const char *tdm_errmsg(const struct tdm_ctx *ctx);
