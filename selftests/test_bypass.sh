@@ -15,8 +15,8 @@ CRAFT="python3 $TOP/selftests/lib/craft.py"
 # within tandem's depth, and beyond it (unparsed)
 DEEP_OK="v6-tcp-opts7 v6-udp-opts8 v4-udp-tags3 v4-udp-tags4 v6-tcp-tags8"
 DEEP_NO="v6-tcp-opts9 v6-tcp-opts12 v4-udp-tags9 v6-udp-tags4-opts9"
-OTHER="v4-tcp v6-tcp v4-tcp-frag8 v4-udp-frag8 v4-udp-pad30
-	v4-tcp-tags2-pad10 v6-udp-pad20"
+OTHER="v4-tcp v6-tcp v4-tcp-frag8 v4-udp-frag8 v6-udp-frag8 v6-tcp-frag24
+	v6-udp-opts3-frag8 v4-udp-pad30 v4-tcp-tags2-pad10 v6-udp-pad20"
 CASES=$(echo $DEEP_OK $DEEP_NO $OTHER)
 # the same frames to port 80: the firewall must let them be
 CONTROL=$(for c in $DEEP_OK $OTHER; do echo -n "$c-dport80 "; done)
