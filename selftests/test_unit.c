@@ -962,7 +962,7 @@ static void test_steering_overlap(void)
 	int err, n;
 
 	/* start from no steering entries */
-	CHECK(!tdm_steer_list(ctx, LO, &v, &n), "");
+	CHECK(!tdm_steer_list(ctx, "lo", &v, &n), "");
 	for (i = 0; i < (__u32)n; i++)
 		CHECK(!tdm_steer_del(ctx, "lo", v[i].id), "%s", tdm_errmsg(ctx));
 	free(v);

@@ -43,6 +43,7 @@ struct tdm_abi {
 
 #define TDM_CHAIN_NONE		0xffffffffU
 #define TDM_SLOT_NONE		0xffffffffU
+#define TDM_DEV_ANY		0xffffffffU	/* every device, in lookups */
 
 /* Per-packet metadata, written once by the entry parser. */
 enum tdm_meta_flags {
@@ -73,7 +74,8 @@ struct tdm_meta {
 	__u32 flags;			/* enum tdm_meta_flags */
 	__u32 hash;			/* flow hash of the 5-tuple */
 	__u32 pkt_len;			/* data_end - data at entry */
-	__u32 ifindex;			/* ingress device */
+	__u32 ifindex;			/* ingress device (a bond's slave...) */
+	__u32 dev;			/* tandem's device: the entry's slot */
 	__u32 chain_id;			/* chain being run */
 	__u16 l3_off;			/* offsets from data */
 	__u16 l4_off;
@@ -248,10 +250,23 @@ struct tdm_hop {
 };
 
 /* ---- devices and steering ---- */
+
+/*
+ * A device tandem knows, keyed in tdm_devs by its slot: the id every
+ * steering entry of the device names, and the index of its counters.
+ * The entry program is loaded for one slot (.rodata) and finds its
+ * record by it, not by the packet's ingress ifindex, which is a bond's
+ * slave's, or another device's after the device moved to a namespace
+ * where its ifindex is taken. The record is the device's for the
+ * device's lifetime: ifindex, netns and name as they were when tandem
+ * took the device, and the id of the bpf_link that attaches the entry
+ * program (0: not attached), which follows the device wherever it goes
+ * and says where it is now (see user/lib/dev.c).
+ */
 struct tdm_dev {
-	char name[16];
-	__u32 ifindex;
-	__u32 slot;			/* index into tdm_dev_stats */
+	char name[16];			/* when tandem took it */
+	__u32 ifindex;			/* when tandem took it */
+	__u32 slot;			/* the key; index into tdm_dev_stats */
 	__u32 default_chain;		/* TDM_CHAIN_NONE: pass */
 	__u32 mode;			/* XDP_FLAGS_DRV_MODE/SKB_MODE */
 	/* steering entries of the device: lets the datapath skip empty tables */
@@ -266,6 +281,8 @@ struct tdm_dev {
 	__u32 nlens;
 	__u8 lens[TDM_STEER_LENS];
 	__u64 netns;			/* cookie of the device's namespace */
+	__u32 link_id;			/* bpf_link id; 0: not attached */
+	__u32 pad;
 };
 
 struct tdm_dev_stats {
@@ -283,7 +300,7 @@ struct tdm_dev_stats {
 };
 
 struct tdm_flow_key {
-	__u32 ifindex;
+	__u32 dev;			/* struct tdm_dev.slot */
 	__u8 proto;
 	__u8 family;			/* 4 or 6: never the other's packets */
 	__u16 sport;			/* host order */
@@ -302,22 +319,22 @@ struct tdm_flow_val {
 struct tdm_steer_rule {
 	__u32 id;			/* 0: free slot */
 	__u32 prio;
-	__u32 ifindex;
+	__u32 dev;			/* struct tdm_dev.slot */
 	__u32 chain_id;
 	struct tdm_match m;
 	__u32 pad;			/* a multiple of 8: mmap stride */
 };
 
-/* LPM key: ifindex (always matched whole) then the destination. */
+/* LPM key: the device (always matched whole) then the destination. */
 struct tdm_steer_lpm_key {
 	__u32 prefixlen;		/* 32 + dst prefix length */
-	__u32 ifindex;			/* network byte order for the trie */
+	__u32 dev;			/* slot, network byte order for the trie */
 	struct tdm_addr dst;
 };
 
 /* The same leaf, keyed for a hash lookup: one per (dev, length, dst). */
 struct tdm_steer_pfx_key {
-	__u32 ifindex;
+	__u32 dev;			/* struct tdm_dev.slot */
 	__u32 len;			/* dst prefix length, 0 to 128 */
 	struct tdm_addr dst;		/* masked to len */
 };

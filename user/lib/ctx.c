@@ -258,6 +258,12 @@ int tdm_open(struct tdm_ctx **ctxp, unsigned int flags)
 	err = open_maps(ctx);
 	if (err)
 		goto err_close;
+	/* a change starts from a state with nothing of gone devices */
+	if (!(flags & TDM_OPEN_READONLY) && tdm_dev_gc(ctx)) {
+		err = open_fail(EIO, "%s", ctx->err);
+		tdm_close(ctx);
+		return err;
+	}
 	*ctxp = ctx;
 	return 0;
 

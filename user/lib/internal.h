@@ -29,6 +29,9 @@ struct tdm_ctx {
 	int nfs_fd, chains_fd, nf_stats_fd, chain_stats_fd;
 	int fw_rules_fd, policer_fd, policer_src_fd;
 	const struct tdm_steer_rule *srules;	/* tdm_steer_rules, mmap-ed */
+	/* names of gone devices tdm_dev_gc() forgot: detach says done */
+	char gone[TDM_MAX_DEVS][16];
+	int ngone;
 };
 
 /* The netmask of a prefix length in the 128-bit address space. */
@@ -110,18 +113,33 @@ bool tdm_chain_in_use(struct tdm_ctx *ctx, __u32 chain_id, char *user,
 		      size_t size);
 
 /* dev.c */
+/* ifindex of the device called dev in our namespace, or -ENODEV */
 int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex);
-/* tdm_ifindex(), refusing a device tandem holds in another namespace */
-int tdm_dev_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex);
-/* Rewrite ifindex's record (if any) with fresh steering counts. */
-int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 ifindex);
+/*
+ * The record of the device called dev: the one of that name here now,
+ * under whatever name tandem took it; or, when no device here has the
+ * name, one tandem took under it that has moved away or is gone.
+ * 0, -ENOENT (tandem does not know it) or -ENODEV, with the error set.
+ */
+int tdm_dev_find(struct tdm_ctx *ctx, const char *dev, struct tdm_dev *d);
+/* tdm_dev_find(), or a new record (not attached) for the device here */
+int tdm_dev_take(struct tdm_ctx *ctx, const char *dev, struct tdm_dev *d);
+/* Forget the records of devices that are gone (see dev.c). */
+int tdm_dev_gc(struct tdm_ctx *ctx);
+/* The name of slot's device now (or as taken, if not here), or "?" */
+void tdm_dev_name(struct tdm_ctx *ctx, __u32 slot, char *buf, size_t size);
+/* Rewrite slot's record (if any) with fresh steering counts. */
+int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 slot);
 
-/* steer.c: remove every steering entry of ifindex */
-int tdm_steer_flush(struct tdm_ctx *ctx, __u32 ifindex);
+/* steer.c: remove every steering entry of device slot */
+int tdm_steer_flush(struct tdm_ctx *ctx, __u32 slot);
 /*
  * steer.c: what the datapath needs to know of ifindex's steering entries,
  * into *d: how many exact entries and rules, and the rules' prefix lengths
  */
-int tdm_steer_summary(struct tdm_ctx *ctx, __u32 ifindex, struct tdm_dev *d);
+int tdm_steer_summary(struct tdm_ctx *ctx, __u32 slot, struct tdm_dev *d);
+/* Entries of device slot (TDM_DEV_ANY: all), sorted; caller frees *out */
+int tdm_steer_list_slot(struct tdm_ctx *ctx, __u32 slot,
+			struct tdm_steer_entry **out, int *n);
 
 #endif /* TANDEM_LIB_INTERNAL_H */
