@@ -116,6 +116,16 @@ static int firewall_create(struct tdm_ctx *ctx, __u32 id,
 	return err;
 }
 
+static void firewall_destroy(struct tdm_ctx *ctx, __u32 id)
+{
+	__u32 bank, key;
+
+	for (bank = 0; bank < 2; bank++) {
+		key = tdm_fw_ruleset_key(id, bank);
+		bpf_map_delete_elem(ctx->fw_rules_fd, &key);
+	}
+}
+
 /* ---- policer ---- */
 static int scaled(const char *s, const char *const *sfx,
 		  const unsigned long long *mul, int n, unsigned long long *v,
@@ -279,7 +289,7 @@ static const struct tdm_nf_type nf_types[] = {
 		.summary = "stateless ACL: ordered rules on prefixes, protocol and ports",
 		.usage = "[default pass|drop] [unparsed pass|drop]",
 		.parse = firewall_parse, .format = firewall_format,
-		.create = firewall_create,
+		.create = firewall_create, .destroy = firewall_destroy,
 	},
 	{
 		.name = "policer", .id = TDM_NF_POLICER,
