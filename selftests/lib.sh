@@ -149,6 +149,26 @@ tdm()
 	nsenter --net=/run/netns/"$NS_B" "$TANDEM" "$@"
 }
 
+# peer_start: a process in ns B, PEER_PID, for craft.py to read ns B's
+# counters through /proc/PEER_PID/net; it ends with the test. 'ip netns
+# exec' execs the command: $! is the sleep itself.
+peer_start()
+{
+	local i ns
+
+	ip netns exec "$NS_B" sleep 100000 &
+	PEER_PID=$!
+	disown
+	trap 'kill $PEER_PID 2>/dev/null; cleanup' EXIT
+	ns=$(ip netns exec "$NS_B" readlink /proc/self/ns/net)
+	for i in $(seq 100); do
+		[ "$(readlink /proc/$PEER_PID/ns/net)" = "$ns" ] && return 0
+		sleep 0.1
+	done
+	echo "# no process in $NS_B"
+	return 1
+}
+
 in_a()
 {
 	ip netns exec "$NS_A" "$@"

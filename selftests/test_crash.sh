@@ -14,15 +14,7 @@ CRAFT="python3 $TOP/selftests/lib/craft.py"
 RANDOM_KILLS=${RANDOM_KILLS:-8}
 ktap_plan 7
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
-in_b sleep 3000 &
-disown
-for i in $(seq 100); do
-	PEER_PID=$(pgrep -n -x -f "sleep 3000")
-	[ -n "$PEER_PID" ] && [ "$(readlink /proc/$PEER_PID/ns/net)" != \
-		"$(readlink /proc/self/ns/net)" ] && break
-	sleep 0.1
-done
-trap 'kill $PEER_PID 2>/dev/null; cleanup' EXIT
+peer_start || exit $KSFT_FAIL
 
 # passes PORT [SPORT]: 1 if a UDP datagram to PORT got through veth1, else 0
 passes()
@@ -102,82 +94,66 @@ check "chain dropper" tdm chain add dropper dcnt then drop
 check "attach" tdm dev attach veth1 chain edge
 expect "udp passes" "$(passes 6000)" -eq 1
 
-# rule add, then rule del, at every crash point
+# each_step WHAT BASE PREP OP LISTED [SPORT]: for N = 1, 2, ... until
+# OP runs to its end: PREP PORT (if given), then OP N PORT (a crash_run
+# of the change for PORT = BASE + N, killed at crash point N), then what
+# LISTED PORT says must be what a datagram to PORT (from SPORT) meets
+each_step()
+{
+	local what=$1 base=$2 prep=$3 op=$4 listed=$5 sport=${6:-} n port rc
+
+	for n in $(seq 1 60); do
+		port=$((base + n))
+		[ -n "$prep" ] && $prep $port
+		$op $n $port
+		rc=$?
+		[ $rc -eq 2 ] && { case_failed=1; break; }
+		agree "$what killed at $n" "$($listed $port)" \
+			"$(passes $port $sport)"
+		[ $rc -eq 1 ] && break
+	done
+}
+
+# at_random WHAT BASE LISTED ARGS...: tandem ARGS (@ is the port) killed
+# at random times, RANDOM_KILLS times
+at_random()
+{
+	local what=$1 base=$2 listed=$3 i port
+	shift 3
+	for i in $(seq "$RANDOM_KILLS"); do
+		port=$((base + i))
+		random_kill "${@//@/$port}"
+		agree "$what killed at random" "$($listed $port)" "$(passes $port)"
+	done
+}
+
+rule_add()	{ crash_run $1 tdm rule add fw proto udp dport $2 action drop; }
+rule_made()	{ check "rule to delete" tdm rule add fw proto udp dport $1 action drop; }
+rule_del()	{ crash_run $1 tdm rule del fw "$(rule_id $2)"; }
+steer_add()	{ crash_run $1 tdm steer add veth1 proto udp dport $2 chain dropper; }
+steer_made()	{ check "entry to delete" tdm steer add veth1 proto udp dport $1 chain dropper; }
+steer_del()	{ crash_run $1 tdm steer del veth1 "$(steer_id $2)"; }
+FLOW="src 10.10.0.1 dst 10.10.0.2 proto udp sport 4000"
+flow_add()	{ crash_run $1 tdm steer add veth1 $FLOW dport $2 chain dropper; }
+flow_made()	{ check "exact entry to delete" tdm steer add veth1 $FLOW dport $1 chain dropper; }
+
 kills=0
-for n in $(seq 1 60); do
-	port=$((6000 + n))
-	crash_run $n tdm rule add fw proto udp dport $port action drop
-	rc=$?
-	[ $rc -eq 2 ] && { case_failed=1; break; }
-	agree "rule add killed at $n" "$(listed_rule $port)" "$(passes $port)"
-	[ $rc -eq 1 ] && break
-done
-for n in $(seq 1 60); do
-	port=$((6100 + n))
-	check "rule to delete" tdm rule add fw proto udp dport $port action drop
-	crash_run $n tdm rule del fw "$(rule_id $port)"
-	rc=$?
-	[ $rc -eq 2 ] && { case_failed=1; break; }
-	agree "rule del killed at $n" "$(listed_rule $port)" "$(passes $port)"
-	[ $rc -eq 1 ] && break
-done
-for i in $(seq "$RANDOM_KILLS"); do
-	port=$((6200 + i))
-	random_kill rule add fw proto udp dport $port action drop
-	agree "rule add killed at random" "$(listed_rule $port)" "$(passes $port)"
-done
+each_step "rule add" 6000 "" rule_add listed_rule
+each_step "rule del" 6100 rule_made rule_del listed_rule
+at_random "rule add" 6200 listed_rule rule add fw proto udp dport @ action drop
 echo "# $kills kills of rule add and rule del"
 case_end "rule_add_and_del_killed_at_every_step"
 
-# steer add, then steer del, of a rule (dport) and of an exact 5-tuple
 kills=0
-for n in $(seq 1 60); do
-	port=$((7000 + n))
-	crash_run $n tdm steer add veth1 proto udp dport $port chain dropper
-	rc=$?
-	[ $rc -eq 2 ] && { case_failed=1; break; }
-	agree "steer add killed at $n" "$(listed_steer $port)" "$(passes $port)"
-	[ $rc -eq 1 ] && break
-done
-for n in $(seq 1 60); do
-	port=$((7100 + n))
-	check "entry to delete" tdm steer add veth1 proto udp dport $port chain dropper
-	crash_run $n tdm steer del veth1 "$(steer_id $port)"
-	rc=$?
-	[ $rc -eq 2 ] && { case_failed=1; break; }
-	agree "steer del killed at $n" "$(listed_steer $port)" "$(passes $port)"
-	[ $rc -eq 1 ] && break
-done
-for i in $(seq "$RANDOM_KILLS"); do
-	port=$((7200 + i))
-	random_kill steer add veth1 proto udp dport $port chain dropper
-	agree "steer add killed at random" "$(listed_steer $port)" "$(passes $port)"
-done
+each_step "steer add" 7000 "" steer_add listed_steer
+each_step "steer del" 7100 steer_made steer_del listed_steer
+at_random "steer add" 7200 listed_steer steer add veth1 proto udp dport @ chain dropper
 echo "# $kills kills of steer add and steer del (rules)"
 case_end "steer_rule_add_and_del_killed_at_every_step"
 
 kills=0
-for n in $(seq 1 60); do
-	port=$((7300 + n))
-	crash_run $n tdm steer add veth1 src 10.10.0.1 dst 10.10.0.2 proto udp \
-		sport 4000 dport $port chain dropper
-	rc=$?
-	[ $rc -eq 2 ] && { case_failed=1; break; }
-	agree "exact steer add killed at $n" "$(listed_steer $port)" \
-		"$(passes $port 4000)"
-	[ $rc -eq 1 ] && break
-done
-for n in $(seq 1 60); do
-	port=$((7400 + n))
-	check "exact entry to delete" tdm steer add veth1 src 10.10.0.1 \
-		dst 10.10.0.2 proto udp sport 4000 dport $port chain dropper
-	crash_run $n tdm steer del veth1 "$(steer_id $port)"
-	rc=$?
-	[ $rc -eq 2 ] && { case_failed=1; break; }
-	agree "exact steer del killed at $n" "$(listed_steer $port)" \
-		"$(passes $port 4000)"
-	[ $rc -eq 1 ] && break
-done
+each_step "exact steer add" 7300 "" flow_add listed_steer 4000
+each_step "exact steer del" 7400 flow_made steer_del listed_steer 4000
 echo "# $kills kills of steer add and steer del (exact)"
 case_end "steer_exact_add_and_del_killed_at_every_step"
 

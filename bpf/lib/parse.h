@@ -127,6 +127,60 @@ static __always_inline __u16 tdm_parse_eth(struct tdm_cursor *c,
 	return proto;
 }
 
+#define TDM_IPOPT_END		0
+#define TDM_IPOPT_NOOP		1
+#define TDM_IPOPT_LSRR		0x83
+#define TDM_IPOPT_SSRR		0x89
+#define TDM_IPOPT_MAX		40	/* bytes of options at most */
+
+/*
+ * Does the IPv4 header at offset off (hlen bytes) carry a source route
+ * (LSRR, SSRR), or options too broken to walk? With accept_source_route
+ * on, ip_options_rcv_srr() delivers the packet to the route's next hop
+ * when that is a local address: the destination the rules would see is
+ * not the one the stack uses. 1 if so, else 0.
+ *
+ * A global function: the verifier checks its walk of up to 40 option
+ * bytes once, on its own; inline, each path through the options would
+ * multiply the paths through the rest of the parser.
+ */
+__noinline int tdm_ipv4_srr(struct xdp_md *ctx, __u32 off, __u32 hlen)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u8 *opt;
+	__u32 i = 0, n;
+	int k;
+
+	/* off: Ethernet and tags, at most 14 + 4 * TDM_MAX_VLAN */
+	if (!ctx || off > 256 || hlen > 60 || hlen < sizeof(struct iphdr))
+		return 1;
+	opt = data + off + sizeof(struct iphdr);
+	n = hlen - sizeof(struct iphdr);
+	for (k = 0; k < TDM_IPOPT_MAX; k++) {
+		__u8 *p, type, len;
+
+		if (i >= n || i >= TDM_IPOPT_MAX)
+			return 0;
+		/* one pointer, checked once: the verifier knows p[0], p[1] */
+		p = opt + i;
+		if ((void *)(p + 2) > end)
+			return 1;
+		type = p[0];
+		if (type == TDM_IPOPT_END)
+			return 0;
+		if (type == TDM_IPOPT_NOOP) {
+			i++;
+			continue;
+		}
+		len = p[1];
+		if (len < 2 || type == TDM_IPOPT_LSRR || type == TDM_IPOPT_SSRR)
+			return 1;
+		i += len;
+	}
+	return 0;
+}
+
 /*
  * IPv4 header with options; returns the L4 protocol if an L4 header
  * follows in this packet (not a later fragment), else 0. The datagram
@@ -134,7 +188,8 @@ static __always_inline __u16 tdm_parse_eth(struct tdm_cursor *c,
  * claims more than the frame holds, or less than its header, is dropped
  * by ip_rcv_core() and flagged here.
  */
-static __always_inline __u8 tdm_parse_ipv4(struct tdm_cursor *c,
+static __always_inline __u8 tdm_parse_ipv4(struct xdp_md *ctx,
+					   struct tdm_cursor *c,
 					   struct tdm_meta *m)
 {
 	struct iphdr *iph = c->pos;
@@ -160,8 +215,16 @@ static __always_inline __u8 tdm_parse_ipv4(struct tdm_cursor *c,
 		return 0;
 	}
 	m->flags |= TDM_F_IPV4;
-	if (hlen > sizeof(*iph))
+	if (hlen > sizeof(*iph)) {
 		m->flags |= TDM_F_IP_OPTS;
+		/* the stack may deliver it to another address than daddr */
+		if (tdm_ipv4_srr(ctx, tdm_off(c), hlen)) {
+			tdm_addr_from_v4(&m->saddr, iph->saddr);
+			tdm_addr_from_v4(&m->daddr, iph->daddr);
+			m->flags |= TDM_F_UNPARSED;
+			return 0;
+		}
+	}
 	tdm_addr_from_v4(&m->saddr, iph->saddr);
 	tdm_addr_from_v4(&m->daddr, iph->daddr);
 	m->l4_proto = iph->protocol;
@@ -188,9 +251,12 @@ static __always_inline bool tdm_ipv6_is_ext(__u8 nexthdr)
  * IPv6 and up to TDM_MAX_EXTHDR extension headers; returns the
  * upper-layer protocol if its header follows in this packet, else 0.
  * The datagram ends where the payload length says (ipv6_rcv() trims the
- * rest); a payload length of 0 leaves no room for a header, as for the
- * kernel, which takes it only as a jumbogram (ipv6_hop_jumbo(), never
- * below 64 KiB).
+ * rest), except for a payload length of 0 before a hop-by-hop header:
+ * ipv6_rcv() then keeps the whole frame (a jumbogram's length would come
+ * from its option, which ipv6_hop_jumbo() refuses below 64 KiB; without
+ * the option the packet is delivered as it is). A routing header with
+ * segments left may send the packet on, or, for SRv6 and RPL where
+ * enabled, deliver it to another address than daddr: unparsed.
  */
 static __always_inline __u8 tdm_parse_ipv6(struct tdm_cursor *c,
 					   struct tdm_meta *m)
@@ -213,7 +279,8 @@ static __always_inline __u8 tdm_parse_ipv6(struct tdm_cursor *c,
 		tdm_give_up(m, TDM_F_TRUNC);
 		return 0;
 	}
-	c->limit = tdm_off(c) + sizeof(*ip6h) + plen;
+	if (plen || ip6h->nexthdr != IPPROTO_HOPOPTS)
+		c->limit = tdm_off(c) + sizeof(*ip6h) + plen;
 	m->flags |= TDM_F_IPV6;
 	tdm_addr_from_v6(&m->saddr, &ip6h->saddr);
 	tdm_addr_from_v6(&m->daddr, &ip6h->daddr);
@@ -226,8 +293,18 @@ static __always_inline __u8 tdm_parse_ipv6(struct tdm_cursor *c,
 		struct frag_hdr *fh = c->pos;
 
 		switch (nexthdr) {
-		case IPPROTO_HOPOPTS:
 		case IPPROTO_ROUTING:
+			/* type, then segments left: 0 means this host */
+			if (!tdm_has(c, 4)) {
+				tdm_give_up(m, TDM_F_TRUNC);
+				return 0;
+			}
+			if (((__u8 *)c->pos)[3]) {
+				m->flags |= TDM_F_EXTHDR | TDM_F_UNPARSED;
+				return 0;
+			}
+			/* fall through */
+		case IPPROTO_HOPOPTS:
 		case IPPROTO_DSTOPTS:
 			if (!tdm_has(c, sizeof(*oh))) {
 				tdm_give_up(m, TDM_F_TRUNC);
@@ -395,7 +472,7 @@ static __always_inline void tdm_parse(struct xdp_md *ctx, struct tdm_meta *m)
 
 	l3 = tdm_parse_eth(&c, m);
 	if (l3 == ETH_P_IP)
-		l4 = tdm_parse_ipv4(&c, m);
+		l4 = tdm_parse_ipv4(ctx, &c, m);
 	else if (l3 == ETH_P_IPV6)
 		l4 = tdm_parse_ipv6(&c, m);
 	if (l4)

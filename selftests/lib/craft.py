@@ -16,7 +16,11 @@ A CASE is words joined by '-': v4|v6, tcp|udp, then any of tagsN
 (N priority tags, VID 0), optsN (N destination options headers),
 fragN (fragments of N bytes of payload), padN (N trailing bytes after
 the datagram), dportN (the destination port, 23 if not given), sportN
-(the source port; else one of this process). Example: v6-tcp-opts7.
+(the source port; else one of this process), jumbo0 (IPv6: a payload
+length of 0 and a hop-by-hop header first, which ipv6_rcv() delivers
+whole), lsrr (IPv4: a loose source route through 10.10.9.9, where the
+datagram is delivered if the receiver accepts source routes and has
+that address). Example: v6-tcp-opts7.
 """
 import json
 import os
@@ -28,6 +32,7 @@ import time
 SRC_MAC = bytes.fromhex("020000000a01")
 DST_MAC = bytes.fromhex("020000000a02")
 SRC4, DST4 = socket.inet_aton("10.10.0.1"), socket.inet_aton("10.10.0.2")
+SRR4 = socket.inet_aton("10.10.9.9")
 SRC6 = socket.inet_pton(socket.AF_INET6, "fd00::1")
 DST6 = socket.inet_pton(socket.AF_INET6, "fd00::2")
 DPORT = 23
@@ -43,8 +48,9 @@ def csum(data):
     return ~s & 0xffff
 
 
-def l4(proto, v6, sport, dport, payload=b""):
-    """A TCP SYN or a UDP datagram with its checksum."""
+def l4(proto, v6, sport, dport, payload=b"", dst4=DST4):
+    """A TCP SYN or a UDP datagram with its checksum (to dst4 for IPv4:
+    the final destination, for a source-routed datagram)."""
     if proto == "tcp":
         hdr = struct.pack("!HHIIBBHHH", sport, dport, 0x1000, 0, 5 << 4,
                           0x02, 64240, 0, 0)
@@ -56,7 +62,7 @@ def l4(proto, v6, sport, dport, payload=b""):
     if v6:
         pseudo = SRC6 + DST6 + struct.pack("!I3xB", len(seg), num)
     else:
-        pseudo = SRC4 + DST4 + struct.pack("!xBH", num, len(seg))
+        pseudo = SRC4 + dst4 + struct.pack("!xBH", num, len(seg))
     c = csum(pseudo + seg) or 0xffff
     off = 16 if proto == "tcp" else 6
     return seg[:off] + struct.pack("!H", c) + seg[off + 2:], num
@@ -74,16 +80,18 @@ def eth(tags, ethertype):
     return out
 
 
-def ip4(num, payload, ident=0, frag=0, more=False, totlen=None):
-    tot = 20 + len(payload) if totlen is None else totlen
+def ip4(num, payload, ident=0, frag=0, more=False, totlen=None, opts=b""):
+    hl = 20 + len(opts)
+    tot = hl + len(payload) if totlen is None else totlen
     flags = (0x2000 if more else 0) | frag
-    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, tot, ident, flags, 64, num, 0,
-                    SRC4, DST4)
+    h = struct.pack("!BBHHHBBH4s4s", 0x40 | hl // 4, 0, tot, ident, flags,
+                    64, num, 0, SRC4, DST4) + opts
     return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
 
 
-def ip6(nexthdr, payload):
-    return struct.pack("!IHBB16s16s", 6 << 28, len(payload), nexthdr, 64,
+def ip6(nexthdr, payload, plen=None):
+    plen = len(payload) if plen is None else plen
+    return struct.pack("!IHBB16s16s", 6 << 28, plen, nexthdr, 64,
                        SRC6, DST6) + payload
 
 
@@ -100,13 +108,18 @@ def frames(case):
     words = case.split("-")
     v6, proto = words[0] == "v6", words[1]
     opt = {"tags": 0, "opts": 0, "frag": 0, "pad": 0, "dport": DPORT,
-           "sport": 40000 + (os.getpid() % 20000)}
+           "sport": 40000 + (os.getpid() % 20000), "jumbo0": 0, "lsrr": 0}
     for w in words[2:]:
         for k in opt:
-            if w.startswith(k):
+            if w in ("jumbo0", "lsrr"):
+                opt[w] = 1
+            elif w.startswith(k):
                 opt[k] = int(w[len(k):])
+    # a source route: NOP, LSRR of length 7, pointer 4, one hop
+    srr = b"\x01\x83\x07\x04" + SRR4 if opt["lsrr"] else b""
     seg, num = l4(proto, v6, opt["sport"], opt["dport"],
-                  b"x" * 8 if proto == "udp" else b"")
+                  b"x" * 8 if proto == "udp" else b"",
+                  SRR4 if srr else DST4)
     chunks = [seg]
     if opt["frag"]:
         n = opt["frag"]
@@ -128,10 +141,15 @@ def frames(case):
             else:
                 body = dstopts(opt["opts"], num) + chunk
                 first = 60 if opt["opts"] else num
-            pkt = eth(opt["tags"], 0x86DD) + ip6(first, body)
+            if opt["jumbo0"]:
+                # hop-by-hop (a PadN option) first, payload length 0
+                body = struct.pack("!BB", first, 0) + b"\x01\x04\0\0\0\0" + body
+                pkt = eth(opt["tags"], 0x86DD) + ip6(0, body, plen=0)
+            else:
+                pkt = eth(opt["tags"], 0x86DD) + ip6(first, body)
         else:
             pkt = eth(opt["tags"], 0x0800) + \
-                ip4(num, chunk, ident, off // 8, more)
+                ip4(num, chunk, ident, off // 8, more, opts=srr)
         out.append(pkt + b"\xa5" * opt["pad"])
     return out
 
