@@ -5,7 +5,6 @@
  * id and its parameters in include/tandem/tandem.h, and add one entry to
  * nf_types[] below: how to parse and print its parameters.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +44,9 @@ static int firewall_parse(union tdm_nf_params *p, int argc, char **argv,
 	p->firewall.default_action = TDM_ACT_PASS;
 	p->firewall.next_rule_id = 1;
 	for (i = 0; i < argc; i += 2) {
+		if (i && !strcmp(argv[i], "default"))
+			return perr(err, errlen, "firewall: '%s' is given twice",
+				    argv[i], NULL);
 		if (strcmp(argv[i], "default"))
 			return perr(err, errlen,
 				    "firewall: unknown parameter '%s' (expected: default pass|drop)",
@@ -93,19 +95,23 @@ static int firewall_create(struct tdm_ctx *ctx, __u32 id,
 }
 
 /* ---- policer ---- */
+/*
+ * The largest frame the datapath sees on a 1500-byte MTU: what XDP gets
+ * (no FCS) is 14 bytes of Ethernet header, two VLAN tags (the parser
+ * takes QinQ) and 1500 bytes of IP.
+ */
+#define POLICER_MIN_BURST	1522
+#define POLICER_MIN_BURST_STR	"1522"
+
 static int scaled(const char *s, const char *const *sfx,
 		  const unsigned long long *mul, int n, unsigned long long *v,
 		  int *which)
 {
-	unsigned long long x;
-	char *end;
+	const char *end;
+	__u64 x;
 	int i;
 
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	x = strtoull(s, &end, 10);
-	if (errno)
+	if (tdm_parse_digits(s, &x, &end))
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		if (!strcmp(end, sfx[i])) {
@@ -140,10 +146,16 @@ static int policer_parse(union tdm_nf_params *p, int argc, char **argv,
 
 	for (i = 0; i < argc; i += 2) {
 		const char *k = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		int j;
 
 		if (!val)
 			return perr(err, errlen, "policer: '%s' needs a value",
 				    k, NULL);
+		for (j = 0; j < i; j += 2)
+			if (!strcmp(argv[j], k))
+				return perr(err, errlen,
+					    "policer: '%s' is given twice", k,
+					    NULL);
 		if (!strcmp(k, "rate")) {
 			if (scaled(val, rate_sfx, rate_mul,
 				   ARRAY_SIZE(rate_sfx), &v, &which) || !v)
@@ -183,8 +195,8 @@ static int policer_parse(union tdm_nf_params *p, int argc, char **argv,
 	if (!burst) {
 		/* 100 ms worth, at least one packet or one full frame */
 		pp->burst = pp->bits ? pp->rate / 80 : pp->rate / 10;
-		if (pp->burst < (pp->bits ? 1514 : 1))
-			pp->burst = pp->bits ? 1514 : 1;
+		if (pp->burst < (pp->bits ? POLICER_MIN_BURST : 1))
+			pp->burst = pp->bits ? POLICER_MIN_BURST : 1;
 		if (pp->burst > 1000000000ULL)
 			pp->burst = 1000000000ULL;
 		return 0;
@@ -203,6 +215,15 @@ static int policer_parse(union tdm_nf_params *p, int argc, char **argv,
 	if (v > 1000000000ULL)
 		return perr(err, errlen, "policer: burst '%s' is above 10^9%s",
 			    burst, "");
+	/*
+	 * A frame costs its length out of the burst: one larger than the
+	 * burst never conforms, and a policer that drops everything is
+	 * refused rather than silently raised.
+	 */
+	if (pp->bits && v < POLICER_MIN_BURST)
+		return perr(err, errlen,
+			    "policer: burst '%s' is below one full frame: a bit rate policer's burst is at least "
+			    POLICER_MIN_BURST_STR " bytes%s", burst, "");
 	pp->burst = v;
 	return 0;
 }
