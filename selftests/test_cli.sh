@@ -54,7 +54,7 @@ bad "range is reversed" rule add fw proto tcp dport 200-100 action drop
 bad "bad port range '70000'" rule add fw proto udp sport 70000 action drop
 bad "need 'proto tcp'" rule add fw dport 80 action drop
 bad "bad protocol 'foo'" rule add fw proto foo action drop
-bad "needs 'action pass' or 'action drop'" rule add fw proto tcp
+bad "'action ACTION' is required" rule add fw proto tcp
 bad "rules belong to firewalls" rule add cnt proto tcp action drop
 bad "no NF named 'nope'" rule add nope action drop
 bad "has no rule 99" rule del fw 99

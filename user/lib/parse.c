@@ -98,7 +98,7 @@ int tdm_parse_prefix(const char *s, struct tdm_addr *net,
 	int i, v6;
 
 	if (strlen(s) >= sizeof(buf))
-		return perr(err, errlen, "bad prefix '%s'", s);
+		return perr(err, errlen, "bad prefix '%s': too long", s);
 	strcpy(buf, s);
 	slash = strchr(buf, '/');
 	if (slash)
@@ -177,7 +177,7 @@ int tdm_parse_ports(const char *s, __u16 *lo, __u16 *hi, char *err,
 	unsigned long a, b;
 
 	if (strlen(s) >= sizeof(buf))
-		return perr(err, errlen, "bad port range '%s'", s);
+		return perr(err, errlen, "bad port range '%s': too long", s);
 	strcpy(buf, s);
 	dash = strchr(buf, '-');
 	if (dash)
