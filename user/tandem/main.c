@@ -364,13 +364,16 @@ int main(int argc, char **argv)
 		{}
 	};
 	char msg[128];
-	int c, i, ret;
+	int c, i, ret, act = 0;
 
 	all_argc = argc;
 	all_argv = argv;
 	/* tandem's own line is the only error line */
 	opterr = 0;
-	/* options before OBJECT only: later ones belong to commands */
+	/*
+	 * Options before OBJECT only: later ones belong to commands. All
+	 * are read before any is acted on: "-h2" is an error, not help.
+	 */
 	while ((c = getopt_long(argc, argv, "+jpVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -380,20 +383,28 @@ int main(int argc, char **argv)
 			json_mode = json_pretty = true;
 			break;
 		case 'V':
-			printf("tandem %s\n", TANDEM_VERSION);
-			return 0;
 		case 'h':
-			return cli_help(NULL);
+			act = c;
+			break;
 		default:
 			if (check_lengths(argc, argv))
 				return EXIT_USAGE;
-			if (optopt)
+			if (optopt && strncmp(argv[optind - 1], "--", 2))
 				snprintf(msg, sizeof(msg), "-%c", optopt);
 			else
 				snprintf(msg, sizeof(msg), "%s", argv[optind - 1]);
 			return cli_usage(NULL, "unknown option '%s'", msg);
 		}
 	}
+	if (act && optind < argc)
+		return cli_usage(NULL, "unexpected '%s' after -%c",
+				 argv[optind], act);
+	if (act == 'V') {
+		printf("tandem %s\n", TANDEM_VERSION);
+		return 0;
+	}
+	if (act == 'h')
+		return cli_help(NULL);
 	if (check_lengths(argc, argv))
 		return EXIT_USAGE;
 	argc -= optind;
