@@ -397,6 +397,8 @@ static void keyword_help(const struct command *c, FILE *f)
 				 d->name ? d->name : "", d->name ? " " : "",
 				 d->meta);
 		fprintf(f, "  %-18s %s", word, d->help);
+		if (d->alias && d->type != ARG_FLAG)
+			fprintf(f, "; also %s", d->alias);
 		if (d->type == ARG_NUM || d->type == ARG_SECONDS ||
 		    d->type == ARG_ENUM)
 			fprintf(f, " (%s)", type_expect(d, exp, sizeof(exp)));
@@ -417,13 +419,16 @@ void object_help(const struct object *obj, FILE *f)
 	if (obj->default_cmd) {
 		fprintf(f, "       ");
 		synopsis(obj, obj->default_cmd, f);
-		keyword_help(obj->default_cmd, f);
 	}
 	for (c = obj->cmds; c->name; c++) {
 		fprintf(f, "\n%s %s%s%s: %s\n", obj->name, c->name,
 			c->alias ? " | " : "", c->alias ? c->alias : "",
 			c->help);
 		keyword_help(c, f);
+	}
+	if (obj->default_cmd) {
+		fprintf(f, "\n%s: %s\n", obj->name, obj->default_cmd->help);
+		keyword_help(obj->default_cmd, f);
 	}
 	if (obj->notes)
 		fprintf(f, "\n%s", obj->notes);
