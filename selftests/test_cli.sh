@@ -157,6 +157,8 @@ for a in "" nf "nf bogus" "rule add" "rule del fw2 x"; do
 	check "-j $a: JSON on stdout" python3 -c 'import json,sys; assert "error" in json.load(open(sys.argv[1]))' "$TMP/out"
 	expect "-j $a: one line on stderr" "$(wc -l < "$TMP/err")" -eq 1
 done
+run_split -j -V
+check "-j -V is JSON" python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["version"]' "$TMP/out"
 run_split -j nf help
 check "-j nf help is JSON" python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["commands"]' "$TMP/out"
 case_end "errors_are_one_line_and_json_is_json"

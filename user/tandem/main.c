@@ -399,6 +399,13 @@ int main(int argc, char **argv)
 	if (act && optind < argc)
 		return cli_usage(NULL, "unexpected '%s' after -%c",
 				 argv[optind], act);
+	if (act == 'V' && json_mode) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "version", jstr(TANDEM_VERSION));
+		cli_json_out(o);
+		return 0;
+	}
 	if (act == 'V') {
 		printf("tandem %s\n", TANDEM_VERSION);
 		return 0;
