@@ -77,6 +77,12 @@ err_is "icmpv6 with an IPv4 prefix" 2 "mixes IPv4 and IPv6" \
 	rule add fw2 proto icmpv6 prio 3 src 10.0.0.0/8 action drop
 err_is "icmpv6 after an IPv4 prefix" 2 "mixes IPv4 and IPv6" \
 	steer add veth1 src 10.0.0.0/8 chain c1 proto icmpv6
+err_is "prio twice" 2 "'prio' is given twice" \
+	rule add fw2 prio 1 src 10.0.0.0/8 prio 2 action drop
+err_is "action twice" 2 "'action' is given twice" \
+	rule add fw2 action pass proto tcp action drop
+err_is "chain twice" 2 "'chain' is given twice" \
+	steer add veth1 chain c1 proto udp chain c1
 err_is "a keyword twice in nf add" 1 "'rate' is given twice" \
 	nf add p policer rate 10kpps rate 20kpps
 # one meaning whatever the order: the same stored match

@@ -335,6 +335,7 @@ class Fuzz:
     def __init__(self, opts):
         self.opts = opts
         self.failures = 0
+        self.bisects = 0
 
     def tdm(self, line):
         rc, out, err = run(self.opts.tandem, line.split(), False)
@@ -402,9 +403,17 @@ class Fuzz:
                 if self.state() != before:
                     self.fail("state changed in commands %d-%d" %
                               (n - len(batch) + 1, n))
-                    self.culprit(batch)
+                    self.bisects += 1
+                    if self.bisects <= 3:
+                        self.culprit(batch)
+                    else:
+                        self.reset()
                     before = self.state()
                 batch = []
+                # a badly broken tandem: enough said, and quickly
+                if self.failures >= 100:
+                    print("# stopping after %d commands" % n)
+                    break
         print("# %d hostile command lines (seed %d): %s" %
               (n, self.opts.seed, ", ".join("%s %d" % kv for kv in
                                             sorted(counts.items()))))
