@@ -279,6 +279,31 @@ static void test_rule_family(void)
 	ktap_case_end("ipv4_rules_never_match_ipv6");
 }
 
+/* The datapath agrees with the display: ::/0 is IPv6 only, 0.0.0.0/0 IPv4 */
+static void test_zero_length_prefixes(void)
+{
+	struct pkt p;
+
+	CHECK(!nf("fwz6", "firewall", ""), "");
+	CHECK(!rule("fwz6", "dst ::/0", TDM_ACT_DROP), "");
+	CHECK(!chain("c_fwz6", "fwz6", TDM_ACT_PASS, NULL), "");
+	pkt_udp4(&p, "192.0.2.10", "10.0.0.2", 1, 2, 0);
+	CHECK(run(&p) == XDP_PASS, "::/0 took IPv4");
+	pkt_udp6(&p, "fd00::1", "fd00::2", 1, 2, 0);
+	CHECK(run(&p) == XDP_DROP, "::/0 missed IPv6");
+
+	CHECK(!nf("fwz4", "firewall", ""), "");
+	CHECK(!rule("fwz4", "src 0.0.0.0/0", TDM_ACT_DROP), "");
+	CHECK(!chain("c_fwz4", "fwz4", TDM_ACT_PASS, NULL), "");
+	pkt_udp4(&p, "192.0.2.10", "10.0.0.2", 1, 2, 0);
+	CHECK(run(&p) == XDP_DROP, "0.0.0.0/0 missed IPv4");
+	pkt_udp6(&p, "fd00::1", "fd00::2", 1, 2, 0);
+	CHECK(run(&p) == XDP_PASS, "0.0.0.0/0 took IPv6");
+	pkt_udp6(&p, "::ffff:192.0.2.10", "fd00::2", 1, 2, 0);
+	CHECK(run(&p) == XDP_PASS, "0.0.0.0/0 took ::ffff:192.0.2.10");
+	ktap_case_end("zero_length_prefixes_match_their_family_only");
+}
+
 /*
  * A rule change killed half way leaves chains on the bank the record does
  * not name. The next change must first bring them back, not write the
@@ -1064,7 +1089,7 @@ int main(void)
 {
 	int err;
 
-	ktap_plan(19);
+	ktap_plan(20);
 	err = setup();
 	if (err) {
 		printf("# setup failed: %s\n", strerror(-err));
@@ -1079,6 +1104,7 @@ int main(void)
 	test_firewall_v6();
 	test_firewall_default_drop();
 	test_rule_family();
+	test_zero_length_prefixes();
 	test_firewall_bank_recovery();
 	test_vlan();
 	test_ipv4_options_and_fragments();
