@@ -8,9 +8,11 @@
  *
  * It filters IP: frames of other ethertypes (ARP, LLDP, ...) pass, as
  * they pass iptables and nftables' inet tables, so a default-drop
- * firewall does not cut a host off its neighbours. IP packets too
- * malformed to parse meet the rules (no port rule can match them) and
- * the default action.
+ * firewall does not cut a host off its neighbours. A packet the parser
+ * could not see as the kernel will (TDM_F_UNPARSED: it may be IP, or its
+ * ports are missing) never meets the rules: a rule that skipped it for
+ * a field it lacks would let a later rule or the default pass it. It
+ * takes the firewall's unparsed action instead, drop unless set.
  */
 #include "lib/nf.h"
 #include "lib/match.h"
@@ -49,6 +51,9 @@ static __always_inline int firewall_run(struct xdp_md *ctx,
 					struct tdm_meta *pm,
 					const volatile struct tdm_hop_nf *nf)
 {
+	if (pm->flags & TDM_F_UNPARSED)
+		return nf->params.firewall.unparsed_action == TDM_ACT_PASS ?
+		       NF_CONTINUE : TDM_DROP_UNPARSED;
 	if (pm->l3_proto != ETH_P_IP && pm->l3_proto != ETH_P_IPV6)
 		return NF_CONTINUE;
 	return firewall_eval(pm, tdm_fw_ruleset_key(nf->nf_id,

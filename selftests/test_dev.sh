@@ -7,8 +7,14 @@ source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 bpftool
 
 PASS_OBJ=$TOP/build/selftests/xdp_pass.bpf.o
-ktap_plan 8
+ktap_plan 10
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
+
+ifindex_of()	# DEV's ifindex in ns B
+{
+	ip -n "$NS_B" -j link show dev "$1" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])'
+}
 
 xdp_prog_of()	# the XDP program id on DEV (veth1), or nothing
 {
@@ -71,22 +77,83 @@ check "mode shown" output_has '"mode":"native"' tdm -j dev show
 check "ping native" in_a ping -c 2 -i 0.2 -W 2 10.10.0.2
 case_end "generic_and_native_modes"
 
-# another namespace with a device of the same ifindex as veth1: one pin
-# directory serves one namespace, so tandem refuses it
+# another namespace with a device of the same ifindex as veth1: each
+# device is its own record, whatever its ifindex, and runs its own chain
 NS_C=tdmC$$
-idx=$(ip -n "$NS_B" -j link show dev veth1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])')
+idx=$(ifindex_of veth1)
+check "nf cc" tdm nf add cc counter
+check "chain of ns C" tdm chain add cchain cc
 check "veth1 attached" tdm dev attach veth1 chain all
 check "ns C" ip netns add "$NS_C"
 check "same ifindex in ns C" ip -n "$NS_C" link add name twin index "$idx" type veth peer name twinp index $((idx + 100))
-check_fail "attach in ns C refused" "another network namespace" nsenter --net=/run/netns/"$NS_C" "$TANDEM" dev attach twin chain all
-check_fail "detach in ns C refused" "another network namespace" nsenter --net=/run/netns/"$NS_C" "$TANDEM" dev detach twin
-check "veth1 still ours and attached" output_has '"attached":true' tdm -j dev show veth1
-check "shown as elsewhere from ns C" output_has 'other-ns' nsenter --net=/run/netns/"$NS_C" "$TANDEM" dev show
+check "attach in ns C" nsenter --net=/run/netns/"$NS_C" "$TANDEM" dev attach twin chain cchain
+check "veth1 still attached" output_has '"state":"attached"' tdm -j dev show veth1
+check "twin shown as another namespace's" output_has 'twin .* other-ns' tdm dev show
+c0=$(nf_stat c packets)
+cc0=$(nf_stat cc packets)
+check "ping veth1" in_a ping -c 3 -i 0.2 -W 2 10.10.0.2
+expect "veth1 ran its own chain" "$(nf_stat c packets)" -ge $((c0 + 3))
+expect "not twin's" "$(nf_stat cc packets)" -eq "$cc0"
+check "detach in ns C" nsenter --net=/run/netns/"$NS_C" "$TANDEM" dev detach twin
+check "veth1 still attached" output_has '"state":"attached"' tdm -j dev show veth1
 ip netns del "$NS_C"
-case_end "a_device_of_another_namespace_is_refused"
+case_end "same_ifindex_in_another_namespace_is_another_device"
 
-# the device goes away under an attached chain: shown as gone, and
-# detach by its old name cleans up so the chain can be deleted
+# renamed: the record follows the device; its old name is free
+check "rename veth1 to veth9" sh -c "ip -n $NS_B link set veth1 down &&
+	ip -n $NS_B link set veth1 name veth9 && ip -n $NS_B link set veth9 up"
+check "a new device named veth1" ip -n "$NS_B" link add veth1 type veth peer name veth1p
+check "shown renamed" output_has 'veth9 .* attached *veth1 ' tdm dev show
+check "JSON says so" output_has '"renamed":true' tdm -j dev show veth9
+check_fail "the new veth1 is not attached" "not attached to veth1" tdm dev detach veth1
+check "veth9 still attached" output_has '"state":"attached"' tdm -j dev show veth9
+c0=$(nf_stat c packets)
+check "ping the renamed device" in_a ping -c 3 -i 0.2 -W 2 10.10.0.2
+expect "its chain still runs" "$(nf_stat c packets)" -ge $((c0 + 3))
+check "steer on veth9" tdm steer add veth9 proto udp dport 53 chain all
+check "listed under veth9" output_has '"dev":"veth9"' tdm -j steer show
+check "nothing on the new veth1" output_has '^\[\]$' tdm -j steer show veth1
+check "detach veth9 by its name now" tdm dev detach veth9
+expect "no XDP program left on veth9" "$(xdp_prog_of veth9)" = ""
+check "steering stays for the next attach" output_has '"dev":"veth9"' tdm -j steer show veth9
+check "delete the new veth1" ip -n "$NS_B" link del veth1
+check "rename veth9 back" sh -c "ip -n $NS_B link set veth9 down &&
+	ip -n $NS_B link set veth9 name veth1 && ip -n $NS_B link set veth1 up"
+check "its steering entry follows it" output_has '"dev":"veth1"' tdm -j steer show veth1
+check "attach again" tdm dev attach veth1 chain all
+check "flush steering" tdm steer del veth1 1
+case_end "a_renamed_device_keeps_its_record"
+
+# moved to another namespace, where its ifindex is taken: its packets
+# still run its own chain, never the chain of the device whose ifindex
+# it now has
+NS_C=tdmC$$
+check "nf cm" tdm nf add cm counter
+check "chain of the moving device" tdm chain add mchain cm
+check "a pair A-B" ip -n "$NS_A" link add mva type veth peer name mvb netns "$NS_B"
+check "attach mvb" tdm dev attach mvb chain mchain
+check "ns C" ip netns add "$NS_C"
+i=$(ifindex_of mvb)
+check "C holds mvb's ifindex" ip -n "$NS_C" link add hold index "$i" type veth peer name holdp index $((i + 50))
+check "move mvb to C" ip -n "$NS_B" link set mvb netns "$NS_C"
+newidx=$(ip -n "$NS_C" -j link show dev mvb | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])')
+echo "# mvb: ifindex $newidx in ns C; veth1 is $(ifindex_of veth1) in ns B"
+check "addresses" sh -c "ip -n $NS_A addr add 10.30.0.1/24 dev mva && ip -n $NS_A link set mva up &&
+	ip -n $NS_C addr add 10.30.0.2/24 dev mvb && ip -n $NS_C link set mvb up"
+check "shown moved" output_has 'mvb .* moved' tdm dev show
+c0=$(nf_stat c packets)
+m0=$(nf_stat cm packets)
+check "ping the moved device" in_a ping -c 3 -i 0.2 -W 2 10.30.0.2
+expect "its own chain ran" "$(nf_stat cm packets)" -ge $((m0 + 3))
+expect "veth1's did not" "$(nf_stat c packets)" -eq "$c0"
+check "detach the moved device by its name" tdm dev detach mvb
+check "no record left" sh -c "! nsenter --net=/run/netns/$NS_B $TANDEM dev show | grep -q mvb"
+expect "no XDP program left on mvb" "$(ip -n "$NS_C" -d -j link show dev mvb | python3 -c 'import json,sys; print(json.load(sys.stdin)[0].get("xdp",{}).get("prog",{}).get("id",""))')" = ""
+ip netns del "$NS_C"
+case_end "a_moved_device_runs_its_own_chain"
+
+# the device goes away under an attached chain: shown as gone, and the
+# next change forgets it, its steering entries and all
 check "a second pair" ip -n "$NS_B" link add tmp0 type veth peer name tmp1
 check "attach tmp0" tdm dev attach tmp0 chain all
 check "steering on tmp0" tdm steer add tmp0 proto udp dport 53 chain all
@@ -96,13 +163,15 @@ check "shown as gone" output_has 'tmp0 .* gone' tdm dev show
 check "detach the gone device" tdm dev detach tmp0
 check "no record left" sh -c "! nsenter --net=/run/netns/$NS_B $TANDEM dev show | grep -q tmp0"
 check "its steering entries went with it" output_has '^\[\]$' tdm -j steer show
-# and when a new device took the old name meanwhile
+# and when a new device took the old name meanwhile: the name is the new one's
 check "a third pair" ip -n "$NS_B" link add tmp0 type veth peer name tmp1
 check "attach tmp0" tdm dev attach tmp0 chain all
+check "steering on tmp0" tdm steer add tmp0 proto udp dport 53 chain all
 check "delete tmp0" ip -n "$NS_B" link del tmp0
 check "a new tmp0" ip -n "$NS_B" link add tmp0 type veth peer name tmp1
-check "detach the old tmp0 by name" tdm dev detach tmp0
-check "no record left" sh -c "! nsenter --net=/run/netns/$NS_B $TANDEM dev show | grep -q tmp0"
+check_fail "the new tmp0 is not attached" "not attached to tmp0" tdm dev detach tmp0
+check "the gone one is forgotten" sh -c "! nsenter --net=/run/netns/$NS_B $TANDEM dev show | grep -q tmp0"
+check "with its steering entries" output_has '^\[\]$' tdm -j steer show
 check "detach veth1" tdm dev detach veth1
 check "chain deletable now" tdm chain del all
 case_end "device_removed_while_attached"

@@ -245,11 +245,12 @@ static void test_firewall_default_drop(void)
 	p.len = 0;
 	pkt_eth(&p, ETH_P_IP);
 	((__u8 *)pkt_put(&p, 10))[0] = 0x45;
-	CHECK(run(&p) == XDP_DROP, "a truncated IPv4 header meets the default");
+	CHECK(run(&p) == XDP_DROP, "a truncated IPv4 header: unparsed");
 	st = nf_stats("fwd");
-	CHECK(st.packets == 5 && st.drops[TDM_DROP_DEFAULT] == 3,
-	      "packets %llu default drops %llu", st.packets,
-	      st.drops[TDM_DROP_DEFAULT]);
+	CHECK(st.packets == 5 && st.drops[TDM_DROP_DEFAULT] == 2 &&
+	      st.drops[TDM_DROP_UNPARSED] == 1,
+	      "packets %llu default drops %llu unparsed %llu", st.packets,
+	      st.drops[TDM_DROP_DEFAULT], st.drops[TDM_DROP_UNPARSED]);
 	ktap_case_end("firewall_default_drop_filters_ip_only");
 }
 
@@ -367,19 +368,29 @@ static void test_vlan(void)
 	pkt_ip4(&p, "10.0.0.1", "10.0.0.2", IPPROTO_UDP, 0);
 	pkt_udp(&p, 1, 5001, 4);
 	CHECK(run(&p) == XDP_DROP, "QinQ");
-	/* three tags: flagged malformed, and no port can match */
-	p.len = 0;
-	pkt_eth(&p, 0x88a8);
-	pkt_vlan(&p, 20, 0x8100);
-	pkt_vlan(&p, 30, 0x8100);
-	pkt_vlan(&p, 40, ETH_P_IP);
-	pkt_ip4(&p, "10.0.0.1", "10.0.0.2", IPPROTO_UDP, 0);
-	pkt_udp(&p, 1, 5001, 4);
-	CHECK(run(&p) == XDP_PASS, "three tags");
+	/*
+	 * The kernel strips any number of priority tags (VID 0): up to
+	 * TDM_MAX_VLAN the rules see the IP packet behind them, deeper
+	 * it is unparsed (dropped by the firewall's default).
+	 */
+	for (int n = 3; n <= 10; n++) {
+		pkt_eth(&p, 0x8100);
+		for (int i = 0; i < n; i++)
+			pkt_vlan(&p, 0, i == n - 1 ? ETH_P_IP :
+					(i & 1 ? 0x88a8 : 0x8100));
+		pkt_ip4(&p, "10.0.0.1", "10.0.0.2", IPPROTO_UDP, 0);
+		pkt_udp(&p, 1, 5002, 4);
+		CHECK(run(&p) == (n <= 8 ? XDP_PASS : XDP_DROP),
+		      "%d priority tags, udp 5002", n);
+		((struct udphdr *)(p.buf + p.len - 12))->dest = htons(5001);
+		CHECK(run(&p) == XDP_DROP, "%d priority tags, udp 5001", n);
+	}
 	after = dev_stats();
-	CHECK(after.malformed == before.malformed + 1, "malformed %llu",
+	CHECK(after.malformed == before.malformed, "malformed %llu",
 	      after.malformed - before.malformed);
-	ktap_case_end("vlan_single_and_double_tagged");
+	CHECK(after.unparsed - before.unparsed == 4, "unparsed %llu",
+	      after.unparsed - before.unparsed);
+	ktap_case_end("vlan_tags_as_deep_as_the_kernel_strips_them");
 }
 
 static void test_ipv4_options_and_fragments(void)
@@ -427,78 +438,408 @@ static void test_ipv4_options_and_fragments(void)
 	ktap_case_end("ipv4_options_and_fragments");
 }
 
+/*
+ * Run p and check its verdict and which of the device's parser counters
+ * (truncated, malformed, unparsed) it moved.
+ */
+static void expect_pkt(struct pkt *p, int verdict, int trunc, int bad,
+		       int unparsed, const char *what)
+{
+	struct tdm_dev_stats b = dev_stats(), a;
+	int v = run(p);
+
+	a = dev_stats();
+	CHECK(v == verdict, "%s: verdict %d, expected %d", what, v, verdict);
+	CHECK(a.truncated - b.truncated == (__u64)trunc &&
+	      a.malformed - b.malformed == (__u64)bad &&
+	      a.unparsed - b.unparsed == (__u64)unparsed,
+	      "%s: truncated +%llu malformed +%llu unparsed +%llu, expected +%d +%d +%d",
+	      what, a.truncated - b.truncated, a.malformed - b.malformed,
+	      a.unparsed - b.unparsed, trunc, bad, unparsed);
+}
+
+/*
+ * What the parser cannot classify is unparsed and dropped by a firewall
+ * (fw4: default pass, drops udp 5001 and tcp 5001); what the kernel
+ * would drop anyway but whose ports are known meets the rules.
+ */
 static void test_malformed(void)
 {
-	struct tdm_dev_stats before, after;
 	struct tdm_nf_stats nb, na;
+	struct iphdr *ip;
 	struct pkt p;
 
 	CHECK(tdm_dev_register(ctx, LO, "c_fw4", NULL) == 0, "");
-	before = dev_stats();
+	CHECK(!rule("fw4", "proto tcp dport 5001", TDM_ACT_DROP), "");
 	nb = nf_stats("fw4");
 
-	/* Ethernet header announcing a VLAN tag that is not there */
-	p.len = 0;
 	pkt_eth(&p, 0x8100);
-	CHECK(run(&p) == XDP_PASS, "eth only");
-	/* IPv4 header cut short */
-	p.len = 0;
+	expect_pkt(&p, XDP_DROP, 1, 0, 1, "a VLAN tag that is not there");
 	pkt_eth(&p, ETH_P_IP);
 	((__u8 *)pkt_put(&p, 10))[0] = 0x45;
-	CHECK(run(&p) == XDP_PASS, "short ip");
-	/* bad IHL */
-	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1, 5001, 4);
-	((struct iphdr *)(p.buf + 14))->ihl = 3;
-	CHECK(run(&p) == XDP_PASS, "ihl 3");
-	/* IHL past the end of the packet */
-	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1, 5001, 4);
-	((struct iphdr *)(p.buf + 14))->ihl = 15;
-	CHECK(run(&p) == XDP_PASS, "ihl 15");
-	/* UDP header cut short: the port rule cannot match */
-	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1, 5001, 0);
-	p.len -= 4;
-	CHECK(run(&p) == XDP_PASS, "short udp");
-	/* TCP header cut short, and one with a data offset below 5: the
-	 * port rule that drops the whole header cannot match them */
-	CHECK(!rule("fw4", "proto tcp dport 5001", TDM_ACT_DROP), "");
-	p.len = 0;
+	expect_pkt(&p, XDP_DROP, 1, 0, 1, "short IPv4 header");
+	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1, 5002, 4);
+	ip = (struct iphdr *)(p.buf + 14);
+	ip->ihl = 3;
+	expect_pkt(&p, XDP_DROP, 0, 1, 1, "IHL 3");
+	ip->ihl = 15;
+	expect_pkt(&p, XDP_DROP, 0, 1, 1, "IHL 15, past the total length");
+	ip->ihl = 5;
+	ip->version = 6;
+	expect_pkt(&p, XDP_DROP, 0, 1, 1, "version 6 in an IPv4 ethertype");
+	ip->version = 4;
+	expect_pkt(&p, XDP_PASS, 0, 0, 0, "the same packet, mended");
+	p.len -= 1;
+	expect_pkt(&p, XDP_DROP, 1, 0, 1, "frame shorter than the total length");
+	p.len += 1;
+	ip->tot_len = htons(19);
+	expect_pkt(&p, XDP_DROP, 0, 1, 1, "total length below the header");
+	ip->tot_len = htons(22);
+	expect_pkt(&p, XDP_DROP, 1, 0, 1, "datagram ends inside the ports");
+
+	/* ports are the first 4 bytes: a header cut after them still has them */
+	ip->tot_len = htons(24);
+	expect_pkt(&p, XDP_PASS, 1, 0, 0, "udp 5002 cut after the ports");
+	((struct udphdr *)(ip + 1))->dest = htons(5001);
+	expect_pkt(&p, XDP_DROP, 1, 0, 0, "udp 5001 cut after the ports");
 	pkt_eth(&p, ETH_P_IP);
-	pkt_ip4(&p, "10.0.0.1", "10.0.0.2", IPPROTO_TCP, 0);
+	ip = pkt_ip4(&p, "10.0.0.1", "10.0.0.2", IPPROTO_TCP, 0);
 	pkt_tcp(&p, 1, 5001);
-	CHECK(run(&p) == XDP_DROP, "whole tcp header to 5001");
-	p.len -= 8;
-	CHECK(run(&p) == XDP_PASS, "short tcp");
-	((struct tcphdr *)(p.buf + 34))->doff = 4;
-	p.len += 8;
-	CHECK(run(&p) == XDP_PASS, "tcp doff 4");
-	/* IPv6 extension header running past the end */
-	p.len = 0;
+	expect_pkt(&p, XDP_DROP, 0, 0, 0, "whole tcp header to 5001");
+	((struct tcphdr *)(ip + 1))->doff = 4;
+	expect_pkt(&p, XDP_DROP, 0, 1, 0, "tcp to 5001 with a data offset of 4");
+	ip->tot_len = htons(20 + 12);
+	expect_pkt(&p, XDP_DROP, 1, 0, 0, "12 bytes of tcp to 5001");
+	ip->tot_len = htons(20 + 3);
+	expect_pkt(&p, XDP_DROP, 1, 0, 1, "3 bytes of tcp");
+	/* trailing bytes are not a header: the kernel trims them */
+	ip->tot_len = htons(20);
+	((struct tcphdr *)(ip + 1))->dest = htons(5002);
+	expect_pkt(&p, XDP_DROP, 1, 0, 1, "tcp header after a total length of 20");
+
+	/* IPv6: payload length bounds the headers the same way */
+	pkt_udp6(&p, "fd00::1", "fd00::2", 1, 5002, 4);
+	expect_pkt(&p, XDP_PASS, 0, 0, 0, "udp6 5002");
+	((struct ipv6hdr *)(p.buf + 14))->payload_len = 0;
+	expect_pkt(&p, XDP_DROP, 1, 0, 1, "payload length 0");
+	((struct ipv6hdr *)(p.buf + 14))->payload_len = htons(13);
+	expect_pkt(&p, XDP_DROP, 1, 0, 1, "payload length past the frame");
+	((struct ipv6hdr *)(p.buf + 14))->payload_len = htons(12);
+	((struct ipv6hdr *)(p.buf + 14))->version = 4;
+	expect_pkt(&p, XDP_DROP, 0, 1, 1, "version 4 in an IPv6 ethertype");
 	pkt_eth(&p, ETH_P_IPV6);
 	pkt_ip6(&p, "fd00::1", "fd00::2", 0);
 	((__u8 *)pkt_put(&p, 8))[1] = 30;		/* claims 248 bytes */
-	CHECK(run(&p) == XDP_PASS, "long ext header");
-	/* a chain of 7 extension headers: more than the parser follows */
-	p.len = 0;
-	pkt_eth(&p, ETH_P_IPV6);
-	pkt_ip6(&p, "fd00::1", "fd00::2", 60);
-	for (int i = 0; i < 6; i++)
-		pkt_ip6_opt(&p, 60, 0);
-	pkt_ip6_opt(&p, IPPROTO_UDP, 0);
-	pkt_udp(&p, 1, 5001, 4);
-	CHECK(run(&p) == XDP_PASS, "7 ext headers");
+	expect_pkt(&p, XDP_DROP, 1, 0, 1, "extension header past the end");
+	/* 7 and 8 extension headers are followed; 9 are too many */
+	for (int n = 7; n <= 9; n++) {
+		pkt_eth(&p, ETH_P_IPV6);
+		pkt_ip6(&p, "fd00::1", "fd00::2", 60);
+		for (int i = 0; i < n - 1; i++)
+			pkt_ip6_opt(&p, 60, 0);
+		pkt_ip6_opt(&p, IPPROTO_UDP, 0);
+		pkt_udp(&p, 1, 5001, 4);
+		expect_pkt(&p, XDP_DROP, 0, 0, n > 8,
+			   n > 8 ? "udp 5001 behind 9 extension headers" :
+				   "udp 5001 behind 7-8 extension headers");
+	}
 
-	after = dev_stats();
 	na = nf_stats("fw4");
-	CHECK(after.truncated - before.truncated == 6, "truncated %llu",
-	      after.truncated - before.truncated);
-	CHECK(after.malformed - before.malformed == 3, "malformed %llu",
-	      after.malformed - before.malformed);
-	/* every packet still went through the chain exactly once */
-	CHECK(na.packets - nb.packets == 10, "nf saw %llu",
-	      na.packets - nb.packets);
-	CHECK(after.packets - before.packets == 10, "dev saw %llu",
-	      after.packets - before.packets);
-	ktap_case_end("malformed_packets_are_flagged_and_pass");
+	CHECK(na.drops[TDM_DROP_UNPARSED] - nb.drops[TDM_DROP_UNPARSED] == 15,
+	      "unparsed drops %llu",
+	      na.drops[TDM_DROP_UNPARSED] - nb.drops[TDM_DROP_UNPARSED]);
+	CHECK(na.drops[TDM_DROP_RULE] - nb.drops[TDM_DROP_RULE] == 6,
+	      "rule drops %llu",
+	      na.drops[TDM_DROP_RULE] - nb.drops[TDM_DROP_RULE]);
+	ktap_case_end("unparsed_packets_are_dropped_ports_read_where_present");
+}
+
+/*
+ * Fragments: a first fragment carries the ports in its first bytes even
+ * when it cannot hold the whole header (RFC 1858); one that cannot hold
+ * the ports is unparsed. Later fragments have no ports: port rules skip
+ * them, and the reassembly they need never completes without the first.
+ */
+static void test_tiny_fragments(void)
+{
+	struct iphdr *ip;
+	struct pkt p;
+
+	CHECK(tdm_dev_register(ctx, LO, "c_fw4", NULL) == 0, "");
+	for (int cut = 0; cut <= 20; cut++) {
+		char what[64];
+
+		pkt_eth(&p, ETH_P_IP);
+		ip = pkt_ip4(&p, "10.0.0.1", "10.0.0.2", IPPROTO_TCP, 0);
+		pkt_tcp(&p, 1, 5001);
+		ip->frag_off = htons(0x2000);		/* MF */
+		ip->tot_len = htons(20 + cut);
+		snprintf(what, sizeof(what), "first fragment, %d bytes of tcp",
+			 cut);
+		expect_pkt(&p, XDP_DROP, cut < 4, 0, cut < 4, what);
+		((struct tcphdr *)(ip + 1))->dest = htons(5002);
+		expect_pkt(&p, cut < 4 ? XDP_DROP : XDP_PASS, cut < 4, 0,
+			   cut < 4, what);
+	}
+	/* an IPv6 first fragment without its upper-layer header (RFC 7112) */
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ip6(&p, "fd00::1", "fd00::2", 44);
+	pkt_ip6_frag(&p, 60, 0, 1);
+	pkt_ip6_opt(&p, IPPROTO_UDP, 0);
+	expect_pkt(&p, XDP_DROP, 1, 0, 1, "v6 first fragment without udp");
+	pkt_udp(&p, 1, 5002, 0);
+	expect_pkt(&p, XDP_PASS, 0, 0, 0, "v6 first fragment with udp");
+	ktap_case_end("tiny_first_fragments");
+}
+
+/* 'unparsed pass' lets them through, counted on the device still. */
+static void test_unparsed_pass(void)
+{
+	struct pkt p;
+
+	CHECK(!nf("fwu", "firewall", "default drop unparsed pass"), "");
+	CHECK(!chain("c_fwu", "fwu", TDM_ACT_PASS, NULL), "");
+	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1, 5002, 4);
+	expect_pkt(&p, XDP_DROP, 0, 0, 0, "default drop");
+	((struct iphdr *)(p.buf + 14))->ihl = 3;
+	expect_pkt(&p, XDP_PASS, 0, 1, 1, "unparsed pass");
+	CHECK(nf_stats("fwu").drops[TDM_DROP_UNPARSED] == 0, "");
+	ktap_case_end("firewall_unparsed_pass");
+}
+
+/*
+ * Generated hostile packets against a firewall that drops TCP and UDP
+ * to port 23: thousands of frames built from tags, IPv4 options, IPv6
+ * extension headers, fragments and padding, then mutated (bytes flipped,
+ * length fields changed, frames cut). An independent model of what the
+ * kernel's stack hands to TCP or UDP (any number of tags and extension
+ * headers, lengths as ip_rcv_core() and ipv6_rcv() take them, a first
+ * fragment's ports) is the oracle: no frame the model delivers to port 23
+ * may pass, and every frame it delivers elsewhere within tandem's
+ * documented depth (8 tags, 8 extension headers) must.
+ */
+struct ref {
+	int dport;			/* -1: no TCP/UDP header reaches L4 */
+	int tags, exthdrs;
+};
+
+static struct ref ref_model(const __u8 *b, unsigned int len)
+{
+	struct ref r = { .dport = -1 };
+	unsigned int off = 14, end = len, l4, hl;
+	__u16 proto;
+	__u8 nh;
+
+	if (len < 14)
+		return r;
+	proto = b[12] << 8 | b[13];
+	while (proto == 0x8100 || proto == 0x88a8) {
+		if (off + 4 > len)
+			return r;
+		proto = b[off + 2] << 8 | b[off + 3];
+		off += 4;
+		r.tags++;
+	}
+	if (proto == ETH_P_IP) {
+		unsigned int tot;
+
+		if (off + 20 > len || b[off] >> 4 != 4)
+			return r;
+		hl = (b[off] & 15) * 4;
+		tot = b[off + 2] << 8 | b[off + 3];
+		if (hl < 20 || tot < hl || off + tot > len)
+			return r;
+		if ((b[off + 6] << 8 | b[off + 7]) & 0x1fff)
+			return r;		/* a later fragment */
+		nh = b[off + 9];
+		end = off + tot;
+		l4 = off + hl;
+	} else if (proto == ETH_P_IPV6) {
+		unsigned int plen;
+
+		if (off + 40 > len || b[off] >> 4 != 6)
+			return r;
+		plen = b[off + 4] << 8 | b[off + 5];
+		if (!plen || off + 40 + plen > len)
+			return r;
+		end = off + 40 + plen;
+		nh = b[off + 6];
+		l4 = off + 40;
+		for (;;) {
+			if (nh == 0 || nh == 43 || nh == 60 || nh == 51) {
+				if (l4 + 2 > end)
+					return r;
+				hl = nh == 51 ? (b[l4 + 1] + 2) * 4 :
+						(b[l4 + 1] + 1) * 8;
+			} else if (nh == 44) {
+				if (l4 + 8 > end)
+					return r;
+				if ((b[l4 + 2] << 8 | b[l4 + 3]) & 0xfff8)
+					return r;	/* a later fragment */
+				hl = 8;
+			} else {
+				break;
+			}
+			nh = b[l4];
+			l4 += hl;
+			r.exthdrs++;
+		}
+	} else {
+		return r;
+	}
+	if ((nh == IPPROTO_TCP || nh == IPPROTO_UDP) && l4 + 4 <= end)
+		r.dport = (nh == IPPROTO_TCP ? 0x10000 : 0x20000) |
+			  b[l4 + 2] << 8 | b[l4 + 3];
+	return r;
+}
+
+/* The frame in hex, for a failure report. */
+static const char *hex(const struct pkt *p)
+{
+	static char buf[2 * sizeof(p->buf) + 1];
+	unsigned int i;
+
+	for (i = 0; i < p->len; i++)
+		sprintf(buf + 2 * i, "%02x", p->buf[i]);
+	buf[2 * i] = '\0';
+	return buf;
+}
+
+/* xorshift32, fixed seed: a failure reproduces */
+static __u32 rnd_state = 0x7a3d1f;
+
+static __u32 rnd(__u32 n)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return n ? rnd_state % n : 0;
+}
+
+/* A frame to dport: tags, options or extension headers, maybe a fragment. */
+static void gen_frame(struct pkt *p, __u16 dport)
+{
+	int v6 = rnd(2), tcp = rnd(2), tags = rnd(4) ? rnd(3) : rnd(11);
+	int i, n;
+
+	pkt_eth(p, tags ? (rnd(2) ? 0x8100 : 0x88a8) : (v6 ? ETH_P_IPV6 : ETH_P_IP));
+	for (i = 0; i < tags; i++)
+		pkt_vlan(p, rnd(4) ? 0 : rnd(4096),
+			 i < tags - 1 ? (rnd(2) ? 0x8100 : 0x88a8) :
+			 v6 ? ETH_P_IPV6 : ETH_P_IP);
+	if (!v6) {
+		struct iphdr *ip = pkt_ip4(p, "10.0.0.1", "10.0.0.2",
+					   tcp ? IPPROTO_TCP : IPPROTO_UDP,
+					   rnd(3) ? 0 : 4 * rnd(11));
+
+		if (!rnd(4))
+			ip->frag_off = htons(0x2000);
+	} else {
+		static const __u8 ext[] = { 60, 43, 60, 51, 44 };
+		__u8 *last;
+
+		n = rnd(3) ? rnd(3) : rnd(11);
+		pkt_ip6(p, "fd00::1", "fd00::2", 0);
+		last = &((struct ipv6hdr *)(p->buf + p->l3_off))->nexthdr;
+		for (i = 0; i < n; i++) {
+			__u8 t = i == 0 && !rnd(3) ? 0 : ext[rnd(sizeof(ext))];
+			__u8 *h;
+
+			*last = t;
+			if (t == 44) {
+				h = pkt_put(p, 8);
+				h[3] = 1;		/* first fragment, MF */
+			} else if (t == 51) {
+				h = pkt_put(p, 12);
+				h[1] = 1;		/* (1 + 2) * 4 bytes */
+			} else {
+				int hl = rnd(3);
+
+				h = pkt_put(p, (hl + 1) * 8);
+				h[1] = hl;
+			}
+			last = h;
+		}
+		*last = tcp ? IPPROTO_TCP : IPPROTO_UDP;
+	}
+	if (tcp)
+		pkt_tcp(p, 1000 + rnd(1000), dport);
+	else
+		pkt_udp(p, 1000 + rnd(1000), dport, rnd(16));
+	/* Ethernet padding or trailing bytes: not part of the datagram */
+	if (!rnd(4)) {
+		int l3 = p->l3, k = 1 + rnd(40);
+
+		p->l3 = 0;
+		memset(pkt_put(p, k), rnd(256), k);
+		p->l3 = l3;
+	}
+}
+
+static void mutate(struct pkt *p)
+{
+	int n = rnd(4), i;
+
+	for (i = 0; i < n; i++) {
+		switch (rnd(5)) {
+		case 0:		/* a byte anywhere in the headers */
+			p->buf[rnd(p->len < 120 ? p->len : 120)] = rnd(256);
+			break;
+		case 1:		/* cut the frame */
+			p->len = 14 + rnd(p->len - 14 + 1);
+			break;
+		case 2:		/* the IP length field */
+			if (p->l3 == 4 || p->l3 == 6) {
+				__u8 *f = p->buf + p->l3_off + (p->l3 == 4 ? 2 : 4);
+
+				f[0] = rnd(4) ? 0 : rnd(256);
+				f[1] = rnd(256);
+			}
+			break;
+		case 3:		/* IHL or an extension header's length */
+			p->buf[p->l3_off + (p->l3 == 4 ? 0 : 41)] = rnd(256);
+			break;
+		default:	/* the fragment field */
+			if (p->l3 == 4)
+				p->buf[p->l3_off + 6 + rnd(2)] = rnd(256);
+			break;
+		}
+	}
+}
+
+static void test_hostile_packets(void)
+{
+	int bypass = 0, overblock = 0, runs = 0, blocked = 0, i;
+	struct pkt p;
+
+	CHECK(!nf("fwh", "firewall", "default pass"), "");
+	CHECK(!rule("fwh", "proto tcp dport 23", TDM_ACT_DROP), "");
+	CHECK(!rule("fwh", "proto udp dport 23", TDM_ACT_DROP), "");
+	CHECK(!chain("c_fwh", "fwh", TDM_ACT_PASS, NULL), "");
+	for (i = 0; i < 30000; i++) {
+		struct ref r;
+		int v;
+
+		gen_frame(&p, rnd(2) ? 23 : 80);
+		if (i % 3)
+			mutate(&p);
+		r = ref_model(p.buf, p.len);
+		v = run(&p);
+		runs++;
+		if (v == XDP_DROP)
+			blocked++;
+		if (v == XDP_PASS && (r.dport & 0xffff) == 23 && bypass++ < 5)
+			printf("# bypass (frame %d): %s\n", i, hex(&p));
+		if (v != XDP_PASS && r.dport >= 0 && (r.dport & 0xffff) != 23 &&
+		    r.tags <= 8 && r.exthdrs <= 8 && overblock++ < 5)
+			printf("# dropped, the kernel takes it (frame %d): %s\n",
+			       i, hex(&p));
+	}
+	CHECK(!bypass, "%d of %d frames to port 23 passed", bypass, runs);
+	CHECK(!overblock, "%d of %d frames within the limits dropped",
+	      overblock, runs);
+	printf("# %d frames, %d dropped\n", runs, blocked);
+	ktap_case_end("generated_hostile_packets_never_bypass");
 }
 
 static void test_policer(void)
@@ -609,11 +950,14 @@ static void test_steering(void)
 	CHECK(run(&p) == XDP_REDIRECT, "fd00:1::/64 -> c_sd");
 	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1111, 2223, 10);
 	CHECK(run(&p) == XDP_PASS, "other -> default c_sc");
+	/* the IPv4 flow's addresses, IPv4-mapped in an IPv6 packet */
+	pkt_udp6(&p, "::ffff:10.0.0.1", "::ffff:10.0.0.2", 1111, 2222, 10);
+	CHECK(run(&p) == XDP_PASS, "an IPv4 flow never takes IPv6 -> c_sc");
 	after = dev_stats();
 	CHECK(after.steer_flow - before.steer_flow == 1, "");
 	CHECK(after.steer_rule - before.steer_rule == 2, "");
-	CHECK(after.steer_default - before.steer_default == 1, "");
-	CHECK(nf_stats("s_c").packets == 1, "");
+	CHECK(after.steer_default - before.steer_default == 2, "");
+	CHECK(nf_stats("s_c").packets == 2, "");
 
 	/* no default chain: straight to the stack, counted */
 	CHECK(!tdm_dev_register(ctx, LO, NULL, NULL), "");
@@ -646,7 +990,7 @@ static void test_steering_overlap(void)
 	int err, n;
 
 	/* start from no steering entries */
-	CHECK(!tdm_steer_list(ctx, LO, &v, &n), "");
+	CHECK(!tdm_steer_list(ctx, "lo", &v, &n), "");
 	for (i = 0; i < (__u32)n; i++)
 		CHECK(!tdm_steer_del(ctx, "lo", v[i].id), "%s", tdm_errmsg(ctx));
 	free(v);
@@ -1089,7 +1433,7 @@ int main(void)
 {
 	int err;
 
-	ktap_plan(20);
+	ktap_plan(23);
 	err = setup();
 	if (err) {
 		printf("# setup failed: %s\n", strerror(-err));
@@ -1109,6 +1453,9 @@ int main(void)
 	test_vlan();
 	test_ipv4_options_and_fragments();
 	test_malformed();
+	test_tiny_fragments();
+	test_unparsed_pass();
+	test_hostile_packets();
 	test_policer();
 	test_terminal_actions();
 	test_steering();

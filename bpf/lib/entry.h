@@ -18,7 +18,7 @@ static __always_inline __u32 tdm_entry_steer(struct xdp_md *ctx, __u32 slot,
 					     struct tdm_dev_stats **dsp,
 					     struct tdm_chain_stats **csp)
 {
-	__u32 ifindex = ctx->ingress_ifindex, chain;
+	__u32 chain;
 	struct tdm_chain_stats *cs;
 	struct tdm_dev_stats *ds;
 	struct tdm_dev *dev;
@@ -31,6 +31,7 @@ static __always_inline __u32 tdm_entry_steer(struct xdp_md *ctx, __u32 slot,
 	if (!pm)
 		return TDM_CHAIN_NONE;
 	tdm_parse(ctx, pm);
+	pm->dev = slot;
 
 	ds = bpf_map_lookup_elem(&tdm_dev_stats, &slot);
 	*dsp = ds;
@@ -43,9 +44,12 @@ static __always_inline __u32 tdm_entry_steer(struct xdp_md *ctx, __u32 slot,
 			ds->malformed++;
 		if (pm->flags & TDM_F_FRAG)
 			ds->fragments++;
+		if (pm->flags & TDM_F_UNPARSED)
+			ds->unparsed++;
 	}
 
-	dev = bpf_map_lookup_elem(&tdm_devs, &ifindex);
+	/* by slot: the ingress ifindex may be a bond slave's, or reused */
+	dev = bpf_map_lookup_elem(&tdm_devs, &slot);
 	chain = dev ? tdm_steer(pm, dev, &by) : TDM_CHAIN_NONE;
 	if (chain >= TDM_MAX_CHAINS) {
 		if (ds)

@@ -50,7 +50,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TDM_MAX_DEVS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32);		/* ifindex */
+	__type(key, __u32);		/* struct tdm_dev.slot */
 	__type(value, struct tdm_dev);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_devs SEC(".maps");

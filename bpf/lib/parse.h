@@ -6,28 +6,56 @@
  *
  * Parsing never fails: what could not be read is flagged (TDM_F_TRUNC,
  * TDM_F_BAD) and the fields stay zero, so steering and NFs still see a
- * consistent, if partial, view of the packet.
+ * consistent, if partial, view of the packet. A packet whose rule-relevant
+ * fields tandem cannot see the way the kernel's stack will (the L3
+ * header, or the ports or ICMP type of a packet or first fragment) is
+ * also TDM_F_UNPARSED: no rule that names a field it lacks can match it,
+ * and a firewall gives it its own verdict, never the rules'.
  */
 #ifndef TANDEM_BPF_PARSE_H
 #define TANDEM_BPF_PARSE_H
 
 #include "common.h"
 
-#define TDM_MAX_VLAN		2
-#define TDM_MAX_EXTHDR		6
+/*
+ * How deep the parser looks. The kernel strips any number of VLAN tags
+ * of VID 0 (priority tags) and follows any number of IPv6 extension
+ * headers; tandem follows this many and flags deeper packets
+ * TDM_F_UNPARSED (a firewall drops them by default).
+ */
+#define TDM_MAX_VLAN		8
+#define TDM_MAX_EXTHDR		8
 
+/*
+ * Where the parser is. end is data_end, which the verifier knows; limit
+ * is the end of what the next header may use, as an offset from data:
+ * the frame at first, then the IP datagram, whose total or payload
+ * length cuts off Ethernet padding and trailing bytes as the kernel does
+ * (pskb_trim_rcsum() in ip_rcv_core() and ipv6_rcv()).
+ */
 struct tdm_cursor {
 	void *pos;
 	void *data;
 	void *end;
+	__u32 limit;
 };
 
-/* True if [pos, pos + len) lies inside the packet. */
-#define tdm_has(c, len)		((c)->pos + (len) <= (c)->end)
-
-static __always_inline __u16 tdm_off(struct tdm_cursor *c)
+static __always_inline __u32 tdm_off(const struct tdm_cursor *c)
 {
-	return (__u16)(c->pos - c->data);
+	return (__u32)(c->pos - c->data);
+}
+
+/*
+ * True if [pos, pos + len) lies inside the frame (for the verifier) and
+ * inside the datagram (for the meaning).
+ */
+#define tdm_has(c, len)							\
+	((c)->pos + (len) <= (c)->end && tdm_off(c) + (len) <= (c)->limit)
+
+/* What could not be parsed: the packet is TDM_F_UNPARSED too. */
+static __always_inline void tdm_give_up(struct tdm_meta *m, __u32 why)
+{
+	m->flags |= why | TDM_F_UNPARSED;
 }
 
 static __always_inline void tdm_addr_from_v4(struct tdm_addr *a, __be32 v4)
@@ -47,7 +75,17 @@ static __always_inline void tdm_addr_from_v6(struct tdm_addr *a,
 	a->w[3] = v6->in6_u.u6_addr32[3];
 }
 
-/* Ethernet and up to two VLAN tags; returns the L3 ethertype or 0. */
+static __always_inline bool tdm_eth_is_vlan(__u16 proto)
+{
+	return proto == ETH_P_8021Q || proto == ETH_P_8021AD;
+}
+
+/*
+ * Ethernet and up to TDM_MAX_VLAN tags (802.1Q or 802.1ad, in any
+ * order, as the kernel accepts them); returns the L3 ethertype, or 0
+ * when it cannot be known (then the packet is TDM_F_UNPARSED: it may
+ * be IP).
+ */
 static __always_inline __u16 tdm_parse_eth(struct tdm_cursor *c,
 					   struct tdm_meta *m)
 {
@@ -56,7 +94,7 @@ static __always_inline __u16 tdm_parse_eth(struct tdm_cursor *c,
 	int i;
 
 	if (!tdm_has(c, sizeof(*eth))) {
-		m->flags |= TDM_F_TRUNC;
+		tdm_give_up(m, TDM_F_TRUNC);
 		return 0;
 	}
 	proto = bpf_ntohs(eth->h_proto);
@@ -66,21 +104,22 @@ static __always_inline __u16 tdm_parse_eth(struct tdm_cursor *c,
 	for (i = 0; i < TDM_MAX_VLAN; i++) {
 		struct vlan_hdr *vh = c->pos;
 
-		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+		if (!tdm_eth_is_vlan(proto))
 			break;
 		if (!tdm_has(c, sizeof(*vh))) {
-			m->flags |= TDM_F_TRUNC;
+			tdm_give_up(m, TDM_F_TRUNC);
 			return 0;
 		}
-		m->vlan_id[i] = bpf_ntohs(vh->h_vlan_TCI) & 0x0fff;
+		if (i < 2)
+			m->vlan_id[i] = bpf_ntohs(vh->h_vlan_TCI) & 0x0fff;
 		m->vlan_depth = i + 1;
 		m->flags |= TDM_F_VLAN;
 		proto = bpf_ntohs(vh->h_vlan_encapsulated_proto);
 		c->pos += sizeof(*vh);
 	}
-	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
-		/* a third tag: we do not look further */
-		m->flags |= TDM_F_BAD;
+	if (tdm_eth_is_vlan(proto)) {
+		/* more tags than we follow: what is behind may be IP */
+		m->flags |= TDM_F_UNPARSED;
 		return 0;
 	}
 	m->l3_off = tdm_off(c);
@@ -88,24 +127,36 @@ static __always_inline __u16 tdm_parse_eth(struct tdm_cursor *c,
 	return proto;
 }
 
-/* IPv4 header with options; returns the L4 protocol or 0 if none follows. */
+/*
+ * IPv4 header with options; returns the L4 protocol if an L4 header
+ * follows in this packet (not a later fragment), else 0. The datagram
+ * is what the kernel keeps of it: total length bytes, no more; one that
+ * claims more than the frame holds, or less than its header, is dropped
+ * by ip_rcv_core() and flagged here.
+ */
 static __always_inline __u8 tdm_parse_ipv4(struct tdm_cursor *c,
 					   struct tdm_meta *m)
 {
 	struct iphdr *iph = c->pos;
-	__u32 hlen;
+	__u32 hlen, tot;
 
 	if (!tdm_has(c, sizeof(*iph))) {
-		m->flags |= TDM_F_TRUNC;
-		return 0;
-	}
-	if (iph->version != 4 || iph->ihl < 5) {
-		m->flags |= TDM_F_BAD;
+		tdm_give_up(m, TDM_F_TRUNC);
 		return 0;
 	}
 	hlen = iph->ihl * 4;
-	if (c->pos + hlen > c->end) {
-		m->flags |= TDM_F_TRUNC;
+	tot = bpf_ntohs(iph->tot_len);
+	if (iph->version != 4 || hlen < sizeof(*iph) || tot < hlen) {
+		tdm_give_up(m, TDM_F_BAD);
+		return 0;
+	}
+	if (tdm_off(c) + tot > c->limit) {
+		tdm_give_up(m, TDM_F_TRUNC);
+		return 0;
+	}
+	c->limit = tdm_off(c) + tot;
+	if (c->pos + hlen > c->end) {	/* not reached: for the verifier */
+		tdm_give_up(m, TDM_F_TRUNC);
 		return 0;
 	}
 	m->flags |= TDM_F_IPV4;
@@ -126,22 +177,43 @@ static __always_inline __u8 tdm_parse_ipv4(struct tdm_cursor *c,
 	return iph->protocol;
 }
 
-/* IPv6 and its extension headers; returns the upper-layer protocol or 0. */
+static __always_inline bool tdm_ipv6_is_ext(__u8 nexthdr)
+{
+	return nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
+	       nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_AH ||
+	       nexthdr == IPPROTO_FRAGMENT;
+}
+
+/*
+ * IPv6 and up to TDM_MAX_EXTHDR extension headers; returns the
+ * upper-layer protocol if its header follows in this packet, else 0.
+ * The datagram ends where the payload length says (ipv6_rcv() trims the
+ * rest); a payload length of 0 leaves no room for a header, as for the
+ * kernel, which takes it only as a jumbogram (ipv6_hop_jumbo(), never
+ * below 64 KiB).
+ */
 static __always_inline __u8 tdm_parse_ipv6(struct tdm_cursor *c,
 					   struct tdm_meta *m)
 {
 	struct ipv6hdr *ip6h = c->pos;
+	__u32 plen;
 	__u8 nexthdr;
 	int i;
 
 	if (!tdm_has(c, sizeof(*ip6h))) {
-		m->flags |= TDM_F_TRUNC;
+		tdm_give_up(m, TDM_F_TRUNC);
 		return 0;
 	}
 	if (ip6h->version != 6) {
-		m->flags |= TDM_F_BAD;
+		tdm_give_up(m, TDM_F_BAD);
 		return 0;
 	}
+	plen = bpf_ntohs(ip6h->payload_len);
+	if (tdm_off(c) + sizeof(*ip6h) + plen > c->limit) {
+		tdm_give_up(m, TDM_F_TRUNC);
+		return 0;
+	}
+	c->limit = tdm_off(c) + sizeof(*ip6h) + plen;
 	m->flags |= TDM_F_IPV6;
 	tdm_addr_from_v6(&m->saddr, &ip6h->saddr);
 	tdm_addr_from_v6(&m->daddr, &ip6h->daddr);
@@ -158,7 +230,7 @@ static __always_inline __u8 tdm_parse_ipv6(struct tdm_cursor *c,
 		case IPPROTO_ROUTING:
 		case IPPROTO_DSTOPTS:
 			if (!tdm_has(c, sizeof(*oh))) {
-				m->flags |= TDM_F_TRUNC;
+				tdm_give_up(m, TDM_F_TRUNC);
 				return 0;
 			}
 			m->flags |= TDM_F_EXTHDR;
@@ -167,7 +239,7 @@ static __always_inline __u8 tdm_parse_ipv6(struct tdm_cursor *c,
 			break;
 		case IPPROTO_AH:
 			if (!tdm_has(c, sizeof(*oh))) {
-				m->flags |= TDM_F_TRUNC;
+				tdm_give_up(m, TDM_F_TRUNC);
 				return 0;
 			}
 			m->flags |= TDM_F_EXTHDR;
@@ -176,7 +248,7 @@ static __always_inline __u8 tdm_parse_ipv6(struct tdm_cursor *c,
 			break;
 		case IPPROTO_FRAGMENT:
 			if (!tdm_has(c, sizeof(*fh))) {
-				m->flags |= TDM_F_TRUNC;
+				tdm_give_up(m, TDM_F_TRUNC);
 				return 0;
 			}
 			m->flags |= TDM_F_EXTHDR | TDM_F_FRAG;
@@ -192,73 +264,98 @@ static __always_inline __u8 tdm_parse_ipv6(struct tdm_cursor *c,
 			goto out;
 		}
 	}
-	/* more extension headers than we follow */
-	if (nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
-	    nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_AH ||
-	    nexthdr == IPPROTO_FRAGMENT) {
-		m->flags |= TDM_F_BAD;
+	if (tdm_ipv6_is_ext(nexthdr)) {
+		/* more extension headers than we follow */
+		m->flags |= TDM_F_UNPARSED;
 		return 0;
 	}
 out:
-	if (c->pos > c->end) {
-		m->flags |= TDM_F_TRUNC;
+	/* the last extension header claims more than the datagram has */
+	if (c->pos > c->end || tdm_off(c) > c->limit) {
+		tdm_give_up(m, TDM_F_TRUNC);
 		return 0;
 	}
 	m->l4_proto = nexthdr;
 	return nexthdr;
 }
 
+/* The source and destination ports, the first 4 bytes of the header. */
+static __always_inline bool tdm_parse_ports(struct tdm_cursor *c,
+					    struct tdm_meta *m)
+{
+	__be16 *ports = c->pos;
+
+	if (!tdm_has(c, 4))
+		return false;
+	m->sport = bpf_ntohs(ports[0]);
+	m->dport = bpf_ntohs(ports[1]);
+	return true;
+}
+
+/*
+ * The L4 fields rules read: ports of TCP, UDP and SCTP, type and code
+ * of ICMP, from the header's first bytes wherever they are, as in a
+ * first fragment too short for the whole header (RFC 1858 section 3.2:
+ * a fragment may cut the header anywhere; the kernel reassembles it).
+ * A packet or first fragment whose datagram cannot hold them is
+ * TDM_F_UNPARSED: the rules cannot see what the stack would. A whole
+ * (unfragmented) packet with a short header is TDM_F_TRUNC too: the
+ * stack drops it, but its ports were read and rules meet it.
+ */
 static __always_inline void tdm_parse_l4(struct tdm_cursor *c,
 					 struct tdm_meta *m, __u8 proto)
 {
+	bool frag = m->flags & TDM_F_FRAG;
+
 	m->l4_off = tdm_off(c);
 
 	switch (proto) {
 	case IPPROTO_TCP: {
 		struct tcphdr *th = c->pos;
 
-		if (!tdm_has(c, sizeof(*th))) {
+		if (!tdm_parse_ports(c, m))
+			goto unparsed;
+		if (tdm_has(c, sizeof(*th))) {
+			if (th->doff < 5)
+				m->flags |= TDM_F_BAD;
+		} else if (!frag) {
 			m->flags |= TDM_F_TRUNC;
-			return;
 		}
-		if (th->doff < 5) {
-			m->flags |= TDM_F_BAD;
-			return;
-		}
-		m->sport = bpf_ntohs(th->source);
-		m->dport = bpf_ntohs(th->dest);
 		break;
 	}
 	case IPPROTO_UDP:
-	case IPPROTO_SCTP: {
-		/* both start with source and destination port */
-		struct udphdr *uh = c->pos;
-
-		if (!tdm_has(c, sizeof(*uh))) {
+		if (!tdm_parse_ports(c, m))
+			goto unparsed;
+		if (!frag && !tdm_has(c, sizeof(struct udphdr)))
 			m->flags |= TDM_F_TRUNC;
-			return;
-		}
-		m->sport = bpf_ntohs(uh->source);
-		m->dport = bpf_ntohs(uh->dest);
 		break;
-	}
+	case IPPROTO_SCTP:
+		/* the common header: ports, tag, checksum */
+		if (!tdm_parse_ports(c, m))
+			goto unparsed;
+		if (!frag && !tdm_has(c, 12))
+			m->flags |= TDM_F_TRUNC;
+		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6: {
 		/* type and code; ports stay 0 */
 		__u8 *ih = c->pos;
 
-		if (!tdm_has(c, 4)) {
-			m->flags |= TDM_F_TRUNC;
-			return;
-		}
+		if (!tdm_has(c, 2))
+			goto unparsed;
 		m->icmp_type = ih[0];
 		m->icmp_code = ih[1];
+		if (!frag && !tdm_has(c, 8))
+			m->flags |= TDM_F_TRUNC;
 		break;
 	}
 	default:
 		return;
 	}
 	m->flags |= TDM_F_L4;
+	return;
+unparsed:
+	tdm_give_up(m, TDM_F_TRUNC);
 }
 
 /* A cheap mix of the 5-tuple; the same flow always gets the same hash. */
@@ -293,6 +390,7 @@ static __always_inline void tdm_parse(struct xdp_md *ctx, struct tdm_meta *m)
 	__builtin_memset(m, 0, sizeof(*m));
 	c.pos = c.data;
 	m->pkt_len = c.end - c.data;
+	c.limit = m->pkt_len;
 	m->ifindex = ctx->ingress_ifindex;
 
 	l3 = tdm_parse_eth(&c, m);

@@ -21,8 +21,9 @@ enum tdm_steer_by {
 static __always_inline __u32 tdm_steer_flow(const struct tdm_meta *pm)
 {
 	struct tdm_flow_key key = {
-		.ifindex = pm->ifindex,
+		.dev = pm->dev,
 		.proto = pm->l4_proto,
+		.family = pm->flags & TDM_F_IPV4 ? 4 : 6,
 		.sport = pm->sport,
 		.dport = pm->dport,
 		.saddr = pm->saddr,
@@ -42,7 +43,7 @@ tdm_steer_leaf_lpm(const struct tdm_meta *pm)
 {
 	struct tdm_steer_lpm_key key = {
 		.prefixlen = 32 + 128,
-		.ifindex = bpf_htonl(pm->ifindex),
+		.dev = bpf_htonl(pm->dev),
 		.dst = pm->daddr,
 	};
 
@@ -57,7 +58,7 @@ tdm_steer_leaf_lpm(const struct tdm_meta *pm)
 static __always_inline struct tdm_steer_bucket *
 tdm_steer_leaf_hash(const struct tdm_meta *pm, const struct tdm_dev *dev)
 {
-	struct tdm_steer_pfx_key key = { .ifindex = pm->ifindex };
+	struct tdm_steer_pfx_key key = { .dev = pm->dev };
 	struct tdm_steer_bucket *b;
 	int i, w;
 

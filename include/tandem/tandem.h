@@ -20,7 +20,7 @@
  * refuses pins stamped with another version (libbpf itself only checks
  * map types and sizes).
  */
-#define TDM_ABI_VERSION		2
+#define TDM_ABI_VERSION		3
 
 struct tdm_abi {
 	__u32 version;			/* TDM_ABI_VERSION of the creator */
@@ -43,19 +43,27 @@ struct tdm_abi {
 
 #define TDM_CHAIN_NONE		0xffffffffU
 #define TDM_SLOT_NONE		0xffffffffU
+#define TDM_DEV_ANY		0xffffffffU	/* every device, in lookups */
 
 /* Per-packet metadata, written once by the entry parser. */
 enum tdm_meta_flags {
 	TDM_F_VLAN	= 1 << 0,	/* at least one VLAN tag */
 	TDM_F_IPV4	= 1 << 1,
 	TDM_F_IPV6	= 1 << 2,
-	TDM_F_L4	= 1 << 3,	/* l4 header present: ports/icmp valid */
+	TDM_F_L4	= 1 << 3,	/* ports or ICMP type/code valid */
 	TDM_F_FRAG	= 1 << 4,	/* IP fragment (first or not) */
 	TDM_F_FRAG_LATER = 1 << 5,	/* non-first fragment: no L4 header */
-	TDM_F_TRUNC	= 1 << 6,	/* a header ran past the end of data */
+	TDM_F_TRUNC	= 1 << 6,	/* a header ran past the frame or datagram */
 	TDM_F_BAD	= 1 << 7,	/* malformed: bad IHL, version, ... */
 	TDM_F_IP_OPTS	= 1 << 8,	/* IPv4 options present */
 	TDM_F_EXTHDR	= 1 << 9,	/* IPv6 extension headers present */
+	/*
+	 * The parser could not see what the kernel's stack will: no L3
+	 * header, or no ports (ICMP type) in a packet or first fragment
+	 * that needs them, or more VLAN tags or IPv6 extension headers
+	 * than it follows. Firewalls apply their 'unparsed' action.
+	 */
+	TDM_F_UNPARSED	= 1 << 10,
 };
 
 struct tdm_addr {
@@ -66,13 +74,14 @@ struct tdm_meta {
 	__u32 flags;			/* enum tdm_meta_flags */
 	__u32 hash;			/* flow hash of the 5-tuple */
 	__u32 pkt_len;			/* data_end - data at entry */
-	__u32 ifindex;			/* ingress device */
+	__u32 ifindex;			/* ingress device (a bond's slave...) */
+	__u32 dev;			/* tandem's device: the entry's slot */
 	__u32 chain_id;			/* chain being run */
 	__u16 l3_off;			/* offsets from data */
 	__u16 l4_off;
 	__u16 l3_proto;			/* ETH_P_*, host order */
-	__u16 vlan_id[2];		/* outer, inner; host order */
-	__u8 vlan_depth;
+	__u16 vlan_id[2];		/* outer two tags; host order */
+	__u8 vlan_depth;		/* tags, up to 8 */
 	__u8 l4_proto;			/* IPPROTO_*, 0 if none */
 	__u16 sport;			/* host order; 0 without ports */
 	__u16 dport;			/* host order */
@@ -113,6 +122,7 @@ enum tdm_drop_reason {
 	TDM_DROP_DEFAULT,		/* firewall default action */
 	TDM_DROP_RATE,			/* policer out of profile */
 	TDM_DROP_MISSED,		/* tail call to the next hop failed */
+	TDM_DROP_UNPARSED,		/* firewall: TDM_F_UNPARSED packet */
 	TDM_DROP_MAX,
 };
 
@@ -166,7 +176,7 @@ struct tdm_firewall_params {
 	__u32 default_action;		/* TDM_ACT_PASS or TDM_ACT_DROP */
 	__u32 bank;			/* active ruleset bank, 0 or 1 */
 	__u32 next_rule_id;
-	__u32 pad;
+	__u32 unparsed_action;		/* for TDM_F_UNPARSED packets */
 };
 
 union tdm_nf_params {
@@ -240,10 +250,23 @@ struct tdm_hop {
 };
 
 /* ---- devices and steering ---- */
+
+/*
+ * A device tandem knows, keyed in tdm_devs by its slot: the id every
+ * steering entry of the device names, and the index of its counters.
+ * The entry program is loaded for one slot (.rodata) and finds its
+ * record by it, not by the packet's ingress ifindex, which is a bond's
+ * slave's, or another device's after the device moved to a namespace
+ * where its ifindex is taken. The record is the device's for the
+ * device's lifetime: ifindex, netns and name as they were when tandem
+ * took the device, and the id of the bpf_link that attaches the entry
+ * program (0: not attached), which follows the device wherever it goes
+ * and says where it is now (see user/lib/dev.c).
+ */
 struct tdm_dev {
-	char name[16];
-	__u32 ifindex;
-	__u32 slot;			/* index into tdm_dev_stats */
+	char name[16];			/* when tandem took it */
+	__u32 ifindex;			/* when tandem took it */
+	__u32 slot;			/* the key; index into tdm_dev_stats */
 	__u32 default_chain;		/* TDM_CHAIN_NONE: pass */
 	__u32 mode;			/* XDP_FLAGS_DRV_MODE/SKB_MODE */
 	/* steering entries of the device: lets the datapath skip empty tables */
@@ -258,6 +281,8 @@ struct tdm_dev {
 	__u32 nlens;
 	__u8 lens[TDM_STEER_LENS];
 	__u64 netns;			/* cookie of the device's namespace */
+	__u32 link_id;			/* bpf_link id; 0: not attached */
+	__u32 pad;
 };
 
 struct tdm_dev_stats {
@@ -271,12 +296,13 @@ struct tdm_dev_stats {
 	__u64 truncated;
 	__u64 malformed;
 	__u64 fragments;
+	__u64 unparsed;			/* TDM_F_UNPARSED */
 };
 
 struct tdm_flow_key {
-	__u32 ifindex;
+	__u32 dev;			/* struct tdm_dev.slot */
 	__u8 proto;
-	__u8 pad;
+	__u8 family;			/* 4 or 6: never the other's packets */
 	__u16 sport;			/* host order */
 	__u16 dport;
 	__u16 pad2;
@@ -293,22 +319,22 @@ struct tdm_flow_val {
 struct tdm_steer_rule {
 	__u32 id;			/* 0: free slot */
 	__u32 prio;
-	__u32 ifindex;
+	__u32 dev;			/* struct tdm_dev.slot */
 	__u32 chain_id;
 	struct tdm_match m;
 	__u32 pad;			/* a multiple of 8: mmap stride */
 };
 
-/* LPM key: ifindex (always matched whole) then the destination. */
+/* LPM key: the device (always matched whole) then the destination. */
 struct tdm_steer_lpm_key {
 	__u32 prefixlen;		/* 32 + dst prefix length */
-	__u32 ifindex;			/* network byte order for the trie */
+	__u32 dev;			/* slot, network byte order for the trie */
 	struct tdm_addr dst;
 };
 
 /* The same leaf, keyed for a hash lookup: one per (dev, length, dst). */
 struct tdm_steer_pfx_key {
-	__u32 ifindex;
+	__u32 dev;			/* struct tdm_dev.slot */
 	__u32 len;			/* dst prefix length, 0 to 128 */
 	struct tdm_addr dst;		/* masked to len */
 };

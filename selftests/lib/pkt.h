@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Crafting test packets: a builder appends headers to a buffer. Checksums
- * are left zero: XDP programs here never verify them.
+ * are left zero: XDP programs here never verify them. The IP header's
+ * length field (IPv4 total length, IPv6 payload length) follows what is
+ * appended after it; a test that shortens p->len by hand makes a frame
+ * shorter than its datagram, as a truncated one is.
  */
 #ifndef TANDEM_PKT_H
 #define TANDEM_PKT_H
@@ -18,6 +21,8 @@
 struct pkt {
 	unsigned char buf[2048];
 	unsigned int len;
+	unsigned int l3_off;		/* where the IP header starts */
+	int l3;				/* 4, 6, or 0: no IP header yet */
 };
 
 static inline void *pkt_put(struct pkt *p, unsigned int n)
@@ -26,12 +31,23 @@ static inline void *pkt_put(struct pkt *p, unsigned int n)
 
 	memset(at, 0, n);
 	p->len += n;
+	if (p->l3 == 4)
+		((struct iphdr *)(p->buf + p->l3_off))->tot_len =
+			htons(p->len - p->l3_off);
+	else if (p->l3 == 6)
+		((struct ipv6hdr *)(p->buf + p->l3_off))->payload_len =
+			htons(p->len - p->l3_off - sizeof(struct ipv6hdr));
 	return at;
 }
 
+/* Starts a new packet. */
 static inline void pkt_eth(struct pkt *p, __u16 proto)
 {
-	struct ethhdr *e = pkt_put(p, sizeof(*e));
+	struct ethhdr *e;
+
+	p->len = 0;
+	p->l3 = 0;
+	e = pkt_put(p, sizeof(*e));
 
 	memcpy(e->h_dest, "\x02\x00\x00\x00\x00\x02", 6);
 	memcpy(e->h_source, "\x02\x00\x00\x00\x00\x01", 6);
@@ -49,8 +65,11 @@ static inline void pkt_vlan(struct pkt *p, __u16 vid, __u16 inner_proto)
 static inline struct iphdr *pkt_ip4(struct pkt *p, const char *src,
 				    const char *dst, __u8 proto, int optlen)
 {
-	struct iphdr *ip = pkt_put(p, sizeof(*ip) + optlen);
+	struct iphdr *ip;
 
+	p->l3_off = p->len;
+	p->l3 = 4;
+	ip = pkt_put(p, sizeof(*ip) + optlen);
 	ip->version = 4;
 	ip->ihl = (sizeof(*ip) + optlen) / 4;
 	ip->ttl = 64;
@@ -65,8 +84,11 @@ static inline struct iphdr *pkt_ip4(struct pkt *p, const char *src,
 static inline struct ipv6hdr *pkt_ip6(struct pkt *p, const char *src,
 				      const char *dst, __u8 nexthdr)
 {
-	struct ipv6hdr *ip6 = pkt_put(p, sizeof(*ip6));
+	struct ipv6hdr *ip6;
 
+	p->l3_off = p->len;
+	p->l3 = 6;
+	ip6 = pkt_put(p, sizeof(*ip6));
 	ip6->version = 6;
 	ip6->nexthdr = nexthdr;
 	ip6->hop_limit = 64;

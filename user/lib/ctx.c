@@ -69,6 +69,7 @@ int tdm_name_check(struct tdm_ctx *ctx, const char *what, const char *name)
 	return 0;
 }
 
+/* tdm_open()'s message, kept after the context it was made in is gone */
 static int open_fail(int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -79,12 +80,12 @@ static int open_fail(int err, const char *fmt, ...)
 	return -abs(err);
 }
 
-static int perm_hint(int err, const char *what)
+static int perm_hint(struct tdm_ctx *ctx, int err, const char *what)
 {
 	if (err == EPERM || err == EACCES)
-		return open_fail(err, "%s: permission denied (tandem needs root: CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)",
-				 what);
-	return open_fail(err, "%s: %s", what, strerror(err));
+		return tdm_err(ctx, err, "%s: permission denied (tandem needs root: CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)",
+			       what);
+	return tdm_err(ctx, err, "%s: %s", what, strerror(err));
 }
 
 /* Are we in the machine's first mount namespace (not 'ip netns exec')? */
@@ -97,36 +98,41 @@ static bool initial_mount_ns(void)
 }
 
 /*
- * Make sure the pin root exists on a bpffs. A bpffs is mounted for the
+ * Make sure the pin root's parent is a bpffs. A bpffs is mounted for the
  * user only where one is expected, /sys/fs/bpf, and only in the first
  * mount namespace: elsewhere (under 'ip netns exec', which remounts
  * /sys) it would be a private instance and the state would vanish with
- * the process.
+ * the process. Nothing is made without the privileges to use it.
  */
-static int prepare_pin_root(const char *root)
+static int prepare_pin_root(struct tdm_ctx *ctx, const char *root)
 {
 	char parent[PATH_MAX];
 	struct statfs sfs;
 	char *slash;
+	int err;
 
+	err = tdm_priv_check(ctx, false);
+	if (err)
+		return err;
 	snprintf(parent, sizeof(parent), "%s", root);
 	slash = strrchr(parent, '/');
 	if (!slash || slash == parent)
-		return open_fail(EINVAL, "pin root %s: must be a directory below a bpffs mount",
-				 root);
+		return tdm_err(ctx, EINVAL, "pin root %s: must be a directory below a bpffs mount",
+			       root);
 	*slash = '\0';
 	if (statfs(parent, &sfs))
-		return perm_hint(errno, parent);
+		return perm_hint(ctx, errno, parent);
 	if (sfs.f_type != BPF_FS_MAGIC) {
 		if (strcmp(parent, "/sys/fs/bpf") || !initial_mount_ns())
-			return open_fail(ENOENT, "%s is not a bpffs: mount one there, or, under 'ip netns exec' (which hides the host's /sys/fs/bpf), run tandem with 'nsenter --net=/run/netns/NAME' instead",
-					 parent);
+			return tdm_err(ctx, ENOENT, "%s is not a bpffs: mount one there, or, under 'ip netns exec' (which hides the host's /sys/fs/bpf), run tandem with 'nsenter --net=/run/netns/NAME' instead",
+				       parent);
+		err = tdm_priv_check(ctx, true);
+		if (err)
+			return err;
 		if (mount("bpf", parent, "bpf", 0, "mode=0700"))
-			return perm_hint(errno, "mounting bpffs");
+			return perm_hint(ctx, errno, "mounting bpffs");
 	}
-	if (mkdir(root, 0700) && errno != EEXIST)
-		return perm_hint(errno, root);
-	return 0;
+	return 0;	/* tdm_pin_dir_open() makes the directory */
 }
 
 void tdm_skel_opts(struct bpf_object_open_opts *opts)
@@ -145,25 +151,25 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 }
 
 /* Stamp fresh pins with our ABI version; refuse pins of another. */
-static int abi_check(struct tdm_entry *s)
+static int abi_check(struct tdm_ctx *ctx, struct tdm_entry *s)
 {
 	int fd = bpf_map__fd(s->maps.tdm_abi);
 	struct tdm_abi abi = {};
 	__u32 key = 0;
 
 	if (bpf_map_lookup_elem(fd, &key, &abi))
-		return open_fail(errno, "reading the ABI stamp: %s",
-				 strerror(errno));
+		return tdm_err(ctx, errno, "reading the ABI stamp: %s",
+			       strerror(errno));
 	if (abi.version == TDM_ABI_VERSION)
 		return 0;
 	if (abi.version)
-		return open_fail(EPROTO, "the state pinned in %s is of tandem ABI %u, this tandem speaks %u: detach its devices and remove it with 'rm -r %s'",
-				 tdm_pin_root(), abi.version, TDM_ABI_VERSION,
-				 tdm_pin_root());
+		return tdm_err(ctx, EPROTO, "the state pinned in %s is of tandem ABI %u, this tandem speaks %u: detach its devices and remove it with 'rm -r %s'",
+			       tdm_pin_root(), abi.version, TDM_ABI_VERSION,
+			       tdm_pin_root());
 	abi.version = TDM_ABI_VERSION;
 	if (bpf_map_update_elem(fd, &key, &abi, BPF_ANY))
-		return open_fail(errno, "writing the ABI stamp: %s",
-				 strerror(errno));
+		return tdm_err(ctx, errno, "writing the ABI stamp: %s",
+			       strerror(errno));
 	return 0;
 }
 
@@ -176,19 +182,19 @@ static int open_maps(struct tdm_ctx *ctx)
 	tdm_skel_opts(&opts);
 	s = tdm_entry__open_opts(&opts);
 	if (!s)
-		return open_fail(errno, "opening the BPF object: %s",
-				 strerror(errno));
+		return tdm_err(ctx, errno, "opening the BPF object: %s",
+			       strerror(errno));
 	/* maps only: creates the pins on first use, else reuses them */
 	bpf_program__set_autoload(s->progs.tdm_entry, false);
 	err = tdm_entry__load(s);
 	if (err) {
 		tdm_entry__destroy(s);
 		if (err == -EPERM || err == -EACCES)
-			return perm_hint(-err, "creating BPF maps");
-		return open_fail(err, "creating or reusing the maps pinned in %s failed (%s): a tandem of another version may have left incompatible pins; remove them with 'rm -r %s'",
-				 tdm_pin_root(), strerror(-err), tdm_pin_root());
+			return perm_hint(ctx, -err, "creating BPF maps");
+		return tdm_err(ctx, err, "creating or reusing the maps pinned in %s failed (%s): a tandem of another version may have left incompatible pins; remove them with 'rm -r %s'",
+			       tdm_pin_root(), strerror(-err), tdm_pin_root());
 	}
-	err = abi_check(s);
+	err = abi_check(ctx, s);
 	if (err) {
 		tdm_entry__destroy(s);
 		return err;
@@ -211,6 +217,12 @@ static int open_maps(struct tdm_ctx *ctx)
 	return 0;
 }
 
+/*
+ * In this order: no privileges, nothing made; a pin directory that is
+ * not to be trusted is refused before we wait on its lock; pins are
+ * judged under the lock (no tandem is making any) and before libbpf
+ * opens one.
+ */
 int tdm_open(struct tdm_ctx **ctxp, unsigned int flags)
 {
 	const char *root = tdm_pin_root();
@@ -224,36 +236,41 @@ int tdm_open(struct tdm_ctx **ctxp, unsigned int flags)
 	ctx->lock_fd = -1;
 	ctx->sync_outer_fd = -1;
 	ctx->sync_inner_fd = -1;
+	ctx->open_flags = flags;
 
-	err = prepare_pin_root(root);
+	err = prepare_pin_root(ctx, root);
 	if (err)
 		goto err_free;
 	/* flock on the pin directory itself serialises all tandem users */
-	ctx->lock_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ctx->lock_fd = tdm_pin_dir_open(ctx, root);
 	if (ctx->lock_fd < 0) {
-		err = perm_hint(errno, root);
+		err = ctx->lock_fd;
 		goto err_free;
 	}
-	ctx->open_flags = flags;
-	err = tdm_relock(ctx);
-	if (err) {
-		err = open_fail(err, "%s", ctx->err);
+	err = tdm_relock(ctx) ?: tdm_pins_check(ctx, ctx->lock_fd, root);
+	if (err)
 		goto err_close;
-	}
 	ctx->ncpus = libbpf_num_possible_cpus();
 	if (ctx->ncpus <= 0) {
-		err = open_fail(EINVAL, "cannot count possible CPUs");
+		err = tdm_err(ctx, EINVAL, "cannot count possible CPUs");
 		goto err_close;
 	}
 	err = open_maps(ctx);
 	if (err)
 		goto err_close;
+	/* a change starts from a state with nothing of gone devices */
+	if (!(flags & TDM_OPEN_READONLY) && tdm_dev_gc(ctx)) {
+		err = open_fail(EIO, "%s", ctx->err);
+		tdm_close(ctx);
+		return err;
+	}
 	*ctxp = ctx;
 	return 0;
 
 err_close:
 	close(ctx->lock_fd);
 err_free:
+	open_fail(err, "%s", ctx->err);
 	free(ctx);
 	return err;
 }
@@ -265,11 +282,9 @@ void tdm_unlock(struct tdm_ctx *ctx)
 
 int tdm_relock(struct tdm_ctx *ctx)
 {
-	if (flock(ctx->lock_fd, ctx->open_flags & TDM_OPEN_READONLY ?
-				LOCK_SH : LOCK_EX))
-		return tdm_err(ctx, errno, "locking %s: %s", tdm_pin_root(),
-			       strerror(errno));
-	return 0;
+	return tdm_lock_wait(ctx, ctx->lock_fd,
+			     ctx->open_flags & TDM_OPEN_READONLY ?
+			     LOCK_SH : LOCK_EX);
 }
 
 void tdm_close(struct tdm_ctx *ctx)

@@ -32,10 +32,13 @@ int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex)
 /* The cookie of our network namespace (SO_NETNS_COOKIE, Linux 5.14). */
 static __u64 netns_cookie(void)
 {
-	__u64 cookie = 0;
+	static __u64 cookie;
 	socklen_t len = sizeof(cookie);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int fd;
 
+	if (cookie)
+		return cookie;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0) {
 		getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len);
 		close(fd);
@@ -43,25 +46,161 @@ static __u64 netns_cookie(void)
 	return cookie;
 }
 
-/*
- * ifindex of dev, refusing a device whose record belongs to another
- * network namespace: ifindexes repeat across namespaces, and one pin
- * directory serves one namespace.
- */
-int tdm_dev_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex)
+static void link_pin_path(__u32 slot, char *buf, size_t size)
 {
-	struct tdm_dev d;
-	int err;
+	snprintf(buf, size, "%s/links/dev_%u", tdm_pin_root(), slot);
+}
 
-	err = tdm_ifindex(ctx, dev, ifindex);
-	if (err)
-		return err;
-	if (!bpf_map_lookup_elem(ctx->devs_fd, ifindex, &d) && d.netns &&
-	    d.netns != netns_cookie())
-		return tdm_err(ctx, EBUSY,
-			       "ifindex %u is tandem's device '%s' in another network namespace; one pin directory serves one namespace (see TANDEM_PIN_ROOT)",
-			       *ifindex, d.name);
+/*
+ * Where the device of record d is now, from the bpf_link that attaches
+ * its entry program (pinned at links/dev_SLOT): the link follows the
+ * device through renames and namespace moves, and says ifindex 0 once
+ * the device is gone. The device is here if the XDP program on that
+ * ifindex in our namespace is the link's.
+ */
+static enum tdm_dev_state dev_state(const struct tdm_dev *d,
+				    struct tdm_dev_status *st)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	st->ifindex_now = 0;
+	st->name_now[0] = '\0';
+	st->prog_id = 0;
+	link_pin_path(d->slot, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	memset(&info, 0, sizeof(info));
+	if (fd >= 0 && (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+			info.type != BPF_LINK_TYPE_XDP)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		/* not attached: known by ifindex in the namespace it was in */
+		if (d->netns != netns_cookie())
+			return TDM_DEV_OTHER_NS;
+		if (if_indextoname(d->ifindex, st->name_now))
+			st->ifindex_now = d->ifindex;
+		return TDM_DEV_DETACHED;
+	}
+	close(fd);
+	st->link_id = info.id;
+	st->prog_id = info.prog_id;
+	if (!info.xdp.ifindex)
+		return TDM_DEV_GONE;
+	if (d->netns != netns_cookie())
+		return TDM_DEV_OTHER_NS;
+	if (!bpf_xdp_query(info.xdp.ifindex, 0, &q) &&
+	    (q.prog_id == info.prog_id || q.drv_prog_id == info.prog_id ||
+	     q.skb_prog_id == info.prog_id) &&
+	    if_indextoname(info.xdp.ifindex, st->name_now)) {
+		st->ifindex_now = info.xdp.ifindex;
+		return TDM_DEV_ATTACHED;
+	}
+	return TDM_DEV_MOVED;
+}
+
+/* Every record, with where its device is now; caller frees *out. */
+int tdm_dev_list(struct tdm_ctx *ctx, struct tdm_dev_status **out, int *n)
+{
+	struct tdm_dev_status *v = NULL;
+	__u32 key, *prev = NULL;
+	int cnt = 0;
+
+	while (!bpf_map_get_next_key(ctx->devs_fd, prev, &key)) {
+		struct tdm_dev_status st = {};
+		void *p;
+
+		prev = &key;
+		if (bpf_map_lookup_elem(ctx->devs_fd, &key, &st.dev))
+			continue;
+		st.state = dev_state(&st.dev, &st);
+		st.attached = st.state == TDM_DEV_ATTACHED;
+		st.elsewhere = st.state == TDM_DEV_MOVED ||
+			       st.state == TDM_DEV_OTHER_NS;
+		st.renamed = st.name_now[0] &&
+			     strncmp(st.name_now, st.dev.name,
+				     sizeof(st.dev.name));
+		p = realloc(v, (cnt + 1) * sizeof(*v));
+		if (!p) {
+			free(v);
+			return tdm_err(ctx, ENOMEM, "out of memory");
+		}
+		v = p;
+		v[cnt++] = st;
+	}
+	*out = v;
+	*n = cnt;
 	return 0;
+}
+
+/*
+ * The record of the device called name: the device of that name here
+ * now (under whatever name tandem took it), else, if no device here has
+ * that name, the record of a device tandem took under that name that
+ * has since moved away or gone. 0, or -ENOENT, -ENODEV with the error.
+ */
+static int dev_lookup(struct tdm_ctx *ctx, const char *name,
+		      struct tdm_dev_status *out)
+{
+	struct tdm_dev_status *v;
+	__u32 ifindex = 0;
+	int n, i, found = -1;
+
+	if (!name || !*name)
+		return tdm_err(ctx, EINVAL, "no device given");
+	if (strlen(name) < IF_NAMESIZE)
+		ifindex = if_nametoindex(name);
+	if (tdm_dev_list(ctx, &v, &n))
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		const struct tdm_dev_status *st = &v[i];
+
+		if (ifindex && st->ifindex_now == ifindex) {
+			/* a record of the device attached wins a stale one */
+			if (found < 0 || st->state == TDM_DEV_ATTACHED)
+				found = i;
+		} else if (found >= 0) {
+			continue;
+		}
+		if (!ifindex && !st->ifindex_now &&
+			 !strncmp(st->dev.name, name, sizeof(st->dev.name)) &&
+			 st->state != TDM_DEV_OTHER_NS)
+			found = i;
+	}
+	if (found >= 0)
+		*out = v[found];
+	free(v);
+	if (found >= 0)
+		return 0;
+	if (!ifindex)
+		return tdm_err(ctx, ENODEV, "device '%s' does not exist", name);
+	return tdm_err(ctx, ENOENT, "tandem is not attached to %s", name);
+}
+
+int tdm_dev_find(struct tdm_ctx *ctx, const char *name, struct tdm_dev *d)
+{
+	struct tdm_dev_status st;
+	int err = dev_lookup(ctx, name, &st);
+
+	if (!err)
+		*d = st.dev;
+	return err;
+}
+
+void tdm_dev_name(struct tdm_ctx *ctx, __u32 slot, char *buf, size_t size)
+{
+	struct tdm_dev_status st = {};
+
+	if (bpf_map_lookup_elem(ctx->devs_fd, &slot, &st.dev)) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	dev_state(&st.dev, &st);
+	snprintf(buf, size, "%s", st.name_now[0] ? st.name_now : st.dev.name);
 }
 
 const char *tdm_mode_name(__u32 xdp_flags)
@@ -73,34 +212,6 @@ const char *tdm_mode_name(__u32 xdp_flags)
 	if (xdp_flags & XDP_FLAGS_HW_MODE)
 		return "offload";
 	return "?";
-}
-
-static void link_pin_path(__u32 ifindex, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s/links/dev_%u", tdm_pin_root(), ifindex);
-}
-
-/* fd of our pinned link for ifindex if it is live on the device, else -1 */
-static int our_link(__u32 ifindex, __u32 *prog_id)
-{
-	struct bpf_link_info info;
-	__u32 len = sizeof(info);
-	char path[PATH_MAX];
-	int fd;
-
-	link_pin_path(ifindex, path, sizeof(path));
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -1;
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
-	    info.type != BPF_LINK_TYPE_XDP || info.xdp.ifindex != ifindex) {
-		close(fd);
-		return -1;
-	}
-	if (prog_id)
-		*prog_id = info.prog_id;
-	return fd;
 }
 
 int tdm_entry_load(struct tdm_ctx *ctx, __u32 dev_slot)
@@ -130,18 +241,11 @@ int tdm_entry_load(struct tdm_ctx *ctx, __u32 dev_slot)
 
 static int dev_slot_alloc(struct tdm_ctx *ctx, __u32 *slot)
 {
-	bool used[TDM_MAX_DEVS] = {};
 	struct tdm_dev d;
-	__u32 key, *prev = NULL, i;
+	__u32 i;
 
-	while (!bpf_map_get_next_key(ctx->devs_fd, prev, &key)) {
-		if (!bpf_map_lookup_elem(ctx->devs_fd, &key, &d) &&
-		    d.slot < TDM_MAX_DEVS)
-			used[d.slot] = true;
-		prev = &key;
-	}
 	for (i = 0; i < TDM_MAX_DEVS; i++) {
-		if (!used[i]) {
+		if (bpf_map_lookup_elem(ctx->devs_fd, &i, &d)) {
 			*slot = i;
 			return 0;
 		}
@@ -150,55 +254,115 @@ static int dev_slot_alloc(struct tdm_ctx *ctx, __u32 *slot)
 		       TDM_MAX_DEVS);
 }
 
-/* Write the device record; a new device gets a slot and fresh counters. */
-static int dev_write(struct tdm_ctx *ctx, __u32 ifindex, __u32 chain,
-		     __u32 mode, struct tdm_dev *out)
+/*
+ * Write record *d with fresh steering counts: one hash update, which
+ * the datapath sees whole (the old element is freed after RCU).
+ */
+static int dev_write(struct tdm_ctx *ctx, struct tdm_dev *d)
 {
-	struct tdm_dev d = {};
-	char name[IF_NAMESIZE] = "";
-	int err;
+	int err = tdm_steer_summary(ctx, d->slot, d);
 
-	if (bpf_map_lookup_elem(ctx->devs_fd, &ifindex, &d)) {
-		memset(&d, 0, sizeof(d));
-		err = dev_slot_alloc(ctx, &d.slot);
-		if (err)
-			return err;
-		err = tdm_percpu_zero(ctx, ctx->dev_stats_fd, d.slot,
-				      sizeof(struct tdm_dev_stats));
-		if (err)
-			return err;
-	}
-	if_indextoname(ifindex, name);
-	snprintf(d.name, sizeof(d.name), "%s", name);
-	d.ifindex = ifindex;
-	d.netns = netns_cookie();
-	d.default_chain = chain;
-	if (mode)
-		d.mode = mode;
-	err = tdm_steer_summary(ctx, ifindex, &d);
 	if (err)
 		return err;
-	/* a hash update replaces the element atomically for the datapath */
-	if (bpf_map_update_elem(ctx->devs_fd, &ifindex, &d, BPF_ANY))
-		return tdm_err(ctx, errno, "writing device %s: %s", name,
+	if (bpf_map_update_elem(ctx->devs_fd, &d->slot, d, BPF_ANY))
+		return tdm_err(ctx, errno, "writing device %s: %s", d->name,
 			       strerror(errno));
-	if (out)
-		*out = d;
 	return 0;
 }
 
-int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 ifindex)
+/* A new record for ifindex, in a free slot with zeroed counters. */
+static int dev_new(struct tdm_ctx *ctx, __u32 ifindex, __u32 chain,
+		   struct tdm_dev *d)
+{
+	char name[IF_NAMESIZE] = "";
+	int err;
+
+	memset(d, 0, sizeof(*d));
+	err = dev_slot_alloc(ctx, &d->slot);
+	if (err)
+		return err;
+	err = tdm_percpu_zero(ctx, ctx->dev_stats_fd, d->slot,
+			      sizeof(struct tdm_dev_stats));
+	if (err)
+		return err;
+	if_indextoname(ifindex, name);
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->ifindex = ifindex;
+	d->netns = netns_cookie();
+	d->default_chain = chain;
+	return dev_write(ctx, d);
+}
+
+/* Forget record d: its steering entries, then the record itself. */
+static int dev_forget(struct tdm_ctx *ctx, const struct tdm_dev *d)
+{
+	char path[PATH_MAX];
+	int err;
+
+	link_pin_path(d->slot, path, sizeof(path));
+	unlink(path);
+	err = tdm_steer_flush(ctx, d->slot);
+	if (!err && bpf_map_delete_elem(ctx->devs_fd, &d->slot) &&
+	    errno != ENOENT)
+		err = tdm_err(ctx, errno, "deleting device %s: %s", d->name,
+			      strerror(errno));
+	return err;
+}
+
+/*
+ * Forget the records of devices that are gone: deleted while attached
+ * (their link says ifindex 0), or known only by an ifindex of ours that
+ * no longer exists. Nothing of theirs can ever apply again, and their
+ * slots are free for new devices.
+ */
+int tdm_dev_gc(struct tdm_ctx *ctx)
+{
+	struct tdm_dev_status *v;
+	int n, i, err = 0;
+
+	if (tdm_dev_list(ctx, &v, &n))
+		return -ENOMEM;
+	for (i = 0; i < n && !err; i++) {
+		if (v[i].state != TDM_DEV_GONE &&
+		    !(v[i].state == TDM_DEV_DETACHED && !v[i].ifindex_now))
+			continue;
+		err = dev_forget(ctx, &v[i].dev);
+		if (!err && ctx->ngone < TDM_MAX_DEVS)
+			memcpy(ctx->gone[ctx->ngone++], v[i].dev.name,
+			       sizeof(ctx->gone[0]));
+	}
+	free(v);
+	return err;
+}
+
+/* The record of device name, taken (a new record) if tandem lacks one. */
+int tdm_dev_take(struct tdm_ctx *ctx, const char *name, struct tdm_dev *d)
+{
+	__u32 ifindex;
+	int err;
+
+	err = tdm_dev_find(ctx, name, d);
+	if (err != -ENOENT)
+		return err;
+	err = tdm_ifindex(ctx, name, &ifindex);
+	if (!err)
+		err = tdm_dev_gc(ctx);
+	return err ? err : dev_new(ctx, ifindex, TDM_CHAIN_NONE, d);
+}
+
+int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 slot)
 {
 	struct tdm_dev d;
 
-	if (bpf_map_lookup_elem(ctx->devs_fd, &ifindex, &d))
-		return 0;	/* not attached: counted when it is */
-	return dev_write(ctx, ifindex, d.default_chain, 0, NULL);
+	if (bpf_map_lookup_elem(ctx->devs_fd, &slot, &d))
+		return 0;
+	return dev_write(ctx, &d);
 }
 
 int tdm_dev_register(struct tdm_ctx *ctx, __u32 ifindex, const char *chain,
 		     __u32 *slot)
 {
+	char name[IF_NAMESIZE];
 	__u32 chain_id = TDM_CHAIN_NONE;
 	struct tdm_dev d;
 	int id, err;
@@ -209,7 +373,15 @@ int tdm_dev_register(struct tdm_ctx *ctx, __u32 ifindex, const char *chain,
 			return id;
 		chain_id = id;
 	}
-	err = dev_write(ctx, ifindex, chain_id, 0, &d);
+	if (!if_indextoname(ifindex, name))
+		return tdm_err(ctx, ENODEV, "no device of ifindex %u", ifindex);
+	err = tdm_dev_find(ctx, name, &d);
+	if (err == -ENOENT)
+		err = dev_new(ctx, ifindex, chain_id, &d);
+	else if (!err) {
+		d.default_chain = chain_id;
+		err = dev_write(ctx, &d);
+	}
 	if (!err && slot)
 		*slot = d.slot;
 	return err;
@@ -289,13 +461,16 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	__u32 ifindex, chain_id = TDM_CHAIN_NONE, flags = 0, foreign_id = 0;
-	int id, err, fd, prog_fd, link_fd, foreign_fd = -1, was_link = 0;
+	int id, err, prog_fd, link_fd, foreign_fd = -1, was_link = 0;
+	struct bpf_link_info li = {};
 	struct bpf_prog_info pi = {};
+	struct tdm_dev_status st;
+	__u32 len = sizeof(li);
 	char path[PATH_MAX];
 	struct tdm_dev d;
 	bool existed;
 
-	err = tdm_dev_ifindex(ctx, dev, &ifindex);
+	err = tdm_ifindex(ctx, dev, &ifindex);
 	if (err)
 		return err;
 	if (chain) {
@@ -304,31 +479,32 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 			return id;
 		chain_id = id;
 	}
-
-	fd = our_link(ifindex, NULL);
-	if (fd >= 0) {
+	err = dev_lookup(ctx, dev, &st);
+	if (err && err != -ENOENT)
+		return err;
+	existed = !err;
+	if (existed && st.state == TDM_DEV_ATTACHED) {
 		/* already ours: only the default chain changes */
-		close(fd);
-		if (!bpf_map_lookup_elem(ctx->devs_fd, &ifindex, &d) &&
-		    ((mode == TDM_MODE_NATIVE && d.mode != XDP_FLAGS_DRV_MODE) ||
-		     (mode == TDM_MODE_GENERIC && d.mode != XDP_FLAGS_SKB_MODE)))
+		if ((mode == TDM_MODE_NATIVE && st.dev.mode != XDP_FLAGS_DRV_MODE) ||
+		    (mode == TDM_MODE_GENERIC && st.dev.mode != XDP_FLAGS_SKB_MODE))
 			return tdm_err(ctx, EBUSY,
 				       "%s is attached in %s mode; detach it first to change the mode",
-				       dev, tdm_mode_name(d.mode));
-		return dev_write(ctx, ifindex, chain_id, 0, NULL);
+				       dev, tdm_mode_name(st.dev.mode));
+		st.dev.default_chain = chain_id;
+		return dev_write(ctx, &st.dev);
 	}
 
 	if (bpf_xdp_query(ifindex, 0, &q))
 		return tdm_err(ctx, errno, "querying XDP on %s: %s", dev,
 			       strerror(errno));
 	if (q.attach_mode != XDP_ATTACHED_NONE) {
-		__u32 len = sizeof(pi);
+		__u32 plen = sizeof(pi);
 
 		foreign_id = q.prog_id ? q.prog_id :
 			     q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
 		foreign_fd = bpf_prog_get_fd_by_id(foreign_id);
 		if (foreign_fd >= 0)
-			bpf_obj_get_info_by_fd(foreign_fd, &pi, &len);
+			bpf_obj_get_info_by_fd(foreign_fd, &pi, &plen);
 		if (!force) {
 			if (foreign_fd >= 0)
 				close(foreign_fd);
@@ -338,8 +514,19 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 		}
 	}
 
-	existed = !bpf_map_lookup_elem(ctx->devs_fd, &ifindex, &d);
-	err = dev_write(ctx, ifindex, chain_id, 0, &d);
+	/* the record first (not attached: the datapath does not see it) */
+	if (existed) {
+		d = st.dev;
+		snprintf(d.name, sizeof(d.name), "%s", dev);
+		d.ifindex = ifindex;
+		d.default_chain = chain_id;
+		d.link_id = 0;
+		err = dev_write(ctx, &d);
+	} else {
+		err = tdm_dev_gc(ctx);
+		if (!err)
+			err = dev_new(ctx, ifindex, chain_id, &d);
+	}
 	if (err)
 		goto err_foreign;
 	/* everything that can fail before touching the device, first */
@@ -363,9 +550,7 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 		err = link_fd;
 		goto err_restore;
 	}
-	snprintf(path, sizeof(path), "%s/links", tdm_pin_root());
-	mkdir(path, 0700);
-	link_pin_path(ifindex, path, sizeof(path));
+	link_pin_path(d.slot, path, sizeof(path));
 	unlink(path);	/* a stale pin of a device that went away */
 	if (bpf_obj_pin(link_fd, path)) {
 		err = tdm_err(ctx, errno, "pinning the link at %s: %s", path,
@@ -373,11 +558,18 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 		close(link_fd);	/* detaches */
 		goto err_restore;
 	}
+	/*
+	 * Attached. The record's link id and mode follow; the pin is what
+	 * says the device is attached (dev_state()), so a crash before the
+	 * write below leaves nothing out of step.
+	 */
+	bpf_obj_get_info_by_fd(link_fd, &li, &len);
 	close(link_fd);
 	if (foreign_fd >= 0)
 		close(foreign_fd);
 	d.mode = flags;
-	return dev_write(ctx, ifindex, chain_id, flags, NULL);
+	d.link_id = li.id;
+	return dev_write(ctx, &d);
 
 err_restore:
 	/* put the program we removed back, if it was not a link */
@@ -395,92 +587,48 @@ err_restore:
 			 foreign_id);
 err_dev:
 	if (!existed)
-		bpf_map_delete_elem(ctx->devs_fd, &ifindex);
+		bpf_map_delete_elem(ctx->devs_fd, &d.slot);
 err_foreign:
 	if (foreign_fd >= 0)
 		close(foreign_fd);
 	return err;
 }
 
-/* The record of a device that no longer exists, found by its old name. */
-static int gone_dev_ifindex(struct tdm_ctx *ctx, const char *dev,
-			    __u32 *ifindex)
-{
-	__u32 key, *prev = NULL;
-	struct tdm_dev d;
-
-	while (!bpf_map_get_next_key(ctx->devs_fd, prev, &key)) {
-		prev = &key;
-		if (!bpf_map_lookup_elem(ctx->devs_fd, &key, &d) &&
-		    !strncmp(d.name, dev, sizeof(d.name)) &&
-		    (!d.netns || d.netns == netns_cookie())) {
-			*ifindex = key;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
+/*
+ * Detach the device called name (dev_lookup()). Its steering entries
+ * stay while the device does, for the next attach; a device that moved
+ * away or is gone is forgotten with them.
+ */
 int tdm_dev_detach(struct tdm_ctx *ctx, const char *dev)
 {
+	struct tdm_dev_status st;
 	char path[PATH_MAX];
-	__u32 ifindex;
-	struct tdm_dev d;
-	bool gone;
-	int err, fd;
+	int err, fd, i;
 
-	err = tdm_dev_ifindex(ctx, dev, &ifindex);
-	if (err == -EBUSY)
+	err = dev_lookup(ctx, dev, &st);
+	for (i = 0; err == -ENODEV && i < ctx->ngone; i++)
+		if (!strncmp(ctx->gone[i], dev, sizeof(ctx->gone[i])))
+			return 0;	/* gone, and forgotten as we opened */
+	if (err)
 		return err;
-	gone = err;
-	/* the name may now belong to a new device: try the old record */
-	if (!err && bpf_map_lookup_elem(ctx->devs_fd, &ifindex, &d) &&
-	    !gone_dev_ifindex(ctx, dev, &ifindex))
-		gone = true;
-	else if (err && gone_dev_ifindex(ctx, dev, &ifindex))
-		return err;
-	link_pin_path(ifindex, path, sizeof(path));
-	fd = bpf_obj_get(path);
-	if (fd < 0 && bpf_map_lookup_elem(ctx->devs_fd, &ifindex, &d))
+	if (st.state == TDM_DEV_DETACHED && st.ifindex_now)
 		return tdm_err(ctx, ENOENT, "tandem is not attached to %s", dev);
+	link_pin_path(st.dev.slot, path, sizeof(path));
+	fd = bpf_obj_get(path);
 	if (fd >= 0) {
-		bpf_link_detach(fd);
-		close(fd);
-		unlink(path);
-	}
-	bpf_map_delete_elem(ctx->devs_fd, &ifindex);
-	/* a removed device's steering entries can never apply again */
-	return gone ? tdm_steer_flush(ctx, ifindex) : 0;
-}
-
-int tdm_dev_list(struct tdm_ctx *ctx, struct tdm_dev_status **out, int *n)
-{
-	struct tdm_dev_status *v = NULL;
-	__u32 key, *prev = NULL;
-	int cnt = 0;
-
-	while (!bpf_map_get_next_key(ctx->devs_fd, prev, &key)) {
-		struct tdm_dev_status st = {};
-		void *p;
-		int fd;
-
-		prev = &key;
-		if (bpf_map_lookup_elem(ctx->devs_fd, &key, &st.dev))
-			continue;
-		fd = our_link(key, &st.prog_id);
-		st.attached = fd >= 0;
-		st.elsewhere = st.dev.netns && st.dev.netns != netns_cookie();
-		if (fd >= 0)
+		/* the commit point: the device stops running the entry */
+		if (bpf_link_detach(fd) && errno != ENOLINK) {
+			err = tdm_err(ctx, errno, "detaching from %s: %s", dev,
+				      strerror(errno));
 			close(fd);
-		p = realloc(v, (cnt + 1) * sizeof(*v));
-		if (!p) {
-			free(v);
-			return tdm_err(ctx, ENOMEM, "out of memory");
+			return err;
 		}
-		v = p;
-		v[cnt++] = st;
+		close(fd);
 	}
-	*out = v;
-	*n = cnt;
-	return 0;
+	if (st.state != TDM_DEV_ATTACHED || !(st.dev.nflows || st.dev.nrules))
+		return dev_forget(ctx, &st.dev);
+	unlink(path);
+	st.dev.link_id = 0;
+	st.dev.mode = 0;
+	return dev_write(ctx, &st.dev);
 }

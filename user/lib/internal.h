@@ -29,6 +29,9 @@ struct tdm_ctx {
 	int nfs_fd, chains_fd, nf_stats_fd, chain_stats_fd;
 	int fw_rules_fd, policer_fd, policer_src_fd;
 	const struct tdm_steer_rule *srules;	/* tdm_steer_rules, mmap-ed */
+	/* names of gone devices tdm_dev_gc() forgot: detach says done */
+	char gone[TDM_MAX_DEVS][16];
+	int ngone;
 };
 
 /* The netmask of a prefix length in the 128-bit address space. */
@@ -69,6 +72,33 @@ struct tdm_nf_type {
 /* Is NF type id built into the hop program (a bpf/nf_*.bpf.c)? */
 bool tdm_nf_type_in_datapath(__u32 id);
 
+/*
+ * pin.c: may the state be trusted. Each returns 0 (or an fd) or -errno
+ * with a one-line message in ctx->err.
+ *
+ * tdm_priv_check: -EPERM unless we have the capabilities tandem needs
+ * (CAP_NET_ADMIN, and CAP_BPF or CAP_SYS_ADMIN; CAP_SYS_ADMIN too if
+ * mount, for a bpffs). Called before anything is made.
+ *
+ * tdm_pin_dir_open: an O_RDONLY fd of the pin directory root, made
+ * (mode 0700) if missing and opened without following a symlink; -EPERM
+ * unless it is a directory on a bpffs owned by root (or our euid) that
+ * nobody else may use, in directories nobody else can rename it from
+ * (checked before it is made).
+ *
+ * tdm_pins_check: make root/links if missing; -EPERM unless it, every
+ * pin in root and every pin in root/links pass the same test.
+ *
+ * tdm_lock_wait: flock(fd, op) (LOCK_SH or LOCK_EX), waiting at most
+ * TANDEM_LOCK_TIMEOUT seconds (default 10, 0: do not wait, fractions
+ * allowed, at most 1000000); -ETIMEDOUT naming the holders from
+ * /proc/locks, -EINVAL for a bad TANDEM_LOCK_TIMEOUT.
+ */
+int tdm_priv_check(struct tdm_ctx *ctx, bool mount);
+int tdm_pin_dir_open(struct tdm_ctx *ctx, const char *root);
+int tdm_pins_check(struct tdm_ctx *ctx, int root_fd, const char *root);
+int tdm_lock_wait(struct tdm_ctx *ctx, int fd, int op);
+
 /* Open options that make a skeleton share the pinned maps. */
 void tdm_skel_opts(struct bpf_object_open_opts *opts);
 
@@ -83,18 +113,33 @@ bool tdm_chain_in_use(struct tdm_ctx *ctx, __u32 chain_id, char *user,
 		      size_t size);
 
 /* dev.c */
+/* ifindex of the device called dev in our namespace, or -ENODEV */
 int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex);
-/* tdm_ifindex(), refusing a device tandem holds in another namespace */
-int tdm_dev_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex);
-/* Rewrite ifindex's record (if any) with fresh steering counts. */
-int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 ifindex);
+/*
+ * The record of the device called dev: the one of that name here now,
+ * under whatever name tandem took it; or, when no device here has the
+ * name, one tandem took under it that has moved away or is gone.
+ * 0, -ENOENT (tandem does not know it) or -ENODEV, with the error set.
+ */
+int tdm_dev_find(struct tdm_ctx *ctx, const char *dev, struct tdm_dev *d);
+/* tdm_dev_find(), or a new record (not attached) for the device here */
+int tdm_dev_take(struct tdm_ctx *ctx, const char *dev, struct tdm_dev *d);
+/* Forget the records of devices that are gone (see dev.c). */
+int tdm_dev_gc(struct tdm_ctx *ctx);
+/* The name of slot's device now (or as taken, if not here), or "?" */
+void tdm_dev_name(struct tdm_ctx *ctx, __u32 slot, char *buf, size_t size);
+/* Rewrite slot's record (if any) with fresh steering counts. */
+int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 slot);
 
-/* steer.c: remove every steering entry of ifindex */
-int tdm_steer_flush(struct tdm_ctx *ctx, __u32 ifindex);
+/* steer.c: remove every steering entry of device slot */
+int tdm_steer_flush(struct tdm_ctx *ctx, __u32 slot);
 /*
  * steer.c: what the datapath needs to know of ifindex's steering entries,
  * into *d: how many exact entries and rules, and the rules' prefix lengths
  */
-int tdm_steer_summary(struct tdm_ctx *ctx, __u32 ifindex, struct tdm_dev *d);
+int tdm_steer_summary(struct tdm_ctx *ctx, __u32 slot, struct tdm_dev *d);
+/* Entries of device slot (TDM_DEV_ANY: all), sorted; caller frees *out */
+int tdm_steer_list_slot(struct tdm_ctx *ctx, __u32 slot,
+			struct tdm_steer_entry **out, int *n);
 
 #endif /* TANDEM_LIB_INTERNAL_H */

@@ -26,10 +26,22 @@ enum tdm_open_flags {
 	TDM_OPEN_READONLY = 1 << 0,
 };
 
+/*
+ * Open the state in the pin directory (tdm_pin_root()), making it and
+ * its maps on first use, and take its lock: shared with
+ * TDM_OPEN_READONLY, else exclusive. Errors (message in
+ * tdm_open_errmsg()): -EPERM without the capabilities tandem needs (then
+ * nothing was made), or for a pin directory, a directory above it or a
+ * pin that is not root's or that others may use (see tandem(8), PIN
+ * DIRECTORY); -ETIMEDOUT if the lock is still held by others after
+ * TANDEM_LOCK_TIMEOUT seconds (default 10), naming them; -EINVAL for a
+ * bad TANDEM_LOCK_TIMEOUT; -EPROTO for pins of another ABI version.
+ */
 int tdm_open(struct tdm_ctx **ctxp, unsigned int flags);
 void tdm_close(struct tdm_ctx *ctx);
 /* Let others at the state for a while (a long-running reader between
- * reads), and take the lock again as tdm_open() took it. */
+ * reads), and take the lock again as tdm_open() took it, with the same
+ * bounded wait and errors (-ETIMEDOUT, -EINVAL). */
 void tdm_unlock(struct tdm_ctx *ctx);
 int tdm_relock(struct tdm_ctx *ctx);
 const char *tdm_errmsg(const struct tdm_ctx *ctx);
@@ -155,7 +167,8 @@ int tdm_chain_get(struct tdm_ctx *ctx, __u32 id, struct tdm_chain_info *info);
 struct tdm_steer_entry {
 	__u32 id;
 	__u32 prio;
-	__u32 ifindex;
+	__u32 dev;			/* the device's slot */
+	char dev_name[16];		/* its name now (as taken, if gone) */
 	__u32 chain_id;
 	bool exact;			/* in the 5-tuple table */
 	struct tdm_match m;
@@ -172,8 +185,9 @@ int tdm_steer_add_many(struct tdm_ctx *ctx, const char *dev,
 		       const struct tdm_steer_spec *specs, int n,
 		       __u32 *first_id);
 int tdm_steer_del(struct tdm_ctx *ctx, const char *dev, __u32 id);
-/* All entries of ifindex (0: every device), sorted; caller frees *out. */
-int tdm_steer_list(struct tdm_ctx *ctx, __u32 ifindex,
+/* All entries of device dev (NULL: every device), sorted by device,
+ * exact first, then (prio, id); caller frees *out. */
+int tdm_steer_list(struct tdm_ctx *ctx, const char *dev,
 		   struct tdm_steer_entry **out, int *n);
 
 /* ---- devices ---- */
@@ -185,11 +199,28 @@ enum tdm_attach_mode {
 int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 		   enum tdm_attach_mode mode, bool force);
 int tdm_dev_detach(struct tdm_ctx *ctx, const char *dev);
+/*
+ * Where a device tandem knows is now. Its bpf_link (pinned at
+ * links/dev_SLOT) follows the device through renames and namespace
+ * moves and says when it is gone.
+ */
+enum tdm_dev_state {
+	TDM_DEV_ATTACHED,		/* here, under name_now */
+	TDM_DEV_DETACHED,		/* known (steering entries), no link */
+	TDM_DEV_MOVED,			/* attached, moved to another netns */
+	TDM_DEV_GONE,			/* attached when it was deleted */
+	TDM_DEV_OTHER_NS,		/* taken in another netns: theirs */
+};
 struct tdm_dev_status {
-	struct tdm_dev dev;
-	bool attached;			/* our link is live on the device */
-	bool elsewhere;			/* in another network namespace */
+	struct tdm_dev dev;		/* the record: name etc. as taken */
+	enum tdm_dev_state state;
+	char name_now[16];		/* "" unless here */
+	__u32 ifindex_now;		/* 0 unless here */
+	__u32 link_id;
 	__u32 prog_id;
+	bool attached;			/* state == TDM_DEV_ATTACHED */
+	bool elsewhere;			/* taken in or moved to another netns */
+	bool renamed;			/* here under another name */
 };
 int tdm_dev_list(struct tdm_ctx *ctx, struct tdm_dev_status **out, int *n);
 const char *tdm_mode_name(__u32 xdp_flags);

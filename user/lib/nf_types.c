@@ -36,32 +36,52 @@ static void counter_format(const union tdm_nf_params *p, char *buf,
 }
 
 /* ---- firewall ---- */
+
+/*
+ * default pass|drop: packets no rule matches (pass if not given);
+ * unparsed pass|drop: packets the parser could not classify as the
+ * kernel will (TDM_F_UNPARSED; drop if not given: passing them unread
+ * would let them around every rule).
+ */
 static int firewall_parse(union tdm_nf_params *p, int argc, char **argv,
 			  char *err, size_t errlen)
 {
+	bool seen_default = false, seen_unparsed = false;
+	__u32 *action;
 	int i;
 
 	p->firewall.default_action = TDM_ACT_PASS;
+	p->firewall.unparsed_action = TDM_ACT_DROP;
 	p->firewall.next_rule_id = 1;
 	for (i = 0; i < argc; i += 2) {
-		if (i && !strcmp(argv[i], "default"))
-			return perr(err, errlen, "firewall: '%s' is given twice",
-				    argv[i], NULL);
-		if (strcmp(argv[i], "default"))
+		bool *seen;
+
+		if (!strcmp(argv[i], "default")) {
+			action = &p->firewall.default_action;
+			seen = &seen_default;
+		} else if (!strcmp(argv[i], "unparsed")) {
+			action = &p->firewall.unparsed_action;
+			seen = &seen_unparsed;
+		} else {
 			return perr(err, errlen,
-				    "firewall: unknown parameter '%s' (expected: default pass|drop)",
+				    "firewall: unknown parameter '%s' (expected: default pass|drop, unparsed pass|drop)",
 				    argv[i], NULL);
+		}
+		if (*seen)
+			return perr(err, errlen, "firewall: '%s' given twice",
+				    argv[i], NULL);
+		*seen = true;
 		if (i + 1 >= argc)
 			return perr(err, errlen, "firewall: '%s' needs a value",
 				    argv[i], NULL);
 		if (!strcmp(argv[i + 1], "pass"))
-			p->firewall.default_action = TDM_ACT_PASS;
+			*action = TDM_ACT_PASS;
 		else if (!strcmp(argv[i + 1], "drop"))
-			p->firewall.default_action = TDM_ACT_DROP;
+			*action = TDM_ACT_DROP;
 		else
 			return perr(err, errlen,
-				    "firewall: bad default action '%s' (expected pass or drop)",
-				    argv[i + 1], NULL);
+				    "firewall: bad action '%s' for '%s' (expected pass or drop)",
+				    argv[i + 1], argv[i]);
 	}
 	return 0;
 }
@@ -69,8 +89,9 @@ static int firewall_parse(union tdm_nf_params *p, int argc, char **argv,
 static void firewall_format(const union tdm_nf_params *p, char *buf,
 			    size_t size)
 {
-	snprintf(buf, size, "default %s",
-		 tdm_action_name(p->firewall.default_action));
+	snprintf(buf, size, "default %s unparsed %s",
+		 tdm_action_name(p->firewall.default_action),
+		 tdm_action_name(p->firewall.unparsed_action));
 }
 
 /* An empty ruleset in both banks, with the default action. */
@@ -96,9 +117,10 @@ static int firewall_create(struct tdm_ctx *ctx, __u32 id,
 
 /* ---- policer ---- */
 /*
- * The largest frame the datapath sees on a 1500-byte MTU: what XDP gets
- * (no FCS) is 14 bytes of Ethernet header, two VLAN tags (the parser
- * takes QinQ) and 1500 bytes of IP.
+ * The largest frame the datapath commonly sees on a 1500-byte MTU: what
+ * XDP gets (no FCS) is 14 bytes of Ethernet header, two VLAN tags (QinQ)
+ * and 1500 bytes of IP. More tags or a larger MTU need a larger burst,
+ * which tandem cannot know when the NF is added: the docs say so.
  */
 #define POLICER_MIN_BURST	1522
 #define POLICER_MIN_BURST_STR	"1522"
@@ -274,7 +296,7 @@ static const struct tdm_nf_type nf_types[] = {
 	{
 		.name = "firewall", .id = TDM_NF_FIREWALL,
 		.summary = "stateless ACL: ordered rules on prefixes, protocol and ports",
-		.usage = "[default pass|drop]",
+		.usage = "[default pass|drop] [unparsed pass|drop]",
 		.parse = firewall_parse, .format = firewall_format,
 		.create = firewall_create,
 	},

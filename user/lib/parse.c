@@ -466,6 +466,7 @@ int tdm_parse_action(const char *s, __u32 *action)
 static const char *const drop_names[TDM_DROP_MAX] = {
 	[TDM_DROP_RULE] = "rule", [TDM_DROP_DEFAULT] = "default",
 	[TDM_DROP_RATE] = "rate", [TDM_DROP_MISSED] = "missed",
+	[TDM_DROP_UNPARSED] = "unparsed",
 };
 
 const char *tdm_drop_reason_name(int reason)

@@ -53,12 +53,13 @@ static bool is_exact(const struct tdm_match *m)
 	       m->sport_lo == m->sport_hi && m->dport_lo == m->dport_hi;
 }
 
-static void flow_key_of(__u32 ifindex, const struct tdm_match *m,
+static void flow_key_of(__u32 slot, const struct tdm_match *m,
 			struct tdm_flow_key *k)
 {
 	memset(k, 0, sizeof(*k));
-	k->ifindex = ifindex;
+	k->dev = slot;
 	k->proto = m->proto;
+	k->family = m->family;
 	k->sport = m->sport_lo;
 	k->dport = m->dport_lo;
 	k->saddr = m->src;
@@ -76,8 +77,7 @@ static void match_of_flow(const struct tdm_flow_key *k, struct tdm_match *m)
 	memset(&m->smask, 0xff, sizeof(m->smask));
 	memset(&m->dmask, 0xff, sizeof(m->dmask));
 	m->src_len = m->dst_len = 128;
-	m->family = (!k->daddr.w[0] && !k->daddr.w[1] &&
-		     k->daddr.w[2] == htonl(0xffff)) ? 4 : 6;
+	m->family = k->family;
 }
 
 /* Is prefix (a, alen) inside prefix (b, blen)? */
@@ -168,7 +168,7 @@ static int bucket_add(struct tdm_ctx *ctx, const struct rule_set *rs,
 }
 
 /*
- * The bucket of every leaf of ifindex inside prefix (scope): a leaf for
+ * The bucket of every leaf of slot inside prefix (scope): a leaf for
  * each distinct rule destination in the scope, holding the rules whose
  * destination covers it. skip: a rule index to leave out (being deleted),
  * or TDM_MAX_STEER_RULES; rules with ids from skip_from on are left out
@@ -178,7 +178,7 @@ static int bucket_add(struct tdm_ctx *ctx, const struct rule_set *rs,
  * distinct prefix length: O(R log R + L * lengths * log R).
  */
 static int leaves_compute(struct tdm_ctx *ctx, const struct rule_set *rs,
-			  __u32 ifindex, const struct tdm_match *scope,
+			  __u32 slot, const struct tdm_match *scope,
 			  __u32 skip, __u32 skip_from, struct leaf **out,
 			  int *nout)
 {
@@ -193,7 +193,7 @@ static int leaves_compute(struct tdm_ctx *ctx, const struct rule_set *rs,
 	for (i = 0; i < rs->n; i++) {
 		const struct tdm_steer_rule *r = &rs->r[i];
 
-		if (r->id && r->ifindex == ifindex && i != skip &&
+		if (r->id && r->dev == slot && i != skip &&
 		    (!skip_from || r->id < skip_from)) {
 			idx[n++] = i;
 			has_len[r->m.dst_len] = true;
@@ -217,7 +217,7 @@ static int leaves_compute(struct tdm_ctx *ctx, const struct rule_set *rs,
 				   &scope->dmask, scope->dst_len))
 			continue;
 		lv[nl].key.prefixlen = 32 + r->m.dst_len;
-		lv[nl].key.ifindex = htonl(ifindex);
+		lv[nl].key.dev = htonl(slot);
 		lv[nl].key.dst = r->m.dst;
 		nl++;
 	}
@@ -251,7 +251,7 @@ static int leaves_compute(struct tdm_ctx *ctx, const struct rule_set *rs,
 }
 
 struct leaf_set {
-	__u32 ifindex;
+	__u32 slot;
 	const struct tdm_match *scope;
 	const struct leaf *lv;
 	int n;
@@ -290,7 +290,7 @@ static bool leaf_stale(const void *k, const void *arg)
 	const struct tdm_steer_lpm_key *key = k;
 	const struct leaf_set *ls = arg;
 
-	if (ntohl(key->ifindex) != ls->ifindex ||
+	if (ntohl(key->dev) != ls->slot ||
 	    !prefix_within(&key->dst, key->prefixlen - 32, &ls->scope->dst,
 			   &ls->scope->dmask, ls->scope->dst_len))
 		return false;
@@ -304,7 +304,7 @@ static void pfx_key_of(const struct tdm_steer_lpm_key *k,
 	struct tdm_addr mask;
 	int w;
 
-	pk->ifindex = ntohl(k->ifindex);
+	pk->dev = ntohl(k->dev);
 	pk->len = k->prefixlen - 32;
 	tdm_prefix_mask(pk->len, &mask);
 	for (w = 0; w < 4; w++)
@@ -317,7 +317,7 @@ static bool pfx_stale(const void *k, const void *arg)
 	const struct tdm_steer_pfx_key *pk = k;
 	struct tdm_steer_lpm_key key = {
 		.prefixlen = 32 + pk->len,
-		.ifindex = htonl(pk->ifindex),
+		.dev = htonl(pk->dev),
 		.dst = pk->dst,
 	};
 
@@ -325,15 +325,15 @@ static bool pfx_stale(const void *k, const void *arg)
 }
 
 /*
- * Make the leaves of ifindex inside scope exactly lv[0..n), in the trie
+ * Make the leaves of slot inside scope exactly lv[0..n), in the trie
  * and in the hash alike: the datapath reads one or the other, by the
  * device's number of prefix lengths (struct tdm_dev.nlens).
  */
-static int leaves_apply(struct tdm_ctx *ctx, __u32 ifindex,
+static int leaves_apply(struct tdm_ctx *ctx, __u32 slot,
 			const struct tdm_match *scope, const struct leaf *lv,
 			int n)
 {
-	struct leaf_set ls = { ifindex, scope, lv, n };
+	struct leaf_set ls = { slot, scope, lv, n };
 	struct tdm_steer_pfx_key pk;
 	int i, err;
 
@@ -356,21 +356,21 @@ static int leaves_apply(struct tdm_ctx *ctx, __u32 ifindex,
 	return err;
 }
 
-/* Next free id on ifindex, over both tables. */
+/* Next free id on slot, over both tables. */
 static __u32 next_id(struct tdm_ctx *ctx, const struct rule_set *rs,
-		     __u32 ifindex)
+		     __u32 slot)
 {
 	struct tdm_flow_key k, *prev = NULL;
 	struct tdm_flow_val v;
 	__u32 max = 0, i;
 
 	for (i = 0; i < rs->n; i++)
-		if (rs->r[i].id && rs->r[i].ifindex == ifindex &&
+		if (rs->r[i].id && rs->r[i].dev == slot &&
 		    rs->r[i].id > max)
 			max = rs->r[i].id;
 	while (!bpf_map_get_next_key(ctx->flows_fd, prev, &k)) {
 		prev = &k;
-		if (k.ifindex == ifindex &&
+		if (k.dev == slot &&
 		    !bpf_map_lookup_elem(ctx->flows_fd, &k, &v) &&
 		    v.rule_id > max)
 			max = v.rule_id;
@@ -378,13 +378,13 @@ static __u32 next_id(struct tdm_ctx *ctx, const struct rule_set *rs,
 	return max + 1;
 }
 
-static int steer_add_flow(struct tdm_ctx *ctx, __u32 ifindex, __u32 id,
+static int steer_add_flow(struct tdm_ctx *ctx, __u32 slot, __u32 id,
 			  const struct tdm_match *m, __u32 chain_id)
 {
 	struct tdm_flow_val v;
 	struct tdm_flow_key k;
 
-	flow_key_of(ifindex, m, &k);
+	flow_key_of(slot, m, &k);
 	if (!bpf_map_lookup_elem(ctx->flows_fd, &k, &v))
 		return tdm_err(ctx, EEXIST,
 			       "the same 5-tuple is already steered (entry %u)",
@@ -407,11 +407,11 @@ static void clear_rules(struct tdm_ctx *ctx, const __u32 *idx, int n)
 }
 
 /*
- * Add n entries to ifindex, all or nothing. Exact 5-tuples go into the
+ * Add n entries to slot, all or nothing. Exact 5-tuples go into the
  * hash; rules are written first (invisible: no bucket names them), then
  * the buckets of the leaves they touch are recomputed and written.
  */
-static int steer_add(struct tdm_ctx *ctx, __u32 ifindex,
+static int steer_add(struct tdm_ctx *ctx, __u32 slot,
 		     const struct tdm_steer_spec *specs, int n, __u32 id0)
 {
 	struct tdm_match scope;
@@ -430,7 +430,7 @@ static int steer_add(struct tdm_ctx *ctx, __u32 ifindex,
 	for (i = 0; i < n && !err; i++) {
 		const struct tdm_steer_spec *sp = &specs[i];
 		struct tdm_steer_rule r = {
-			.id = id0 + i, .prio = sp->prio, .ifindex = ifindex,
+			.id = id0 + i, .prio = sp->prio, .dev = slot,
 			.m = sp->m,
 		};
 		int cid = tdm_chain_lookup(ctx, sp->chain, NULL);
@@ -441,7 +441,7 @@ static int steer_add(struct tdm_ctx *ctx, __u32 ifindex,
 		}
 		chain_id = cid;
 		if (is_exact(&sp->m)) {
-			err = steer_add_flow(ctx, ifindex, id0 + i, &sp->m,
+			err = steer_add_flow(ctx, slot, id0 + i, &sp->m,
 					     chain_id);
 			nf += !err;
 			continue;
@@ -467,10 +467,10 @@ static int steer_add(struct tdm_ctx *ctx, __u32 ifindex,
 	if (n == 1 && nr == 1)
 		scope = specs[0].m;
 	if (!err && nr) {
-		err = leaves_compute(ctx, &rs, ifindex, &scope,
+		err = leaves_compute(ctx, &rs, slot, &scope,
 				     TDM_MAX_STEER_RULES, 0, &lv, &nl);
 		if (!err) {
-			err = leaves_apply(ctx, ifindex, &scope, lv, nl);
+			err = leaves_apply(ctx, slot, &scope, lv, nl);
 			free(lv);
 			if (err) {
 				/*
@@ -481,10 +481,10 @@ static int steer_add(struct tdm_ctx *ctx, __u32 ifindex,
 				char msg[sizeof(ctx->err)];
 
 				snprintf(msg, sizeof(msg), "%s", ctx->err);
-				if (!leaves_compute(ctx, &rs, ifindex, &scope,
+				if (!leaves_compute(ctx, &rs, slot, &scope,
 						    TDM_MAX_STEER_RULES, id0,
 						    &lv, &nl)) {
-					leaves_apply(ctx, ifindex, &scope, lv, nl);
+					leaves_apply(ctx, slot, &scope, lv, nl);
 					free(lv);
 				}
 				tdm_sync(ctx);
@@ -499,7 +499,7 @@ static int steer_add(struct tdm_ctx *ctx, __u32 ifindex,
 
 			if (!is_exact(&specs[i].m))
 				continue;
-			flow_key_of(ifindex, &specs[i].m, &k);
+			flow_key_of(slot, &specs[i].m, &k);
 			if (!bpf_map_lookup_elem(ctx->flows_fd, &k, &v) &&
 			    v.rule_id == id0 + (__u32)i) {
 				bpf_map_delete_elem(ctx->flows_fd, &k);
@@ -516,19 +516,22 @@ int tdm_steer_add_many(struct tdm_ctx *ctx, const char *dev,
 		       __u32 *first_id)
 {
 	struct rule_set rs;
-	__u32 ifindex, id0;
+	struct tdm_dev d;
+	__u32 slot, id0;
 	int err;
 
-	err = tdm_dev_ifindex(ctx, dev, &ifindex);
+	/* entries may be added before the device is attached: it is taken */
+	err = tdm_dev_take(ctx, dev, &d);
 	if (err)
 		return err;
+	slot = d.slot;
 	err = rules_read(ctx, &rs);
 	if (err)
 		return err;
-	id0 = next_id(ctx, &rs, ifindex);
-	err = steer_add(ctx, ifindex, specs, n, id0);
+	id0 = next_id(ctx, &rs, slot);
+	err = steer_add(ctx, slot, specs, n, id0);
 	if (!err)
-		err = tdm_dev_refresh(ctx, ifindex);
+		err = tdm_dev_refresh(ctx, slot);
 	if (!err && first_id)
 		*first_id = id0;
 	return err;
@@ -542,14 +545,14 @@ int tdm_steer_add(struct tdm_ctx *ctx, const char *dev, __u32 prio,
 	return tdm_steer_add_many(ctx, dev, &spec, 1, idp);
 }
 
-static int steer_del_flow(struct tdm_ctx *ctx, __u32 ifindex, __u32 id)
+static int steer_del_flow(struct tdm_ctx *ctx, __u32 slot, __u32 id)
 {
 	struct tdm_flow_key k, *prev = NULL;
 	struct tdm_flow_val v;
 
 	while (!bpf_map_get_next_key(ctx->flows_fd, prev, &k)) {
 		prev = &k;
-		if (k.ifindex != ifindex ||
+		if (k.dev != slot ||
 		    bpf_map_lookup_elem(ctx->flows_fd, &k, &v) ||
 		    v.rule_id != id)
 			continue;
@@ -566,29 +569,31 @@ int tdm_steer_del(struct tdm_ctx *ctx, const char *dev, __u32 id)
 	struct tdm_steer_rule empty = {};
 	struct rule_set rs;
 	struct leaf *lv;
-	__u32 ifindex, idx;
+	struct tdm_dev d;
+	__u32 slot, idx;
 	int n, err;
 
-	err = tdm_dev_ifindex(ctx, dev, &ifindex);
+	err = tdm_dev_find(ctx, dev, &d);
 	if (err)
 		return err;
-	err = steer_del_flow(ctx, ifindex, id);
+	slot = d.slot;
+	err = steer_del_flow(ctx, slot, id);
 	if (!err)
-		return tdm_dev_refresh(ctx, ifindex);
+		return tdm_dev_refresh(ctx, slot);
 	if (err != -ENOENT)
 		return err;
 	err = rules_read(ctx, &rs);
 	if (err)
 		return err;
 	for (idx = 0; idx < rs.n; idx++)
-		if (rs.r[idx].id == id && rs.r[idx].ifindex == ifindex)
+		if (rs.r[idx].id == id && rs.r[idx].dev == slot)
 			break;
 	if (idx == rs.n)
 		return tdm_err(ctx, ENOENT, "%s has no steering entry %u", dev,
 			       id);
-	err = leaves_compute(ctx, &rs, ifindex, &rs.r[idx].m, idx, 0, &lv, &n);
+	err = leaves_compute(ctx, &rs, slot, &rs.r[idx].m, idx, 0, &lv, &n);
 	if (!err) {
-		err = leaves_apply(ctx, ifindex, &rs.r[idx].m, lv, n);
+		err = leaves_apply(ctx, slot, &rs.r[idx].m, lv, n);
 		free(lv);
 	}
 	if (!err)
@@ -597,17 +602,17 @@ int tdm_steer_del(struct tdm_ctx *ctx, const char *dev, __u32 id)
 		err = tdm_err(ctx, errno, "clearing a steering rule: %s",
 			      strerror(errno));
 	if (!err)
-		err = tdm_dev_refresh(ctx, ifindex);
+		err = tdm_dev_refresh(ctx, slot);
 	return err;
 }
 
-static bool flow_of_dev(const void *key, const void *ifindex)
+static bool flow_of_dev(const void *key, const void *slot)
 {
-	return ((const struct tdm_flow_key *)key)->ifindex ==
-	       *(const __u32 *)ifindex;
+	return ((const struct tdm_flow_key *)key)->dev ==
+	       *(const __u32 *)slot;
 }
 
-int tdm_steer_flush(struct tdm_ctx *ctx, __u32 ifindex)
+int tdm_steer_flush(struct tdm_ctx *ctx, __u32 slot)
 {
 	struct tdm_steer_rule empty = {};
 	struct tdm_match any;
@@ -616,30 +621,30 @@ int tdm_steer_flush(struct tdm_ctx *ctx, __u32 ifindex)
 	int err;
 
 	err = tdm_map_delete_if(ctx, ctx->flows_fd, sizeof(struct tdm_flow_key),
-				flow_of_dev, &ifindex);
+				flow_of_dev, &slot);
 	if (err)
 		return err;
 
 	/* no leaves first, then after a grace period no rules */
 	tdm_match_init(&any);
-	err = leaves_apply(ctx, ifindex, &any, NULL, 0);
+	err = leaves_apply(ctx, slot, &any, NULL, 0);
 	if (!err)
 		err = tdm_sync(ctx);
 	if (!err)
 		err = rules_read(ctx, &rs);
 	for (idx = 0; !err && idx < rs.n; idx++)
-		if (rs.r[idx].id && rs.r[idx].ifindex == ifindex)
+		if (rs.r[idx].id && rs.r[idx].dev == slot)
 			bpf_map_update_elem(ctx->srules_fd, &idx, &empty, BPF_ANY);
 	return err;
 }
 
-int tdm_steer_summary(struct tdm_ctx *ctx, __u32 ifindex, struct tdm_dev *d)
+int tdm_steer_summary(struct tdm_ctx *ctx, __u32 slot, struct tdm_dev *d)
 {
 	bool has_len[129] = {};
 	struct tdm_steer_entry *v;
 	int n, i, len;
 
-	if (tdm_steer_list(ctx, ifindex, &v, &n))
+	if (tdm_steer_list_slot(ctx, slot, &v, &n))
 		return -EIO;
 	d->nflows = d->nrules = d->nlens = 0;
 	memset(d->lens, 0, sizeof(d->lens));
@@ -667,8 +672,8 @@ static int cmp_entry(const void *pa, const void *pb)
 {
 	const struct tdm_steer_entry *a = pa, *b = pb;
 
-	if (a->ifindex != b->ifindex)
-		return a->ifindex < b->ifindex ? -1 : 1;
+	if (a->dev != b->dev)
+		return a->dev < b->dev ? -1 : 1;
 	if (a->exact != b->exact)
 		return a->exact ? -1 : 1;
 	if (a->prio != b->prio)
@@ -676,8 +681,8 @@ static int cmp_entry(const void *pa, const void *pb)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-int tdm_steer_list(struct tdm_ctx *ctx, __u32 ifindex,
-		   struct tdm_steer_entry **out, int *nout)
+int tdm_steer_list_slot(struct tdm_ctx *ctx, __u32 slot,
+			struct tdm_steer_entry **out, int *nout)
 {
 	struct tdm_steer_entry *v = NULL, *p;
 	struct tdm_flow_key k, *prev = NULL;
@@ -691,7 +696,7 @@ int tdm_steer_list(struct tdm_ctx *ctx, __u32 ifindex,
 		return err;
 	while (!bpf_map_get_next_key(ctx->flows_fd, prev, &k)) {
 		prev = &k;
-		if ((ifindex && k.ifindex != ifindex) ||
+		if ((slot != TDM_DEV_ANY && k.dev != slot) ||
 		    bpf_map_lookup_elem(ctx->flows_fd, &k, &fv))
 			continue;
 		p = realloc(v, (n + 1) * sizeof(*v));
@@ -700,7 +705,7 @@ int tdm_steer_list(struct tdm_ctx *ctx, __u32 ifindex,
 		v = p;
 		memset(&v[n], 0, sizeof(v[n]));
 		v[n].id = fv.rule_id;
-		v[n].ifindex = k.ifindex;
+		v[n].dev = k.dev;
 		v[n].chain_id = fv.chain_id;
 		v[n].exact = true;
 		match_of_flow(&k, &v[n].m);
@@ -709,7 +714,7 @@ int tdm_steer_list(struct tdm_ctx *ctx, __u32 ifindex,
 	for (i = 0; i < rs.n; i++) {
 		const struct tdm_steer_rule *r = &rs.r[i];
 
-		if (!r->id || (ifindex && r->ifindex != ifindex))
+		if (!r->id || (slot != TDM_DEV_ANY && r->dev != slot))
 			continue;
 		p = realloc(v, (n + 1) * sizeof(*v));
 		if (!p)
@@ -718,13 +723,16 @@ int tdm_steer_list(struct tdm_ctx *ctx, __u32 ifindex,
 		memset(&v[n], 0, sizeof(v[n]));
 		v[n].id = r->id;
 		v[n].prio = r->prio;
-		v[n].ifindex = r->ifindex;
+		v[n].dev = r->dev;
 		v[n].chain_id = r->chain_id;
 		v[n].m = r->m;
 		n++;
 	}
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_entry);
+	for (i = 0; i < (__u32)n; i++)
+		tdm_dev_name(ctx, v[i].dev, v[i].dev_name,
+			     sizeof(v[i].dev_name));
 	*out = v;
 	*nout = n;
 	return 0;
@@ -750,19 +758,34 @@ bool tdm_chain_in_use(struct tdm_ctx *ctx, __u32 chain_id, char *user,
 			return true;
 		}
 	}
-	if (tdm_steer_list(ctx, 0, &v, &n))
+	if (tdm_steer_list_slot(ctx, TDM_DEV_ANY, &v, &n))
 		return true;	/* cannot tell: refuse */
 	for (i = 0; i < n; i++) {
 		if (v[i].chain_id == chain_id) {
-			char name[IF_NAMESIZE] = "?";
-
-			if_indextoname(v[i].ifindex, name);
 			snprintf(user, size, "steering entry %u of %s",
-				 v[i].id, name);
+				 v[i].id, v[i].dev_name);
 			free(v);
 			return true;
 		}
 	}
 	free(v);
 	return false;
+}
+
+int tdm_steer_list(struct tdm_ctx *ctx, const char *dev,
+		   struct tdm_steer_entry **out, int *n)
+{
+	struct tdm_dev d;
+	int err;
+
+	if (!dev)
+		return tdm_steer_list_slot(ctx, TDM_DEV_ANY, out, n);
+	err = tdm_dev_find(ctx, dev, &d);
+	if (err == -ENOENT) {
+		/* a device tandem does not know has no entries */
+		*out = NULL;
+		*n = 0;
+		return 0;
+	}
+	return err ? err : tdm_steer_list_slot(ctx, d.slot, out, n);
 }

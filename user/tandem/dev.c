@@ -37,6 +37,28 @@ static int dev_detach(struct args *a)
 	return 0;
 }
 
+/* The name a device goes by now, or the one tandem took it under. */
+static const char *dev_name(const struct tdm_dev_status *st)
+{
+	return st->name_now[0] ? st->name_now : st->dev.name;
+}
+
+static const char *dev_state_name(enum tdm_dev_state s)
+{
+	switch (s) {
+	case TDM_DEV_ATTACHED:
+		return "attached";
+	case TDM_DEV_DETACHED:
+		return "detached";
+	case TDM_DEV_MOVED:
+		return "moved";
+	case TDM_DEV_OTHER_NS:
+		return "other-ns";
+	default:
+		return "gone";
+	}
+}
+
 static int dev_show(struct args *a)
 {
 	const char *name = arg_str(a, "DEV");
@@ -52,7 +74,7 @@ static int dev_show(struct args *a)
 		return cli_lib_fail();
 	}
 	if (name) {
-		for (i = 0; i < n && strcmp(name, v[i].dev.name); i++)
+		for (i = 0; i < n && strcmp(name, dev_name(&v[i])); i++)
 			;
 		if (i == n) {
 			free(v);
@@ -61,35 +83,40 @@ static int dev_show(struct args *a)
 		}
 	}
 	if (!json_mode)
-		printf("%-16s %-8s %-8s %-10s %-8s %s\n", "DEV", "IFINDEX",
-		       "MODE", "STATE", "PROG", "DEFAULT CHAIN");
+		printf("%-16s %-8s %-8s %-9s %-16s %-8s %s\n", "DEV", "IFINDEX",
+		       "MODE", "STATE", "TAKEN AS", "PROG", "DEFAULT CHAIN");
 	for (i = 0; i < n; i++) {
 		const char *chain = v[i].dev.default_chain == TDM_CHAIN_NONE ?
 				    "-" : tdm_chain_get(ctx, v[i].dev.default_chain,
 							&ci) ? "?" : ci.name;
+		const char *state = dev_state_name(v[i].state);
 
-		if (name && strcmp(name, v[i].dev.name))
+		if (name && strcmp(name, dev_name(&v[i])))
 			continue;
 		if (json_mode) {
 			json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "dev", jstr(v[i].dev.name));
-			json_object_object_add(o, "ifindex", json_object_new_int64(v[i].dev.ifindex));
+			json_object_object_add(o, "dev", jstr(dev_name(&v[i])));
+			json_object_object_add(o, "taken_as", jstr(v[i].dev.name));
+			json_object_object_add(o, "ifindex", json_object_new_int64(v[i].ifindex_now));
 			json_object_object_add(o, "mode", jstr(
 				tdm_mode_name(v[i].dev.mode)));
+			json_object_object_add(o, "state", jstr(state));
 			json_object_object_add(o, "attached", json_object_new_boolean(v[i].attached));
 			json_object_object_add(o, "other_netns", json_object_new_boolean(v[i].elsewhere));
+			json_object_object_add(o, "renamed", json_object_new_boolean(v[i].renamed));
+			json_object_object_add(o, "link_id", json_object_new_int64(v[i].link_id));
 			json_object_object_add(o, "prog_id", json_object_new_int64(v[i].prog_id));
 			json_object_object_add(o, "default_chain",
 				v[i].dev.default_chain == TDM_CHAIN_NONE ? NULL :
 				jstr(chain));
 			json_object_array_add(arr, o);
 		} else {
-			printf("%-16s %-8u %-8s %-10s %-8u %s\n", v[i].dev.name,
-			       v[i].dev.ifindex, tdm_mode_name(v[i].dev.mode),
-			       v[i].elsewhere ? "other-ns" :
-			       v[i].attached ? "attached" : "gone",
-			       v[i].prog_id, chain);
+			printf("%-16s %-8u %-8s %-9s %-16s %-8u %s\n",
+			       dev_name(&v[i]), v[i].ifindex_now,
+			       tdm_mode_name(v[i].dev.mode), state,
+			       v[i].renamed || !v[i].name_now[0] ?
+			       v[i].dev.name : "-", v[i].prog_id, chain);
 		}
 	}
 	free(v);
@@ -112,7 +139,7 @@ static const struct arg dev_attach_args[] = {
 	{}
 };
 
-static const struct arg dev_name[] = {
+static const struct arg dev_only[] = {
 	{ .meta = "DEV", .type = ARG_DEV, .flags = ARG_REQUIRED,
 	  .help = "the device" },
 	{}
@@ -126,7 +153,7 @@ static const struct arg dev_show_args[] = {
 static const struct command dev_cmds[] = {
 	{ "attach", NULL, dev_attach, dev_attach_args,
 	  "run tandem on a device, or change its default chain" },
-	{ "detach", NULL, dev_detach, dev_name, "stop running tandem on a device" },
+	{ "detach", NULL, dev_detach, dev_only, "stop running tandem on a device" },
 	{ "show", "list", dev_show, dev_show_args, "devices tandem runs on" },
 	{}
 };

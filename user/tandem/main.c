@@ -296,27 +296,28 @@ int cli_usage_help(const struct object *obj, const char *fmt, ...)
 
 struct tdm_ctx *cli_ctx(bool readonly)
 {
+	sigset_t set;
+
 	if (ctx)
 		return ctx;
-	if (!readonly) {
-		/*
-		 * A change is a series of map updates: Ctrl-C or a plain kill
-		 * half way through would leave it half applied. They wait
-		 * until the command ends (SIGKILL cannot be held off).
-		 */
-		sigset_t set;
-
-		sigemptyset(&set);
-		sigaddset(&set, SIGINT);
-		sigaddset(&set, SIGTERM);
-		sigaddset(&set, SIGHUP);
-		sigaddset(&set, SIGQUIT);
-		sigprocmask(SIG_BLOCK, &set, NULL);
-	}
+	/* signals still end it here: a wait for the lock is no change */
 	if (tdm_open(&ctx, readonly ? TDM_OPEN_READONLY : 0)) {
 		cli_fail("%s", tdm_open_errmsg());
 		exit(EXIT_RUNTIME);
 	}
+	if (readonly)
+		return ctx;
+	/*
+	 * A change is a series of map updates: Ctrl-C or a plain kill
+	 * half way through would leave it half applied. They wait until
+	 * the command ends (SIGKILL cannot be held off).
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 	return ctx;
 }
 

@@ -33,8 +33,13 @@ static const char *const cols[K_MAX][MAX_COLS] = {
 		      "redirected", "missed" },
 	[K_DEV] = { "packets", "bytes", "steer_flow", "steer_rule",
 		    "steer_default", "no_chain", "missed", "truncated",
-		    "malformed", "fragments" },
+		    "malformed", "fragments", "unparsed" },
 };
+
+/* rows are filled by copying the stats structs */
+_Static_assert(sizeof(struct tdm_dev_stats) <= MAX_COLS * sizeof(__u64) &&
+	       sizeof(struct tdm_chain_stats) <= MAX_COLS * sizeof(__u64),
+	       "struct row's columns cannot hold the stats");
 
 static int ncols(enum kind k)
 {

@@ -47,19 +47,11 @@ static int steer_show(struct args *a)
 	struct tdm_steer_entry *v;
 	struct tdm_chain_info ci;
 	struct tdm_ctx *ctx;
-	__u32 ifindex = 0;
 	char buf[256];
 	int n, i;
 
-	if (name) {
-		ifindex = if_nametoindex(name);
-		if (!ifindex) {
-			json_object_put(arr);
-			return cli_fail("device '%s' does not exist", name);
-		}
-	}
 	ctx = cli_ctx(true);
-	if (tdm_steer_list(ctx, ifindex, &v, &n)) {
+	if (tdm_steer_list(ctx, name, &v, &n)) {
 		json_object_put(arr);
 		return cli_lib_fail();
 	}
@@ -67,11 +59,11 @@ static int steer_show(struct args *a)
 		printf("%-12s %-5s %-6s %-60s %s\n", "DEV", "ID", "PRIO",
 		       "MATCH", "CHAIN");
 	for (i = 0; i < n; i++) {
-		char dev[IF_NAMESIZE] = "?", prio[16] = "exact";
+		const char *dev = v[i].dev_name;
+		char prio[16] = "exact";
 		const char *chain = tdm_chain_get(ctx, v[i].chain_id, &ci) ?
 				    "?" : ci.name;
 
-		if_indextoname(v[i].ifindex, dev);
 		if (!v[i].exact)
 			snprintf(prio, sizeof(prio), "%u", v[i].prio);
 		if (json_mode) {

@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Hand-made frames for the bypass selftest: TCP SYNs and UDP datagrams
+behind VLAN tags and IPv6 destination options, cut into fragments, with
+trailing bytes; checksums right, so the receiving kernel takes what its
+parser accepts.
+
+  craft.py run IFACE PEER_PID CASE...
+      For each CASE, send its frames on IFACE (AF_PACKET), then a marker
+      (an IPv4 echo request), wait until the marker reached the stack of
+      PEER_PID's network namespace (the frames before it on the same
+      queue did too), and print how many of the case's segments or
+      datagrams that stack took in. One JSON object: {"CASE": N, ...}.
+
+A CASE is words joined by '-': v4|v6, tcp|udp, then any of tagsN
+(N priority tags, VID 0), optsN (N destination options headers),
+fragN (fragments of N bytes of payload), padN (N trailing bytes after
+the datagram), dportN (the destination port, 23 if not given). Example:
+v6-tcp-opts7.
+"""
+import json
+import os
+import socket
+import struct
+import sys
+import time
+
+SRC_MAC = bytes.fromhex("020000000a01")
+DST_MAC = bytes.fromhex("020000000a02")
+SRC4, DST4 = socket.inet_aton("10.10.0.1"), socket.inet_aton("10.10.0.2")
+SRC6 = socket.inet_pton(socket.AF_INET6, "fd00::1")
+DST6 = socket.inet_pton(socket.AF_INET6, "fd00::2")
+DPORT = 23
+IDENT = os.getpid() & 0xffff
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def l4(proto, v6, sport, dport, payload=b""):
+    """A TCP SYN or a UDP datagram with its checksum."""
+    if proto == "tcp":
+        hdr = struct.pack("!HHIIBBHHH", sport, dport, 0x1000, 0, 5 << 4,
+                          0x02, 64240, 0, 0)
+        num = socket.IPPROTO_TCP
+    else:
+        hdr = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
+        num = socket.IPPROTO_UDP
+    seg = hdr + payload
+    if v6:
+        pseudo = SRC6 + DST6 + struct.pack("!I3xB", len(seg), num)
+    else:
+        pseudo = SRC4 + DST4 + struct.pack("!xBH", num, len(seg))
+    c = csum(pseudo + seg) or 0xffff
+    off = 16 if proto == "tcp" else 6
+    return seg[:off] + struct.pack("!H", c) + seg[off + 2:], num
+
+
+def eth(tags, ethertype):
+    """Ethernet with tags priority tags (VID 0), 802.1Q and 802.1ad."""
+    if not tags:
+        return DST_MAC + SRC_MAC + struct.pack("!H", ethertype)
+    tpids = [0x8100 if i % 2 == 0 else 0x88a8 for i in range(tags)]
+    out = DST_MAC + SRC_MAC + struct.pack("!H", tpids[0])
+    for i in range(tags):
+        inner = tpids[i + 1] if i + 1 < tags else ethertype
+        out += struct.pack("!HH", 0, inner)
+    return out
+
+
+def ip4(num, payload, ident=0, frag=0, more=False, totlen=None):
+    tot = 20 + len(payload) if totlen is None else totlen
+    flags = (0x2000 if more else 0) | frag
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, tot, ident, flags, 64, num, 0,
+                    SRC4, DST4)
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
+
+
+def ip6(nexthdr, payload):
+    return struct.pack("!IHBB16s16s", 6 << 28, len(payload), nexthdr, 64,
+                       SRC6, DST6) + payload
+
+
+def dstopts(n, nexthdr):
+    """n destination options headers of 8 bytes (a PadN option each)."""
+    out = b""
+    for i in range(n):
+        nh = 60 if i + 1 < n else nexthdr
+        out += struct.pack("!BB", nh, 0) + b"\x01\x04\0\0\0\0"
+    return out
+
+
+def frames(case):
+    words = case.split("-")
+    v6, proto = words[0] == "v6", words[1]
+    opt = {"tags": 0, "opts": 0, "frag": 0, "pad": 0, "dport": DPORT}
+    for w in words[2:]:
+        for k in opt:
+            if w.startswith(k):
+                opt[k] = int(w[len(k):])
+    sport = 40000 + (os.getpid() % 20000)
+    seg, num = l4(proto, v6, sport, opt["dport"],
+                  b"x" * 8 if proto == "udp" else b"")
+    chunks = [seg]
+    if opt["frag"]:
+        n = opt["frag"]
+        chunks = [seg[i:i + n] for i in range(0, len(seg), n)]
+    out = []
+    # a datagram of its own: a dropped first fragment leaves the others
+    # waiting in the reassembly queue of (addresses, protocol, id)
+    global IDENT
+    IDENT = (IDENT + 1) & 0xffff
+    ident = IDENT
+    for i, chunk in enumerate(chunks):
+        more = i + 1 < len(chunks)
+        off = i * opt["frag"] if opt["frag"] else 0
+        if v6:
+            if opt["frag"]:
+                fh = struct.pack("!BBHI", num, 0, off | int(more), ident)
+                body = dstopts(opt["opts"], 44) + fh + chunk
+                first = 60 if opt["opts"] else 44
+            else:
+                body = dstopts(opt["opts"], num) + chunk
+                first = 60 if opt["opts"] else num
+            pkt = eth(opt["tags"], 0x86DD) + ip6(first, body)
+        else:
+            pkt = eth(opt["tags"], 0x0800) + \
+                ip4(num, chunk, ident, off // 8, more)
+        out.append(pkt + b"\xa5" * opt["pad"])
+    return out
+
+
+def marker():
+    echo = struct.pack("!BBHHH", 8, 0, 0, os.getpid() & 0xffff, 1) + b"mark"
+    echo = echo[:2] + struct.pack("!H", csum(echo)) + echo[4:]
+    return eth(0, 0x0800) + ip4(socket.IPPROTO_ICMP, echo)
+
+
+def snmp(pid):
+    """The counters of PID's namespace: TCP segments sent (SYN-ACK or RST:
+    TCP took a segment in), UDP and UDP6 datagrams taken in."""
+    vals = {}
+    with open("/proc/%d/net/snmp" % pid) as f:
+        lines = f.read().splitlines()
+    for head, val in zip(lines[::2], lines[1::2]):
+        k, v = head.split(), val.split()
+        for name, x in zip(k[1:], v[1:]):
+            vals[k[0] + name] = int(x)
+    with open("/proc/%d/net/snmp6" % pid) as f:
+        for line in f:
+            name, x = line.split()
+            vals[name] = int(x)
+    return {
+        "marker": vals["Icmp:InEchos"],
+        "tcp": vals["Tcp:OutSegs"],
+        "udp": vals["Udp:InDatagrams"] + vals["Udp:NoPorts"],
+        "udp6": vals["Udp6InDatagrams"] + vals["Udp6NoPorts"],
+    }
+
+
+def run(iface, pid, cases):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    res = {}
+    for case in cases:
+        key = "tcp" if "-tcp" in case else ("udp6" if case.startswith("v6") else "udp")
+        before = snmp(pid)
+        for f in frames(case):
+            s.send(f)
+        s.send(marker())
+        deadline = time.monotonic() + 30
+        while True:
+            now = snmp(pid)
+            if now["marker"] > before["marker"]:
+                break
+            if time.monotonic() > deadline:
+                print("# marker lost after %s" % case, file=sys.stderr)
+                return 1
+            time.sleep(0.01)
+        res[case] = now[key] - before[key]
+    print(json.dumps(res))
+    return 0
+
+
+def main():
+    if len(sys.argv) < 4 or sys.argv[1] != "run":
+        print(__doc__, file=sys.stderr)
+        return 2
+    return run(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
