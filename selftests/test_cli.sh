@@ -165,8 +165,14 @@ for a in "" nf "nf bogus" "rule add" "rule del fw2 x"; do
 done
 run_split -j -V
 check "-j -V is JSON" python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["version"]' "$TMP/out"
-run_split -j nf help
-check "-j nf help is JSON" python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["commands"]' "$TMP/out"
+for o in nf rule chain steer dev stats; do
+	run_split -j $o help
+	check "-j $o help is JSON" python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["commands"]' "$TMP/out"
+	check "-j $o help has the whole text" python3 -c '
+import json, subprocess, sys
+t = subprocess.run([sys.argv[2], sys.argv[3], "help"], capture_output=True, text=True).stdout
+assert json.load(open(sys.argv[1]))["usage"] == t' "$TMP/out" "$TANDEM" $o
+done
 case_end "errors_are_one_line_and_json_is_json"
 
 check "nf gone" tdm nf add gone counter

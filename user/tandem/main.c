@@ -107,10 +107,18 @@ void cli_escape(const char *s, char *out, size_t size)
 
 json_object *jstr(const char *s)
 {
-	char buf[1024];
+	/* each byte becomes at most 4 ("\\xNN"); +8 for escape()'s margin */
+	size_t size = strlen(s) * 4 + 9;
+	json_object *o;
+	char *buf;
 
-	escape(s, buf, sizeof(buf), false);
-	return json_object_new_string(buf);
+	buf = malloc(size);
+	if (!buf)
+		return json_object_new_string("");
+	escape(s, buf, size, false);
+	o = json_object_new_string(buf);
+	free(buf);
+	return o;
 }
 
 /*
