@@ -228,9 +228,10 @@ static int check_named(const struct table *cur, const bool *kinds,
 
 	for (k = 0; k < K_MAX; k++)
 		if (kinds[k] && !cur[k].n)
-			return cli_fail(watching ? "%s '%s' is gone (deleted)" :
-					"no %s named '%s'",
-					kind_name[k], name);
+			return cli_fail(watching ? "%s '%s' is gone (%s)" :
+					"no %s named '%s'%s", kind_name[k],
+					name, !watching ? "" : k == K_DEV ?
+					"detached" : "deleted");
 	return 0;
 }
 
