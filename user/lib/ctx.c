@@ -142,10 +142,15 @@ void tdm_skel_opts(struct bpf_object_open_opts *opts)
 	opts->pin_root_path = tdm_pin_root();
 }
 
+/*
+ * libbpf speaks only when asked: its warnings (a verifier log, say) are
+ * many lines, and a failed command's error is one line, the library's
+ * message. TANDEM_DEBUG shows them all.
+ */
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
-	if (level == LIBBPF_WARN || getenv("TANDEM_DEBUG"))
+	if (getenv("TANDEM_DEBUG"))
 		return vfprintf(stderr, fmt, ap);
 	return 0;
 }
