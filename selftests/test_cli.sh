@@ -85,6 +85,14 @@ err_is "chain twice" 2 "'chain' is given twice" \
 	steer add veth1 chain c1 proto udp chain c1
 err_is "a keyword twice in nf add" 1 "'rate' is given twice" \
 	nf add p policer rate 10kpps rate 20kpps
+err_is "a firewall parameter twice" 1 "firewall: 'default' is given twice" \
+	nf add f firewall default drop unparsed pass default pass
+err_is "a counter parameter" 1 "counter: unknown parameter 'x' (parameters: none)" \
+	nf add c counter x 1
+err_is "a policer's unknown parameter" 1 "parameters: rate, burst, per" \
+	nf add p policer rate 10kpps brust 10
+err_is "a policer parameter without value" 1 "policer: 'per' needs a value" \
+	nf add p policer rate 10kpps per
 # one meaning whatever the order: the same stored match
 check "in one order" tdm rule add fw2 src 10.1.0.0/16 proto tcp dport 80 action drop
 check "in another" tdm rule add fw2 dport 80 action drop prio 100 proto tcp src 10.1.0.0/16
