@@ -262,8 +262,17 @@ static int parse_end(struct args *a)
 
 static int command_parse(struct args *a, int argc, char **argv)
 {
-	int pos = 0, ret;
+	int pos = 0, ret, n;
 
+	/* struct args has room for ARGS_MAX_WORDS entries: a longer table
+	 * is a bug, caught by any use of the command */
+	for (n = 0; !is_end(&a->cmd->args[n]); n++)
+		;
+	if (n > ARGS_MAX_WORDS) {
+		fprintf(stderr, "tandem: internal error: '%s %s' has %d words\n",
+			a->obj->name, a->cmd->name, n);
+		abort();
+	}
 	tdm_match_begin(&a->m, &a->mp);
 	ret = parse_positionals(a, argc, argv, &pos);
 	if (!ret)
