@@ -305,18 +305,28 @@ static void test_zero_length_prefixes(void)
 	ktap_case_end("zero_length_prefixes_match_their_family_only");
 }
 
+/* An fd of the pinned map name. */
+static int map_fd(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", tdm_pin_root(), name);
+	return bpf_obj_get(path);
+}
+
 /*
- * A rule change killed half way leaves chains on the bank the record does
- * not name. The next change must first bring them back, not write the
- * bank they read.
+ * A rule change killed half way: its journal names the bank its chains
+ * were moving to, and the record still names the old one. The next open
+ * finishes the change: every chain and the record on the new bank.
  */
 static void test_firewall_bank_recovery(void)
 {
+	struct tdm_journal j = { .op = TDM_J_FW_BANK };
+	struct tdm_fw_ruleset rs = { .nrules = 1 };
 	struct tdm_chain_info ci;
 	struct tdm_nf_info info;
-	char path[256];
+	__u32 key = 0;
 	struct pkt p;
-	__u32 gen;
 	int id, cid, fd;
 
 	CHECK(!nf("fwk", "firewall", ""), "");
@@ -325,27 +335,46 @@ static void test_firewall_bank_recovery(void)
 	id = tdm_nf_lookup(ctx, "fwk", &info);
 	CHECK(id >= 0 && info.params.firewall.bank == 1, "");
 
-	/* as if the record write of that change never happened */
-	info.params.firewall.bank = 0;
-	info.params.firewall.next_rule_id = 1;
-	snprintf(path, sizeof(path), "%s/tdm_nfs", tdm_pin_root());
-	fd = bpf_obj_get(path);
-	CHECK(fd >= 0 && !bpf_map_update_elem(fd, &id, &info, BPF_ANY), "");
+	/* the change cut short: bank 0 written, the journal, nothing else */
+	rs.rules[0].id = 2;
+	rs.rules[0].prio = 100;
+	rs.rules[0].action = TDM_ACT_DROP;
+	tdm_match_init(&rs.rules[0].m);
+	rs.rules[0].m.proto = IPPROTO_UDP;
+	rs.rules[0].m.dport_lo = rs.rules[0].m.dport_hi = 7002;
+	key = tdm_fw_ruleset_key(id, 0);
+	fd = map_fd("tdm_fw_rules");
+	CHECK(fd >= 0 && !bpf_map_update_elem(fd, &key, &rs, BPF_ANY), "");
 	close(fd);
-	cid = tdm_chain_lookup(ctx, "c_fwk", &ci);
-	gen = ci.generation;
-	CHECK(cid >= 0 && ci.fw_rulesets[0] == (__u32)id * 2 + 1, "");
-
-	CHECK(!rule("fwk", "proto udp dport 7002", TDM_ACT_DROP), "");
-	tdm_chain_get(ctx, cid, &ci);
-	CHECK(ci.generation == gen + 2, "chains first rebuilt onto the recorded bank (gen %u -> %u)",
-	      gen, ci.generation);
-	CHECK(ci.fw_rulesets[0] == (__u32)id * 2 + 1, "");
-	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1, 7002, 0);
-	CHECK(run(&p) == XDP_DROP, "the committed rule");
+	j.nf_id = id;
+	j.bank = 0;
+	j.next_rule_id = 3;
+	key = 0;
+	fd = map_fd("tdm_journal");
+	CHECK(fd >= 0 && !bpf_map_update_elem(fd, &key, &j, BPF_ANY), "");
+	close(fd);
 	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1, 7001, 0);
-	CHECK(run(&p) == XDP_PASS, "the rule of the change that died");
-	ktap_case_end("firewall_recovers_from_a_change_killed_half_way");
+	CHECK(run(&p) == XDP_DROP, "before recovery: the old bank runs");
+
+	/* the next open finishes it */
+	tdm_close(ctx);
+	CHECK(!tdm_open(&ctx, TDM_OPEN_READONLY), "%s", tdm_open_errmsg());
+	id = tdm_nf_lookup(ctx, "fwk", &info);
+	CHECK(info.params.firewall.bank == 0 &&
+	      info.params.firewall.next_rule_id == 3, "record: bank %u next %u",
+	      info.params.firewall.bank, info.params.firewall.next_rule_id);
+	cid = tdm_chain_lookup(ctx, "c_fwk", &ci);
+	CHECK(cid >= 0 && ci.fw_rulesets[0] == tdm_fw_ruleset_key(id, 0), "");
+	CHECK(run(&p) == XDP_PASS, "the rule the change took out");
+	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1, 7002, 0);
+	CHECK(run(&p) == XDP_DROP, "the rule it put in");
+	fd = map_fd("tdm_journal");
+	CHECK(!bpf_map_lookup_elem(fd, &key, &j) && j.op == TDM_J_NONE,
+	      "journal left: %u", j.op);
+	close(fd);
+	tdm_close(ctx);
+	CHECK(!tdm_open(&ctx, 0), "%s", tdm_open_errmsg());
+	ktap_case_end("firewall_change_cut_short_is_finished_at_open");
 }
 
 static void test_vlan(void)

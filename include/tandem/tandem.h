@@ -224,6 +224,36 @@ struct tdm_chain_stats {
 	__u64 missed;			/* failed tail calls */
 };
 
+/*
+ * The journal: the change in progress, if any. A change of several map
+ * writes writes its intent here before the first write the datapath can
+ * see and clears it after the last; tdm_open() finds a change that a
+ * crash or kill -9 cut short and finishes it, or takes it back, before
+ * anything reads the state (user/lib/journal.c). Control plane only.
+ */
+enum tdm_journal_op {
+	TDM_J_NONE = 0,
+	TDM_J_FW_BANK,		/* firewall nf_id moves to bank: finish it */
+	TDM_J_CHAIN,		/* chain chain_id becomes chain: finish it */
+	TDM_J_STEER,		/* dev's entries id_lo..id_hi - 1: take out */
+	TDM_J_DEV_ATTACH,	/* dev: keep if its link is pinned, else undo */
+	TDM_J_DEV_DETACH,	/* dev: finish the detach */
+};
+
+struct tdm_journal {
+	__u32 op;			/* enum tdm_journal_op */
+	__u32 nf_id;			/* TDM_J_FW_BANK */
+	__u32 bank;
+	__u32 next_rule_id;
+	__u32 dev;			/* TDM_J_STEER, TDM_J_DEV_*: slot */
+	__u32 id_lo;			/* TDM_J_STEER: ids, [lo, hi) */
+	__u32 id_hi;
+	__u32 flag;			/* ATTACH: a new record; DETACH: forget it */
+	__u32 chain_id;			/* TDM_J_CHAIN */
+	__u32 pad;
+	struct tdm_chain_info chain;	/* TDM_J_CHAIN: the record to build */
+};
+
 /* One NF of a hop, as the hop program's .rodata holds it. */
 struct tdm_hop_nf {
 	__u32 type;			/* enum tdm_nf_type_id */

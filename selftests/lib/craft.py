@@ -15,8 +15,8 @@ parser accepts.
 A CASE is words joined by '-': v4|v6, tcp|udp, then any of tagsN
 (N priority tags, VID 0), optsN (N destination options headers),
 fragN (fragments of N bytes of payload), padN (N trailing bytes after
-the datagram), dportN (the destination port, 23 if not given). Example:
-v6-tcp-opts7.
+the datagram), dportN (the destination port, 23 if not given), sportN
+(the source port; else one of this process). Example: v6-tcp-opts7.
 """
 import json
 import os
@@ -99,13 +99,13 @@ def dstopts(n, nexthdr):
 def frames(case):
     words = case.split("-")
     v6, proto = words[0] == "v6", words[1]
-    opt = {"tags": 0, "opts": 0, "frag": 0, "pad": 0, "dport": DPORT}
+    opt = {"tags": 0, "opts": 0, "frag": 0, "pad": 0, "dport": DPORT,
+           "sport": 40000 + (os.getpid() % 20000)}
     for w in words[2:]:
         for k in opt:
             if w.startswith(k):
                 opt[k] = int(w[len(k):])
-    sport = 40000 + (os.getpid() % 20000)
-    seg, num = l4(proto, v6, sport, opt["dport"],
+    seg, num = l4(proto, v6, opt["sport"], opt["dport"],
                   b"x" * 8 if proto == "udp" else b"")
     chunks = [seg]
     if opt["frag"]:

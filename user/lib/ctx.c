@@ -219,6 +219,7 @@ static int open_maps(struct tdm_ctx *ctx)
 	ctx->fw_rules_fd = bpf_map__fd(s->maps.tdm_fw_rules);
 	ctx->policer_fd = bpf_map__fd(s->maps.tdm_policer);
 	ctx->policer_src_fd = bpf_map__fd(s->maps.tdm_policer_src);
+	ctx->journal_fd = bpf_map__fd(s->maps.tdm_journal);
 	return 0;
 }
 
@@ -228,6 +229,36 @@ static int open_maps(struct tdm_ctx *ctx)
  * judged under the lock (no tandem is making any) and before libbpf
  * opens one.
  */
+/*
+ * Before anyone reads or changes the state: finish or take back a change
+ * that was cut short (journal.c), under the exclusive lock even for a
+ * reader, and, for a change, forget what gone devices left.
+ */
+static int open_recover(struct tdm_ctx *ctx)
+{
+	const char *crash = getenv("TANDEM_CRASH_AT");
+	unsigned int flags = ctx->open_flags;
+	int err;
+
+	if (crash && *crash)
+		ctx->crash_at = strtoul(crash, NULL, 10);
+	err = tdm_journal_pending(ctx);
+	if (err > 0 && (flags & TDM_OPEN_READONLY)) {
+		ctx->open_flags &= ~TDM_OPEN_READONLY;
+		err = tdm_relock(ctx);
+		if (!err)
+			err = tdm_journal_recover(ctx);
+		ctx->open_flags = flags;
+		if (!err)
+			err = tdm_relock(ctx);
+	} else if (err > 0) {
+		err = tdm_journal_recover(ctx);
+	}
+	if (!err && !(flags & TDM_OPEN_READONLY))
+		err = tdm_dev_gc(ctx);
+	return err;
+}
+
 int tdm_open(struct tdm_ctx **ctxp, unsigned int flags)
 {
 	const char *root = tdm_pin_root();
@@ -263,9 +294,9 @@ int tdm_open(struct tdm_ctx **ctxp, unsigned int flags)
 	err = open_maps(ctx);
 	if (err)
 		goto err_close;
-	/* a change starts from a state with nothing of gone devices */
-	if (!(flags & TDM_OPEN_READONLY) && tdm_dev_gc(ctx)) {
-		err = open_fail(EIO, "%s", ctx->err);
+	err = open_recover(ctx);
+	if (err) {
+		open_fail(err, "%s", ctx->err);
 		tdm_close(ctx);
 		return err;
 	}

@@ -270,9 +270,21 @@ static int dev_write(struct tdm_ctx *ctx, struct tdm_dev *d)
 	return 0;
 }
 
-/* A new record for ifindex, in a free slot with zeroed counters. */
-static int dev_new(struct tdm_ctx *ctx, __u32 ifindex, __u32 chain,
-		   struct tdm_dev *d)
+int tdm_dev_put(struct tdm_ctx *ctx, struct tdm_dev *d)
+{
+	int err = dev_write(ctx, d);
+
+	if (!err)
+		tdm_crash_point(ctx);
+	return err;
+}
+
+/*
+ * A new record for ifindex in a free slot, with zeroed counters, not
+ * written yet: the caller writes it (tdm_dev_put()) when it commits.
+ */
+static int dev_init(struct tdm_ctx *ctx, __u32 ifindex, __u32 chain,
+		    struct tdm_dev *d)
 {
 	char name[IF_NAMESIZE] = "";
 	int err;
@@ -290,7 +302,13 @@ static int dev_new(struct tdm_ctx *ctx, __u32 ifindex, __u32 chain,
 	d->ifindex = ifindex;
 	d->netns = netns_cookie();
 	d->default_chain = chain;
-	return dev_write(ctx, d);
+	return 0;
+}
+
+static int dev_new(struct tdm_ctx *ctx, __u32 ifindex, __u32 chain,
+		   struct tdm_dev *d)
+{
+	return dev_init(ctx, ifindex, chain, d) ?: dev_write(ctx, d);
 }
 
 /* Forget record d: its steering entries, then the record itself. */
@@ -335,19 +353,21 @@ int tdm_dev_gc(struct tdm_ctx *ctx)
 	return err;
 }
 
-/* The record of device name, taken (a new record) if tandem lacks one. */
-int tdm_dev_take(struct tdm_ctx *ctx, const char *name, struct tdm_dev *d)
+int tdm_dev_take(struct tdm_ctx *ctx, const char *name, struct tdm_dev *d,
+		 bool *created)
 {
 	__u32 ifindex;
 	int err;
 
+	*created = false;
 	err = tdm_dev_find(ctx, name, d);
 	if (err != -ENOENT)
 		return err;
 	err = tdm_ifindex(ctx, name, &ifindex);
-	if (!err)
-		err = tdm_dev_gc(ctx);
-	return err ? err : dev_new(ctx, ifindex, TDM_CHAIN_NONE, d);
+	if (err)
+		return err;
+	*created = true;
+	return dev_init(ctx, ifindex, TDM_CHAIN_NONE, d);
 }
 
 int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 slot)
@@ -460,6 +480,7 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 		   enum tdm_attach_mode mode, bool force)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct tdm_journal j = { .op = TDM_J_DEV_ATTACH };
 	__u32 ifindex, chain_id = TDM_CHAIN_NONE, flags = 0, foreign_id = 0;
 	int id, err, prog_fd, link_fd, foreign_fd = -1, was_link = 0;
 	struct bpf_link_info li = {};
@@ -521,14 +542,19 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 		d.ifindex = ifindex;
 		d.default_chain = chain_id;
 		d.link_id = 0;
-		err = dev_write(ctx, &d);
 	} else {
-		err = tdm_dev_gc(ctx);
-		if (!err)
-			err = dev_new(ctx, ifindex, chain_id, &d);
+		err = dev_init(ctx, ifindex, chain_id, &d);
+		if (err)
+			goto err_foreign;
 	}
+	j.dev = d.slot;
+	j.flag = !existed;
+	err = tdm_journal_begin(ctx, &j);
 	if (err)
 		goto err_foreign;
+	err = tdm_dev_put(ctx, &d);
+	if (err)
+		goto err_dev;
 	/* everything that can fail before touching the device, first */
 	prog_fd = tdm_entry_load(ctx, d.slot);
 	if (prog_fd < 0) {
@@ -543,6 +569,7 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 			close(prog_fd);
 			goto err_dev;
 		}
+		tdm_crash_point(ctx);
 	}
 	link_fd = link_create(ctx, dev, prog_fd, ifindex, mode, &flags);
 	close(prog_fd);
@@ -550,6 +577,7 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 		err = link_fd;
 		goto err_restore;
 	}
+	tdm_crash_point(ctx);	/* our death closes the link: detached */
 	link_pin_path(d.slot, path, sizeof(path));
 	unlink(path);	/* a stale pin of a device that went away */
 	if (bpf_obj_pin(link_fd, path)) {
@@ -559,17 +587,18 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 		goto err_restore;
 	}
 	/*
-	 * Attached. The record's link id and mode follow; the pin is what
-	 * says the device is attached (dev_state()), so a crash before the
-	 * write below leaves nothing out of step.
+	 * Attached: the pin is what says so (dev_state()). The record's
+	 * link id and mode follow, and the journal's recovery writes them
+	 * if we die first.
 	 */
+	tdm_crash_point(ctx);
 	bpf_obj_get_info_by_fd(link_fd, &li, &len);
 	close(link_fd);
 	if (foreign_fd >= 0)
 		close(foreign_fd);
 	d.mode = flags;
 	d.link_id = li.id;
-	return dev_write(ctx, &d);
+	return tdm_dev_put(ctx, &d) ?: tdm_journal_end(ctx);
 
 err_restore:
 	/* put the program we removed back, if it was not a link */
@@ -588,10 +617,84 @@ err_restore:
 err_dev:
 	if (!existed)
 		bpf_map_delete_elem(ctx->devs_fd, &d.slot);
+	tdm_journal_end(ctx);
 err_foreign:
 	if (foreign_fd >= 0)
 		close(foreign_fd);
 	return err;
+}
+
+/*
+ * Take slot's link away, if pinned: the pin first, so that our death
+ * (which closes the fd) completes the detach; then detach it.
+ */
+static int link_unpin(struct tdm_ctx *ctx, __u32 slot)
+{
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	link_pin_path(slot, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	unlink(path);
+	tdm_crash_point(ctx);
+	/* the commit point: the device stops running the entry */
+	if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL)
+		err = tdm_err(ctx, errno, "detaching slot %u: %s", slot,
+			      strerror(errno));
+	close(fd);
+	tdm_crash_point(ctx);
+	return err;
+}
+
+/*
+ * The record of slot says it has no link, and no default chain: the
+ * next attach names one, and a detached device holds no chain.
+ */
+static int dev_unlinked(struct tdm_ctx *ctx, __u32 slot)
+{
+	struct tdm_dev d;
+
+	if (bpf_map_lookup_elem(ctx->devs_fd, &slot, &d))
+		return 0;
+	d.link_id = 0;
+	d.mode = 0;
+	d.default_chain = TDM_CHAIN_NONE;
+	return tdm_dev_put(ctx, &d);
+}
+
+int tdm_dev_detach_recover(struct tdm_ctx *ctx, __u32 slot, bool forget)
+{
+	struct tdm_dev d;
+	int err = link_unpin(ctx, slot);
+
+	if (err)
+		return err;
+	if (!forget)
+		return dev_unlinked(ctx, slot);
+	if (bpf_map_lookup_elem(ctx->devs_fd, &slot, &d))
+		return 0;
+	return dev_forget(ctx, &d);
+}
+
+int tdm_dev_attach_recover(struct tdm_ctx *ctx, __u32 slot, bool created)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct tdm_dev_status st = {};
+	struct tdm_dev d;
+
+	if (bpf_map_lookup_elem(ctx->devs_fd, &slot, &d))
+		return link_unpin(ctx, slot);	/* no record to keep */
+	if (dev_state(&d, &st) == TDM_DEV_ATTACHED &&
+	    !bpf_xdp_query(st.ifindex_now, 0, &q)) {
+		/* the link got pinned: keep the attach, record it */
+		d.link_id = st.link_id;
+		d.mode = q.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE :
+							     XDP_FLAGS_DRV_MODE;
+		return tdm_dev_put(ctx, &d);
+	}
+	return tdm_dev_detach_recover(ctx, slot, created);
 }
 
 /*
@@ -601,9 +704,9 @@ err_foreign:
  */
 int tdm_dev_detach(struct tdm_ctx *ctx, const char *dev)
 {
+	struct tdm_journal j = { .op = TDM_J_DEV_DETACH };
 	struct tdm_dev_status st;
-	char path[PATH_MAX];
-	int err, fd, i;
+	int err, i;
 
 	err = dev_lookup(ctx, dev, &st);
 	for (i = 0; err == -ENODEV && i < ctx->ngone; i++)
@@ -613,22 +716,12 @@ int tdm_dev_detach(struct tdm_ctx *ctx, const char *dev)
 		return err;
 	if (st.state == TDM_DEV_DETACHED && st.ifindex_now)
 		return tdm_err(ctx, ENOENT, "tandem is not attached to %s", dev);
-	link_pin_path(st.dev.slot, path, sizeof(path));
-	fd = bpf_obj_get(path);
-	if (fd >= 0) {
-		/* the commit point: the device stops running the entry */
-		if (bpf_link_detach(fd) && errno != ENOLINK) {
-			err = tdm_err(ctx, errno, "detaching from %s: %s", dev,
-				      strerror(errno));
-			close(fd);
-			return err;
-		}
-		close(fd);
-	}
-	if (st.state != TDM_DEV_ATTACHED || !(st.dev.nflows || st.dev.nrules))
-		return dev_forget(ctx, &st.dev);
-	unlink(path);
-	st.dev.link_id = 0;
-	st.dev.mode = 0;
-	return dev_write(ctx, &st.dev);
+	j.dev = st.dev.slot;
+	j.flag = st.state != TDM_DEV_ATTACHED ||
+		 !(st.dev.nflows || st.dev.nrules);
+	err = tdm_journal_begin(ctx, &j);
+	if (!err)
+		err = tdm_dev_detach_recover(ctx, st.dev.slot, j.flag);
+	/* on error the journal stays: the next open finishes the detach */
+	return err ?: tdm_journal_end(ctx);
 }

@@ -36,38 +36,60 @@ static int ruleset_read(struct tdm_ctx *ctx, __u32 id, __u32 bank,
 	return 0;
 }
 
-/* Write rs to the inactive bank, switch chains to it, then record it. */
+static int fw_record(struct tdm_ctx *ctx, __u32 nf_id,
+		     const struct tdm_nf_info *info)
+{
+	if (bpf_map_update_elem(ctx->nfs_fd, &nf_id, info, BPF_ANY))
+		return tdm_err(ctx, errno, "writing NF '%s': %s", info->name,
+			       strerror(errno));
+	tdm_crash_point(ctx);
+	return 0;
+}
+
+int tdm_fw_bank_finish(struct tdm_ctx *ctx, __u32 nf_id,
+		       const struct tdm_nf_info *info)
+{
+	return tdm_chains_rebuild_nf(ctx, nf_id, info) ?:
+	       fw_record(ctx, nf_id, info);
+}
+
+/*
+ * Write rs to the inactive bank (no chain reads it: a change cut short
+ * was finished when the state was opened), then, under the journal,
+ * switch every chain of the firewall to it and record it.
+ */
 static int ruleset_commit(struct tdm_ctx *ctx, __u32 id,
 			  struct tdm_nf_info *info,
 			  const struct tdm_fw_ruleset *rs)
 {
 	struct tdm_nf_info next = *info;
+	struct tdm_journal j = { .op = TDM_J_FW_BANK, .nf_id = id };
 	__u32 key;
 	int err;
 
 	next.params.firewall.bank ^= 1;
 	key = tdm_fw_ruleset_key(id, next.params.firewall.bank);
-	/*
-	 * A change that died half way (killed) may have left chains on the
-	 * bank we are about to write: bring them all back to the recorded
-	 * bank first, so that no packet reads a bank while it is written.
-	 */
-	if (tdm_ruleset_in_use(ctx, id, key)) {
-		err = tdm_chains_rebuild_nf(ctx, id, NULL);
-		if (err)
-			return err;
-	}
 	if (bpf_map_update_elem(ctx->fw_rules_fd, &key, rs, BPF_ANY))
 		return tdm_err(ctx, errno, "writing firewall rules: %s",
 			       strerror(errno));
-	err = tdm_chains_rebuild_nf(ctx, id, &next);
+	tdm_crash_point(ctx);
+	j.bank = next.params.firewall.bank;
+	j.next_rule_id = next.params.firewall.next_rule_id;
+	err = tdm_journal_begin(ctx, &j);
 	if (err)
 		return err;
-	if (bpf_map_update_elem(ctx->nfs_fd, &id, &next, BPF_ANY))
-		return tdm_err(ctx, errno, "writing NF '%s': %s", info->name,
-			       strerror(errno));
+	err = tdm_chains_rebuild_nf(ctx, id, &next);
+	if (err) {
+		/* the chains are back on the old bank: nothing to finish */
+		tdm_journal_end(ctx);
+		return err;
+	}
+	/* failing here leaves the journal: the next open finishes it */
+	err = fw_record(ctx, id, &next);
+	if (err)
+		return err;
 	*info = next;
-	return 0;
+	return tdm_journal_end(ctx);
 }
 
 int tdm_rule_add(struct tdm_ctx *ctx, const char *nf,

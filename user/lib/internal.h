@@ -27,7 +27,9 @@ struct tdm_ctx {
 	/* fds of the pinned maps, from the skeleton */
 	int jmp_fd, devs_fd, dev_stats_fd, flows_fd, lpm_fd, pfx_fd, srules_fd;
 	int nfs_fd, chains_fd, nf_stats_fd, chain_stats_fd;
-	int fw_rules_fd, policer_fd, policer_src_fd;
+	int fw_rules_fd, policer_fd, policer_src_fd, journal_fd;
+	/* TANDEM_CRASH_AT: SIGKILL at this crash point (tests); 0: never */
+	unsigned long crash_at, crash_steps;
 	const struct tdm_steer_rule *srules;	/* tdm_steer_rules, mmap-ed */
 	/* names of gone devices tdm_dev_gc() forgot: detach says done */
 	char gone[TDM_MAX_DEVS][16];
@@ -123,8 +125,6 @@ int tdm_chains_rebuild_nf(struct tdm_ctx *ctx, __u32 nf_id,
 			  const struct tdm_nf_info *override);
 bool tdm_nf_in_use(struct tdm_ctx *ctx, __u32 nf_id, char *chain,
 		   size_t size);
-/* Does any chain's hop of NF nf_id read firewall ruleset ruleset? */
-bool tdm_ruleset_in_use(struct tdm_ctx *ctx, __u32 nf_id, __u32 ruleset);
 bool tdm_chain_in_use(struct tdm_ctx *ctx, __u32 chain_id, char *user,
 		      size_t size);
 
@@ -138,8 +138,14 @@ int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex);
  * 0, -ENOENT (tandem does not know it) or -ENODEV, with the error set.
  */
 int tdm_dev_find(struct tdm_ctx *ctx, const char *dev, struct tdm_dev *d);
-/* tdm_dev_find(), or a new record (not attached) for the device here */
-int tdm_dev_take(struct tdm_ctx *ctx, const char *dev, struct tdm_dev *d);
+/*
+ * tdm_dev_find(), or else a new record for the device here (*created):
+ * a free slot with zeroed counters, not written until tdm_dev_put().
+ */
+int tdm_dev_take(struct tdm_ctx *ctx, const char *dev, struct tdm_dev *d,
+		 bool *created);
+/* Write record *d with fresh steering counts (one atomic update). */
+int tdm_dev_put(struct tdm_ctx *ctx, struct tdm_dev *d);
 /* Forget the records of devices that are gone (see dev.c). */
 int tdm_dev_gc(struct tdm_ctx *ctx);
 /* The name of slot's device now (or as taken, if not here), or "?" */
@@ -157,5 +163,32 @@ int tdm_steer_summary(struct tdm_ctx *ctx, __u32 slot, struct tdm_dev *d);
 /* Entries of device slot (TDM_DEV_ANY: all), sorted; caller frees *out */
 int tdm_steer_list_slot(struct tdm_ctx *ctx, __u32 slot,
 			struct tdm_steer_entry **out, int *n);
+
+/*
+ * journal.c: the change in progress. begin() before a change's first
+ * write the datapath sees, end() after its last; recover() at open.
+ */
+int tdm_journal_begin(struct tdm_ctx *ctx, const struct tdm_journal *j);
+int tdm_journal_end(struct tdm_ctx *ctx);
+int tdm_journal_recover(struct tdm_ctx *ctx);
+/* 1 if a change was cut short, 0 if not, or -errno */
+int tdm_journal_pending(struct tdm_ctx *ctx);
+/* A step of a change, where a test may kill us (TANDEM_CRASH_AT). */
+void tdm_crash_point(struct tdm_ctx *ctx);
+
+/* The journal's finishers, idempotent. */
+/* firewall.c: move every chain of firewall nf_id to info's bank, record it */
+int tdm_fw_bank_finish(struct tdm_ctx *ctx, __u32 nf_id,
+		       const struct tdm_nf_info *info);
+/* chain.c: build chain id from record *ci and write the record */
+int tdm_chain_finish(struct tdm_ctx *ctx, __u32 id,
+		     const struct tdm_chain_info *ci);
+/* steer.c: remove device slot's entries of ids [lo, hi), leaves first */
+int tdm_steer_take_out(struct tdm_ctx *ctx, __u32 slot, __u32 lo, __u32 hi);
+/* dev.c: an attach of slot is kept if its link is pinned, else undone
+ * (the record forgotten if the attach made it) */
+int tdm_dev_attach_recover(struct tdm_ctx *ctx, __u32 slot, bool created);
+/* dev.c: a detach of slot is finished (the record forgotten if asked) */
+int tdm_dev_detach_recover(struct tdm_ctx *ctx, __u32 slot, bool forget);
 
 #endif /* TANDEM_LIB_INTERNAL_H */

@@ -170,16 +170,15 @@ static int bucket_add(struct tdm_ctx *ctx, const struct rule_set *rs,
 /*
  * The bucket of every leaf of slot inside prefix (scope): a leaf for
  * each distinct rule destination in the scope, holding the rules whose
- * destination covers it. skip: a rule index to leave out (being deleted),
- * or TDM_MAX_STEER_RULES; rules with ids from skip_from on are left out
- * too (being added, when that fails; 0: none).
- * or TDM_MAX_STEER_RULES. With the device's rules sorted by destination,
- * the rules covering a leaf are found with one binary search per
- * distinct prefix length: O(R log R + L * lengths * log R).
+ * destination covers it. Rules with ids in [skip_lo, skip_hi) are left
+ * out (being deleted, or an add being taken back). With the device's
+ * rules sorted by destination, the rules covering a leaf are found with
+ * one binary search per distinct prefix length:
+ * O(R log R + L * lengths * log R).
  */
 static int leaves_compute(struct tdm_ctx *ctx, const struct rule_set *rs,
 			  __u32 slot, const struct tdm_match *scope,
-			  __u32 skip, __u32 skip_from, struct leaf **out,
+			  __u32 skip_lo, __u32 skip_hi, struct leaf **out,
 			  int *nout)
 {
 	bool has_len[129] = {};
@@ -193,8 +192,8 @@ static int leaves_compute(struct tdm_ctx *ctx, const struct rule_set *rs,
 	for (i = 0; i < rs->n; i++) {
 		const struct tdm_steer_rule *r = &rs->r[i];
 
-		if (r->id && r->dev == slot && i != skip &&
-		    (!skip_from || r->id < skip_from)) {
+		if (r->id && r->dev == slot &&
+		    (r->id < skip_lo || r->id >= skip_hi)) {
 			idx[n++] = i;
 			has_len[r->m.dst_len] = true;
 		}
@@ -397,36 +396,24 @@ static int steer_add_flow(struct tdm_ctx *ctx, __u32 slot, __u32 id,
 	return 0;
 }
 
-static void clear_rules(struct tdm_ctx *ctx, const __u32 *idx, int n)
-{
-	struct tdm_steer_rule empty = {};
-	int i;
-
-	for (i = 0; i < n; i++)
-		bpf_map_update_elem(ctx->srules_fd, &idx[i], &empty, BPF_ANY);
-}
-
 /*
- * Add n entries to slot, all or nothing. Exact 5-tuples go into the
- * hash; rules are written first (invisible: no bucket names them), then
- * the buckets of the leaves they touch are recomputed and written.
+ * Write n entries of slot, ids id0 on. Exact 5-tuples go into the hash;
+ * rules are written first (invisible: no bucket names them), then the
+ * buckets of the leaves they touch are recomputed and written. On error
+ * the caller takes them out again (tdm_steer_take_out()).
  */
 static int steer_add(struct tdm_ctx *ctx, __u32 slot,
 		     const struct tdm_steer_spec *specs, int n, __u32 id0)
 {
 	struct tdm_match scope;
-	struct tdm_flow_key k;
 	struct rule_set rs;
 	struct leaf *lv;
-	__u32 *ridx, chain_id, free_idx = 0;
-	int i, nr = 0, nf = 0, nl, err = 0;
+	__u32 chain_id, free_idx = 0;
+	int i, nr = 0, nl, err = 0;
 
 	err = rules_read(ctx, &rs);
 	if (err)
 		return err;
-	ridx = calloc(n, sizeof(*ridx));
-	if (!ridx)
-		return tdm_err(ctx, ENOMEM, "out of memory");
 	for (i = 0; i < n && !err; i++) {
 		const struct tdm_steer_spec *sp = &specs[i];
 		struct tdm_steer_rule r = {
@@ -435,79 +422,39 @@ static int steer_add(struct tdm_ctx *ctx, __u32 slot,
 		};
 		int cid = tdm_chain_lookup(ctx, sp->chain, NULL);
 
-		if (cid < 0) {
-			err = cid;
-			break;
-		}
+		if (cid < 0)
+			return cid;
 		chain_id = cid;
 		if (is_exact(&sp->m)) {
 			err = steer_add_flow(ctx, slot, id0 + i, &sp->m,
 					     chain_id);
-			nf += !err;
+			tdm_crash_point(ctx);
 			continue;
 		}
 		while (free_idx < rs.n && rs.r[free_idx].id)
 			free_idx++;
-		if (free_idx == rs.n) {
-			err = tdm_err(ctx, ENOSPC, "no room for another steering rule (at most %d)",
-				      TDM_MAX_STEER_RULES);
-			break;
-		}
+		if (free_idx == rs.n)
+			return tdm_err(ctx, ENOSPC, "no room for another steering rule (at most %d)",
+				       TDM_MAX_STEER_RULES);
 		r.chain_id = chain_id;
-		if (bpf_map_update_elem(ctx->srules_fd, &free_idx, &r, BPF_ANY)) {
-			err = tdm_err(ctx, errno, "writing a steering rule: %s",
-				      strerror(errno));
-			break;
-		}
-		ridx[nr++] = free_idx;
+		if (bpf_map_update_elem(ctx->srules_fd, &free_idx, &r, BPF_ANY))
+			return tdm_err(ctx, errno, "writing a steering rule: %s",
+				       strerror(errno));
+		tdm_crash_point(ctx);
+		nr++;
 	}
+	if (err || !nr)
+		return err;
 
 	/* one rule: only leaves inside its destination change */
 	tdm_match_init(&scope);
-	if (n == 1 && nr == 1)
+	if (n == 1)
 		scope = specs[0].m;
-	if (!err && nr) {
-		err = leaves_compute(ctx, &rs, slot, &scope,
-				     TDM_MAX_STEER_RULES, 0, &lv, &nl);
-		if (!err) {
-			err = leaves_apply(ctx, slot, &scope, lv, nl);
-			free(lv);
-			if (err) {
-				/*
-				 * Buckets half written: rewrite them without
-				 * ours; our entries are cleared (below) only
-				 * after a grace period, as for a delete.
-				 */
-				char msg[sizeof(ctx->err)];
-
-				snprintf(msg, sizeof(msg), "%s", ctx->err);
-				if (!leaves_compute(ctx, &rs, slot, &scope,
-						    TDM_MAX_STEER_RULES, id0,
-						    &lv, &nl)) {
-					leaves_apply(ctx, slot, &scope, lv, nl);
-					free(lv);
-				}
-				tdm_sync(ctx);
-				snprintf(ctx->err, sizeof(ctx->err), "%s", msg);
-			}
-		}
-	}
-	if (err) {
-		clear_rules(ctx, ridx, nr);
-		for (i = 0; i < n && nf; i++) {
-			struct tdm_flow_val v;
-
-			if (!is_exact(&specs[i].m))
-				continue;
-			flow_key_of(slot, &specs[i].m, &k);
-			if (!bpf_map_lookup_elem(ctx->flows_fd, &k, &v) &&
-			    v.rule_id == id0 + (__u32)i) {
-				bpf_map_delete_elem(ctx->flows_fd, &k);
-				nf--;
-			}
-		}
-	}
-	free(ridx);
+	err = leaves_compute(ctx, &rs, slot, &scope, 0, 0, &lv, &nl);
+	if (err)
+		return err;
+	err = leaves_apply(ctx, slot, &scope, lv, nl);
+	free(lv);
 	return err;
 }
 
@@ -515,23 +462,40 @@ int tdm_steer_add_many(struct tdm_ctx *ctx, const char *dev,
 		       const struct tdm_steer_spec *specs, int n,
 		       __u32 *first_id)
 {
+	struct tdm_journal j = { .op = TDM_J_STEER };
+	char msg[sizeof(ctx->err)];
 	struct rule_set rs;
 	struct tdm_dev d;
-	__u32 slot, id0;
+	bool created;
+	__u32 id0;
 	int err;
 
 	/* entries may be added before the device is attached: it is taken */
-	err = tdm_dev_take(ctx, dev, &d);
+	err = tdm_dev_take(ctx, dev, &d, &created);
 	if (err)
 		return err;
-	slot = d.slot;
 	err = rules_read(ctx, &rs);
 	if (err)
 		return err;
-	id0 = next_id(ctx, &rs, slot);
-	err = steer_add(ctx, slot, specs, n, id0);
+	id0 = next_id(ctx, &rs, d.slot);
+	j.dev = d.slot;
+	j.id_lo = id0;
+	j.id_hi = id0 + n;
+	j.flag = created;
+	err = tdm_journal_begin(ctx, &j);
+	if (err)
+		return err;
+	err = steer_add(ctx, d.slot, specs, n, id0);
 	if (!err)
-		err = tdm_dev_refresh(ctx, slot);
+		err = tdm_dev_put(ctx, &d);	/* the counts: the commit */
+	if (err) {
+		snprintf(msg, sizeof(msg), "%s", ctx->err);
+		if (!tdm_steer_take_out(ctx, d.slot, id0, id0 + n))
+			tdm_journal_end(ctx);
+		snprintf(ctx->err, sizeof(ctx->err), "%s", msg);
+		return err;
+	}
+	err = tdm_journal_end(ctx);
 	if (!err && first_id)
 		*first_id = id0;
 	return err;
@@ -545,97 +509,113 @@ int tdm_steer_add(struct tdm_ctx *ctx, const char *dev, __u32 prio,
 	return tdm_steer_add_many(ctx, dev, &spec, 1, idp);
 }
 
-static int steer_del_flow(struct tdm_ctx *ctx, __u32 slot, __u32 id)
+struct flow_range {
+	int fd;
+	__u32 slot, lo, hi;
+};
+
+/* Is this exact entry of the slot, with an id in [lo, hi)? */
+static bool flow_in_range(const void *key, const void *arg)
 {
-	struct tdm_flow_key k, *prev = NULL;
+	const struct tdm_flow_key *k = key;
+	const struct flow_range *fr = arg;
 	struct tdm_flow_val v;
 
-	while (!bpf_map_get_next_key(ctx->flows_fd, prev, &k)) {
-		prev = &k;
-		if (k.dev != slot ||
-		    bpf_map_lookup_elem(ctx->flows_fd, &k, &v) ||
-		    v.rule_id != id)
-			continue;
-		if (bpf_map_delete_elem(ctx->flows_fd, &k))
-			return tdm_err(ctx, errno, "deleting a steering entry: %s",
-				       strerror(errno));
-		return 0;
+	return k->dev == fr->slot && !bpf_map_lookup_elem(fr->fd, k, &v) &&
+	       v.rule_id >= fr->lo && v.rule_id < fr->hi;
+}
+
+int tdm_steer_take_out(struct tdm_ctx *ctx, __u32 slot, __u32 lo, __u32 hi)
+{
+	struct flow_range fr = { ctx->flows_fd, slot, lo, hi };
+	struct tdm_steer_rule empty = {};
+	struct tdm_match scope;
+	struct rule_set rs;
+	struct leaf *lv;
+	__u32 idx, n = 0, one = 0;
+	int nl, err;
+
+	err = tdm_map_delete_if(ctx, ctx->flows_fd, sizeof(struct tdm_flow_key),
+				flow_in_range, &fr);
+	tdm_crash_point(ctx);
+	if (!err)
+		err = rules_read(ctx, &rs);
+	if (err)
+		return err;
+	for (idx = 0; idx < rs.n; idx++) {
+		if (rs.r[idx].id && rs.r[idx].dev == slot &&
+		    rs.r[idx].id >= lo && rs.r[idx].id < hi) {
+			one = idx;
+			n++;
+		}
 	}
-	return -ENOENT;
+	if (n) {
+		/* buckets without them first, then a grace period, then them */
+		tdm_match_init(&scope);
+		if (n == 1)
+			scope = rs.r[one].m;
+		err = leaves_compute(ctx, &rs, slot, &scope, lo, hi, &lv, &nl);
+		if (err)
+			return err;
+		err = leaves_apply(ctx, slot, &scope, lv, nl);
+		free(lv);
+		if (!err)
+			err = tdm_sync(ctx);
+		for (idx = 0; !err && idx < rs.n; idx++) {
+			if (!rs.r[idx].id || rs.r[idx].dev != slot ||
+			    rs.r[idx].id < lo || rs.r[idx].id >= hi)
+				continue;
+			if (bpf_map_update_elem(ctx->srules_fd, &idx, &empty,
+						BPF_ANY))
+				err = tdm_err(ctx, errno,
+					      "clearing a steering rule: %s",
+					      strerror(errno));
+			tdm_crash_point(ctx);
+		}
+	}
+	return err ? err : tdm_dev_refresh(ctx, slot);
+}
+
+/* Is there an entry id on slot, exact or rule? */
+static bool steer_exists(struct tdm_ctx *ctx, __u32 slot, __u32 id)
+{
+	struct tdm_steer_entry *v;
+	bool found = false;
+	int n, i;
+
+	if (tdm_steer_list_slot(ctx, slot, &v, &n))
+		return false;
+	for (i = 0; i < n; i++)
+		found |= v[i].id == id;
+	free(v);
+	return found;
 }
 
 int tdm_steer_del(struct tdm_ctx *ctx, const char *dev, __u32 id)
 {
-	struct tdm_steer_rule empty = {};
-	struct rule_set rs;
-	struct leaf *lv;
+	struct tdm_journal j = { .op = TDM_J_STEER };
 	struct tdm_dev d;
-	__u32 slot, idx;
-	int n, err;
+	int err;
 
 	err = tdm_dev_find(ctx, dev, &d);
 	if (err)
 		return err;
-	slot = d.slot;
-	err = steer_del_flow(ctx, slot, id);
-	if (!err)
-		return tdm_dev_refresh(ctx, slot);
-	if (err != -ENOENT)
-		return err;
-	err = rules_read(ctx, &rs);
-	if (err)
-		return err;
-	for (idx = 0; idx < rs.n; idx++)
-		if (rs.r[idx].id == id && rs.r[idx].dev == slot)
-			break;
-	if (idx == rs.n)
+	if (!steer_exists(ctx, d.slot, id))
 		return tdm_err(ctx, ENOENT, "%s has no steering entry %u", dev,
 			       id);
-	err = leaves_compute(ctx, &rs, slot, &rs.r[idx].m, idx, 0, &lv, &n);
-	if (!err) {
-		err = leaves_apply(ctx, slot, &rs.r[idx].m, lv, n);
-		free(lv);
-	}
+	j.dev = d.slot;
+	j.id_lo = id;
+	j.id_hi = id + 1;
+	err = tdm_journal_begin(ctx, &j);
 	if (!err)
-		err = tdm_sync(ctx);
-	if (!err && bpf_map_update_elem(ctx->srules_fd, &idx, &empty, BPF_ANY))
-		err = tdm_err(ctx, errno, "clearing a steering rule: %s",
-			      strerror(errno));
-	if (!err)
-		err = tdm_dev_refresh(ctx, slot);
-	return err;
-}
-
-static bool flow_of_dev(const void *key, const void *slot)
-{
-	return ((const struct tdm_flow_key *)key)->dev ==
-	       *(const __u32 *)slot;
+		err = tdm_steer_take_out(ctx, d.slot, id, id + 1);
+	/* on error the journal stays: the next open finishes the delete */
+	return err ? err : tdm_journal_end(ctx);
 }
 
 int tdm_steer_flush(struct tdm_ctx *ctx, __u32 slot)
 {
-	struct tdm_steer_rule empty = {};
-	struct tdm_match any;
-	struct rule_set rs;
-	__u32 idx;
-	int err;
-
-	err = tdm_map_delete_if(ctx, ctx->flows_fd, sizeof(struct tdm_flow_key),
-				flow_of_dev, &slot);
-	if (err)
-		return err;
-
-	/* no leaves first, then after a grace period no rules */
-	tdm_match_init(&any);
-	err = leaves_apply(ctx, slot, &any, NULL, 0);
-	if (!err)
-		err = tdm_sync(ctx);
-	if (!err)
-		err = rules_read(ctx, &rs);
-	for (idx = 0; !err && idx < rs.n; idx++)
-		if (rs.r[idx].id && rs.r[idx].dev == slot)
-			bpf_map_update_elem(ctx->srules_fd, &idx, &empty, BPF_ANY);
-	return err;
+	return tdm_steer_take_out(ctx, slot, 0, 0xffffffffU);
 }
 
 int tdm_steer_summary(struct tdm_ctx *ctx, __u32 slot, struct tdm_dev *d)

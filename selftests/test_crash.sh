@@ -1,0 +1,265 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Every change survives kill -9. Each kind of change (rule add/del, steer
+# add/del of a rule and of an exact 5-tuple, dev attach/detach, chain
+# replace) is killed at each of its steps in turn (TANDEM_CRASH_AT=N: the
+# library sends itself SIGKILL at its Nth crash point), then at random
+# times; after every kill, what 'show' lists must be what the datapath
+# does to real packets (the receiving kernel's UDP counters say whether a
+# datagram got through).
+source "$(dirname "$0")/lib.sh"
+require ip nsenter python3
+
+CRAFT="python3 $TOP/selftests/lib/craft.py"
+RANDOM_KILLS=${RANDOM_KILLS:-8}
+ktap_plan 7
+setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
+in_b sleep 3000 &
+disown
+for i in $(seq 100); do
+	PEER_PID=$(pgrep -n -x -f "sleep 3000")
+	[ -n "$PEER_PID" ] && [ "$(readlink /proc/$PEER_PID/ns/net)" != \
+		"$(readlink /proc/self/ns/net)" ] && break
+	sleep 0.1
+done
+trap 'kill $PEER_PID 2>/dev/null; cleanup' EXIT
+
+# passes PORT [SPORT]: 1 if a UDP datagram to PORT got through veth1, else 0
+passes()
+{
+	local c=v4-udp-dport$1${2:+-sport$2}
+	in_a $CRAFT run veth0 "$PEER_PID" "$c" > "$TMP/craft.json" || return 1
+	json_get "$(cat "$TMP/craft.json")" "$c"
+}
+
+# crash_run N CMD...: CMD with a kill at crash point N; 0 if it got
+# killed, 1 if it ran to its end (N is past its last step), 2 on error
+crash_run()
+{
+	local n=$1 rc
+	shift
+	TANDEM_CRASH_AT=$n "$@" > "$TMP/crash.out" 2>&1
+	rc=$?
+	[ $rc -eq 137 ] && return 0
+	[ $rc -eq 0 ] && return 1
+	echo "# crash point $n: $* failed (exit $rc):"
+	sed 's/^/#   /' "$TMP/crash.out"
+	return 2
+}
+
+# random_kill CMD...: CMD killed -9 after a random 0-40 ms
+random_kill()
+{
+	"$@" > /dev/null 2>&1 &
+	local pid=$!
+	sleep "0.0$((RANDOM % 40))"
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+}
+
+# agree WHAT LISTED PASSES: a listed drop must drop, an unlisted one pass
+agree()
+{
+	if [ "$2" -eq "$3" ]; then
+		echo "# check failed: $1: listed=$2 but passes=$3"
+		case_failed=1
+	fi
+	kills=$((kills + 1))
+}
+
+listed_rule()	# PORT: 1 if fw lists a rule for it
+{
+	tdm -j rule show fw | python3 -c 'import json,sys
+print(int(any(r["dport"] == sys.argv[1] for r in json.load(sys.stdin)["rules"])))' "$1"
+}
+
+listed_steer()	# PORT: 1 if veth1 lists a steering entry for it
+{
+	tdm -j steer show veth1 | python3 -c 'import json,sys
+print(int(any(e["dport"] == sys.argv[1] for e in json.load(sys.stdin))))' "$1"
+}
+
+rule_id()	# PORT: the id of fw's rule for it
+{
+	tdm -j rule show fw | python3 -c 'import json,sys
+print([r["id"] for r in json.load(sys.stdin)["rules"] if r["dport"] == sys.argv[1]][0])' "$1"
+}
+
+steer_id()	# PORT
+{
+	tdm -j steer show veth1 | python3 -c 'import json,sys
+print([e["id"] for e in json.load(sys.stdin) if e["dport"] == sys.argv[1]][0])' "$1"
+}
+
+check "nf fw" tdm nf add fw firewall default pass
+check "nf fw2" tdm nf add fw2 firewall default pass
+check "fw2 drops 5999" tdm rule add fw2 proto udp dport 5999 action drop
+check "nf drop" tdm nf add dcnt counter
+check "chain edge" tdm chain add edge fw
+check "chain dropper" tdm chain add dropper dcnt then drop
+check "attach" tdm dev attach veth1 chain edge
+expect "udp passes" "$(passes 6000)" -eq 1
+
+# rule add, then rule del, at every crash point
+kills=0
+for n in $(seq 1 60); do
+	port=$((6000 + n))
+	crash_run $n tdm rule add fw proto udp dport $port action drop
+	rc=$?
+	[ $rc -eq 2 ] && { case_failed=1; break; }
+	agree "rule add killed at $n" "$(listed_rule $port)" "$(passes $port)"
+	[ $rc -eq 1 ] && break
+done
+for n in $(seq 1 60); do
+	port=$((6100 + n))
+	check "rule to delete" tdm rule add fw proto udp dport $port action drop
+	crash_run $n tdm rule del fw "$(rule_id $port)"
+	rc=$?
+	[ $rc -eq 2 ] && { case_failed=1; break; }
+	agree "rule del killed at $n" "$(listed_rule $port)" "$(passes $port)"
+	[ $rc -eq 1 ] && break
+done
+for i in $(seq "$RANDOM_KILLS"); do
+	port=$((6200 + i))
+	random_kill tdm rule add fw proto udp dport $port action drop
+	agree "rule add killed at random" "$(listed_rule $port)" "$(passes $port)"
+done
+echo "# $kills kills of rule add and rule del"
+case_end "rule_add_and_del_killed_at_every_step"
+
+# steer add, then steer del, of a rule (dport) and of an exact 5-tuple
+kills=0
+for n in $(seq 1 60); do
+	port=$((7000 + n))
+	crash_run $n tdm steer add veth1 proto udp dport $port chain dropper
+	rc=$?
+	[ $rc -eq 2 ] && { case_failed=1; break; }
+	agree "steer add killed at $n" "$(listed_steer $port)" "$(passes $port)"
+	[ $rc -eq 1 ] && break
+done
+for n in $(seq 1 60); do
+	port=$((7100 + n))
+	check "entry to delete" tdm steer add veth1 proto udp dport $port chain dropper
+	crash_run $n tdm steer del veth1 "$(steer_id $port)"
+	rc=$?
+	[ $rc -eq 2 ] && { case_failed=1; break; }
+	agree "steer del killed at $n" "$(listed_steer $port)" "$(passes $port)"
+	[ $rc -eq 1 ] && break
+done
+for i in $(seq "$RANDOM_KILLS"); do
+	port=$((7200 + i))
+	random_kill tdm steer add veth1 proto udp dport $port chain dropper
+	agree "steer add killed at random" "$(listed_steer $port)" "$(passes $port)"
+done
+echo "# $kills kills of steer add and steer del (rules)"
+case_end "steer_rule_add_and_del_killed_at_every_step"
+
+kills=0
+for n in $(seq 1 60); do
+	port=$((7300 + n))
+	crash_run $n tdm steer add veth1 src 10.10.0.1 dst 10.10.0.2 proto udp \
+		sport 4000 dport $port chain dropper
+	rc=$?
+	[ $rc -eq 2 ] && { case_failed=1; break; }
+	agree "exact steer add killed at $n" "$(listed_steer $port)" \
+		"$(passes $port 4000)"
+	[ $rc -eq 1 ] && break
+done
+for n in $(seq 1 60); do
+	port=$((7400 + n))
+	check "exact entry to delete" tdm steer add veth1 src 10.10.0.1 \
+		dst 10.10.0.2 proto udp sport 4000 dport $port chain dropper
+	crash_run $n tdm steer del veth1 "$(steer_id $port)"
+	rc=$?
+	[ $rc -eq 2 ] && { case_failed=1; break; }
+	agree "exact steer del killed at $n" "$(listed_steer $port)" \
+		"$(passes $port 4000)"
+	[ $rc -eq 1 ] && break
+done
+echo "# $kills kills of steer add and steer del (exact)"
+case_end "steer_exact_add_and_del_killed_at_every_step"
+
+# chain replace: edge runs fw (passes 5999) or fw2 (drops it)
+kills=0
+listed_fw2()
+{
+	tdm -j chain show | python3 -c 'import json,sys
+print(int(any(c["name"] == "edge" and c["nfs"] == ["fw2"] for c in json.load(sys.stdin))))'
+}
+for n in $(seq 1 60); do
+	to=fw2
+	[ "$(listed_fw2)" -eq 1 ] && to=fw
+	crash_run $n tdm chain replace edge $to
+	rc=$?
+	[ $rc -eq 2 ] && { case_failed=1; break; }
+	agree "chain replace killed at $n" "$(listed_fw2)" "$(passes 5999)"
+	[ $rc -eq 1 ] && break
+done
+for i in $(seq "$RANDOM_KILLS"); do
+	to=fw2
+	[ "$(listed_fw2)" -eq 1 ] && to=fw
+	random_kill tdm chain replace edge $to
+	agree "chain replace killed at random" "$(listed_fw2)" "$(passes 5999)"
+done
+check "edge back to fw2" tdm chain replace edge fw2
+echo "# $kills kills of chain replace"
+case_end "chain_replace_killed_at_every_step"
+
+# dev detach and attach: attached (listed) drops 5999, detached passes it
+kills=0
+listed_attached()
+{
+	tdm -j dev show | python3 -c 'import json,sys
+print(int(any(d["dev"] == "veth1" and d["state"] == "attached" for d in json.load(sys.stdin))))'
+}
+for n in $(seq 1 60); do
+	crash_run $n tdm dev detach veth1
+	rc=$?
+	[ $rc -eq 2 ] && { case_failed=1; break; }
+	agree "dev detach killed at $n" "$(listed_attached)" "$(passes 5999)"
+	[ $rc -eq 1 ] && break
+	[ "$(listed_attached)" -eq 1 ] || check "attach again" tdm dev attach veth1 chain edge
+done
+for n in $(seq 1 60); do
+	[ "$(listed_attached)" -eq 1 ] && check "detach" tdm dev detach veth1
+	crash_run $n tdm dev attach veth1 chain edge
+	rc=$?
+	[ $rc -eq 2 ] && { case_failed=1; break; }
+	agree "dev attach killed at $n" "$(listed_attached)" "$(passes 5999)"
+	[ $rc -eq 1 ] && break
+done
+for i in $(seq "$RANDOM_KILLS"); do
+	if [ "$(listed_attached)" -eq 1 ]; then
+		random_kill tdm dev detach veth1
+	else
+		random_kill tdm dev attach veth1 chain edge
+	fi
+	agree "dev attach/detach killed at random" "$(listed_attached)" "$(passes 5999)"
+done
+echo "# $kills kills of dev attach and dev detach"
+case_end "dev_attach_and_detach_killed_at_every_step"
+
+# a recovery killed half way is recovered again
+[ "$(listed_attached)" -eq 1 ] || check "attach" tdm dev attach veth1 chain edge
+check "edge runs fw" tdm chain replace edge fw
+crash_run 3 tdm rule add fw proto udp dport 6500 action drop
+for n in 1 2 3; do
+	crash_run $n tdm nf show
+done
+agree "recovery killed, then recovered" "$(listed_rule 6500)" "$(passes 6500)"
+journal=$(bpftool -j map dump pinned /sys/fs/bpf/tandem/tdm_journal 2>/dev/null |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["formatted"]["value"]["op"])')
+expect "the journal is empty" "${journal:-1}" -eq 0
+case_end "a_killed_recovery_is_recovered"
+
+# and every state reached is one the CLI accepts: all of it can go
+check "detach" tdm dev detach veth1
+check "steering flushed by hand" sh -c "for id in \$(nsenter --net=/run/netns/$NS_B $TANDEM -j steer show |
+	python3 -c 'import json,sys; print(\" \".join(str(e[\"id\"]) for e in json.load(sys.stdin)))'); do
+	nsenter --net=/run/netns/$NS_B $TANDEM steer del veth1 \$id || exit 1; done"
+check "chain del" tdm chain del edge
+check "chain del" tdm chain del dropper
+check "nf del" tdm nf del fw
+case_end "what_is_left_can_be_removed"
+
+ktap_finish
