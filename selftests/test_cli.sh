@@ -63,6 +63,11 @@ done
 err_is "prio with a blank" 2 "bad prio ' 5'" rule add fw2 prio ' 5' action drop
 err_is "count with a sign" 2 "bad --count '+2'" stats --watch 1 --count +2
 check "rule 1 is still there" test "$(rule_json fw2 1 proto)" = udp
+check_fail "TANDEM_LOCK_TIMEOUT with a blank" "expected seconds" \
+	env TANDEM_LOCK_TIMEOUT=' 5' nsenter --net=/run/netns/"$NS_B" "$TANDEM" nf show
+check_fail "TANDEM_LOCK_TIMEOUT in hex" "expected seconds" \
+	env TANDEM_LOCK_TIMEOUT=0x10 nsenter --net=/run/netns/"$NS_B" "$TANDEM" nf show
+check "TANDEM_LOCK_TIMEOUT=0.5" env TANDEM_LOCK_TIMEOUT=0.5 nsenter --net=/run/netns/"$NS_B" "$TANDEM" nf show
 case_end "numbers_are_digits_only_and_range_checked"
 
 err_is "a match split by prio mixes families" 2 "mixes IPv4 and IPv6" \

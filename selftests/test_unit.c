@@ -1455,6 +1455,16 @@ static void test_numbers(void)
 	CHECK(tdm_parse_uint("4294967296", 0, 0xffffffff, &v) == -ERANGE, "");
 	CHECK(tdm_parse_uint("0", 1, 10, &v) == -ERANGE, "");
 	CHECK(!tdm_parse_uint("007", 0, 10, &v) && v == 7, "");
+	CHECK(!tdm_parse_millis("0.1", 3600000, &v) && v == 100, "");
+	CHECK(!tdm_parse_millis("3600", 3600000, &v) && v == 3600000, "");
+	CHECK(tdm_parse_millis("3600.001", 3600000, &v) == -ERANGE, "");
+	CHECK(tdm_parse_millis("1.0001", 3600000, &v), "");
+	CHECK(tdm_parse_millis(" 1", 3600000, &v), "");
+	CHECK(tdm_parse_millis("1e3", 3600000, &v), "");
+	CHECK(tdm_parse_millis("1.", 3600000, &v), "");
+	CHECK(tdm_parse_millis(".5", 3600000, &v), "");
+	CHECK(tdm_parse_millis("0x1p3", 3600000, &v), "");
+	CHECK(tdm_parse_millis("99999999999999999999", 3600000, &v), "");
 	ktap_case_end("numbers_are_digits_only_and_range_checked");
 }
 

@@ -240,8 +240,15 @@ static int open_recover(struct tdm_ctx *ctx)
 	unsigned int flags = ctx->open_flags;
 	int err;
 
-	if (crash && *crash)
-		ctx->crash_at = strtoul(crash, NULL, 10);
+	if (crash && *crash) {
+		__u64 n;
+
+		if (tdm_parse_uint(crash, 1, 0xffffffff, &n))
+			return tdm_err(ctx, EINVAL,
+				       "TANDEM_CRASH_AT='%s': expected a decimal number 1-4294967295",
+				       crash);
+		ctx->crash_at = n;
+	}
 	err = tdm_journal_pending(ctx);
 	if (err > 0 && (flags & TDM_OPEN_READONLY)) {
 		ctx->open_flags &= ~TDM_OPEN_READONLY;

@@ -60,6 +60,9 @@ int tdm_sync(struct tdm_ctx *ctx);
  */
 int tdm_parse_uint(const char *s, __u64 min, __u64 max, __u64 *v);
 int tdm_parse_digits(const char *s, __u64 *v, const char **end);
+/* Seconds as decimal digits with up to three decimals ("0.1", "10"),
+ * in milliseconds, at most max_ms (-ERANGE if more). */
+int tdm_parse_millis(const char *s, __u64 max_ms, __u64 *ms);
 /*
  * A prefix is IPv4 (a.b.c.d[/N], stored as ::ffff:a.b.c.d/96+N, family 4)
  * or IPv6 (family 6, also for ::/0). One inside ::ffff:0:0/96 is refused:

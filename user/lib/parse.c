@@ -55,6 +55,30 @@ int tdm_parse_uint(const char *s, __u64 min, __u64 max, __u64 *v)
 	return 0;
 }
 
+int tdm_parse_millis(const char *s, __u64 max_ms, __u64 *ms)
+{
+	const char *end, *frac;
+	__u64 whole, part = 0;
+	int err, ndec;
+
+	err = tdm_parse_digits(s, &whole, &end);
+	if (err)
+		return err;
+	if (*end == '.') {
+		frac = end + 1;
+		if (tdm_parse_digits(frac, &part, &end) || end - frac > 3)
+			return -EINVAL;
+		for (ndec = end - frac; ndec < 3; ndec++)
+			part *= 10;
+	}
+	if (*end)
+		return -EINVAL;
+	if (whole > max_ms / 1000 || whole * 1000 + part > max_ms)
+		return -ERANGE;
+	*ms = whole * 1000 + part;
+	return 0;
+}
+
 static int parse_uint(const char *s, unsigned long max, unsigned long *v)
 {
 	__u64 x;

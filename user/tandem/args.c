@@ -63,29 +63,6 @@ static int usage(const struct args *a, const char *fmt, ...)
 			 a->cmd->name[0] ? " " : "", a->cmd->name, msg);
 }
 
-/* Seconds with up to three decimals, as milliseconds. */
-static int parse_seconds(const char *s, unsigned long long *ms)
-{
-	const char *end, *frac;
-	__u64 whole, part = 0;
-	int ndec;
-
-	if (tdm_parse_digits(s, &whole, &end) || whole > 1000000)
-		return -1;
-	if (*end == '.') {
-		frac = end + 1;
-		if (tdm_parse_digits(frac, &part, &end) || end - frac > 3 ||
-		    *end)
-			return -1;
-		for (ndec = end - frac; ndec < 3; ndec++)
-			part *= 10;
-	} else if (*end) {
-		return -1;
-	}
-	*ms = whole * 1000 + part;
-	return 0;
-}
-
 static const char *type_expect(const struct arg *d, char *buf, size_t size)
 {
 	size_t len = 0;
@@ -120,7 +97,7 @@ static int parse_value(struct args *a, int i, int argc, char **argv,
 	const char *what = d->what ? d->what : d->name ? d->name : d->meta;
 	const char *v = argv[*pos];
 	char exp[128], err[256];
-	unsigned long long n;
+	__u64 ms;
 	__u32 act;
 	int k;
 
@@ -130,9 +107,9 @@ static int parse_value(struct args *a, int i, int argc, char **argv,
 			goto bad;
 		break;
 	case ARG_SECONDS:
-		if (parse_seconds(v, &n) || n < d->min || n > d->max)
+		if (tdm_parse_millis(v, d->max, &ms) || ms < d->min)
 			goto bad;
-		a->num[i] = n;
+		a->num[i] = ms;
 		break;
 	case ARG_ENUM:
 		for (k = 0; d->values[k] && strcmp(d->values[k], v); k++)
