@@ -47,10 +47,12 @@ crash_run()
 	return 2
 }
 
-# random_kill CMD...: CMD killed -9 after a random 0-40 ms
+# random_kill ARGS...: tandem ARGS in ns B, killed -9 after a random
+# 0-40 ms. nsenter execs tandem: $! is tandem itself (a shell function
+# in the background would be a subshell, and the kill would miss it)
 random_kill()
 {
-	"$@" > /dev/null 2>&1 &
+	nsenter --net=/run/netns/"$NS_B" "$TANDEM" "$@" > /dev/null 2>&1 &
 	local pid=$!
 	sleep "0.0$((RANDOM % 40))"
 	kill -9 $pid 2>/dev/null
@@ -121,7 +123,7 @@ for n in $(seq 1 60); do
 done
 for i in $(seq "$RANDOM_KILLS"); do
 	port=$((6200 + i))
-	random_kill tdm rule add fw proto udp dport $port action drop
+	random_kill rule add fw proto udp dport $port action drop
 	agree "rule add killed at random" "$(listed_rule $port)" "$(passes $port)"
 done
 echo "# $kills kills of rule add and rule del"
@@ -148,7 +150,7 @@ for n in $(seq 1 60); do
 done
 for i in $(seq "$RANDOM_KILLS"); do
 	port=$((7200 + i))
-	random_kill tdm steer add veth1 proto udp dport $port chain dropper
+	random_kill steer add veth1 proto udp dport $port chain dropper
 	agree "steer add killed at random" "$(listed_steer $port)" "$(passes $port)"
 done
 echo "# $kills kills of steer add and steer del (rules)"
@@ -198,7 +200,7 @@ done
 for i in $(seq "$RANDOM_KILLS"); do
 	to=fw2
 	[ "$(listed_fw2)" -eq 1 ] && to=fw
-	random_kill tdm chain replace edge $to
+	random_kill chain replace edge $to
 	agree "chain replace killed at random" "$(listed_fw2)" "$(passes 5999)"
 done
 check "edge back to fw2" tdm chain replace edge fw2
@@ -230,9 +232,9 @@ for n in $(seq 1 60); do
 done
 for i in $(seq "$RANDOM_KILLS"); do
 	if [ "$(listed_attached)" -eq 1 ]; then
-		random_kill tdm dev detach veth1
+		random_kill dev detach veth1
 	else
-		random_kill tdm dev attach veth1 chain edge
+		random_kill dev attach veth1 chain edge
 	fi
 	agree "dev attach/detach killed at random" "$(listed_attached)" "$(passes 5999)"
 done

@@ -100,28 +100,35 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_steer_pfx SEC(".maps");
 
-/* mmapable: the library reads all rules without copying them */
+/*
+ * Sparse tables are hashes, so that bpftool map dump lists what exists,
+ * not every free slot: the steering rules (few of 131072 in use), NFs,
+ * chains and firewall rule sets. Counters and the per-packet state of
+ * NFs stay arrays: one array lookup per packet is the cheapest there is.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TDM_MAX_STEER_RULES);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);		/* index, as buckets name it */
 	__type(value, struct tdm_steer_rule);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_steer_rules SEC(".maps");
 
 /* Control state: names and configuration, read by the library only. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TDM_MAX_NFS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);		/* nf_id */
 	__type(value, struct tdm_nf_info);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_nfs SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TDM_MAX_CHAINS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);		/* chain_id */
 	__type(value, struct tdm_chain_info);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -145,8 +152,9 @@ struct {
 
 /* NF state. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TDM_MAX_NFS * 2);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);		/* nf_id * 2 + bank */
 	__type(value, struct tdm_fw_ruleset);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

@@ -28,9 +28,12 @@ int tdm_chain_get(struct tdm_ctx *ctx, __u32 id, struct tdm_chain_info *info)
 {
 	if (id >= TDM_MAX_CHAINS)
 		return -ENOENT;
-	if (bpf_map_lookup_elem(ctx->chains_fd, &id, info))
+	if (bpf_map_lookup_elem(ctx->chains_fd, &id, info)) {
+		if (errno == ENOENT)
+			return -ENOENT;
 		return tdm_err(ctx, errno, "reading chain %u: %s", id,
 			       strerror(errno));
+	}
 	return info->in_use ? 0 : -ENOENT;
 }
 
@@ -430,9 +433,9 @@ int tdm_chain_finish(struct tdm_ctx *ctx, __u32 id,
 
 int tdm_chain_del(struct tdm_ctx *ctx, const char *name)
 {
-	struct tdm_chain_info ci, empty = {};
+	struct tdm_chain_info ci;
 	char user[64];
-	int id, err;
+	int id;
 
 	id = tdm_chain_lookup(ctx, name, &ci);
 	if (id < 0)
@@ -440,9 +443,9 @@ int tdm_chain_del(struct tdm_ctx *ctx, const char *name)
 	if (tdm_chain_in_use(ctx, id, user, sizeof(user)))
 		return tdm_err(ctx, EBUSY, "chain '%s' is used by %s", name,
 			       user);
-	err = chain_write(ctx, id, &empty);
-	if (err)
-		return err;
+	if (bpf_map_delete_elem(ctx->chains_fd, &id))
+		return tdm_err(ctx, errno, "deleting chain '%s': %s", name,
+			       strerror(errno));
 	bpf_map_delete_elem(ctx->jmp_fd, &id);
 	chain_retire(ctx, &ci);
 	return chain_reap(ctx);

@@ -338,9 +338,7 @@ void tdm_close(struct tdm_ctx *ctx)
 		close(ctx->sync_outer_fd);
 	if (ctx->sync_inner_fd >= 0)
 		close(ctx->sync_inner_fd);
-	if (ctx->srules)
-		munmap((void *)ctx->srules,
-		       TDM_MAX_STEER_RULES * sizeof(*ctx->srules));
+	free(ctx->srules);
 	tdm_entry__destroy(ctx->maps);
 	close(ctx->lock_fd);
 	free(ctx);

@@ -9,9 +9,12 @@ int tdm_nf_get(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_info *info)
 {
 	if (id >= TDM_MAX_NFS)
 		return -ENOENT;
-	if (bpf_map_lookup_elem(ctx->nfs_fd, &id, info))
+	if (bpf_map_lookup_elem(ctx->nfs_fd, &id, info)) {
+		if (errno == ENOENT)
+			return -ENOENT;
 		return tdm_err(ctx, errno, "reading NF %u: %s", id,
 			       strerror(errno));
+	}
 	return info->type ? 0 : -ENOENT;
 }
 
@@ -92,7 +95,7 @@ int tdm_nf_add(struct tdm_ctx *ctx, const char *name, const char *type,
 
 int tdm_nf_del(struct tdm_ctx *ctx, const char *name)
 {
-	struct tdm_nf_info info, empty = {};
+	struct tdm_nf_info info;
 	const struct tdm_nf_type *t;
 	char chain[TDM_NAME_LEN];
 	int id;
@@ -103,7 +106,7 @@ int tdm_nf_del(struct tdm_ctx *ctx, const char *name)
 	if (tdm_nf_in_use(ctx, id, chain, sizeof(chain)))
 		return tdm_err(ctx, EBUSY, "NF '%s' is used by chain '%s'",
 			       name, chain);
-	if (bpf_map_update_elem(ctx->nfs_fd, &id, &empty, BPF_ANY))
+	if (bpf_map_delete_elem(ctx->nfs_fd, &id))
 		return tdm_err(ctx, errno, "deleting NF '%s': %s", name,
 			       strerror(errno));
 	t = tdm_nf_type_by_id(info.type);

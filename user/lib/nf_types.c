@@ -108,6 +108,16 @@ static int firewall_create(struct tdm_ctx *ctx, __u32 id,
 	return err;
 }
 
+static void firewall_destroy(struct tdm_ctx *ctx, __u32 id)
+{
+	__u32 bank, key;
+
+	for (bank = 0; bank < 2; bank++) {
+		key = tdm_fw_ruleset_key(id, bank);
+		bpf_map_delete_elem(ctx->fw_rules_fd, &key);
+	}
+}
+
 /* ---- policer ---- */
 /*
  * The largest frame the datapath commonly sees on a 1500-byte MTU: what
@@ -271,7 +281,7 @@ static const struct tdm_nf_type nf_types[] = {
 		.summary = "stateless ACL: ordered rules on prefixes, protocol and ports",
 		.params = firewall_params,
 		.parse = firewall_parse, .format = firewall_format,
-		.create = firewall_create,
+		.create = firewall_create, .destroy = firewall_destroy,
 	},
 	{
 		.name = "policer", .id = TDM_NF_POLICER,

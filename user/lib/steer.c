@@ -10,39 +10,71 @@
  *
  * Rule entries are immutable once written. A new rule is written before
  * any bucket names it; a deleted rule is unlinked from the buckets, and
- * its entry cleared only after a grace period.
+ * its entry deleted only after a grace period. The rules live in a hash
+ * keyed by index (bpftool lists only those that exist); the library
+ * reads them into an array indexed the same way.
  */
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "internal.h"
 
 struct rule_set {
-	const struct tdm_steer_rule *r;	/* the whole tdm_steer_rules array */
+	const struct tdm_steer_rule *r;	/* by index; id 0: no rule there */
 	__u32 n;
 };
 
-/* The rules, read in place through a shared read-only mapping. */
+#define RULES_BATCH	4096
+
+/*
+ * Every rule, into ctx->srules (TDM_MAX_STEER_RULES entries, by index),
+ * with the kernel's batch lookup: 100,000 rules in a few dozen calls.
+ */
 static int rules_read(struct tdm_ctx *ctx, struct rule_set *rs)
 {
-	_Static_assert(sizeof(struct tdm_steer_rule) % 8 == 0,
-		       "an mmap-ed array's stride is the value size rounded to 8");
-	if (!ctx->srules) {
-		void *p = mmap(NULL, TDM_MAX_STEER_RULES * sizeof(*ctx->srules),
-			       PROT_READ, MAP_SHARED, ctx->srules_fd, 0);
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct tdm_steer_rule *vals;
+	__u32 in, out, count, i, *keys;
+	bool first = true;
+	int err;
 
-		if (p == MAP_FAILED)
-			return tdm_err(ctx, errno, "mapping the steering rules: %s",
-				       strerror(errno));
-		ctx->srules = p;
+	if (!ctx->srules) {
+		ctx->srules = calloc(TDM_MAX_STEER_RULES, sizeof(*ctx->srules));
+		if (!ctx->srules)
+			return tdm_err(ctx, ENOMEM, "out of memory");
 	}
+	keys = calloc(RULES_BATCH, sizeof(*keys));
+	vals = calloc(RULES_BATCH, sizeof(*vals));
+	if (!keys || !vals) {
+		err = tdm_err(ctx, ENOMEM, "out of memory");
+		goto out;
+	}
+	memset(ctx->srules, 0, TDM_MAX_STEER_RULES * sizeof(*ctx->srules));
+	do {
+		count = RULES_BATCH;
+		err = bpf_map_lookup_batch(ctx->srules_fd, first ? NULL : &in,
+					   &out, keys, vals, &count, &opts);
+		if (err && errno != ENOENT) {
+			err = tdm_err(ctx, errno, "reading the steering rules: %s",
+				      strerror(errno));
+			goto out;
+		}
+		for (i = 0; i < count; i++)
+			if (keys[i] < TDM_MAX_STEER_RULES)
+				ctx->srules[keys[i]] = vals[i];
+		in = out;
+		first = false;
+	} while (!err);
+	err = 0;
 	rs->r = ctx->srules;
 	rs->n = TDM_MAX_STEER_RULES;
-	return 0;
+out:
+	free(keys);
+	free(vals);
+	return err;
 }
 
 static bool is_exact(const struct tdm_match *m)
@@ -440,6 +472,7 @@ static int steer_add(struct tdm_ctx *ctx, __u32 slot,
 		if (bpf_map_update_elem(ctx->srules_fd, &free_idx, &r, BPF_ANY))
 			return tdm_err(ctx, errno, "writing a steering rule: %s",
 				       strerror(errno));
+		ctx->srules[free_idx++] = r;	/* rs reads the same array */
 		tdm_crash_point(ctx);
 		nr++;
 	}
@@ -528,7 +561,6 @@ static bool flow_in_range(const void *key, const void *arg)
 int tdm_steer_take_out(struct tdm_ctx *ctx, __u32 slot, __u32 lo, __u32 hi)
 {
 	struct flow_range fr = { ctx->flows_fd, slot, lo, hi };
-	struct tdm_steer_rule empty = {};
 	struct tdm_match scope;
 	struct rule_set rs;
 	struct leaf *lv;
@@ -565,10 +597,10 @@ int tdm_steer_take_out(struct tdm_ctx *ctx, __u32 slot, __u32 lo, __u32 hi)
 			if (!rs.r[idx].id || rs.r[idx].dev != slot ||
 			    rs.r[idx].id < lo || rs.r[idx].id >= hi)
 				continue;
-			if (bpf_map_update_elem(ctx->srules_fd, &idx, &empty,
-						BPF_ANY))
+			if (bpf_map_delete_elem(ctx->srules_fd, &idx) &&
+			    errno != ENOENT)
 				err = tdm_err(ctx, errno,
-					      "clearing a steering rule: %s",
+					      "deleting a steering rule: %s",
 					      strerror(errno));
 			tdm_crash_point(ctx);
 		}
