@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 setpriv
 
-ktap_plan 9
+ktap_plan 15
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 
 check "nf fw" tdm nf add fw firewall
@@ -15,6 +15,199 @@ check "rule" tdm rule add fw proto tcp dport 22 action drop
 check "chain" tdm chain add c1 fw cnt
 check "steer" tdm steer add veth1 proto udp dport 53 chain c1
 check "attach" tdm dev attach veth1 chain c1
+
+# run_split ARGS...: tandem in ns B; stdout, stderr and the exit code
+# apart, in $TMP/out, $TMP/err and $rc
+run_split()
+{
+	nsenter --net=/run/netns/"$NS_B" "$TANDEM" "$@" > "$TMP/out" 2> "$TMP/err"
+	rc=$?
+}
+
+# err_is DESC RC PATTERN ARGS...: exit RC, one stderr line saying PATTERN
+err_is()
+{
+	local what=$1 want=$2 pat=$3
+	shift 3
+	run_split "$@"
+	expect "$what: exit code" "$rc" -eq "$want" || sed 's/^/#   /' "$TMP/err"
+	expect "$what: lines on stderr" "$(wc -l < "$TMP/err")" -eq 1
+	check "$what: says '$pat'" grep -q -- "$pat" "$TMP/err"
+}
+
+# rule_json NF ID KEY: a field of rule ID in 'rule show NF'
+rule_json()
+{
+	tdm -j rule show "$1" | python3 -c '
+import json, sys
+for r in json.load(sys.stdin)["rules"]:
+    if r["id"] == int(sys.argv[1]):
+        print(r[sys.argv[2]])' "$2" "$3"
+}
+
+# rule_text NF ID: the MATCH column of rule ID in 'rule show NF'
+rule_text()
+{
+	tdm rule show "$1" | awk -v id="$2" '$1 == id { $1 = $2 = $NF = ""; gsub(/^ +| +$/, ""); print }'
+}
+
+# --- the examples of issue 6, part 5, each on its own ---
+check "fw2" tdm nf add fw2 firewall
+check "rule 1" tdm rule add fw2 proto udp action pass
+err_is "a wrapped negative id" 2 "bad rule id ' -18446744073709551615'" \
+	rule del fw2 ' -18446744073709551615'
+check "rule 1 is still there" test "$(rule_json fw2 1 proto)" = udp
+for n in '+1' ' 1' '1 ' '0x1' '01x' '4294967297' '18446744073709551617' '' '-0' '1e0'; do
+	err_is "rule id '$n'" 2 "expected a decimal number 1-4294967295" rule del fw2 "$n"
+done
+err_is "prio with a blank" 2 "bad prio ' 5'" rule add fw2 prio ' 5' action drop
+err_is "count with a sign" 2 "bad --count '+2'" stats --watch 1 --count +2
+check "rule 1 is still there" test "$(rule_json fw2 1 proto)" = udp
+check_fail "TANDEM_LOCK_TIMEOUT with a blank" "expected seconds" \
+	env TANDEM_LOCK_TIMEOUT=' 5' nsenter --net=/run/netns/"$NS_B" "$TANDEM" nf show
+check_fail "TANDEM_LOCK_TIMEOUT in hex" "expected seconds" \
+	env TANDEM_LOCK_TIMEOUT=0x10 nsenter --net=/run/netns/"$NS_B" "$TANDEM" nf show
+check "TANDEM_LOCK_TIMEOUT=0.5" env TANDEM_LOCK_TIMEOUT=0.5 nsenter --net=/run/netns/"$NS_B" "$TANDEM" nf show
+case_end "numbers_are_digits_only_and_range_checked"
+
+err_is "a match split by prio mixes families" 2 "mixes IPv4 and IPv6" \
+	rule add fw2 src 10.0.0.0/8 prio 5 dst fd00::/8 action drop
+err_is "proto twice, split" 2 "'proto' is given twice" \
+	rule add fw2 proto tcp prio 5 proto udp action drop
+err_is "ports before proto, split, wrong proto" 2 "need 'proto tcp'" \
+	rule add fw2 dport 80 prio 5 proto gre action drop
+err_is "icmp with an IPv6 prefix" 2 "mixes IPv4 and IPv6" \
+	rule add fw2 dst fd00::/8 action drop proto icmp
+err_is "icmpv6 with an IPv4 prefix" 2 "mixes IPv4 and IPv6" \
+	rule add fw2 proto icmpv6 prio 3 src 10.0.0.0/8 action drop
+err_is "icmpv6 after an IPv4 prefix" 2 "mixes IPv4 and IPv6" \
+	steer add veth1 src 10.0.0.0/8 chain c1 proto icmpv6
+err_is "prio twice" 2 "'prio' is given twice" \
+	rule add fw2 prio 1 src 10.0.0.0/8 prio 2 action drop
+err_is "action twice" 2 "'action' is given twice" \
+	rule add fw2 action pass proto tcp action drop
+err_is "chain twice" 2 "'chain' is given twice" \
+	steer add veth1 chain c1 proto udp chain c1
+err_is "a keyword twice in nf add" 1 "'rate' is given twice" \
+	nf add p policer rate 10kpps rate 20kpps
+err_is "a firewall parameter twice" 1 "firewall: 'default' is given twice" \
+	nf add f firewall default drop unparsed pass default pass
+err_is "a counter parameter" 1 "counter: unknown parameter 'x' (parameters: none)" \
+	nf add c counter x 1
+err_is "a policer's unknown parameter" 1 "parameters: rate, burst, per" \
+	nf add p policer rate 10kpps brust 10
+err_is "a policer parameter without value" 1 "policer: 'per' needs a value" \
+	nf add p policer rate 10kpps per
+# one meaning whatever the order: the same stored match
+check "in one order" tdm rule add fw2 src 10.1.0.0/16 proto tcp dport 80 action drop
+check "in another" tdm rule add fw2 dport 80 action drop prio 100 proto tcp src 10.1.0.0/16
+for k in family src dst proto sport dport; do
+	expect "same $k" "$(rule_json fw2 2 $k)" = "$(rule_json fw2 3 $k)"
+done
+expect "the family" "$(rule_json fw2 2 family)" = ipv4
+case_end "a_match_is_one_whole_in_any_word_order"
+
+err_is "an IPv4-mapped prefix" 2 "write it as IPv4: 10.3.0.0/16" \
+	rule add fw2 src ::ffff:10.3.0.0/112 action drop
+err_is "an IPv4-mapped host" 2 "write it as IPv4: 192.0.2.1/32" \
+	steer add veth1 dst ::ffff:192.0.2.1 chain c1
+check "::/0" tdm rule add fw2 dst ::/0 action drop
+expect "::/0 shows as such" "$(rule_text fw2 4)" = "src ::/0"
+expect "::/0 is IPv6 in JSON" "$(rule_json fw2 4 family)" = ipv6
+check "0.0.0.0/0" tdm rule add fw2 src 0.0.0.0/0 action drop
+expect "0.0.0.0/0 shows as such" "$(rule_text fw2 5)" = "src 0.0.0.0/0"
+expect "0.0.0.0/0 is IPv4 in JSON" "$(rule_json fw2 5 family)" = ipv4
+check "no prefix" tdm rule add fw2 proto tcp action drop
+expect "both families" "$(rule_json fw2 6 family)" = any
+# the text shown reads back to the same rule, for every rule so far
+for id in 1 2 4 5 6; do
+	# shellcheck disable=SC2046
+	check "rule $id again from its text" tdm rule add fw2 $(rule_text fw2 $id) action pass
+done
+n=$(tdm -j rule show fw2 | python3 -c '
+import json, sys
+rs = json.load(sys.stdin)["rules"]
+key = lambda r: tuple(r[k] for k in ("family", "src", "dst", "proto", "sport", "dport"))
+orig = {r["id"]: key(r) for r in rs if r["id"] in (1, 2, 4, 5, 6)}
+again = [key(r) for r in rs if r["id"] > 6]
+print(sum(1 for k in orig.values() if k in again))')
+expect "every shown rule reads back the same" "$n" -eq 5
+check "an exact IPv4 steering entry" tdm steer add veth1 src 10.0.0.5 dst 10.0.0.6 proto tcp sport 1 dport 2 chain c1
+f=$(tdm -j steer show veth1 | python3 -c 'import json,sys; print([e["family"] for e in json.load(sys.stdin) if e["exact"]][0])')
+expect "it is shown as IPv4 only" "$f" = ipv4
+id=$(tdm -j steer show veth1 | python3 -c 'import json,sys; print([e["id"] for e in json.load(sys.stdin) if e["exact"]][0])')
+check "remove it" tdm steer del veth1 "$id"
+case_end "display_says_what_matches"
+
+err_is "a bit-rate burst below a frame" 1 "at least 1522 bytes" \
+	nf add p policer rate 10mbit burst 100
+err_is "one byte short" 1 "at least 1522 bytes" \
+	nf add p policer rate 10mbit burst 1521
+check "one full frame" tdm nf add pb policer rate 10mbit burst 1522
+check "default burst" tdm nf add pb2 policer rate 10kbit
+check "default burst is one frame at least" sh -c "nsenter --net=/run/netns/$NS_B $TANDEM nf show pb2 | grep -q 'burst 1522b'"
+err_is "the same NF twice in a chain" 1 "names NF 'cnt' twice" chain add c3 cnt cnt
+err_is "the same NF twice in a replaced chain" 1 "names NF 'fw' twice" \
+	chain replace c1 fw cnt fw
+check "c1 is unchanged" test "$(tdm -j chain show c1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["nfs"])')" = "['fw', 'cnt']"
+case_end "policer_burst_and_one_nf_once_per_chain"
+
+err_is "getopt stays quiet" 2 "unknown option '-x'" -x nf show
+err_is "-h2 is no help" 2 "unknown option '-2'" -h2
+err_is "a control byte is escaped" 1 'NF name .a\\x07b.' nf add $'a\ab' counter
+check "no raw control byte" sh -c "! grep -q $'\a' $TMP/err"
+err_is "a newline is escaped" 1 'a\\x0ab' nf add $'a\nb' counter
+long=$(printf 'x%.0s' $(seq 200))
+err_is "a long word is cut, the reason stays" 2 "xxxx\.\.\.': too long" rule add fw2 src "$long" action drop
+expect "the line is short" "$(wc -c < "$TMP/err")" -lt 200
+err_is "a longish word is cut" 2 "xxxx\.\.\.': not an IPv4" rule add fw2 src "${long:0:48}" action drop
+err_is "a huge word" 2 "at most 256" nf add "$(printf 'y%.0s' $(seq 70000))" counter
+run_split -j nf add $'\xff\xfe' counter
+check "-j bad UTF-8 is JSON" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "\\xff" in d["error"], d' "$TMP/out"
+expect "-j bad UTF-8: one line on stderr" "$(wc -l < "$TMP/err")" -eq 1
+err_is "bare tandem" 2 "no OBJECT given"
+check "bare tandem prints usage" grep -q "OBJECT :=" "$TMP/out"
+err_is "tandem OBJECT" 2 "'tandem rule' needs a command" rule
+check "tandem rule prints its usage" grep -q "Usage: tandem rule add" "$TMP/out"
+for a in "" nf "nf bogus" "rule add" "rule del fw2 x"; do
+	# shellcheck disable=SC2086
+	run_split -j $a
+	expect "-j $a: usage error" "$rc" -eq 2
+	check "-j $a: JSON on stdout" python3 -c 'import json,sys; assert "error" in json.load(open(sys.argv[1]))' "$TMP/out"
+	expect "-j $a: one line on stderr" "$(wc -l < "$TMP/err")" -eq 1
+done
+run_split -j -V
+check "-j -V is JSON" python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["version"]' "$TMP/out"
+for o in nf rule chain steer dev stats; do
+	run_split -j $o help
+	check "-j $o help is JSON" python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["commands"]' "$TMP/out"
+	check "-j $o help has the whole text" python3 -c '
+import json, subprocess, sys
+t = subprocess.run([sys.argv[2], sys.argv[3], "help"], capture_output=True, text=True).stdout
+assert json.load(open(sys.argv[1]))["usage"] == t' "$TMP/out" "$TANDEM" $o
+done
+case_end "errors_are_one_line_and_json_is_json"
+
+check "nf gone" tdm nf add gone counter
+nsenter --net=/run/netns/"$NS_B" "$TANDEM" -j stats nf gone --watch 0.2 \
+	> "$TMP/gone.out" 2> "$TMP/gone.err" &
+watch=$!
+sleep 0.5
+check "nf del during the watch" tdm nf del gone
+for i in $(seq 50); do
+	kill -0 $watch 2>/dev/null || break
+	sleep 0.1
+done
+kill $watch 2>/dev/null
+wait $watch
+expect "the watch ends with an error" $? -eq 1
+check "it says the NF is gone" grep -q "nf 'gone' is gone" "$TMP/gone.err"
+check "every update is JSON" python3 -c '
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+docs = [json.loads(l) for l in lines]
+assert "error" in docs[-1] and len(docs) >= 2, docs' "$TMP/gone.out"
+case_end "a_watched_nf_that_goes_away_is_reported"
 
 snapshot()
 {
@@ -54,7 +247,7 @@ bad "range is reversed" rule add fw proto tcp dport 200-100 action drop
 bad "bad port range '70000'" rule add fw proto udp sport 70000 action drop
 bad "need 'proto tcp'" rule add fw dport 80 action drop
 bad "bad protocol 'foo'" rule add fw proto foo action drop
-bad "needs 'action pass' or 'action drop'" rule add fw proto tcp
+bad "'action ACTION' is required" rule add fw proto tcp
 bad "rules belong to firewalls" rule add cnt proto tcp action drop
 bad "no NF named 'nope'" rule add nope action drop
 bad "has no rule 99" rule del fw 99

@@ -283,7 +283,7 @@ static int chain_resolve(struct tdm_ctx *ctx, const char *name,
 			 const struct tdm_chain_spec *spec,
 			 struct tdm_chain_info *ci)
 {
-	int i, id, err;
+	int i, j, id, err;
 
 	err = tdm_name_check(ctx, "chain", name);
 	if (err)
@@ -305,6 +305,12 @@ static int chain_resolve(struct tdm_ctx *ctx, const char *name,
 			return tdm_err(ctx, ENOENT,
 				       "chain '%s' names NF '%s', which does not exist",
 				       name, spec->nfs[i]);
+		/* twice in one chain would count twice, police twice */
+		for (j = 0; j < i; j++)
+			if (ci->nf_ids[j] == (__u32)id)
+				return tdm_err(ctx, EINVAL,
+					       "chain '%s' names NF '%s' twice: an NF runs at most once in a chain",
+					       name, spec->nfs[i]);
 		ci->nf_ids[i] = id;
 	}
 	if (spec->action == TDM_ACT_REDIRECT) {

@@ -142,10 +142,15 @@ void tdm_skel_opts(struct bpf_object_open_opts *opts)
 	opts->pin_root_path = tdm_pin_root();
 }
 
+/*
+ * libbpf speaks only when asked: its warnings (a verifier log, say) are
+ * many lines, and a failed command's error is one line, the library's
+ * message. TANDEM_DEBUG shows them all.
+ */
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
-	if (level == LIBBPF_WARN || getenv("TANDEM_DEBUG"))
+	if (getenv("TANDEM_DEBUG"))
 		return vfprintf(stderr, fmt, ap);
 	return 0;
 }
@@ -235,8 +240,15 @@ static int open_recover(struct tdm_ctx *ctx)
 	unsigned int flags = ctx->open_flags;
 	int err;
 
-	if (crash && *crash)
-		ctx->crash_at = strtoul(crash, NULL, 10);
+	if (crash && *crash) {
+		__u64 n;
+
+		if (tdm_parse_uint(crash, 1, 0xffffffff, &n))
+			return tdm_err(ctx, EINVAL,
+				       "TANDEM_CRASH_AT='%s': expected a decimal number 1-4294967295",
+				       crash);
+		ctx->crash_at = n;
+	}
 	err = tdm_journal_pending(ctx);
 	if (err > 0 && (flags & TDM_OPEN_READONLY)) {
 		ctx->open_flags &= ~TDM_OPEN_READONLY;

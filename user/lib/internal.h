@@ -57,19 +57,35 @@ int tdm_percpu_sum(struct tdm_ctx *ctx, int fd, __u32 key, size_t size,
 		   __u64 *sum);
 
 /* NF types: the table lives in nf_types.c. */
+/* One "NAME VALUE" parameter of an NF type. */
+struct tdm_nf_param {
+	const char *name;
+	const char *value;		/* the value in the usage: pass|drop */
+	bool required;
+};
+
+#define TDM_NF_MAX_PARAMS	8
+
 struct tdm_nf_type {
 	const char *name;
 	__u32 id;
 	const char *summary;
-	const char *usage;
-	/* fill params from "KEY VALUE..." words; 0 or -EINVAL with err */
-	int (*parse)(union tdm_nf_params *p, int argc, char **argv,
+	/* the parameters, ending with one without name; the usage and the
+	 * checks on the words (unknown, twice, missing) come from it */
+	const struct tdm_nf_param *params;
+	/* fill p from the values, vals[i] for params[i] (NULL: not given);
+	 * 0 or -EINVAL with err */
+	int (*parse)(union tdm_nf_params *p, const char *const *vals,
 		     char *err, size_t errlen);
 	void (*format)(const union tdm_nf_params *p, char *buf, size_t size);
 	/* set up and tear down per-instance state (may be NULL) */
 	int (*create)(struct tdm_ctx *ctx, __u32 id, union tdm_nf_params *p);
 	void (*destroy)(struct tdm_ctx *ctx, __u32 id);
 };
+
+/* Read "NAME VALUE..." words into p by t's parameter table. */
+int tdm_nf_params_parse(const struct tdm_nf_type *t, union tdm_nf_params *p,
+			int argc, char **argv, char *err, size_t errlen);
 
 /* Is NF type id built into the hop program (a bpf/nf_*.bpf.c)? */
 bool tdm_nf_type_in_datapath(__u32 id);

@@ -52,16 +52,63 @@ const char *tdm_pin_root(void);
 int tdm_sync(struct tdm_ctx *ctx);
 
 /* ---- text <-> structs (no context needed) ---- */
+/*
+ * Every number: decimal digits only (no blank, sign or 0x), no overflow.
+ * tdm_parse_uint wants the whole string and min <= value <= max (-ERANGE
+ * if not); tdm_parse_digits reads the leading digits and points *end
+ * past them, for numbers with a unit.
+ */
+int tdm_parse_uint(const char *s, __u64 min, __u64 max, __u64 *v);
+int tdm_parse_digits(const char *s, __u64 *v, const char **end);
+/* Seconds as decimal digits with up to three decimals ("0.1", "10"),
+ * in milliseconds, at most max_ms (-ERANGE if more). */
+int tdm_parse_millis(const char *s, __u64 max_ms, __u64 *ms);
+/*
+ * A prefix is IPv4 (a.b.c.d[/N], stored as ::ffff:a.b.c.d/96+N, family 4)
+ * or IPv6 (family 6, also for ::/0). One inside ::ffff:0:0/96 is refused:
+ * an IPv4 rule is written in IPv4.
+ */
 int tdm_parse_prefix(const char *s, struct tdm_addr *net,
 		     struct tdm_addr *mask, __u8 *len, __u8 *family,
 		     char *err, size_t errlen);
 int tdm_parse_ports(const char *s, __u16 *lo, __u16 *hi, char *err,
 		    size_t errlen);
 int tdm_parse_proto(const char *s, __u8 *proto, char *err, size_t errlen);
-/* Parse "src P dst P proto X sport A-B dport C-D" pairs; stops at the
- * first word it does not know and returns how many words it used. */
+
+/*
+ * A match is read as one whole: tdm_match_begin, then tdm_match_word for
+ * each "KEY VALUE" (src, dst, proto, sport, dport; each once, in any
+ * order, other words may come between), then tdm_match_end, which does
+ * the checks across words (ports need tcp/udp/sctp; one family) and sets
+ * the family. All return 0 or -EINVAL with a message in err.
+ */
+struct tdm_match_parser {
+	__u8 fam[2];			/* of src and dst */
+	unsigned int seen;		/* keywords given */
+};
+bool tdm_match_keyword(const char *key);
+void tdm_match_begin(struct tdm_match *m, struct tdm_match_parser *mp);
+int tdm_match_word(struct tdm_match *m, struct tdm_match_parser *mp,
+		   const char *key, const char *val, char *err, size_t errlen);
+int tdm_match_end(struct tdm_match *m, struct tdm_match_parser *mp,
+		  char *err, size_t errlen);
+/* All of argv[] from the start that are match words, as one match;
+ * returns how many words it used, or -EINVAL. */
 int tdm_parse_match(int argc, char **argv, struct tdm_match *m, char *err,
 		    size_t errlen);
+/*
+ * A match as text, the words tdm_parse_match reads back to the same
+ * struct (family included: a family set by a zero-length prefix shows as
+ * src ::/0). Empty fields are "", family is "ipv4", "ipv6" or "any".
+ */
+struct tdm_match_text {
+	char src[64], dst[64], proto[16], sport[16], dport[16];
+	const char *family;
+};
+void tdm_match_text(const struct tdm_match *m, struct tdm_match_text *t);
+/* "src P dst P proto X sport A-B dport C-D", only the parts set; "any" */
+const char *tdm_format_match(const struct tdm_match *m, char *buf,
+			     size_t size);
 void tdm_match_init(struct tdm_match *m);
 int tdm_format_prefix(const struct tdm_addr *a, __u8 len, char *buf,
 		      size_t size);

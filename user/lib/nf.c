@@ -73,7 +73,8 @@ int tdm_nf_add(struct tdm_ctx *ctx, const char *name, const char *type,
 
 	snprintf(info.name, sizeof(info.name), "%s", name);
 	info.type = t->id;
-	err = t->parse(&info.params, argc, argv, ctx->err, sizeof(ctx->err));
+	err = tdm_nf_params_parse(t, &info.params, argc, argv, ctx->err,
+				  sizeof(ctx->err));
 	if (err)
 		return err;
 	/* state and counters first, the name last: no half-made NF shows */

@@ -3,9 +3,11 @@
  * The NF types tandem knows. Adding an NF: write bpf/nf_<type>.bpf.c (see
  * bpf/lib/nf.h; the build inlines it into the hop program), give it an
  * id and its parameters in include/tandem/tandem.h, and add one entry to
- * nf_types[] below: how to parse and print its parameters.
+ * nf_types[] below: its parameter table (names, values, required), how
+ * to read their values and how to print them. The words themselves
+ * (unknown, twice, missing) are checked by tdm_nf_params_parse() from
+ * the table, for every type alike.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +23,11 @@ static int perr(char *err, size_t errlen, const char *fmt, const char *a,
 }
 
 /* ---- counter ---- */
-static int counter_parse(union tdm_nf_params *p, int argc, char **argv,
+static const struct tdm_nf_param counter_params[] = { {} };
+
+static int counter_parse(union tdm_nf_params *p, const char *const *vals,
 			 char *err, size_t errlen)
 {
-	if (argc)
-		return perr(err, errlen, "counter takes no parameters (got '%s')",
-			    argv[0], NULL);
 	return 0;
 }
 
@@ -44,47 +45,38 @@ static void counter_format(const union tdm_nf_params *p, char *buf,
  * kernel will (TDM_F_UNPARSED; drop if not given: passing them unread
  * would let them around every rule).
  */
-static int firewall_parse(union tdm_nf_params *p, int argc, char **argv,
+static const struct tdm_nf_param firewall_params[] = {
+	{ "default", "pass|drop" },
+	{ "unparsed", "pass|drop" },
+	{}
+};
+
+static int fw_action(const char *key, const char *val, __u32 *action,
+		     char *err, size_t errlen)
+{
+	if (!val)
+		return 0;
+	if (!strcmp(val, "pass"))
+		*action = TDM_ACT_PASS;
+	else if (!strcmp(val, "drop"))
+		*action = TDM_ACT_DROP;
+	else
+		return perr(err, errlen,
+			    "firewall: bad action '%s' for '%s' (expected pass or drop)",
+			    val, key);
+	return 0;
+}
+
+static int firewall_parse(union tdm_nf_params *p, const char *const *vals,
 			  char *err, size_t errlen)
 {
-	bool seen_default = false, seen_unparsed = false;
-	__u32 *action;
-	int i;
-
 	p->firewall.default_action = TDM_ACT_PASS;
 	p->firewall.unparsed_action = TDM_ACT_DROP;
 	p->firewall.next_rule_id = 1;
-	for (i = 0; i < argc; i += 2) {
-		bool *seen;
-
-		if (!strcmp(argv[i], "default")) {
-			action = &p->firewall.default_action;
-			seen = &seen_default;
-		} else if (!strcmp(argv[i], "unparsed")) {
-			action = &p->firewall.unparsed_action;
-			seen = &seen_unparsed;
-		} else {
-			return perr(err, errlen,
-				    "firewall: unknown parameter '%s' (expected: default pass|drop, unparsed pass|drop)",
-				    argv[i], NULL);
-		}
-		if (*seen)
-			return perr(err, errlen, "firewall: '%s' given twice",
-				    argv[i], NULL);
-		*seen = true;
-		if (i + 1 >= argc)
-			return perr(err, errlen, "firewall: '%s' needs a value",
-				    argv[i], NULL);
-		if (!strcmp(argv[i + 1], "pass"))
-			*action = TDM_ACT_PASS;
-		else if (!strcmp(argv[i + 1], "drop"))
-			*action = TDM_ACT_DROP;
-		else
-			return perr(err, errlen,
-				    "firewall: bad action '%s' for '%s' (expected pass or drop)",
-				    argv[i + 1], argv[i]);
-	}
-	return 0;
+	return fw_action("default", vals[0], &p->firewall.default_action,
+			 err, errlen) ?:
+	       fw_action("unparsed", vals[1], &p->firewall.unparsed_action,
+			 err, errlen);
 }
 
 static void firewall_format(const union tdm_nf_params *p, char *buf,
@@ -127,19 +119,24 @@ static void firewall_destroy(struct tdm_ctx *ctx, __u32 id)
 }
 
 /* ---- policer ---- */
+/*
+ * The largest frame the datapath commonly sees on a 1500-byte MTU: what
+ * XDP gets (no FCS) is 14 bytes of Ethernet header, two VLAN tags (QinQ)
+ * and 1500 bytes of IP. More tags or a larger MTU need a larger burst,
+ * which tandem cannot know when the NF is added: the docs say so.
+ */
+#define POLICER_MIN_BURST	1522
+#define POLICER_MIN_BURST_STR	"1522"
+
 static int scaled(const char *s, const char *const *sfx,
 		  const unsigned long long *mul, int n, unsigned long long *v,
 		  int *which)
 {
-	unsigned long long x;
-	char *end;
+	const char *end;
+	__u64 x;
 	int i;
 
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	x = strtoull(s, &end, 10);
-	if (errno)
+	if (tdm_parse_digits(s, &x, &end))
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		if (!strcmp(end, sfx[i])) {
@@ -164,48 +161,34 @@ static const unsigned long long size_mul[] = {
 	1, 1, 1024, 1024, 1024 * 1024, 1024 * 1024,
 };
 
-static int policer_parse(union tdm_nf_params *p, int argc, char **argv,
+static const struct tdm_nf_param policer_params[] = {
+	{ "rate", "RATE", true },
+	{ "burst", "BURST" },
+	{ "per", "nf|source" },
+	{}
+};
+
+static int policer_parse(union tdm_nf_params *p, const char *const *vals,
 			 char *err, size_t errlen)
 {
 	struct tdm_policer_params *pp = &p->policer;
-	const char *burst = NULL;
+	const char *rate = vals[0], *burst = vals[1], *per = vals[2];
 	unsigned long long v;
-	int i, which;
+	int which;
 
-	for (i = 0; i < argc; i += 2) {
-		const char *k = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!val)
-			return perr(err, errlen, "policer: '%s' needs a value",
-				    k, NULL);
-		if (!strcmp(k, "rate")) {
-			if (scaled(val, rate_sfx, rate_mul,
-				   ARRAY_SIZE(rate_sfx), &v, &which) || !v)
-				return perr(err, errlen,
-					    "policer: bad rate '%s' (expected e.g. 1000pps, 10kpps, 100mbit, 1gbit)",
-					    val, NULL);
-			pp->rate = v;
-			pp->bits = which >= 3;
-		} else if (!strcmp(k, "burst")) {
-			burst = val;
-		} else if (!strcmp(k, "per")) {
-			if (!strcmp(val, "source"))
-				pp->per_source = 1;
-			else if (!strcmp(val, "nf"))
-				pp->per_source = 0;
-			else
-				return perr(err, errlen,
-					    "policer: bad 'per %s' (expected per source or per nf)",
-					    val, NULL);
-		} else {
-			return perr(err, errlen,
-				    "policer: unknown parameter '%s' (expected rate, burst, per)",
-				    k, NULL);
-		}
-	}
-	if (!pp->rate)
-		return perr(err, errlen, "policer: 'rate' is required%s%s", "",
-			    "");
+	if (scaled(rate, rate_sfx, rate_mul, ARRAY_SIZE(rate_sfx), &v,
+		   &which) || !v)
+		return perr(err, errlen,
+			    "policer: bad rate '%s' (expected e.g. 1000pps, 10kpps, 100mbit, 1gbit)",
+			    rate, NULL);
+	pp->rate = v;
+	pp->bits = which >= 3;
+	if (per && !strcmp(per, "source"))
+		pp->per_source = 1;
+	else if (per && strcmp(per, "nf"))
+		return perr(err, errlen,
+			    "policer: bad 'per %s' (expected per source or per nf)",
+			    per, NULL);
 	/*
 	 * A packet's cost is whole nanoseconds: keep it at 10 ns or more
 	 * (100 Mpps; a 64-byte frame at 50 Gbit/s), so rounding stays
@@ -217,8 +200,8 @@ static int policer_parse(union tdm_nf_params *p, int argc, char **argv,
 	if (!burst) {
 		/* 100 ms worth, at least one packet or one full frame */
 		pp->burst = pp->bits ? pp->rate / 80 : pp->rate / 10;
-		if (pp->burst < (pp->bits ? 1514 : 1))
-			pp->burst = pp->bits ? 1514 : 1;
+		if (pp->burst < (pp->bits ? POLICER_MIN_BURST : 1))
+			pp->burst = pp->bits ? POLICER_MIN_BURST : 1;
 		if (pp->burst > 1000000000ULL)
 			pp->burst = 1000000000ULL;
 		return 0;
@@ -237,6 +220,15 @@ static int policer_parse(union tdm_nf_params *p, int argc, char **argv,
 	if (v > 1000000000ULL)
 		return perr(err, errlen, "policer: burst '%s' is above 10^9%s",
 			    burst, "");
+	/*
+	 * A frame costs its length out of the burst: one larger than the
+	 * burst never conforms, and a policer that drops everything is
+	 * refused rather than silently raised.
+	 */
+	if (pp->bits && v < POLICER_MIN_BURST)
+		return perr(err, errlen,
+			    "policer: burst '%s' is below one full frame: a bit rate policer's burst is at least "
+			    POLICER_MIN_BURST_STR " bytes%s", burst, "");
 	pp->burst = v;
 	return 0;
 }
@@ -281,20 +273,20 @@ static const struct tdm_nf_type nf_types[] = {
 	{
 		.name = "counter", .id = TDM_NF_COUNTER,
 		.summary = "counts packets and bytes",
-		.usage = "",
+		.params = counter_params,
 		.parse = counter_parse, .format = counter_format,
 	},
 	{
 		.name = "firewall", .id = TDM_NF_FIREWALL,
 		.summary = "stateless ACL: ordered rules on prefixes, protocol and ports",
-		.usage = "[default pass|drop] [unparsed pass|drop]",
+		.params = firewall_params,
 		.parse = firewall_parse, .format = firewall_format,
 		.create = firewall_create, .destroy = firewall_destroy,
 	},
 	{
 		.name = "policer", .id = TDM_NF_POLICER,
 		.summary = "token bucket rate limit, for the NF or per source address",
-		.usage = "rate RATE [burst BURST] [per nf|source]",
+		.params = policer_params,
 		.parse = policer_parse, .format = policer_format,
 		.create = policer_create,
 		.destroy = policer_destroy,
@@ -348,9 +340,71 @@ const char *tdm_nf_type_summary(const struct tdm_nf_type *t)
 	return t->summary;
 }
 
+/* The usage line, from the parameter table: "rate RATE [burst BURST]" */
 const char *tdm_nf_type_usage(const struct tdm_nf_type *t)
 {
-	return t->usage;
+	static char usage[ARRAY_SIZE(nf_types)][128];
+	char *buf = usage[t - nf_types];
+	const struct tdm_nf_param *q;
+	size_t len = 0;
+
+	if (buf[0] || !t->params[0].name)
+		return buf;
+	for (q = t->params; q->name && len < sizeof(usage[0]); q++)
+		len += snprintf(buf + len, sizeof(usage[0]) - len,
+				q->required ? "%s%s %s" : "%s[%s %s]",
+				len ? " " : "", q->name, q->value);
+	return buf;
+}
+
+static void param_names(const struct tdm_nf_type *t, char *buf, size_t size)
+{
+	const struct tdm_nf_param *q;
+	size_t len = 0;
+
+	snprintf(buf, size, "none");
+	for (q = t->params; q->name && len < size; q++)
+		len += snprintf(buf + len, size - len, "%s%s", len ? ", " : "",
+				q->name);
+}
+
+/*
+ * Every NF type's words are read here, by its table: each parameter once,
+ * with a value, known to the type, required ones given; the type reads
+ * the values once all are known (a policer's burst depends on the unit
+ * of its rate).
+ */
+int tdm_nf_params_parse(const struct tdm_nf_type *t, union tdm_nf_params *p,
+			int argc, char **argv, char *err, size_t errlen)
+{
+	const char *vals[TDM_NF_MAX_PARAMS] = {};
+	char names[128];
+	int i, k;
+
+	for (i = 0; i < argc; i += 2) {
+		for (k = 0; t->params[k].name; k++)
+			if (!strcmp(t->params[k].name, argv[i]))
+				break;
+		if (!t->params[k].name) {
+			param_names(t, names, sizeof(names));
+			snprintf(err, errlen,
+				 "%s: unknown parameter '%s' (parameters: %s)",
+				 t->name, argv[i], names);
+			return -EINVAL;
+		}
+		if (vals[k])
+			return perr(err, errlen, "%s: '%s' is given twice",
+				    t->name, argv[i]);
+		if (i + 1 >= argc)
+			return perr(err, errlen, "%s: '%s' needs a value",
+				    t->name, argv[i]);
+		vals[k] = argv[i + 1];
+	}
+	for (k = 0; t->params[k].name; k++)
+		if (t->params[k].required && !vals[k])
+			return perr(err, errlen, "%s: '%s' is required",
+				    t->name, t->params[k].name);
+	return t->parse(p, vals, err, errlen);
 }
 
 void tdm_nf_params_format(const struct tdm_nf_info *nf, char *buf,

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Text to structs and back: prefixes, ports, protocols, actions. */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,17 +15,77 @@ static int perr(char *err, size_t errlen, const char *fmt, const char *arg)
 	return -EINVAL;
 }
 
-/* Parse a decimal number in [0, max]; the whole string must be used. */
+/*
+ * Every number tandem reads goes through here: decimal digits only (no
+ * blank, no sign, no 0x: strtoul would take " -1" and wrap it), no
+ * overflow. Returns the first byte after the digits in *end, so that a
+ * caller can read a unit suffix; tdm_parse_uint() wants none.
+ */
+int tdm_parse_digits(const char *s, __u64 *v, const char **end)
+{
+	__u64 x = 0;
+	const char *p;
+
+	for (p = s; *p >= '0' && *p <= '9'; p++) {
+		if (x > (~0ULL - (*p - '0')) / 10)
+			return -ERANGE;
+		x = x * 10 + (*p - '0');
+	}
+	if (p == s)
+		return -EINVAL;
+	*v = x;
+	*end = p;
+	return 0;
+}
+
+int tdm_parse_uint(const char *s, __u64 min, __u64 max, __u64 *v)
+{
+	const char *end;
+	__u64 x;
+	int err;
+
+	err = tdm_parse_digits(s, &x, &end);
+	if (err)
+		return err;
+	if (*end)
+		return -EINVAL;
+	if (x < min || x > max)
+		return -ERANGE;
+	*v = x;
+	return 0;
+}
+
+int tdm_parse_millis(const char *s, __u64 max_ms, __u64 *ms)
+{
+	const char *end, *frac;
+	__u64 whole, part = 0;
+	int err, ndec;
+
+	err = tdm_parse_digits(s, &whole, &end);
+	if (err)
+		return err;
+	if (*end == '.') {
+		frac = end + 1;
+		if (tdm_parse_digits(frac, &part, &end) || end - frac > 3)
+			return -EINVAL;
+		for (ndec = end - frac; ndec < 3; ndec++)
+			part *= 10;
+	}
+	if (*end)
+		return -EINVAL;
+	if (whole > max_ms / 1000 || whole * 1000 + part > max_ms)
+		return -ERANGE;
+	*ms = whole * 1000 + part;
+	return 0;
+}
+
 static int parse_uint(const char *s, unsigned long max, unsigned long *v)
 {
-	char *end;
+	__u64 x;
 
-	if (!*s || !isdigit((unsigned char)*s))
+	if (tdm_parse_uint(s, 0, max, &x))
 		return -EINVAL;
-	errno = 0;
-	*v = strtoul(s, &end, 10);
-	if (errno || *end || *v > max)
-		return -EINVAL;
+	*v = x;
 	return 0;
 }
 
@@ -46,6 +105,12 @@ void tdm_prefix_mask(__u8 len, struct tdm_addr *mask)
 	}
 }
 
+/* Does prefix (a, len) lie inside ::ffff:0:0/96, where IPv4 lives? */
+static bool is_mapped(const struct tdm_addr *a, __u8 len)
+{
+	return len >= 96 && !a->w[0] && !a->w[1] && a->w[2] == htonl(0xffff);
+}
+
 int tdm_parse_prefix(const char *s, struct tdm_addr *net,
 		     struct tdm_addr *mask, __u8 *len, __u8 *family,
 		     char *err, size_t errlen)
@@ -57,7 +122,7 @@ int tdm_parse_prefix(const char *s, struct tdm_addr *net,
 	int i, v6;
 
 	if (strlen(s) >= sizeof(buf))
-		return perr(err, errlen, "bad prefix '%s'", s);
+		return perr(err, errlen, "bad prefix '%s': too long", s);
 	strcpy(buf, s);
 	slash = strchr(buf, '/');
 	if (slash)
@@ -92,6 +157,20 @@ int tdm_parse_prefix(const char *s, struct tdm_addr *net,
 				    "bad prefix '%s': host bits are set beyond the prefix length",
 				    s);
 	}
+	/*
+	 * An IPv4 rule is written in IPv4: ::ffff:a.b.c.d/N would read as
+	 * IPv4 but match only IPv6 packets, so it is refused, with the
+	 * prefix to write instead.
+	 */
+	if (v6 && is_mapped(net, *len)) {
+		char a[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &net->w[3], a, sizeof(a));
+		snprintf(err, errlen,
+			 "bad prefix '%s': an IPv4-mapped IPv6 prefix; write it as IPv4: %s/%u",
+			 s, a, *len - 96);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -99,8 +178,7 @@ int tdm_format_prefix(const struct tdm_addr *a, __u8 len, char *buf,
 		      size_t size)
 {
 	char tmp[INET6_ADDRSTRLEN];
-	bool v4 = len >= 96 && !a->w[0] && !a->w[1] &&
-		  a->w[2] == htonl(0xffff);
+	bool v4 = is_mapped(a, len);
 
 	if (len == 0)
 		return snprintf(buf, size, "any");
@@ -123,7 +201,7 @@ int tdm_parse_ports(const char *s, __u16 *lo, __u16 *hi, char *err,
 	unsigned long a, b;
 
 	if (strlen(s) >= sizeof(buf))
-		return perr(err, errlen, "bad port range '%s'", s);
+		return perr(err, errlen, "bad port range '%s': too long", s);
 	strcpy(buf, s);
 	dash = strchr(buf, '-');
 	if (dash)
@@ -198,12 +276,12 @@ static bool has_ports(__u8 proto)
 }
 
 /* The family a match implies: from its prefixes and an icmp protocol. */
-static int match_family(const struct tdm_match *m, __u8 src_fam, __u8 dst_fam,
+static int match_family(const struct tdm_match *m, const __u8 *pfx_fam,
 			char *err, size_t errlen)
 {
 	__u8 proto_fam = m->proto == IPPROTO_ICMP ? 4 :
 			 m->proto == IPPROTO_ICMPV6 ? 6 : 0;
-	__u8 fams[3] = { src_fam, dst_fam, proto_fam }, fam = 0;
+	__u8 fams[3] = { pfx_fam[0], pfx_fam[1], proto_fam }, fam = 0;
 	int i;
 
 	for (i = 0; i < 3; i++) {
@@ -219,56 +297,171 @@ static int match_family(const struct tdm_match *m, __u8 src_fam, __u8 dst_fam,
 	return fam;
 }
 
-int tdm_parse_match(int argc, char **argv, struct tdm_match *m, char *err,
-		    size_t errlen)
+static const char *const match_keys[] = {
+	"src", "dst", "proto", "sport", "dport",
+};
+
+bool tdm_match_keyword(const char *key)
 {
-	__u8 src_fam = 0, dst_fam = 0;
-	bool ports = false;
-	int i, fam;
+	size_t i;
 
-	for (i = 0; i + 1 < argc; i += 2) {
-		const char *k = argv[i], *v = argv[i + 1];
-		int ret;
+	for (i = 0; i < ARRAY_SIZE(match_keys); i++)
+		if (!strcmp(key, match_keys[i]))
+			return true;
+	return false;
+}
 
-		if (!strcmp(k, "src")) {
-			ret = tdm_parse_prefix(v, &m->src, &m->smask,
-					       &m->src_len, &src_fam, err, errlen);
-		} else if (!strcmp(k, "dst")) {
-			ret = tdm_parse_prefix(v, &m->dst, &m->dmask,
-					       &m->dst_len, &dst_fam, err, errlen);
-		} else if (!strcmp(k, "proto")) {
-			ret = tdm_parse_proto(v, &m->proto, err, errlen);
-		} else if (!strcmp(k, "sport")) {
-			ret = tdm_parse_ports(v, &m->sport_lo, &m->sport_hi,
-					      err, errlen);
-			ports = true;
-		} else if (!strcmp(k, "dport")) {
-			ret = tdm_parse_ports(v, &m->dport_lo, &m->dport_hi,
-					      err, errlen);
-			ports = true;
-		} else {
+void tdm_match_begin(struct tdm_match *m, struct tdm_match_parser *mp)
+{
+	tdm_match_init(m);
+	memset(mp, 0, sizeof(*mp));
+}
+
+int tdm_match_word(struct tdm_match *m, struct tdm_match_parser *mp,
+		   const char *key, const char *val, char *err, size_t errlen)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(match_keys); k++)
+		if (!strcmp(key, match_keys[k]))
 			break;
-		}
-		if (ret)
-			return ret;
+	if (k == ARRAY_SIZE(match_keys))
+		return perr(err, errlen, "'%s' is not a match keyword", key);
+	if (mp->seen & (1U << k))
+		return perr(err, errlen, "'%s' is given twice", key);
+	mp->seen |= 1U << k;
+	switch (k) {
+	case 0:
+		return tdm_parse_prefix(val, &m->src, &m->smask, &m->src_len,
+					&mp->fam[0], err, errlen);
+	case 1:
+		return tdm_parse_prefix(val, &m->dst, &m->dmask, &m->dst_len,
+					&mp->fam[1], err, errlen);
+	case 2:
+		return tdm_parse_proto(val, &m->proto, err, errlen);
+	case 3:
+		return tdm_parse_ports(val, &m->sport_lo, &m->sport_hi, err,
+				       errlen);
+	default:
+		return tdm_parse_ports(val, &m->dport_lo, &m->dport_hi, err,
+				       errlen);
 	}
-	if (i < argc && i + 1 == argc &&
-	    (!strcmp(argv[i], "src") || !strcmp(argv[i], "dst") ||
-	     !strcmp(argv[i], "proto") || !strcmp(argv[i], "sport") ||
-	     !strcmp(argv[i], "dport"))) {
-		snprintf(err, errlen, "'%s' needs a value", argv[i]);
-		return -EINVAL;
-	}
-	if (ports && !has_ports(m->proto)) {
+}
+
+/* The checks across words: only once every word of the match is read. */
+int tdm_match_end(struct tdm_match *m, struct tdm_match_parser *mp,
+		  char *err, size_t errlen)
+{
+	int fam;
+
+	if ((mp->seen & (3U << 3)) && !has_ports(m->proto)) {
 		snprintf(err, errlen,
 			 "sport/dport need 'proto tcp', 'proto udp' or 'proto sctp'");
 		return -EINVAL;
 	}
-	fam = match_family(m, src_fam, dst_fam, err, errlen);
+	fam = match_family(m, mp->fam, err, errlen);
 	if (fam < 0)
 		return fam;
 	m->family = fam;
-	return i;
+	return 0;
+}
+
+int tdm_parse_match(int argc, char **argv, struct tdm_match *m, char *err,
+		    size_t errlen)
+{
+	struct tdm_match_parser mp;
+	int i, ret;
+
+	tdm_match_begin(m, &mp);
+	for (i = 0; i < argc && tdm_match_keyword(argv[i]); i += 2) {
+		if (i + 1 >= argc)
+			return perr(err, errlen, "'%s' needs a value", argv[i]);
+		ret = tdm_match_word(m, &mp, argv[i], argv[i + 1], err, errlen);
+		if (ret)
+			return ret;
+	}
+	ret = tdm_match_end(m, &mp, err, errlen);
+	return ret ? ret : i;
+}
+
+static bool any_port(__u16 lo, __u16 hi)
+{
+	return lo == 0 && hi == 0xffff;
+}
+
+static void fmt_ports(char *buf, size_t size, __u16 lo, __u16 hi)
+{
+	buf[0] = '\0';
+	if (any_port(lo, hi))
+		return;
+	if (lo == hi)
+		snprintf(buf, size, "%u", lo);
+	else
+		snprintf(buf, size, "%u-%u", lo, hi);
+}
+
+/* Which family do the printed words of m say, without help? */
+static __u8 shown_family(const struct tdm_match *m)
+{
+	__u8 fam = m->proto == IPPROTO_ICMP ? 4 :
+		   m->proto == IPPROTO_ICMPV6 ? 6 : 0;
+
+	if (m->src_len)
+		fam = is_mapped(&m->src, m->src_len) ? 4 : 6;
+	else if (m->dst_len)
+		fam = is_mapped(&m->dst, m->dst_len) ? 4 : 6;
+	return fam;
+}
+
+void tdm_match_text(const struct tdm_match *m, struct tdm_match_text *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (m->src_len)
+		tdm_format_prefix(&m->src, m->src_len, t->src, sizeof(t->src));
+	if (m->dst_len)
+		tdm_format_prefix(&m->dst, m->dst_len, t->dst, sizeof(t->dst));
+	/*
+	 * A family that nothing else shows came from a zero-length
+	 * prefix: print it, or the text would match both families.
+	 * (0.0.0.0/0 is stored as ::ffff:0:0/96, so only ::/0 gets here.)
+	 */
+	if (m->family && shown_family(m) != m->family)
+		snprintf(t->src, sizeof(t->src), "%s",
+			 m->family == 6 ? "::/0" : "0.0.0.0/0");
+	if (m->proto) {
+		char num[8];
+
+		snprintf(t->proto, sizeof(t->proto), "%s",
+			 tdm_proto_name(m->proto, num, sizeof(num)));
+	}
+	fmt_ports(t->sport, sizeof(t->sport), m->sport_lo, m->sport_hi);
+	fmt_ports(t->dport, sizeof(t->dport), m->dport_lo, m->dport_hi);
+	t->family = m->family == 4 ? "ipv4" : m->family == 6 ? "ipv6" : "any";
+}
+
+const char *tdm_format_match(const struct tdm_match *m, char *buf,
+			     size_t size)
+{
+	const char *words[ARRAY_SIZE(match_keys)];
+	struct tdm_match_text t;
+	size_t i, len = 0;
+
+	tdm_match_text(m, &t);
+	words[0] = t.src;
+	words[1] = t.dst;
+	words[2] = t.proto;
+	words[3] = t.sport;
+	words[4] = t.dport;
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(words) && len < size; i++) {
+		if (!*words[i])
+			continue;
+		len += snprintf(buf + len, size - len, "%s%s %s",
+				len ? " " : "", match_keys[i], words[i]);
+	}
+	if (!len)
+		snprintf(buf, size, "any");
+	return buf;
 }
 
 static const char *const action_names[] = {

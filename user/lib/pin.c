@@ -293,17 +293,17 @@ int tdm_pins_check(struct tdm_ctx *ctx, int root_fd, const char *root)
 static int lock_timeout(struct tdm_ctx *ctx, double *secs)
 {
 	const char *s = getenv("TANDEM_LOCK_TIMEOUT");
-	char *end;
+	__u64 ms;
 
 	*secs = LOCK_TIMEOUT_DEFAULT;
 	if (!s || !*s)
 		return 0;
-	*secs = strtod(s, &end);
-	/* !(a <= b) also refuses NaN */
-	if (*end || end == s || !(*secs >= 0 && *secs <= 1e6))
+	/* the one number reader: no blank, sign, 0x, exponent, inf */
+	if (tdm_parse_millis(s, 1000000000ULL, &ms))
 		return tdm_err(ctx, EINVAL,
-			       "TANDEM_LOCK_TIMEOUT='%s': expected seconds from 0 to 1000000",
+			       "TANDEM_LOCK_TIMEOUT='%s': expected seconds from 0 to 1000000 (up to 3 decimals)",
 			       s);
+	*secs = ms / 1000.0;
 	return 0;
 }
 

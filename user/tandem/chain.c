@@ -6,96 +6,49 @@
 
 #include "cli.h"
 
-static void chain_help(void)
+static int chain_add_or_replace(struct args *a, bool replace)
 {
-	printf("Usage: tandem chain add NAME NF [NF...] [then ACTION]\n"
-	       "       tandem chain replace NAME NF [NF...] [then ACTION]\n"
-	       "       tandem chain del NAME\n"
-	       "       tandem chain show [NAME]\n"
-	       "\n"
-	       "ACTION := pass | drop | tx | redirect DEV   (default: pass)\n"
-	       "  pass: to the kernel stack; tx: back out of the receiving device;\n"
-	       "  redirect: out of DEV.\n"
-	       "'replace' is hitless: every packet runs wholly the old chain or\n"
-	       "wholly the new one.\n");
-}
-
-static int chain_parse(int argc, char **argv, struct tdm_chain_spec *spec)
-{
-	int i;
-
-	memset(spec, 0, sizeof(*spec));
-	spec->action = TDM_ACT_PASS;
-	for (i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "then")) {
-			if (i + 1 >= argc)
-				return cli_usage("chain", "'then' needs an action");
-			if (tdm_parse_action(argv[i + 1], &spec->action))
-				return cli_usage("chain",
-						 "bad action '%s': expected pass, drop, tx or redirect DEV",
-						 argv[i + 1]);
-			if (spec->action == TDM_ACT_REDIRECT) {
-				if (i + 2 >= argc)
-					return cli_usage("chain", "'redirect' needs a device");
-				spec->redirect_dev = argv[i + 2];
-				i++;
-			}
-			if (i + 2 < argc)
-				return cli_usage("chain", "unexpected '%s' after the action",
-						 argv[i + 2]);
-			break;
-		}
-		if (spec->nnfs == TDM_MAX_CHAIN_NFS)
-			return cli_usage("chain", "a chain has at most %d NFs",
-					 TDM_MAX_CHAIN_NFS);
-		spec->nfs[spec->nnfs++] = argv[i];
-	}
-	if (!spec->nnfs)
-		return cli_usage("chain", "a chain needs at least one NF");
-	return 0;
-}
-
-static int chain_add_or_replace(int argc, char **argv, bool replace)
-{
-	struct tdm_chain_spec spec;
+	int i = arg_index(a, "NF"), t = arg_index(a, "then");
+	const char *name = arg_str(a, "NAME");
+	struct tdm_chain_spec spec = {
+		.action = a->seen[t] ? a->num[t] : TDM_ACT_PASS,
+		.redirect_dev = a->str2[t],
+	};
 	struct tdm_ctx *ctx;
 	int ret;
 
-	if (argc < 2)
-		return cli_usage("chain", "'chain %s' needs NAME and NFs",
-				 replace ? "replace" : "add");
-	ret = chain_parse(argc - 1, argv + 1, &spec);
-	if (ret)
-		return ret;
+	if (a->nwords[i] > TDM_MAX_CHAIN_NFS)
+		return cli_usage("chain", "a chain has at most %d NFs",
+				 TDM_MAX_CHAIN_NFS);
+	for (spec.nnfs = 0; spec.nnfs < a->nwords[i]; spec.nnfs++)
+		spec.nfs[spec.nnfs] = a->words[i][spec.nnfs];
 	ctx = cli_ctx(false);
-	ret = replace ? tdm_chain_replace(ctx, argv[0], &spec) :
-			tdm_chain_add(ctx, argv[0], &spec);
+	ret = replace ? tdm_chain_replace(ctx, name, &spec) :
+			tdm_chain_add(ctx, name, &spec);
 	if (ret < 0)
 		return cli_lib_fail();
 	if (json_mode) {
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "name", json_object_new_string(argv[0]));
+		json_object_object_add(o, "name", jstr(name));
 		cli_json_out(o);
 	}
 	return 0;
 }
 
-static int chain_add(int argc, char **argv)
+static int chain_add(struct args *a)
 {
-	return chain_add_or_replace(argc, argv, false);
+	return chain_add_or_replace(a, false);
 }
 
-static int chain_replace(int argc, char **argv)
+static int chain_replace(struct args *a)
 {
-	return chain_add_or_replace(argc, argv, true);
+	return chain_add_or_replace(a, true);
 }
 
-static int chain_del(int argc, char **argv)
+static int chain_del(struct args *a)
 {
-	if (argc != 1)
-		return cli_usage("chain", "'chain del' needs exactly one NAME");
-	if (tdm_chain_del(cli_ctx(false), argv[0]))
+	if (tdm_chain_del(cli_ctx(false), arg_str(a, "NAME")))
 		return cli_lib_fail();
 	if (json_mode)
 		cli_json_out(json_object_new_object());
@@ -115,8 +68,9 @@ static const char *action_str(const struct tdm_chain_info *ci, char *buf,
 	return buf;
 }
 
-static int chain_show(int argc, char **argv)
+static int chain_show(struct args *a)
 {
+	const char *name = arg_str(a, "NAME");
 	json_object *arr = json_object_new_array();
 	struct tdm_chain_info ci;
 	struct tdm_nf_info nf;
@@ -124,10 +78,8 @@ static int chain_show(int argc, char **argv)
 	char act[48], nfs_tmp[48], nfs[512];
 	__u32 id, i;
 
-	if (argc > 1)
-		return cli_usage("chain", "'chain show' takes at most one NAME");
 	ctx = cli_ctx(true);
-	if (argc == 1 && tdm_chain_lookup(ctx, argv[0], NULL) < 0) {
+	if (name && tdm_chain_lookup(ctx, name, NULL) < 0) {
 		json_object_put(arr);
 		return cli_lib_fail();
 	}
@@ -140,7 +92,7 @@ static int chain_show(int argc, char **argv)
 
 		if (tdm_chain_get(ctx, id, &ci))
 			continue;
-		if (argc == 1 && strcmp(ci.name, argv[0]))
+		if (name && strcmp(ci.name, name))
 			continue;
 		list = json_object_new_array();
 		nfs[0] = '\0';
@@ -148,7 +100,7 @@ static int chain_show(int argc, char **argv)
 			const char *name = tdm_nf_get(ctx, ci.nf_ids[i], &nf) ?
 					   "?" : nf.name;
 
-			json_object_array_add(list, json_object_new_string(name));
+			json_object_array_add(list, jstr(name));
 			len += snprintf(nfs + len, sizeof(nfs) - len, "%s%s",
 					i ? " -> " : "", name);
 			if (len >= sizeof(nfs))
@@ -163,9 +115,9 @@ static int chain_show(int argc, char **argv)
 		}
 		o = json_object_new_object();
 		json_object_object_add(o, "id", json_object_new_int(id));
-		json_object_object_add(o, "name", json_object_new_string(ci.name));
+		json_object_object_add(o, "name", jstr(ci.name));
 		json_object_object_add(o, "nfs", list);
-		json_object_object_add(o, "then", json_object_new_string(act));
+		json_object_object_add(o, "then", jstr(act));
 		json_object_object_add(o, "generation",
 				       json_object_new_int64(ci.generation));
 		json_object_array_add(arr, o);
@@ -177,14 +129,45 @@ static int chain_show(int argc, char **argv)
 	return 0;
 }
 
-int do_chain(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "add", chain_add }, { "replace", chain_replace },
-		{ "del", chain_del }, { "delete", chain_del },
-		{ "show", chain_show }, { "list", chain_show },
-		{}
-	};
+static const struct arg chain_add_args[] = {
+	{ .meta = "NAME", .type = ARG_NAME, .flags = ARG_REQUIRED,
+	  .help = "the chain's name: letters, digits, '-', '_', '.'; at most 31" },
+	{ .meta = "NF", .type = ARG_NAME, .flags = ARG_REQUIRED | ARG_MANY,
+	  .help = "the NFs, in the order they run; each at most once" },
+	{ "then", NULL, "ACTION", ARG_ACTION, 0, 0, 0, NULL,
+	  "what a packet that passed every NF gets: pass (default), drop,\n"
+	  "                     tx or redirect DEV", "action" },
+	{}
+};
 
-	return cmd_dispatch("chain", cmds, argc, argv, chain_help);
-}
+static const struct arg chain_name[] = {
+	{ .meta = "NAME", .type = ARG_NAME, .flags = ARG_REQUIRED,
+	  .help = "the chain" },
+	{}
+};
+
+static const struct arg chain_show_args[] = {
+	{ .meta = "NAME", .type = ARG_NAME, .help = "only this chain" },
+	{}
+};
+
+static const struct command chain_cmds[] = {
+	{ "add", NULL, chain_add, chain_add_args, "create a chain" },
+	{ "replace", NULL, chain_replace, chain_add_args,
+	  "change a chain, hitlessly" },
+	{ "del", "delete", chain_del, chain_name,
+	  "delete a chain no device or steering entry uses" },
+	{ "show", "list", chain_show, chain_show_args, "list chains" },
+	{}
+};
+
+const struct object chain_object = {
+	.name = "chain",
+	.summary = "ordered NFs with a terminal action",
+	.cmds = chain_cmds,
+	.notes = "ACTION := pass | drop | tx | redirect DEV   (default: pass)\n"
+		 "  pass: to the kernel stack; tx: back out of the receiving device;\n"
+		 "  redirect: out of DEV.\n"
+		 "'replace' is hitless: every packet runs wholly the old chain or\n"
+		 "wholly the new one. An NF runs at most once in a chain.\n",
+};

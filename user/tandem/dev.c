@@ -6,59 +6,31 @@
 
 #include "cli.h"
 
-static void dev_help(void)
-{
-	printf("Usage: tandem dev attach DEV [chain NAME] [mode native|generic] [--force]\n"
-	       "       tandem dev detach DEV\n"
-	       "       tandem dev show [DEV]\n"
-	       "\n"
-	       "attach loads the entry program on DEV with a bpf_link (native mode if\n"
-	       "the driver has it, else generic, unless 'mode' says which) and sets the\n"
-	       "default chain: packets no steering entry matches run it; without one\n"
-	       "they go to the stack. On a device tandem already holds, attach only\n"
-	       "changes the default chain. A device held by another XDP program is\n"
-	       "refused unless --force is given.\n");
-}
+static const char *const dev_modes[] = {
+	"native", "generic", "drv", "skb", NULL,
+};
 
-static int dev_attach(int argc, char **argv)
+static int dev_attach(struct args *a)
 {
-	enum tdm_attach_mode mode = TDM_MODE_AUTO;
-	const char *chain = NULL;
-	bool force = false;
-	int i;
+	static const enum tdm_attach_mode modes[] = {
+		TDM_MODE_NATIVE, TDM_MODE_GENERIC, TDM_MODE_NATIVE,
+		TDM_MODE_GENERIC,
+	};
+	int m = arg_index(a, "mode");
 
-	if (argc < 1)
-		return cli_usage("dev", "'dev attach' needs a device");
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "force")) {
-			force = true;
-		} else if (!strcmp(argv[i], "chain") && i + 1 < argc) {
-			chain = argv[++i];
-		} else if (!strcmp(argv[i], "mode") && i + 1 < argc) {
-			i++;
-			if (!strcmp(argv[i], "native") || !strcmp(argv[i], "drv"))
-				mode = TDM_MODE_NATIVE;
-			else if (!strcmp(argv[i], "generic") || !strcmp(argv[i], "skb"))
-				mode = TDM_MODE_GENERIC;
-			else
-				return cli_usage("dev", "bad mode '%s': expected native or generic",
-						 argv[i]);
-		} else {
-			return cli_usage("dev", "unexpected '%s'", argv[i]);
-		}
-	}
-	if (tdm_dev_attach(cli_ctx(false), argv[0], chain, mode, force))
+	if (tdm_dev_attach(cli_ctx(false), arg_str(a, "DEV"),
+			   arg_str(a, "chain"),
+			   a->seen[m] ? modes[a->num[m]] : TDM_MODE_AUTO,
+			   arg_seen(a, "force")))
 		return cli_lib_fail();
 	if (json_mode)
 		cli_json_out(json_object_new_object());
 	return 0;
 }
 
-static int dev_detach(int argc, char **argv)
+static int dev_detach(struct args *a)
 {
-	if (argc != 1)
-		return cli_usage("dev", "'dev detach' needs exactly one DEV");
-	if (tdm_dev_detach(cli_ctx(false), argv[0]))
+	if (tdm_dev_detach(cli_ctx(false), arg_str(a, "DEV")))
 		return cli_lib_fail();
 	if (json_mode)
 		cli_json_out(json_object_new_object());
@@ -87,28 +59,27 @@ static const char *dev_state_name(enum tdm_dev_state s)
 	}
 }
 
-static int dev_show(int argc, char **argv)
+static int dev_show(struct args *a)
 {
+	const char *name = arg_str(a, "DEV");
 	json_object *arr = json_object_new_array();
 	struct tdm_dev_status *v;
 	struct tdm_chain_info ci;
 	struct tdm_ctx *ctx;
 	int n, i;
 
-	if (argc > 1)
-		return cli_usage("dev", "'dev show' takes at most one DEV");
 	ctx = cli_ctx(true);
 	if (tdm_dev_list(ctx, &v, &n)) {
 		json_object_put(arr);
 		return cli_lib_fail();
 	}
-	if (argc == 1) {
-		for (i = 0; i < n && strcmp(argv[0], dev_name(&v[i])); i++)
+	if (name) {
+		for (i = 0; i < n && strcmp(name, dev_name(&v[i])); i++)
 			;
 		if (i == n) {
 			free(v);
 			json_object_put(arr);
-			return cli_fail("tandem is not attached to %s", argv[0]);
+			return cli_fail("tandem is not attached to %s", name);
 		}
 	}
 	if (!json_mode)
@@ -120,17 +91,17 @@ static int dev_show(int argc, char **argv)
 							&ci) ? "?" : ci.name;
 		const char *state = dev_state_name(v[i].state);
 
-		if (argc == 1 && strcmp(argv[0], dev_name(&v[i])))
+		if (name && strcmp(name, dev_name(&v[i])))
 			continue;
 		if (json_mode) {
 			json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "dev", json_object_new_string(dev_name(&v[i])));
-			json_object_object_add(o, "taken_as", json_object_new_string(v[i].dev.name));
+			json_object_object_add(o, "dev", jstr(dev_name(&v[i])));
+			json_object_object_add(o, "taken_as", jstr(v[i].dev.name));
 			json_object_object_add(o, "ifindex", json_object_new_int64(v[i].ifindex_now));
-			json_object_object_add(o, "mode", json_object_new_string(
+			json_object_object_add(o, "mode", jstr(
 				tdm_mode_name(v[i].dev.mode)));
-			json_object_object_add(o, "state", json_object_new_string(state));
+			json_object_object_add(o, "state", jstr(state));
 			json_object_object_add(o, "attached", json_object_new_boolean(v[i].attached));
 			json_object_object_add(o, "other_netns", json_object_new_boolean(v[i].elsewhere));
 			json_object_object_add(o, "renamed", json_object_new_boolean(v[i].renamed));
@@ -138,7 +109,7 @@ static int dev_show(int argc, char **argv)
 			json_object_object_add(o, "prog_id", json_object_new_int64(v[i].prog_id));
 			json_object_object_add(o, "default_chain",
 				v[i].dev.default_chain == TDM_CHAIN_NONE ? NULL :
-				json_object_new_string(chain));
+				jstr(chain));
 			json_object_array_add(arr, o);
 		} else {
 			printf("%-16s %-8u %-8s %-9s %-16s %-8u %s\n",
@@ -156,13 +127,45 @@ static int dev_show(int argc, char **argv)
 	return 0;
 }
 
-int do_dev(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "attach", dev_attach }, { "detach", dev_detach },
-		{ "show", dev_show }, { "list", dev_show },
-		{}
-	};
+static const struct arg dev_attach_args[] = {
+	{ .meta = "DEV", .type = ARG_DEV, .flags = ARG_REQUIRED,
+	  .help = "the device" },
+	{ "chain", NULL, "NAME", ARG_NAME, 0, 0, 0, NULL,
+	  "the default chain: what packets no steering entry takes run" },
+	{ "mode", NULL, "MODE", ARG_ENUM, 0, 0, 0, dev_modes,
+	  "XDP mode; default native if the driver has it, else generic" },
+	{ "force", "--force", NULL, ARG_FLAG, 0, 0, 0, NULL,
+	  "replace another XDP program on DEV" },
+	{}
+};
 
-	return cmd_dispatch("dev", cmds, argc, argv, dev_help);
-}
+static const struct arg dev_only[] = {
+	{ .meta = "DEV", .type = ARG_DEV, .flags = ARG_REQUIRED,
+	  .help = "the device" },
+	{}
+};
+
+static const struct arg dev_show_args[] = {
+	{ .meta = "DEV", .type = ARG_DEV, .help = "only this device" },
+	{}
+};
+
+static const struct command dev_cmds[] = {
+	{ "attach", NULL, dev_attach, dev_attach_args,
+	  "run tandem on a device, or change its default chain" },
+	{ "detach", NULL, dev_detach, dev_only, "stop running tandem on a device" },
+	{ "show", "list", dev_show, dev_show_args, "devices tandem runs on" },
+	{}
+};
+
+const struct object dev_object = {
+	.name = "dev",
+	.summary = "attach tandem to a device with a default chain",
+	.cmds = dev_cmds,
+	.notes = "attach loads the entry program on DEV with a bpf_link (native mode if\n"
+		 "the driver has it, else generic, unless 'mode' says which) and sets the\n"
+		 "default chain: packets no steering entry matches run it; without one\n"
+		 "they go to the stack. On a device tandem already holds, attach only\n"
+		 "changes the default chain. A device held by another XDP program is\n"
+		 "refused unless force is given.\n",
+};

@@ -19,46 +19,160 @@
 bool json_mode;
 static bool json_pretty;
 static struct tdm_ctx *ctx;
+static int all_argc;
+static char **all_argv;
 
-static void usage(void)
+const struct object *const objects[] = {
+	&nf_object, &rule_object, &chain_object, &steer_object, &dev_object,
+	&stats_object, NULL,
+};
+
+static void usage(FILE *f)
 {
-	printf("Usage: tandem [OPTIONS] OBJECT COMMAND [ARGS]...\n"
-	       "       tandem help | tandem OBJECT help\n"
-	       "\n"
-	       "OBJECT := { nf | rule | chain | steer | dev | stats }\n"
-	       "  nf      network function instances (counter, firewall, policer)\n"
-	       "  rule    firewall rules\n"
-	       "  chain   ordered NFs with a terminal action\n"
-	       "  steer   which chain a packet runs: 5-tuple and prefix/port rules\n"
-	       "  dev     attach tandem to a device with a default chain\n"
-	       "  stats   counters of NFs, chains and devices\n"
-	       "\n"
-	       "OPTIONS:\n"
-	       "  -j, --json      JSON output\n"
-	       "  -p, --pretty    pretty-printed JSON output (implies -j)\n"
-	       "  -V, --version   print the version\n"
-	       "  -h, --help      this help\n"
-	       "\n"
-	       "State lives in BPF maps pinned under %s (see tandem(8)).\n",
-	       tdm_pin_root());
+	int i;
+
+	fprintf(f, "Usage: tandem [OPTIONS] OBJECT COMMAND [ARGS]...\n"
+		"       tandem help | tandem OBJECT help\n"
+		"\n"
+		"OBJECT := { nf | rule | chain | steer | dev | stats }\n");
+	for (i = 0; objects[i]; i++)
+		fprintf(f, "  %-7s %s\n", objects[i]->name, objects[i]->summary);
+	fprintf(f, "\n"
+		"OPTIONS (before OBJECT):\n"
+		"  -j, --json      JSON output\n"
+		"  -p, --pretty    pretty-printed JSON output (implies -j)\n"
+		"  -V, --version   print the version\n"
+		"  -h, --help      this help\n"
+		"\n"
+		"Numbers are decimal digits. Exit status: 0 done, 1 the command\n"
+		"failed, 2 the command line is wrong; an error is one line on stderr.\n"
+		"State lives in BPF maps pinned under %s (see tandem(8)).\n",
+		tdm_pin_root());
+}
+
+/* Length of the UTF-8 sequence at s, or 0 if it is not one. */
+static int utf8_len(const unsigned char *s)
+{
+	int n, i;
+
+	if (*s < 0x80)
+		return 1;
+	if (*s >= 0xc2 && *s <= 0xdf)
+		n = 2;
+	else if (*s >= 0xe0 && *s <= 0xef)
+		n = 3;
+	else if (*s >= 0xf0 && *s <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	/* no overlong forms, surrogates or code points above U+10FFFF */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+static void escape(const char *in, char *out, size_t size, bool controls)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t len = 0;
+	int n;
+
+	while (*s && len + 8 < size) {
+		n = utf8_len(s);
+		if (n == 1 && (!controls || (*s >= 0x20 && *s != 0x7f &&
+					     *s != '\\'))) {
+			out[len++] = *s++;
+		} else if (n == 1 && *s == '\\') {
+			len += snprintf(out + len, size - len, "\\\\");
+			s++;
+		} else if (n > 1) {
+			memcpy(out + len, s, n);
+			len += n;
+			s += n;
+		} else {
+			len += snprintf(out + len, size - len, "\\x%02x", *s++);
+		}
+	}
+	out[len] = '\0';
+}
+
+void cli_escape(const char *s, char *out, size_t size)
+{
+	escape(s, out, size, true);
+}
+
+json_object *jstr(const char *s)
+{
+	/* each byte becomes at most 4 ("\\xNN"); +8 for escape()'s margin */
+	size_t size = strlen(s) * 4 + 9;
+	json_object *o;
+	char *buf;
+
+	buf = malloc(size);
+	if (!buf)
+		return json_object_new_string("");
+	escape(s, buf, size, false);
+	o = json_object_new_string(buf);
+	free(buf);
+	return o;
+}
+
+/*
+ * Echoed words longer than this are cut, so that the reason after them
+ * stays on the screen. Words are the command line's: the library quotes
+ * them whole.
+ */
+#define ECHO_MAX	40
+
+static void shorten_words(char *msg, size_t size)
+{
+	char *p, tail[4096];
+	size_t wl;
+	int i;
+
+	for (i = 0; i < all_argc; i++) {
+		wl = strlen(all_argv[i]);
+		if (wl <= ECHO_MAX + 3)
+			continue;
+		while ((p = strstr(msg, all_argv[i]))) {
+			snprintf(tail, sizeof(tail), "%s", p + wl);
+			snprintf(p + ECHO_MAX, size - (p + ECHO_MAX - msg),
+				 "...%s", tail);
+		}
+	}
+}
+
+/* The one error line, and in JSON mode the one document on stdout. */
+static int report(int code, const char *raw)
+{
+	char msg[4096], line[4096];
+	json_object *o;
+
+	snprintf(msg, sizeof(msg), "%s", raw);
+	shorten_words(msg, sizeof(msg));
+	cli_escape(msg, line, sizeof(line));
+	fprintf(stderr, "tandem: %s\n", line);
+	if (json_mode) {
+		o = json_object_new_object();
+		json_object_object_add(o, "error", jstr(line));
+		cli_json_out(o);
+	}
+	return code;
 }
 
 int cli_fail(const char *fmt, ...)
 {
-	char msg[512];
+	char msg[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "tandem: %s\n", msg);
-	if (json_mode) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "error", json_object_new_string(msg));
-		cli_json_out(o);
-	}
-	return 1;
+	return report(EXIT_RUNTIME, msg);
 }
 
 int cli_lib_fail(void)
@@ -68,14 +182,124 @@ int cli_lib_fail(void)
 
 int cli_usage(const char *object, const char *fmt, ...)
 {
+	char msg[4096];
+	size_t len;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	len = strlen(msg);
+	snprintf(msg + len, sizeof(msg) - len, " (see 'tandem %s%shelp')",
+		 object ? object : "", object ? " " : "");
+	return report(EXIT_USAGE, msg);
+}
+
+static char *help_text(const struct object *obj)
+{
+	char *text = NULL;
+	size_t len;
+	FILE *f;
+
+	f = open_memstream(&text, &len);
+	if (!f)
+		return NULL;
+	if (obj)
+		object_help(obj, f);
+	else
+		usage(f);
+	fclose(f);
+	return text;
+}
+
+static json_object *help_json(const struct object *obj, const char *text)
+{
+	json_object *o = json_object_new_object(), *cmds;
+	const struct command *c;
+	const struct arg *d;
+
+	json_object_object_add(o, "usage", jstr(text ? text : ""));
+	if (!obj)
+		return o;
+	json_object_object_add(o, "object", jstr(obj->name));
+	cmds = json_object_new_array();
+	for (c = obj->cmds; c->name; c++) {
+		json_object *jc = json_object_new_object();
+		json_object *ja = json_object_new_array();
+
+		json_object_object_add(jc, "command", jstr(c->name));
+		if (c->alias)
+			json_object_object_add(jc, "alias", jstr(c->alias));
+		for (d = c->args; d->name || d->meta; d++) {
+			json_object *jd = json_object_new_object();
+			int i;
+
+			if (d->name)
+				json_object_object_add(jd, "keyword", jstr(d->name));
+			if (d->alias)
+				json_object_object_add(jd, "alias", jstr(d->alias));
+			if (d->meta)
+				json_object_object_add(jd, "value", jstr(d->meta));
+			json_object_object_add(jd, "required", json_object_new_boolean(
+				d->flags & ARG_REQUIRED));
+			if (d->values) {
+				json_object *jv = json_object_new_array();
+
+				for (i = 0; d->values[i]; i++)
+					json_object_array_add(jv, jstr(d->values[i]));
+				json_object_object_add(jd, "values", jv);
+			}
+			json_object_array_add(ja, jd);
+		}
+		json_object_object_add(jc, "args", ja);
+		json_object_array_add(cmds, jc);
+	}
+	json_object_object_add(o, "commands", cmds);
+	return o;
+}
+
+int cli_help(const struct object *obj)
+{
+	char *text = help_text(obj);
+
+	if (json_mode)
+		cli_json_out(help_json(obj, text));
+	else
+		printf("%s", text ? text : "");
+	free(text);
+	return 0;
+}
+
+/* Usage on stdout (in JSON mode: {"usage", "error"}), one error line. */
+static int usage_error(const struct object *obj, const char *msg)
+{
+	char *text = help_text(obj), line[4096], line2[4096];
+	json_object *o;
+
+	snprintf(line, sizeof(line), "%s", msg);
+	shorten_words(line, sizeof(line));
+	cli_escape(line, line2, sizeof(line2));
+	fprintf(stderr, "tandem: %s\n", line2);
+	if (json_mode) {
+		o = help_json(obj, text);
+		json_object_object_add(o, "error", jstr(line2));
+		cli_json_out(o);
+	} else {
+		printf("%s", text ? text : "");
+	}
+	free(text);
+	return EXIT_USAGE;
+}
+
+int cli_usage_help(const struct object *obj, const char *fmt, ...)
+{
 	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	cli_fail("%s (see 'tandem %s help')", msg, object);
-	return 2;
+	return usage_error(obj, msg);
 }
 
 struct tdm_ctx *cli_ctx(bool readonly)
@@ -87,7 +311,7 @@ struct tdm_ctx *cli_ctx(bool readonly)
 	/* signals still end it here: a wait for the lock is no change */
 	if (tdm_open(&ctx, readonly ? TDM_OPEN_READONLY : 0)) {
 		cli_fail("%s", tdm_open_errmsg());
-		exit(1);
+		exit(EXIT_RUNTIME);
 	}
 	if (readonly)
 		return ctx;
@@ -123,43 +347,21 @@ json_object *json_u64(__u64 v)
 	return json_object_new_uint64(v);
 }
 
-int cmd_dispatch(const char *object, const struct cmd *cmds, int argc,
-		 char **argv, void (*help)(void))
+/* No word tandem reads is this long: refuse it before it hides a reason. */
+static int check_lengths(int argc, char **argv)
 {
-	const struct cmd *c;
+	char msg[128];
+	int i;
 
-	if (argc < 1 || !strcmp(argv[0], "help") || !strcmp(argv[0], "-h") ||
-	    !strcmp(argv[0], "--help")) {
-		help();
-		return argc < 1 ? 2 : 0;
+	for (i = 1; i < argc; i++) {
+		if (strlen(argv[i]) <= ARG_MAX_LEN)
+			continue;
+		snprintf(msg, sizeof(msg), "word %d is %zu bytes long, at most %d are allowed",
+			 i, strlen(argv[i]), ARG_MAX_LEN);
+		return cli_usage(NULL, "%s", msg);
 	}
-	for (c = cmds; c->name; c++)
-		if (!strcmp(c->name, argv[0]))
-			return c->fn(argc - 1, argv + 1);
-	return cli_usage(object, "unknown command '%s %s'", object, argv[0]);
+	return 0;
 }
-
-__u32 parse_u32_or_die(const char *object, const char *what, const char *s)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || v > 0xffffffffUL || *s == '-') {
-		cli_usage(object, "bad %s '%s': expected a number", what, s);
-		exit(2);
-	}
-	return v;
-}
-
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-} objects[] = {
-	{ "nf", do_nf }, { "rule", do_rule }, { "chain", do_chain },
-	{ "steer", do_steer }, { "dev", do_dev }, { "stats", do_stats },
-};
 
 int main(int argc, char **argv)
 {
@@ -170,10 +372,17 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	size_t i;
-	int c, ret;
+	char msg[128];
+	int c, i, ret, act = 0;
 
-	/* options before OBJECT only: later ones belong to commands */
+	all_argc = argc;
+	all_argv = argv;
+	/* tandem's own line is the only error line */
+	opterr = 0;
+	/*
+	 * Options before OBJECT only: later ones belong to commands. All
+	 * are read before any is acted on: "-h2" is an error, not help.
+	 */
 	while ((c = getopt_long(argc, argv, "+jpVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -183,33 +392,53 @@ int main(int argc, char **argv)
 			json_mode = json_pretty = true;
 			break;
 		case 'V':
-			printf("tandem %s\n", TANDEM_VERSION);
-			return 0;
 		case 'h':
-			usage();
-			return 0;
+			act = c;
+			break;
 		default:
-			cli_fail("bad option (see 'tandem help')");
-			return 2;
+			if (check_lengths(argc, argv))
+				return EXIT_USAGE;
+			if (optopt && strncmp(argv[optind - 1], "--", 2))
+				snprintf(msg, sizeof(msg), "-%c", optopt);
+			else
+				snprintf(msg, sizeof(msg), "%s", argv[optind - 1]);
+			return cli_usage(NULL, "unknown option '%s'", msg);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc < 1) {
-		usage();
-		return 2;
-	}
-	if (!strcmp(argv[0], "help")) {
-		usage();
+	if (act && optind < argc)
+		return cli_usage(NULL, "unexpected '%s' after -%c",
+				 argv[optind], act);
+	if (act == 'V' && json_mode) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "version", jstr(TANDEM_VERSION));
+		cli_json_out(o);
 		return 0;
 	}
-	for (i = 0; i < ARRAY_SIZE(objects); i++) {
-		if (!strcmp(objects[i].name, argv[0])) {
-			ret = objects[i].fn(argc - 1, argv + 1);
+	if (act == 'V') {
+		printf("tandem %s\n", TANDEM_VERSION);
+		return 0;
+	}
+	if (act == 'h')
+		return cli_help(NULL);
+	if (check_lengths(argc, argv))
+		return EXIT_USAGE;
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		return usage_error(NULL, "no OBJECT given");
+	if (!strcmp(argv[0], "help")) {
+		if (argc > 1)
+			return cli_usage(NULL, "unexpected '%s' after help",
+					 argv[1]);
+		return cli_help(NULL);
+	}
+	for (i = 0; objects[i]; i++) {
+		if (!strcmp(objects[i]->name, argv[0])) {
+			ret = object_run(objects[i], argc - 1, argv + 1);
 			tdm_close(ctx);
 			return ret;
 		}
 	}
-	cli_fail("unknown object '%s' (see 'tandem help')", argv[0]);
-	return 2;
+	return cli_usage(NULL, "unknown object '%s'", argv[0]);
 }

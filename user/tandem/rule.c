@@ -8,138 +8,81 @@
 
 #define RULE_PRIO_DEFAULT	100
 
-static void rule_help(void)
-{
-	printf("Usage: tandem rule add NF [prio N] [MATCH] action pass|drop\n"
-	       "       tandem rule del NF ID\n"
-	       "       tandem rule show NF\n"
-	       "\n"
-	       "MATCH := [src PREFIX] [dst PREFIX] [proto PROTO]\n"
-	       "         [sport P[-Q]] [dport P[-Q]]\n"
-	       "PROTO := tcp | udp | sctp | icmp | icmpv6 | gre | esp | NUM\n"
-	       "sport/dport need proto tcp, udp or sctp.\n"
-	       "PREFIX := an IPv4 or IPv6 address, with an optional /LEN\n"
-	       "\n"
-	       "Rules are tried in (prio, id) order, lowest first (default prio %d);\n"
-	       "the first match decides; no match takes the firewall's default.\n"
-	       "sport/dport never match non-first fragments or truncated packets.\n",
-	       RULE_PRIO_DEFAULT);
-}
+static const char *const rule_actions[] = { "pass", "drop", NULL };
 
-/*
- * Parse [prio N] MATCH action A into spec; words in any order, each once.
- * Shared with 'steer add', which ends in "chain NAME" instead of action.
- */
-static int rule_parse(int argc, char **argv, struct tdm_rule_spec *spec)
+static int rule_add(struct args *a)
 {
-	bool have_action = false;
-	char err[256];
-	int i = 0, used;
-
-	spec->prio = RULE_PRIO_DEFAULT;
-	tdm_match_init(&spec->m);
-	while (i < argc) {
-		if (!strcmp(argv[i], "prio") && i + 1 < argc) {
-			spec->prio = parse_u32_or_die("rule", "priority",
-						      argv[i + 1]);
-			i += 2;
-		} else if (!strcmp(argv[i], "action") && i + 1 < argc) {
-			if (tdm_parse_action(argv[i + 1], &spec->action) ||
-			    spec->action > 1)
-				return cli_usage("rule",
-						 "bad action '%s': a rule's action is pass or drop",
-						 argv[i + 1]);
-			have_action = true;
-			i += 2;
-		} else {
-			used = tdm_parse_match(argc - i, argv + i, &spec->m,
-					       err, sizeof(err));
-			if (used < 0)
-				return cli_usage("rule", "%s", err);
-			if (used == 0)
-				return cli_usage("rule", "unexpected '%s'",
-						 argv[i]);
-			i += used;
-		}
-	}
-	if (!have_action)
-		return cli_usage("rule", "a rule needs 'action pass' or 'action drop'");
-	return 0;
-}
-
-static int rule_add(int argc, char **argv)
-{
-	struct tdm_rule_spec spec = {};
+	const char *nf = arg_str(a, "NF");
+	struct tdm_rule_spec spec = {
+		.prio = arg_num(a, "prio", RULE_PRIO_DEFAULT),
+		/* the index in rule_actions[] is the verdict */
+		.action = arg_num(a, "action", 0) ? TDM_ACT_DROP : TDM_ACT_PASS,
+		.m = a->m,
+	};
 	__u32 id;
-	int ret;
 
-	if (argc < 1)
-		return cli_usage("rule", "'rule add' needs an NF name");
-	ret = rule_parse(argc - 1, argv + 1, &spec);
-	if (ret)
-		return ret;
-	if (tdm_rule_add(cli_ctx(false), argv[0], &spec, &id))
+	if (tdm_rule_add(cli_ctx(false), nf, &spec, &id))
 		return cli_lib_fail();
 	if (json_mode) {
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "nf", json_object_new_string(argv[0]));
+		json_object_object_add(o, "nf", jstr(nf));
 		json_object_object_add(o, "id", json_object_new_int64(id));
 		cli_json_out(o);
 	} else {
-		printf("rule %u added to %s\n", id, argv[0]);
+		printf("rule %u added to %s\n", id, nf);
 	}
 	return 0;
 }
 
-static int rule_del(int argc, char **argv)
+static int rule_del(struct args *a)
 {
-	__u32 id;
-
-	if (argc != 2)
-		return cli_usage("rule", "'rule del' needs NF and ID");
-	id = parse_u32_or_die("rule", "rule id", argv[1]);
-	if (tdm_rule_del(cli_ctx(false), argv[0], id))
+	if (tdm_rule_del(cli_ctx(false), arg_str(a, "NF"), arg_num(a, "ID", 0)))
 		return cli_lib_fail();
 	if (json_mode)
 		cli_json_out(json_object_new_object());
 	return 0;
 }
 
-static int rule_show(int argc, char **argv)
+static void rule_show_json(const char *nf, const struct tdm_fw_ruleset *rs)
 {
+	json_object *o = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	__u32 i;
+
+	json_object_object_add(o, "nf", jstr(nf));
+	json_object_object_add(o, "default",
+			       jstr(tdm_action_name(rs->default_action)));
+	for (i = 0; i < rs->nrules; i++) {
+		json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "id", json_object_new_int64(rs->rules[i].id));
+		json_object_object_add(r, "prio", json_object_new_int64(rs->rules[i].prio));
+		json_add_match(r, &rs->rules[i].m);
+		json_object_object_add(r, "action",
+				       jstr(tdm_action_name(rs->rules[i].action)));
+		json_object_array_add(arr, r);
+	}
+	json_object_object_add(o, "rules", arr);
+	cli_json_out(o);
+}
+
+static int rule_show(struct args *a)
+{
+	const char *nf = arg_str(a, "NF");
 	struct tdm_fw_ruleset *rs;
 	char buf[256];
 	__u32 i;
 
-	if (argc != 1)
-		return cli_usage("rule", "'rule show' needs one NF name");
 	rs = malloc(sizeof(*rs));
 	if (!rs)
 		return cli_fail("out of memory");
-	if (tdm_rule_list(cli_ctx(true), argv[0], rs)) {
+	if (tdm_rule_list(cli_ctx(true), nf, rs)) {
 		free(rs);
 		return cli_lib_fail();
 	}
 	if (json_mode) {
-		json_object *o = json_object_new_object();
-		json_object *arr = json_object_new_array();
-
-		json_object_object_add(o, "nf", json_object_new_string(argv[0]));
-		json_object_object_add(o, "default", json_object_new_string(
-			tdm_action_name(rs->default_action)));
-		for (i = 0; i < rs->nrules; i++) {
-			json_object *r = json_object_new_object();
-
-			json_object_object_add(r, "id", json_object_new_int64(rs->rules[i].id));
-			json_object_object_add(r, "prio", json_object_new_int64(rs->rules[i].prio));
-			json_add_match(r, &rs->rules[i].m);
-			json_object_object_add(r, "action", json_object_new_string(
-				tdm_action_name(rs->rules[i].action)));
-			json_object_array_add(arr, r);
-		}
-		json_object_object_add(o, "rules", arr);
-		cli_json_out(o);
+		rule_show_json(nf, rs);
 	} else {
 		printf("%-5s %-6s %-60s %s\n", "ID", "PRIO", "MATCH", "ACTION");
 		for (i = 0; i < rs->nrules; i++)
@@ -154,13 +97,46 @@ static int rule_show(int argc, char **argv)
 	return 0;
 }
 
-int do_rule(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "add", rule_add }, { "del", rule_del }, { "delete", rule_del },
-		{ "show", rule_show }, { "list", rule_show },
-		{}
-	};
+static const struct arg rule_add_args[] = {
+	{ .meta = "NF", .type = ARG_NAME, .flags = ARG_REQUIRED,
+	  .help = "the firewall NF" },
+	{ "prio", NULL, "N", ARG_NUM, 0, 0, 0xffffffff, NULL,
+	  "lower runs first; default 100" },
+	MATCH_ARGS,
+	{ "action", NULL, "ACTION", ARG_ENUM, ARG_REQUIRED, 0, 0, rule_actions,
+	  "what a matching packet gets" },
+	{}
+};
 
-	return cmd_dispatch("rule", cmds, argc, argv, rule_help);
-}
+static const struct arg rule_del_args[] = {
+	{ .meta = "NF", .type = ARG_NAME, .flags = ARG_REQUIRED,
+	  .help = "the firewall NF" },
+	{ NULL, NULL, "ID", ARG_NUM, ARG_REQUIRED, 1, 0xffffffff, NULL,
+	  "the rule's id, as 'rule show' prints it", "rule id" },
+	{}
+};
+
+static const struct arg rule_show_args[] = {
+	{ .meta = "NF", .type = ARG_NAME, .flags = ARG_REQUIRED,
+	  .help = "the firewall NF" },
+	{}
+};
+
+static const struct command rule_cmds[] = {
+	{ "add", NULL, rule_add, rule_add_args, "add a rule to a firewall" },
+	{ "del", "delete", rule_del, rule_del_args, "delete a rule" },
+	{ "show", "list", rule_show, rule_show_args,
+	  "a firewall's rules, in the order they are tried" },
+	{}
+};
+
+const struct object rule_object = {
+	.name = "rule",
+	.summary = "firewall rules",
+	.cmds = rule_cmds,
+	.notes = MATCH_NOTES
+		 "\n"
+		 "Rules are tried in (prio, id) order, lowest first; the first\n"
+		 "match decides; no match takes the firewall's default.\n"
+		 "sport/dport never match non-first fragments or truncated packets.\n",
+};

@@ -130,9 +130,9 @@ static json_object *row_json(enum kind k, const struct row *r,
 	json_object *o = json_object_new_object();
 	int i;
 
-	json_object_object_add(o, "name", json_object_new_string(r->name));
+	json_object_object_add(o, "name", jstr(r->name));
 	if (r->type)
-		json_object_object_add(o, "type", json_object_new_string(r->type));
+		json_object_object_add(o, "type", jstr(r->type));
 	for (i = 0; i < ncols(k); i++)
 		json_object_object_add(o, cols[k][i], json_u64(r->v[i]));
 	if (k == K_NF) {
@@ -220,69 +220,36 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void stats_help(void)
+/* Each named row must still be there: a watched NF may be deleted. */
+static int check_named(const struct table *cur, const bool *kinds,
+		       const char *name, bool watching)
 {
-	printf("Usage: tandem stats [nf|chain|dev] [NAME] [--watch SECONDS] [--count N]\n"
-	       "\n"
-	       "Counters are summed over CPUs. --watch prints them every SECONDS\n"
-	       "with packet and bit rates (one JSON document per update with -j);\n"
-	       "--count stops after N updates.\n");
+	int k;
+
+	for (k = 0; k < K_MAX; k++)
+		if (kinds[k] && !cur[k].n)
+			return cli_fail(watching ? "%s '%s' is gone (%s)" :
+					"no %s named '%s'%s", kind_name[k],
+					name, !watching ? "" : k == K_DEV ?
+					"detached" : "deleted");
+	return 0;
 }
 
-int do_stats(int argc, char **argv)
+static int run_stats(const bool *kinds, const char *name, double interval,
+		     long count)
 {
 	static struct table cur[K_MAX], prev[K_MAX];
-	bool kinds[K_MAX] = { true, true, true };
-	const char *name = NULL;
-	double interval = 0, t_prev = 0, t_cur;
-	long count = -1;
+	double t_prev = 0, t_cur;
 	int i, k, n;
 	struct tdm_ctx *ctx;
 
-	for (i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "help") || !strcmp(argv[i], "-h") ||
-		    !strcmp(argv[i], "--help"))
-			return stats_help(), 0;
-		if (!strcmp(argv[i], "--watch") || !strcmp(argv[i], "-w")) {
-			char *end;
-
-			if (i + 1 >= argc)
-				return cli_usage("stats", "--watch needs SECONDS");
-			interval = strtod(argv[++i], &end);
-			if (*end || !(interval >= 0.1 && interval <= 3600))
-				return cli_usage("stats", "bad interval '%s': 0.1 to 3600 seconds",
-						 argv[i]);
-		} else if (!strcmp(argv[i], "--count") || !strcmp(argv[i], "-c")) {
-			if (i + 1 >= argc)
-				return cli_usage("stats", "--count needs N");
-			count = parse_u32_or_die("stats", "count", argv[++i]);
-			if (count < 1)
-				return cli_usage("stats", "--count must be at least 1");
-		} else if (i == 0 && (!strcmp(argv[i], "nf") ||
-				      !strcmp(argv[i], "chain") ||
-				      !strcmp(argv[i], "dev"))) {
-			for (k = 0; k < K_MAX; k++)
-				kinds[k] = !strcmp(argv[i], kind_name[k]);
-		} else if (!name && i == 1 && !(kinds[0] && kinds[1])) {
-			name = argv[i];
-		} else {
-			return cli_usage("stats", "unexpected '%s'", argv[i]);
-		}
-	}
-	if (count >= 0 && !interval)
-		return cli_usage("stats", "--count needs --watch");
 	ctx = cli_ctx(true);
 	t_cur = now_s();
 	for (k = 0; k < K_MAX; k++)
 		if (kinds[k] && collect(ctx, k, name, &cur[k]))
 			return cli_lib_fail();
-	if (name) {
-		for (k = 0; k < K_MAX; k++)
-			if (kinds[k] && !cur[k].n)
-				return cli_fail("no %s named '%s'",
-						kind_name[k], name);
-	}
-
+	if (name && check_named(cur, kinds, name, false))
+		return EXIT_RUNTIME;
 	for (n = 0; ; n++) {
 		bool watching = n > 0;
 		double secs = t_cur - t_prev;
@@ -341,6 +308,95 @@ int do_stats(int argc, char **argv)
 		for (k = 0; k < K_MAX; k++)
 			if (kinds[k] && collect(ctx, k, name, &cur[k]))
 				return cli_lib_fail();
+		if (name && check_named(cur, kinds, name, true))
+			return EXIT_RUNTIME;
 	}
 	return 0;
 }
+
+static int stats_kind(struct args *a, int kind)
+{
+	bool kinds[K_MAX] = { true, true, true };
+	int k;
+
+	if (kind >= 0)
+		for (k = 0; k < K_MAX; k++)
+			kinds[k] = k == kind;
+	if (arg_seen(a, "--count") && !arg_seen(a, "--watch"))
+		return cli_usage("stats", "--count needs --watch");
+	return run_stats(kinds, kind >= 0 ? arg_str(a, "NAME") : NULL,
+			 arg_num(a, "--watch", 0) / 1000.0,
+			 arg_seen(a, "--count") ? (long)arg_num(a, "--count", 0) : -1);
+}
+
+static int stats_all(struct args *a)
+{
+	return stats_kind(a, -1);
+}
+
+static int stats_nf(struct args *a)
+{
+	return stats_kind(a, K_NF);
+}
+
+static int stats_chain(struct args *a)
+{
+	return stats_kind(a, K_CHAIN);
+}
+
+static int stats_dev(struct args *a)
+{
+	return stats_kind(a, K_DEV);
+}
+
+#define WATCH_ARGS							\
+	{ "--watch", "-w", "SECONDS", ARG_SECONDS, 0, 100, 3600000, NULL, \
+	  "print every SECONDS, with packet and bit rates", "interval" },		\
+	{ "--count", "-c", "N", ARG_NUM, 0, 1, 0xffffffff, NULL,	\
+	  "stop after N updates (with --watch)" }
+
+static const struct arg stats_all_args[] = {
+	WATCH_ARGS,
+	{}
+};
+
+static const struct arg stats_nf_args[] = {
+	{ .meta = "NAME", .type = ARG_NAME, .help = "only this NF" },
+	WATCH_ARGS,
+	{}
+};
+
+static const struct arg stats_chain_args[] = {
+	{ .meta = "NAME", .type = ARG_NAME, .help = "only this chain" },
+	WATCH_ARGS,
+	{}
+};
+
+static const struct arg stats_dev_args[] = {
+	{ .meta = "NAME", .type = ARG_DEV, .help = "only this device" },
+	WATCH_ARGS,
+	{}
+};
+
+static const struct command stats_cmds[] = {
+	{ "nf", NULL, stats_nf, stats_nf_args, "counters of NFs" },
+	{ "chain", NULL, stats_chain, stats_chain_args, "counters of chains" },
+	{ "dev", NULL, stats_dev, stats_dev_args, "counters of devices" },
+	{}
+};
+
+static const struct command stats_default = {
+	"", NULL, stats_all, stats_all_args, "counters of everything",
+};
+
+const struct object stats_object = {
+	.name = "stats",
+	.summary = "counters of NFs, chains and devices",
+	.cmds = stats_cmds,
+	.default_cmd = &stats_default,
+	.notes = "Counters are summed over CPUs. --watch prints them every SECONDS\n"
+		 "(0.1 to 3600, up to 3 decimals) with packet and bit rates (one JSON\n"
+		 "document per update with -j); --count stops after N updates. A\n"
+		 "watched NF, chain or device that goes away ends the watch with an\n"
+		 "error.\n",
+};

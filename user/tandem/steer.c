@@ -9,87 +9,40 @@
 
 #define STEER_PRIO_DEFAULT	100
 
-static void steer_help(void)
+static int steer_add(struct args *a)
 {
-	printf("Usage: tandem steer add DEV [prio N] [MATCH] chain NAME\n"
-	       "       tandem steer del DEV ID\n"
-	       "       tandem steer show [DEV]\n"
-	       "\n"
-	       "MATCH := [src PREFIX] [dst PREFIX] [proto PROTO]\n"
-	       "         [sport P[-Q]] [dport P[-Q]]\n"
-	       "PROTO := tcp | udp | sctp | icmp | icmpv6 | gre | esp | NUM\n"
-	       "sport/dport need proto tcp, udp or sctp.\n"
-	       "\n"
-	       "A packet arriving on DEV runs the chain of, in this order:\n"
-	       "  1. the entry matching its exact 5-tuple (host src and dst,\n"
-	       "     tcp/udp/sctp, single ports: prio does not apply);\n"
-	       "  2. the first matching rule in (prio, id) order, lowest first\n"
-	       "     (default prio %d);\n"
-	       "  3. the device's default chain ('tandem dev attach DEV chain NAME');\n"
-	       "  4. none: the packet goes to the kernel stack untouched.\n",
-	       STEER_PRIO_DEFAULT);
-}
+	const char *dev = arg_str(a, "DEV");
+	__u32 id;
 
-static int steer_add(int argc, char **argv)
-{
-	const char *chain = NULL;
-	struct tdm_match m;
-	__u32 prio = STEER_PRIO_DEFAULT, id;
-	char err[256];
-	int i = 1, used;
-
-	if (argc < 1)
-		return cli_usage("steer", "'steer add' needs a device");
-	tdm_match_init(&m);
-	while (i < argc) {
-		if (!strcmp(argv[i], "prio") && i + 1 < argc) {
-			prio = parse_u32_or_die("steer", "priority", argv[i + 1]);
-			i += 2;
-		} else if (!strcmp(argv[i], "chain") && i + 1 < argc) {
-			chain = argv[i + 1];
-			i += 2;
-		} else {
-			used = tdm_parse_match(argc - i, argv + i, &m, err,
-					       sizeof(err));
-			if (used < 0)
-				return cli_usage("steer", "%s", err);
-			if (used == 0)
-				return cli_usage("steer", "unexpected '%s'", argv[i]);
-			i += used;
-		}
-	}
-	if (!chain)
-		return cli_usage("steer", "'steer add' needs 'chain NAME'");
-	if (tdm_steer_add(cli_ctx(false), argv[0], prio, &m, chain, &id))
+	if (tdm_steer_add(cli_ctx(false), dev,
+			  arg_num(a, "prio", STEER_PRIO_DEFAULT), &a->m,
+			  arg_str(a, "chain"), &id))
 		return cli_lib_fail();
 	if (json_mode) {
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "dev", json_object_new_string(argv[0]));
+		json_object_object_add(o, "dev", jstr(dev));
 		json_object_object_add(o, "id", json_object_new_int64(id));
 		cli_json_out(o);
 	} else {
-		printf("steering entry %u added to %s\n", id, argv[0]);
+		printf("steering entry %u added to %s\n", id, dev);
 	}
 	return 0;
 }
 
-static int steer_del(int argc, char **argv)
+static int steer_del(struct args *a)
 {
-	__u32 id;
-
-	if (argc != 2)
-		return cli_usage("steer", "'steer del' needs DEV and ID");
-	id = parse_u32_or_die("steer", "entry id", argv[1]);
-	if (tdm_steer_del(cli_ctx(false), argv[0], id))
+	if (tdm_steer_del(cli_ctx(false), arg_str(a, "DEV"),
+			  arg_num(a, "ID", 0)))
 		return cli_lib_fail();
 	if (json_mode)
 		cli_json_out(json_object_new_object());
 	return 0;
 }
 
-static int steer_show(int argc, char **argv)
+static int steer_show(struct args *a)
 {
+	const char *name = arg_str(a, "DEV");
 	json_object *arr = json_object_new_array();
 	struct tdm_steer_entry *v;
 	struct tdm_chain_info ci;
@@ -97,10 +50,8 @@ static int steer_show(int argc, char **argv)
 	char buf[256];
 	int n, i;
 
-	if (argc > 1)
-		return cli_usage("steer", "'steer show' takes at most one DEV");
 	ctx = cli_ctx(true);
-	if (tdm_steer_list(ctx, argc ? argv[0] : NULL, &v, &n)) {
+	if (tdm_steer_list(ctx, name, &v, &n)) {
 		json_object_put(arr);
 		return cli_lib_fail();
 	}
@@ -118,14 +69,14 @@ static int steer_show(int argc, char **argv)
 		if (json_mode) {
 			json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "dev", json_object_new_string(dev));
+			json_object_object_add(o, "dev", jstr(dev));
 			json_object_object_add(o, "id", json_object_new_int64(v[i].id));
 			json_object_object_add(o, "exact", json_object_new_boolean(v[i].exact));
 			if (!v[i].exact)
 				json_object_object_add(o, "prio",
 						       json_object_new_int64(v[i].prio));
 			json_add_match(o, &v[i].m);
-			json_object_object_add(o, "chain", json_object_new_string(chain));
+			json_object_object_add(o, "chain", jstr(chain));
 			json_object_array_add(arr, o);
 		} else {
 			printf("%-12s %-5u %-6s %-60s %s\n", dev, v[i].id, prio,
@@ -140,14 +91,49 @@ static int steer_show(int argc, char **argv)
 	return 0;
 }
 
-int do_steer(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "add", steer_add }, { "del", steer_del },
-		{ "delete", steer_del }, { "show", steer_show },
-		{ "list", steer_show },
-		{}
-	};
+static const struct arg steer_add_args[] = {
+	{ .meta = "DEV", .type = ARG_DEV, .flags = ARG_REQUIRED,
+	  .help = "the receiving device" },
+	{ "prio", NULL, "N", ARG_NUM, 0, 0, 0xffffffff, NULL,
+	  "lower runs first; default 100; not for exact entries" },
+	MATCH_ARGS,
+	{ "chain", NULL, "NAME", ARG_NAME, ARG_REQUIRED, 0, 0, NULL,
+	  "the chain a matching packet runs" },
+	{}
+};
 
-	return cmd_dispatch("steer", cmds, argc, argv, steer_help);
-}
+static const struct arg steer_del_args[] = {
+	{ .meta = "DEV", .type = ARG_DEV, .flags = ARG_REQUIRED,
+	  .help = "the receiving device" },
+	{ NULL, NULL, "ID", ARG_NUM, ARG_REQUIRED, 1, 0xffffffff, NULL,
+	  "the entry's id, as 'steer show' prints it", "entry id" },
+	{}
+};
+
+static const struct arg steer_show_args[] = {
+	{ .meta = "DEV", .type = ARG_DEV, .help = "only this device's entries" },
+	{}
+};
+
+static const struct command steer_cmds[] = {
+	{ "add", NULL, steer_add, steer_add_args, "add a steering entry" },
+	{ "del", "delete", steer_del, steer_del_args,
+	  "delete a steering entry" },
+	{ "show", "list", steer_show, steer_show_args,
+	  "steering entries, in the order they are tried" },
+	{}
+};
+
+const struct object steer_object = {
+	.name = "steer",
+	.summary = "which chain a packet runs: 5-tuple and prefix/port rules",
+	.cmds = steer_cmds,
+	.notes = MATCH_NOTES
+		 "\n"
+		 "A packet arriving on DEV runs the chain of, in this order:\n"
+		 "  1. the entry matching its exact 5-tuple (host src and dst,\n"
+		 "     tcp/udp/sctp, single ports: prio does not apply);\n"
+		 "  2. the first matching rule in (prio, id) order, lowest first;\n"
+		 "  3. the device's default chain ('tandem dev attach DEV chain NAME');\n"
+		 "  4. none: the packet goes to the kernel stack untouched.\n",
+};
