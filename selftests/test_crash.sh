@@ -203,6 +203,8 @@ for n in $(seq 1 60); do
 	crash_run $n tdm dev attach veth1 chain edge
 	rc=$?
 	[ $rc -eq 2 ] && { case_failed=1; break; }
+	# the first command after the kill runs in another namespace
+	nsenter --net=/run/netns/"$NS_A" "$TANDEM" dev show > /dev/null
 	agree "dev attach killed at $n" "$(listed_attached)" "$(passes 5999)"
 	[ $rc -eq 1 ] && break
 done

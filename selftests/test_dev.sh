@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 bpftool
 
 PASS_OBJ=$TOP/build/selftests/xdp_pass.bpf.o
-ktap_plan 10
+ktap_plan 11
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 
 ifindex_of()	# DEV's ifindex in ns B
@@ -116,13 +116,34 @@ check "nothing on the new veth1" output_has '^\[\]$' tdm -j steer show veth1
 check "detach veth9 by its name now" tdm dev detach veth9
 expect "no XDP program left on veth9" "$(xdp_prog_of veth9)" = ""
 check "steering stays for the next attach" output_has '"dev":"veth9"' tdm -j steer show veth9
+check "attach veth9 again" tdm dev attach veth9 chain all
+check "its entry is on it again" output_has '"dev":"veth9"' tdm -j steer show veth9
 check "delete the new veth1" ip -n "$NS_B" link del veth1
 check "rename veth9 back" sh -c "ip -n $NS_B link set veth9 down &&
 	ip -n $NS_B link set veth9 name veth1 && ip -n $NS_B link set veth1 up"
 check "its steering entry follows it" output_has '"dev":"veth1"' tdm -j steer show veth1
-check "attach again" tdm dev attach veth1 chain all
 check "flush steering" tdm steer del veth1 1
 case_end "a_renamed_device_keeps_its_record"
+
+# a device tandem knows only by its steering entries (no link) moves
+# away, and another device gets its ifindex: that one is not it, and
+# the next change forgets the one that went
+NS_C=tdmC$$
+check "ns C" ip netns add "$NS_C"
+check "xx" ip -n "$NS_B" link add xx index 77 type veth peer name xxp
+check "steer on xx, never attached" tdm steer add xx dst 10.8.0.0/16 chain all
+check "xx moves to C" ip -n "$NS_B" link set xx netns "$NS_C"
+check "yy takes its ifindex" ip -n "$NS_B" link add yy index 77 type veth peer name yyp
+check "yy has no entries" output_has '^\[\]$' tdm -j steer show yy
+check "and no record" sh -c "! nsenter --net=/run/netns/$NS_B $TANDEM dev show | grep -q yy"
+check "xx still listed by its name" output_has '"dev":"xx"' tdm -j steer show
+check "yy attaches fresh" tdm dev attach yy
+check "yy still has no entries" output_has '^\[\]$' tdm -j steer show yy
+# no link followed xx: the change forgot it, rather than guess
+check "xx is forgotten" output_has '^\[\]$' tdm -j steer show
+check "detach yy" tdm dev detach yy
+ip netns del "$NS_C"
+case_end "a_detached_device_is_known_by_name_and_ifindex"
 
 # moved to another namespace, where its ifindex is taken: its packets
 # still run its own chain, never the chain of the device whose ifindex
@@ -149,7 +170,14 @@ expect "veth1's did not take the pings" "$(nf_stat c packets)" -lt $((c0 + 3))
 check "detach the moved device by its name" tdm dev detach mvb
 check "no record left" sh -c "! nsenter --net=/run/netns/$NS_B $TANDEM dev show | grep -q mvb"
 expect "no XDP program left on mvb" "$(ip -n "$NS_C" -d -j link show dev mvb | python3 -c 'import json,sys; print(json.load(sys.stdin)[0].get("xdp",{}).get("prog",{}).get("id",""))')" = ""
+# a device taken in ns C comes here, and ns C goes: it is ours to manage
+check "attach mvb from ns C" nsenter --net=/run/netns/"$NS_C" "$TANDEM" dev attach mvb chain mchain
+check "shown as ns C's" output_has 'mvb .* other-ns' tdm dev show
+check "mvb comes to B" ip -n "$NS_C" link set mvb netns "$NS_B"
 ip netns del "$NS_C"
+check "shown attached here" output_has '"state":"attached"' tdm -j dev show mvb
+check "detached from here" tdm dev detach mvb
+expect "no XDP program left on mvb" "$(xdp_prog_of mvb)" = ""
 case_end "a_moved_device_runs_its_own_chain"
 
 # the device goes away under an attached chain: shown as gone, and the

@@ -454,7 +454,8 @@ int tdm_chain_del(struct tdm_ctx *ctx, const char *name)
 /*
  * Re-load every chain that uses nf_id, with *override as that NF's info
  * (a firewall whose rules moved to the other bank). All or nothing: on
- * error the chains already rebuilt are rebuilt back.
+ * error the chains already rebuilt are rebuilt back; if that fails too,
+ * ctx->rebuild_half says some chains run the override.
  */
 int tdm_chains_rebuild_nf(struct tdm_ctx *ctx, __u32 nf_id,
 			  const struct tdm_nf_info *override)
@@ -464,6 +465,7 @@ int tdm_chains_rebuild_nf(struct tdm_ctx *ctx, __u32 nf_id,
 	char msg[sizeof(ctx->err)];
 	int n = 0, k, err = 0;
 
+	ctx->rebuild_half = false;
 	for (id = 0; id < TDM_MAX_CHAINS; id++) {
 		if (tdm_chain_get(ctx, id, &ci))
 			continue;
@@ -494,6 +496,8 @@ int tdm_chains_rebuild_nf(struct tdm_ctx *ctx, __u32 nf_id,
 			if (!chain_build(ctx, ids[k], &back, NULL, 0) &&
 			    !chain_write(ctx, ids[k], &back))
 				chain_retire(ctx, &now);
+			else
+				ctx->rebuild_half = true;
 		}
 	}
 	if (n) {

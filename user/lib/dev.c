@@ -79,11 +79,18 @@ static enum tdm_dev_state dev_state(const struct tdm_dev *d,
 		fd = -1;
 	}
 	if (fd < 0) {
-		/* not attached: known by ifindex in the namespace it was in */
+		/*
+		 * Not attached: no link to follow the device. It is here if
+		 * its ifindex still has its name in the namespace it was in;
+		 * another device that took the ifindex is not it.
+		 */
 		if (d->netns != netns_cookie())
 			return TDM_DEV_OTHER_NS;
-		if (if_indextoname(d->ifindex, st->name_now))
+		if (if_indextoname(d->ifindex, st->name_now) &&
+		    !strncmp(st->name_now, d->name, sizeof(d->name)))
 			st->ifindex_now = d->ifindex;
+		else
+			st->name_now[0] = '\0';
 		return TDM_DEV_DETACHED;
 	}
 	close(fd);
@@ -91,8 +98,7 @@ static enum tdm_dev_state dev_state(const struct tdm_dev *d,
 	st->prog_id = info.prog_id;
 	if (!info.xdp.ifindex)
 		return TDM_DEV_GONE;
-	if (d->netns != netns_cookie())
-		return TDM_DEV_OTHER_NS;
+	/* program ids are global: ours on that ifindex here is the device */
 	if (!bpf_xdp_query(info.xdp.ifindex, 0, &q) &&
 	    (q.prog_id == info.prog_id || q.drv_prog_id == info.prog_id ||
 	     q.skb_prog_id == info.prog_id) &&
@@ -100,7 +106,7 @@ static enum tdm_dev_state dev_state(const struct tdm_dev *d,
 		st->ifindex_now = info.xdp.ifindex;
 		return TDM_DEV_ATTACHED;
 	}
-	return TDM_DEV_MOVED;
+	return d->netns != netns_cookie() ? TDM_DEV_OTHER_NS : TDM_DEV_MOVED;
 }
 
 /* Every record, with where its device is now; caller frees *out. */
@@ -370,13 +376,24 @@ int tdm_dev_take(struct tdm_ctx *ctx, const char *name, struct tdm_dev *d,
 	return dev_init(ctx, ifindex, TDM_CHAIN_NONE, d);
 }
 
+/*
+ * Rewrite slot's record with fresh steering counts; a record left with
+ * nothing (no link, no entries, no default chain) is forgotten: tandem
+ * knew the device only for its steering entries.
+ */
 int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 slot)
 {
-	struct tdm_dev d;
+	struct tdm_dev_status st = {};
+	int err;
 
-	if (bpf_map_lookup_elem(ctx->devs_fd, &slot, &d))
+	if (bpf_map_lookup_elem(ctx->devs_fd, &slot, &st.dev))
 		return 0;
-	return dev_write(ctx, &d);
+	err = dev_write(ctx, &st.dev);
+	if (err || st.dev.nflows || st.dev.nrules ||
+	    st.dev.default_chain != TDM_CHAIN_NONE ||
+	    dev_state(&st.dev, &st) != TDM_DEV_DETACHED)
+		return err;
+	return dev_forget(ctx, &st.dev);
 }
 
 int tdm_dev_register(struct tdm_ctx *ctx, __u32 ifindex, const char *chain,
@@ -578,6 +595,19 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 		goto err_restore;
 	}
 	tdm_crash_point(ctx);	/* our death closes the link: detached */
+	/*
+	 * The record names the link before the pin makes it last: the
+	 * datapath reads neither field, and recovery keeps the attach only
+	 * if the pinned link is this one.
+	 */
+	bpf_obj_get_info_by_fd(link_fd, &li, &len);
+	d.mode = flags;
+	d.link_id = li.id;
+	err = tdm_dev_put(ctx, &d);
+	if (err) {
+		close(link_fd);	/* detaches */
+		goto err_restore;
+	}
 	link_pin_path(d.slot, path, sizeof(path));
 	unlink(path);	/* a stale pin of a device that went away */
 	if (bpf_obj_pin(link_fd, path)) {
@@ -586,19 +616,12 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 		close(link_fd);	/* detaches */
 		goto err_restore;
 	}
-	/*
-	 * Attached: the pin is what says so (dev_state()). The record's
-	 * link id and mode follow, and the journal's recovery writes them
-	 * if we die first.
-	 */
+	/* attached: the pin is what says so (dev_state()) */
 	tdm_crash_point(ctx);
-	bpf_obj_get_info_by_fd(link_fd, &li, &len);
 	close(link_fd);
 	if (foreign_fd >= 0)
 		close(foreign_fd);
-	d.mode = flags;
-	d.link_id = li.id;
-	return tdm_dev_put(ctx, &d) ?: tdm_journal_end(ctx);
+	return tdm_journal_end(ctx);
 
 err_restore:
 	/* put the program we removed back, if it was not a link */
@@ -615,8 +638,11 @@ err_restore:
 			 "; the XDP link of program %u was detached and cannot be restored",
 			 foreign_id);
 err_dev:
+	/* the record as it was: none, or the detached one */
 	if (!existed)
 		bpf_map_delete_elem(ctx->devs_fd, &d.slot);
+	else
+		tdm_dev_put(ctx, &st.dev);
 	tdm_journal_end(ctx);
 err_foreign:
 	if (foreign_fd >= 0)
@@ -678,23 +704,30 @@ int tdm_dev_detach_recover(struct tdm_ctx *ctx, __u32 slot, bool forget)
 	return dev_forget(ctx, &d);
 }
 
+/*
+ * The attach is kept if its link got pinned and holds a device, wherever
+ * that device is now and whichever namespace recovers: the record, with
+ * the link's id and mode, was written before the pin.
+ */
 int tdm_dev_attach_recover(struct tdm_ctx *ctx, __u32 slot, bool created)
 {
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	struct tdm_dev_status st = {};
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
 	struct tdm_dev d;
+	bool linked;
+	int fd;
 
 	if (bpf_map_lookup_elem(ctx->devs_fd, &slot, &d))
 		return link_unpin(ctx, slot);	/* no record to keep */
-	if (dev_state(&d, &st) == TDM_DEV_ATTACHED &&
-	    !bpf_xdp_query(st.ifindex_now, 0, &q)) {
-		/* the link got pinned: keep the attach, record it */
-		d.link_id = st.link_id;
-		d.mode = q.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE :
-							     XDP_FLAGS_DRV_MODE;
-		return tdm_dev_put(ctx, &d);
-	}
-	return tdm_dev_detach_recover(ctx, slot, created);
+	link_pin_path(slot, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	linked = fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		 info.type == BPF_LINK_TYPE_XDP && info.xdp.ifindex &&
+		 info.id == d.link_id;
+	if (fd >= 0)
+		close(fd);
+	return linked ? 0 : tdm_dev_detach_recover(ctx, slot, created);
 }
 
 /*
@@ -716,6 +749,15 @@ int tdm_dev_detach(struct tdm_ctx *ctx, const char *dev)
 		return err;
 	if (st.state == TDM_DEV_DETACHED && st.ifindex_now)
 		return tdm_err(ctx, ENOENT, "tandem is not attached to %s", dev);
+	if (st.state == TDM_DEV_ATTACHED &&
+	    (st.renamed || st.dev.ifindex != st.ifindex_now)) {
+		/* detached, it is known by name and ifindex: the ones now */
+		snprintf(st.dev.name, sizeof(st.dev.name), "%s", st.name_now);
+		st.dev.ifindex = st.ifindex_now;
+		err = tdm_dev_put(ctx, &st.dev);
+		if (err)
+			return err;
+	}
 	j.dev = st.dev.slot;
 	j.flag = st.state != TDM_DEV_ATTACHED ||
 		 !(st.dev.nflows || st.dev.nrules);

@@ -80,8 +80,13 @@ static int ruleset_commit(struct tdm_ctx *ctx, __u32 id,
 		return err;
 	err = tdm_chains_rebuild_nf(ctx, id, &next);
 	if (err) {
-		/* the chains are back on the old bank: nothing to finish */
-		tdm_journal_end(ctx);
+		/*
+		 * The chains are back on the old bank: nothing to finish.
+		 * If some could not be brought back, the journal stays: the
+		 * next open moves them all to the new bank, complete as it is.
+		 */
+		if (!ctx->rebuild_half)
+			tdm_journal_end(ctx);
 		return err;
 	}
 	/* failing here leaves the journal: the next open finishes it */

@@ -30,6 +30,7 @@ struct tdm_ctx {
 	int fw_rules_fd, policer_fd, policer_src_fd, journal_fd;
 	/* TANDEM_CRASH_AT: SIGKILL at this crash point (tests); 0: never */
 	unsigned long crash_at, crash_steps;
+	bool rebuild_half;		/* see tdm_chains_rebuild_nf() */
 	struct tdm_steer_rule *srules;	/* tdm_steer_rules, read by index */
 	/* names of gone devices tdm_dev_gc() forgot: detach says done */
 	char gone[TDM_MAX_DEVS][16];

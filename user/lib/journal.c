@@ -37,7 +37,12 @@ void tdm_crash_point(struct tdm_ctx *ctx)
 int tdm_journal_begin(struct tdm_ctx *ctx, const struct tdm_journal *j)
 {
 	__u32 key = 0;
+	int err;
 
+	/* a change of this ctx that failed half way goes first */
+	err = tdm_journal_recover(ctx);
+	if (err)
+		return err;
 	if (bpf_map_update_elem(ctx->journal_fd, &key, j, BPF_ANY))
 		return tdm_err(ctx, errno, "writing the journal: %s",
 			       strerror(errno));

@@ -558,7 +558,8 @@ static bool flow_in_range(const void *key, const void *arg)
 	       v.rule_id >= fr->lo && v.rule_id < fr->hi;
 }
 
-int tdm_steer_take_out(struct tdm_ctx *ctx, __u32 slot, __u32 lo, __u32 hi)
+/* Remove slot's entries of ids [lo, hi): leaves, grace period, rules. */
+static int take_out(struct tdm_ctx *ctx, __u32 slot, __u32 lo, __u32 hi)
 {
 	struct flow_range fr = { ctx->flows_fd, slot, lo, hi };
 	struct tdm_match scope;
@@ -605,7 +606,12 @@ int tdm_steer_take_out(struct tdm_ctx *ctx, __u32 slot, __u32 lo, __u32 hi)
 			tdm_crash_point(ctx);
 		}
 	}
-	return err ? err : tdm_dev_refresh(ctx, slot);
+	return err;
+}
+
+int tdm_steer_take_out(struct tdm_ctx *ctx, __u32 slot, __u32 lo, __u32 hi)
+{
+	return take_out(ctx, slot, lo, hi) ?: tdm_dev_refresh(ctx, slot);
 }
 
 /* Is there an entry id on slot, exact or rule? */
@@ -647,7 +653,7 @@ int tdm_steer_del(struct tdm_ctx *ctx, const char *dev, __u32 id)
 
 int tdm_steer_flush(struct tdm_ctx *ctx, __u32 slot)
 {
-	return tdm_steer_take_out(ctx, slot, 0, 0xffffffffU);
+	return take_out(ctx, slot, 0, 0xffffffffU);
 }
 
 int tdm_steer_summary(struct tdm_ctx *ctx, __u32 slot, struct tdm_dev *d)
@@ -742,9 +748,15 @@ int tdm_steer_list_slot(struct tdm_ctx *ctx, __u32 slot,
 	}
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_entry);
-	for (i = 0; i < (__u32)n; i++)
-		tdm_dev_name(ctx, v[i].dev, v[i].dev_name,
-			     sizeof(v[i].dev_name));
+	/* sorted by device: each device's name is looked up once */
+	for (i = 0; i < (__u32)n; i++) {
+		if (i && v[i].dev == v[i - 1].dev)
+			memcpy(v[i].dev_name, v[i - 1].dev_name,
+			       sizeof(v[i].dev_name));
+		else
+			tdm_dev_name(ctx, v[i].dev, v[i].dev_name,
+				     sizeof(v[i].dev_name));
+	}
 	*out = v;
 	*nout = n;
 	return 0;
