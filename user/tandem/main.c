@@ -146,16 +146,24 @@ static void shorten_words(char *msg, size_t size)
 	}
 }
 
-/* The one error line, and in JSON mode the one document on stdout. */
-static int report(int code, const char *raw)
+/* The one error line on stderr: long words cut, bytes escaped (in line). */
+static void error_line(const char *raw, char *line, size_t size)
 {
-	char msg[4096], line[4096];
-	json_object *o;
+	char msg[4096];
 
 	snprintf(msg, sizeof(msg), "%s", raw);
 	shorten_words(msg, sizeof(msg));
-	cli_escape(msg, line, sizeof(line));
+	cli_escape(msg, line, size);
 	fprintf(stderr, "tandem: %s\n", line);
+}
+
+/* The one error line, and in JSON mode the one document on stdout. */
+static int report(int code, const char *raw)
+{
+	char line[4096];
+	json_object *o;
+
+	error_line(raw, line, sizeof(line));
 	if (json_mode) {
 		o = json_object_new_object();
 		json_object_object_add(o, "error", jstr(line));
@@ -273,16 +281,13 @@ int cli_help(const struct object *obj)
 /* Usage on stdout (in JSON mode: {"usage", "error"}), one error line. */
 static int usage_error(const struct object *obj, const char *msg)
 {
-	char *text = help_text(obj), line[4096], line2[4096];
+	char *text = help_text(obj), line[4096];
 	json_object *o;
 
-	snprintf(line, sizeof(line), "%s", msg);
-	shorten_words(line, sizeof(line));
-	cli_escape(line, line2, sizeof(line2));
-	fprintf(stderr, "tandem: %s\n", line2);
+	error_line(msg, line, sizeof(line));
 	if (json_mode) {
 		o = help_json(obj, text);
-		json_object_object_add(o, "error", jstr(line2));
+		json_object_object_add(o, "error", jstr(line));
 		cli_json_out(o);
 	} else {
 		printf("%s", text ? text : "");
