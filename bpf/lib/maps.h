@@ -32,6 +32,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_abi SEC(".maps");
 
+/* What runs (struct tdm_status): control plane only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tdm_status);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_status SEC(".maps");
+
 /* The change in progress (struct tdm_journal): control plane only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -20,7 +20,7 @@
  * refuses pins stamped with another version (libbpf itself only checks
  * map types and sizes).
  */
-#define TDM_ABI_VERSION		3
+#define TDM_ABI_VERSION		4
 
 struct tdm_abi {
 	__u32 version;			/* TDM_ABI_VERSION of the creator */
@@ -252,6 +252,24 @@ struct tdm_journal {
 	__u32 chain_id;			/* TDM_J_CHAIN */
 	__u32 pad;
 	struct tdm_chain_info chain;	/* TDM_J_CHAIN: the record to build */
+};
+
+/*
+ * What runs, for `tandem status` (one entry): the daemon that registered
+ * and the last policy apply. Control plane only. Times are
+ * CLOCK_REALTIME in ns; the daemon's /proc starttime (clock ticks since
+ * boot) tells it from another process that got its pid.
+ */
+struct tdm_status {
+	__u32 daemon_pid;		/* 0: no daemon registered */
+	__u32 apply_changes;		/* objects the last apply changed */
+	__u64 daemon_start;		/* ns */
+	__u64 daemon_starttime;		/* ticks, field 22 of /proc/PID/stat */
+	__u64 apply_time;		/* ns; 0: never applied */
+	__s32 apply_result;		/* 0 or -errno */
+	__u32 apply_pid;		/* who applied */
+	char apply_file[256];		/* the policy file, as given */
+	char apply_msg[256];		/* its error, or "" */
 };
 
 /* One NF of a hop, as the hop program's .rodata holds it. */

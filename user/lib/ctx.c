@@ -220,6 +220,7 @@ static int open_maps(struct tdm_ctx *ctx)
 	ctx->policer_fd = bpf_map__fd(s->maps.tdm_policer);
 	ctx->policer_src_fd = bpf_map__fd(s->maps.tdm_policer_src);
 	ctx->journal_fd = bpf_map__fd(s->maps.tdm_journal);
+	ctx->status_fd = bpf_map__fd(s->maps.tdm_status);
 	return 0;
 }
 

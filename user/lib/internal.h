@@ -27,7 +27,7 @@ struct tdm_ctx {
 	/* fds of the pinned maps, from the skeleton */
 	int jmp_fd, devs_fd, dev_stats_fd, flows_fd, lpm_fd, pfx_fd, srules_fd;
 	int nfs_fd, chains_fd, nf_stats_fd, chain_stats_fd;
-	int fw_rules_fd, policer_fd, policer_src_fd, journal_fd;
+	int fw_rules_fd, policer_fd, policer_src_fd, journal_fd, status_fd;
 	/* TANDEM_CRASH_AT: SIGKILL at this crash point (tests); 0: never */
 	unsigned long crash_at, crash_steps;
 	bool rebuild_half;		/* see tdm_chains_rebuild_nf() */
@@ -191,5 +191,12 @@ int tdm_steer_take_out(struct tdm_ctx *ctx, __u32 slot, __u32 lo, __u32 hi);
 int tdm_dev_attach_recover(struct tdm_ctx *ctx, __u32 slot, bool created);
 /* dev.c: a detach of slot is finished (the record forgotten if asked) */
 int tdm_dev_detach_recover(struct tdm_ctx *ctx, __u32 slot, bool forget);
+
+/* status.c */
+__u64 tdm_realtime_ns(void);
+/* Record an apply of file for `tandem status`: result 0 or -errno (the
+ * message is ctx->err), changes the objects changed. Best effort. */
+void tdm_status_record_apply(struct tdm_ctx *ctx, const char *file,
+			     int result, unsigned int changes);
 
 #endif /* TANDEM_LIB_INTERNAL_H */

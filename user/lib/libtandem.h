@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <tandem/tandem.h>
 
 #define TDM_PIN_ROOT_DEFAULT	"/sys/fs/bpf/tandem"
@@ -233,6 +234,67 @@ int tdm_stats_nf(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_stats *st);
 int tdm_stats_chain(struct tdm_ctx *ctx, __u32 id,
 		    struct tdm_chain_stats *st);
 int tdm_stats_dev(struct tdm_ctx *ctx, __u32 slot, struct tdm_dev_stats *st);
+
+/* ---- policy files (policy.c: text; apply.c: the change) ---- */
+/*
+ * A policy file is the CLI's grammar, one command per line without the
+ * leading "tandem": nf add, rule add, chain add, dev attach, steer add.
+ * "#" starts a comment (at the start of a word), a "\" at the end of a
+ * line continues it. It says what should exist; tdm_policy_apply() makes
+ * the running state equal to it. Documentation/policy.rst.
+ */
+struct tdm_policy;
+
+/* Limits of a policy text: bigger ones are refused (-EFBIG). */
+#define TDM_POLICY_MAX_BYTES	(64u << 20)
+#define TDM_POLICY_MAX_WORDS	64	/* in one command */
+
+/*
+ * Read a policy from text[0..len) (need not end in NUL; a NUL byte is an
+ * error). name is the file's name in errors. 0, or -EINVAL (-ENOMEM,
+ * -EFBIG) with one line in err: "NAME:LINE:COL: 'WORD': PROBLEM". Only
+ * the text is checked: names, numbers, references between lines,
+ * duplicates, limits. Nothing is read from the system.
+ */
+int tdm_policy_parse(const char *name, const char *text, size_t len,
+		     struct tdm_policy **out, char *err, size_t errlen);
+/* tdm_policy_parse() of the file at path ("-": stdin); -errno if it
+ * cannot be read. */
+int tdm_policy_load(const char *path, struct tdm_policy **out, char *err,
+		    size_t errlen);
+void tdm_policy_free(struct tdm_policy *p);
+
+/* What an apply did (or, with TDM_APPLY_CHECK, would do): objects. */
+struct tdm_apply_result {
+	unsigned int added, changed, deleted, kept;
+};
+
+enum tdm_apply_flags {
+	TDM_APPLY_CHECK = 1 << 0,	/* check against the system, change nothing */
+};
+
+/*
+ * Make the running state equal to p, all or nothing: objects p does not
+ * change keep their ids, counters and state; changed chains are replaced
+ * hitlessly. A failure restores the previous state (ids and counters
+ * included); a process killed half way is rolled back, or forward if all
+ * that was left were deletions, by the next tdm_open(). The error names
+ * the policy line it comes from. Records the result for tdm_status_get()
+ * (not with TDM_APPLY_CHECK). 0 or -errno.
+ */
+int tdm_policy_apply(struct tdm_ctx *ctx, const struct tdm_policy *p,
+		     unsigned int flags, struct tdm_apply_result *res);
+/* The running state as a policy text that applies to no change. */
+int tdm_policy_dump(struct tdm_ctx *ctx, FILE *f);
+
+/* ---- status (what runs) ---- */
+/* The daemon: register at start (pid, start time), unregister at exit. */
+int tdm_daemon_register(struct tdm_ctx *ctx, __u32 pid);
+int tdm_daemon_unregister(struct tdm_ctx *ctx, __u32 pid);
+/* The record; *daemon_running says whether the registered daemon still
+ * runs (same pid and /proc starttime). */
+int tdm_status_get(struct tdm_ctx *ctx, struct tdm_status *st,
+		   bool *daemon_running);
 
 /* ---- for tests and benchmarks ---- */
 /* Load an entry program for dev slot (not attached); returns its fd. */
