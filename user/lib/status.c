@@ -123,7 +123,7 @@ void tdm_status_record_apply(struct tdm_ctx *ctx, const char *file,
 	st.apply_changes = changes;
 	st.apply_pid = getpid();
 	snprintf(st.apply_file, sizeof(st.apply_file), "%s", file);
-	snprintf(st.apply_msg, sizeof(st.apply_msg), "%s",
+	snprintf(st.apply_msg, sizeof(st.apply_msg), "%.255s",
 		 result ? ctx->err : "");
 	status_write(ctx, &st);
 }
