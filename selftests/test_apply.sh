@@ -234,7 +234,8 @@ while :; do
 done
 echo "# killed at $((n / STRIDE - 1)) points (every ${STRIDE}th): $olds recovered to A, $news to B"
 expect "some kills rolled back" "$olds" -gt 0
-expect "some kills rolled forward" "$news" -gt 0
+# the deletions after the commit are the last steps: a stride may miss them
+[ "$STRIDE" -eq 1 ] && expect "some kills rolled forward" "$news" -gt 0
 case_end "kill_9_at_every_step_leaves_a_or_b"
 
 # a changed chain is replaced hitlessly while traffic flows

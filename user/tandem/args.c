@@ -133,7 +133,7 @@ void object_help(const struct object *obj, FILE *f)
 		first = false;
 	}
 	if (obj->default_cmd) {
-		fprintf(f, "       ");
+		fprintf(f, "%s", first ? "Usage: " : "       ");
 		synopsis(obj, obj->default_cmd, f);
 	}
 	for (c = obj->cmds; c->name; c++) {
