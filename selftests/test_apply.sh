@@ -264,7 +264,7 @@ expect "every apply succeeded" "$fails" -eq 0
 expect "every datagram arrived" $((arrived + ring)) -eq "$sent"
 case_end "applies_under_traffic_lose_nothing"
 
-# a large state: 100 NFs, 40 firewalls of 64 rules, 100 chains, 2000
+# a large state: 100 NFs, 40 firewalls of 64 rules, 100 chains, 10,000
 # steering entries; its dump applies to no change
 python3 - "$TMP/large.conf" <<'EOF'
 import sys
@@ -282,9 +282,9 @@ for i in range(100):
     nfs = ["c%d" % (i % 60)] + (["fw%d" % (i % 40)] if i % 3 else [])
     out.append("chain add ch%d %s%s" % (i, " ".join(nfs), " then drop" if i % 5 == 0 else ""))
 out.append("dev attach veth1 chain ch1")
-for i in range(1000):
+for i in range(5000):
     out.append("steer add veth1 prio %d dst 10.%d.%d.0/24 proto udp dport %d chain ch%d" % (i % 9, i // 256, i % 256, i, i % 100))
-for i in range(1000):
+for i in range(5000):
     out.append("steer add veth1 src 10.20.%d.%d dst 10.10.0.2 proto tcp sport %d dport 80 chain ch%d" % (i // 256, i % 256, 1024 + i, i % 97))
 open(sys.argv[1], "w").write("\n".join(out) + "\n")
 EOF
@@ -296,7 +296,7 @@ tdm dump > "$TMP/large.dump2"
 check "the dump is the same" diff "$TMP/large.dump" "$TMP/large.dump2"
 check "the file applies to no change" output_has "0 added, 0 changed, 0 deleted" \
 	tdm apply "$TMP/large.conf"
-expect "2000 steering entries" "$(grep -c '^steer add' "$TMP/large.dump")" -eq 2000
+expect "10000 steering entries" "$(grep -c '^steer add' "$TMP/large.dump")" -eq 10000
 expect "2560 rules" "$(grep -c '^rule add' "$TMP/large.dump")" -eq 2560
 check "and back to A" tdm apply "$TMP/A.conf"
 case_end "a_large_state_round_trips"

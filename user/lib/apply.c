@@ -886,81 +886,133 @@ static int change_devs(struct applier *ap)
 	return 0;
 }
 
+/* Steering entries in key order: device, kind, prio, match, then id. */
+static int steer_cmp(const struct pol_steer *a, const struct pol_steer *b)
+{
+	int c = strcmp(a->dev, b->dev);
+
+	if (c)
+		return c;
+	if (a->exact != b->exact)
+		return a->exact ? -1 : 1;
+	if (a->prio != b->prio)
+		return a->prio < b->prio ? -1 : 1;
+	return memcmp(&a->m, &b->m, sizeof(a->m));
+}
+
+static int cmp_cur(const void *pa, const void *pb, void *arg)
+{
+	const struct pol_steer *v = arg;
+	int a = *(const int *)pa, b = *(const int *)pb;
+	int c = steer_cmp(&v[a], &v[b]);
+
+	if (c)
+		return c;
+	return v[a].id < v[b].id ? -1 : v[a].id > v[b].id;
+}
+
+/* The file's entries by (device, kind, prio), in file order in each. */
+static int cmp_want(const void *pa, const void *pb, void *arg)
+{
+	const struct pol_steer *v = arg;
+	int a = *(const int *)pa, b = *(const int *)pb;
+	int c = strcmp(v[a].dev, v[b].dev);
+
+	if (!c && v[a].exact != v[b].exact)
+		c = v[a].exact ? -1 : 1;
+	if (!c && v[a].prio != v[b].prio)
+		c = v[a].prio < v[b].prio ? -1 : 1;
+	return c ? c : a - b;
+}
+
+/* The first of idx[0..n) (sorted by cmp_cur) not before w's key. */
+static int lower_bound(const struct pol_steer *cur, const int *idx, int n,
+		       const struct pol_steer *w)
+{
+	int lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (steer_cmp(&cur[idx[mid]], w) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
  * Which running entry each wanted steering entry keeps (*keep: index in
  * cur, or -1). Exact entries are keyed by their 5-tuple (a changed chain
  * is changed in place). Rules of one device and prio keep their ids as
  * firewall rules do: the head of the file's list that is, in order, a
- * subsequence of the running one.
+ * subsequence of the running one (greedy: the lowest id that fits).
+ * Sorted, so that a state of 100,000s of entries is planned in
+ * O(n log n).
  */
 static int steer_plan(struct applier *ap, int *keep, bool *used)
 {
 	const struct tdm_policy *p = ap->p, *cur = ap->cur;
-	int i, j;
+	int *ci, *wi, i, g, k, j;
 
-	for (i = 0; i < p->nsteers; i++)
-		keep[i] = -1;
-	for (i = 0; i < p->nsteers; i++) {
-		const struct pol_steer *w = &p->steers[i];
-
-		for (j = 0; j < cur->nsteers; j++) {
-			const struct pol_steer *c = &cur->steers[j];
-
-			if (used[j] || strcmp(w->dev, c->dev) ||
-			    w->exact != c->exact)
-				continue;
-			if (w->exact && match_same(&w->m, &c->m)) {
-				keep[i] = j;
-				used[j] = true;
-				break;
-			}
-		}
+	ci = malloc((cur->nsteers + 1) * sizeof(*ci));
+	wi = malloc((p->nsteers + 1) * sizeof(*wi));
+	if (!ci || !wi) {
+		free(ci);
+		free(wi);
+		return tdm_err(ap->ctx, ENOMEM, "out of memory");
 	}
-	/* rules: per (dev, prio), in the file's order and ids' order */
+	for (i = 0; i < cur->nsteers; i++)
+		ci[i] = i;
 	for (i = 0; i < p->nsteers; i++) {
-		const struct pol_steer *w = &p->steers[i];
-		int last = -1, k;
+		wi[i] = i;
+		keep[i] = -1;
+	}
+	qsort_r(ci, cur->nsteers, sizeof(*ci), cmp_cur, cur->steers);
+	qsort_r(wi, p->nsteers, sizeof(*wi), cmp_want, p->steers);
+	for (g = 0; g < p->nsteers; g = k) {
+		const struct pol_steer *w0 = &p->steers[wi[g]];
+		__u32 last = 0;
 		bool broken = false;
 
-		if (w->exact || keep[i] != -1)
-			continue;
-		/* the entries of this (dev, prio) group, first to last */
-		for (k = i; k < p->nsteers; k++) {
-			const struct pol_steer *x = &p->steers[k];
-			int best = -1;
+		for (k = g; k < p->nsteers; k++) {
+			const struct pol_steer *w = &p->steers[wi[k]];
 
-			if (x->exact || strcmp(x->dev, w->dev) ||
-			    x->prio != w->prio || keep[k] != -1)
+			if (strcmp(w->dev, w0->dev) || w->exact != w0->exact ||
+			    w->prio != w0->prio)
+				break;
+			if (broken)
 				continue;
-			if (broken) {
-				keep[k] = -2;	/* new: marked as seen */
-				continue;
-			}
-			for (j = 0; j < cur->nsteers; j++) {
-				const struct pol_steer *c = &cur->steers[j];
+			j = lower_bound(cur->steers, ci, cur->nsteers, w);
+			for (; j < cur->nsteers; j++) {
+				const struct pol_steer *c = &cur->steers[ci[j]];
 
-				if (used[j] || c->exact || strcmp(c->dev, x->dev) ||
-				    c->prio != x->prio || c->id <= (__u32)(last < 0 ? 0 : cur->steers[last].id) ||
-				    !match_same(&c->m, &x->m) ||
-				    strcmp(pchain_name(cur, c->chain),
-					   pchain_name(p, x->chain)))
+				if (steer_cmp(c, w)) {
+					j = cur->nsteers;
+					break;
+				}
+				if (used[ci[j]])
 					continue;
-				if (best < 0 || c->id < cur->steers[best].id)
-					best = j;
+				/* an exact entry keeps its id, whatever its
+				 * chain; a rule only with its chain */
+				if (w->exact)
+					break;
+				if (c->id > last &&
+				    !strcmp(pchain_name(cur, c->chain),
+					    pchain_name(p, w->chain)))
+					break;
 			}
-			if (best < 0) {
-				broken = true;
-				keep[k] = -2;
+			if (j == cur->nsteers) {
+				broken = !w->exact;
 				continue;
 			}
-			keep[k] = best;
-			used[best] = true;
-			last = best;
+			keep[wi[k]] = ci[j];
+			used[ci[j]] = true;
+			last = cur->steers[ci[j]].id;
 		}
 	}
-	for (i = 0; i < p->nsteers; i++)
-		if (keep[i] == -2)
-			keep[i] = -1;
+	free(ci);
+	free(wi);
 	return 0;
 }
 
@@ -970,11 +1022,16 @@ static int change_steers(struct applier *ap, int *keep)
 	struct tdm_ctx *ctx = ap->ctx;
 	struct tdm_steer_spec *specs;
 	int i, j, n, err = 0;
+	bool *done;
 	__u32 first;
 
-	specs = calloc(p->nsteers ? p->nsteers : 1, sizeof(*specs));
-	if (!specs)
+	specs = calloc(p->nsteers + 1, sizeof(*specs));
+	done = calloc(p->nsteers + 1, sizeof(*done));
+	if (!specs || !done) {
+		free(specs);
+		free(done);
 		return tdm_err(ctx, ENOMEM, "out of memory");
+	}
 	/* exact entries whose chain changes: in place */
 	for (i = 0; i < p->nsteers && !err; i++) {
 		const struct pol_steer *w = &p->steers[i];
@@ -1003,17 +1060,13 @@ static int change_steers(struct applier *ap, int *keep)
 		const struct pol_steer *w = &p->steers[i];
 		struct tdm_apply_step s = { .op = TDM_AP_STEER_ADDED };
 		struct tdm_dev d;
-		bool seen = false;
 
-		if (keep[i] != -1)
-			continue;
-		for (j = 0; j < i; j++)
-			seen |= keep[j] == -1 && !strcmp(p->steers[j].dev, w->dev);
-		if (seen)
+		if (keep[i] != -1 || done[i])
 			continue;
 		for (n = 0, j = i; j < p->nsteers; j++) {
 			if (keep[j] != -1 || strcmp(p->steers[j].dev, w->dev))
 				continue;
+			done[j] = true;
 			specs[n].prio = p->steers[j].prio;
 			specs[n].m = p->steers[j].m;
 			specs[n].chain = pchain_name(p, p->steers[j].chain);
@@ -1050,6 +1103,7 @@ static int change_steers(struct applier *ap, int *keep)
 				      first, s.lo);
 	}
 	free(specs);
+	free(done);
 	return err;
 }
 

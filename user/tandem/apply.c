@@ -33,9 +33,14 @@ static int apply_file(struct args *a, bool check)
 	char err[1100];
 	int ret;
 
-	/* the text first: a bad file is refused before the state is opened */
-	if (tdm_policy_load(file, &p, err, sizeof(err)))
+	/* the text first: a bad file is refused before anything changes;
+	 * `tandem status` says so (the record is all that is written) */
+	ret = tdm_policy_load(file, &p, err, sizeof(err));
+	if (ret) {
+		if (!check)
+			tdm_status_apply_failed(cli_ctx(false), file, ret, err);
 		return cli_fail("%s", err);
+	}
 	ret = tdm_policy_apply(cli_ctx(check), p,
 			       check ? TDM_APPLY_CHECK : 0, &r);
 	tdm_policy_free(p);
