@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 require ip nsenter python3
 
 STRIDE=${CRASH_STRIDE:-1}
-ktap_plan 8
+ktap_plan 9
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 # more devices in ns B: veth pairs (the kernel may lack dummy)
 for d in dum0 dum1 dum2; do
@@ -300,5 +300,23 @@ expect "10000 steering entries" "$(grep -c '^steer add' "$TMP/large.dump")" -eq 
 expect "2560 rules" "$(grep -c '^rule add' "$TMP/large.dump")" -eq 2560
 check "and back to A" tdm apply "$TMP/A.conf"
 case_end "a_large_state_round_trips"
+
+# a device moved away is not this namespace's: its chain stays
+cat > "$TMP/M.conf" <<'EOF'
+nf add mc counter
+chain add moving mc
+dev attach dum2 chain moving mode generic
+EOF
+check "attach dum2 by policy" tdm apply "$TMP/M.conf"
+check "move dum2 to ns A" ip -n "$NS_B" link set dum2 netns "$NS_A"
+snap "$TMP/snapM"
+check_fail "its chain cannot go" "chain 'moving' is the default chain of dum2, which is not here" \
+	tdm apply "$TMP/empty.conf"
+snap "$TMP/snapM2"
+check "nothing changed" diff "$TMP/snapM" "$TMP/snapM2"
+head -2 "$TMP/M.conf" > "$TMP/M2.conf"
+check "a policy that keeps its chain applies" output_has "0 added, 0 changed, 0 deleted" \
+	tdm apply "$TMP/M2.conf"
+case_end "a_device_moved_away_keeps_its_chain"
 
 ktap_finish

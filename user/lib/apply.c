@@ -250,8 +250,11 @@ static int step_undo(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
 static int step_finish(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
 {
 	switch (s->op) {
-	case TDM_AP_STEER_DEL:
-		return tdm_steer_del_slot(ctx, s->id, s->lo, s->lo + 1);
+	case TDM_AP_STEER_DEL: {
+		__u32 id = s->lo;
+
+		return tdm_steer_take_out_ids(ctx, s->id, &id, 1);
+	}
 	case TDM_AP_DEV_DETACH: {
 		int err = tdm_dev_detach(ctx, s->name);
 
@@ -268,6 +271,45 @@ static int step_finish(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
 	default:
 		return 0;
 	}
+}
+
+/*
+ * The steering deletions of one device that follow each other in the
+ * log (the commit writes them so), from step *k on, at once: one leaf
+ * update and one grace period, not one per entry. *k ends at the last.
+ */
+static int finish_steer_dels(struct tdm_ctx *ctx, __u32 *k, __u32 nsteps,
+			     const struct tdm_apply_step *first)
+{
+	struct tdm_apply_step s;
+	__u32 *ids, n = 0, cap = 1024;
+	int err = 0;
+
+	ids = malloc(cap * sizeof(*ids));
+	if (!ids)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	ids[n++] = first->lo;
+	while (*k < nsteps) {
+		err = log_read(ctx, *k + 1, &s);
+		if (err || s.op != TDM_AP_STEER_DEL || s.id != first->id)
+			break;
+		if (n == cap) {
+			__u32 *q = realloc(ids, 2 * cap * sizeof(*ids));
+
+			if (!q) {
+				err = tdm_err(ctx, ENOMEM, "out of memory");
+				break;
+			}
+			ids = q;
+			cap *= 2;
+		}
+		ids[n++] = s.lo;
+		(*k)++;
+	}
+	if (!err)
+		err = tdm_steer_take_out_ids(ctx, first->id, ids, n);
+	free(ids);
+	return err;
 }
 
 /*
@@ -293,7 +335,11 @@ static int log_run(struct tdm_ctx *ctx)
 		}
 	} else {
 		for (k = 1; k <= h.hi; k++) {
-			err = log_read(ctx, k, &s) ?: step_finish(ctx, &s);
+			err = log_read(ctx, k, &s);
+			if (!err && s.op == TDM_AP_STEER_DEL)
+				err = finish_steer_dels(ctx, &k, h.hi, &s);
+			else if (!err)
+				err = step_finish(ctx, &s);
 			if (err)
 				goto fail;
 		}
@@ -681,22 +727,28 @@ static int check(struct applier *ap)
 	return 0;
 }
 
-/* A chain the policy deletes must not be in use by what it keeps. */
+/*
+ * A chain the policy deletes must not be in use by what the apply leaves
+ * alone: devices (and their steering entries) that are not here.
+ */
 static int check_chain_users(struct applier *ap)
 {
 	struct tdm_ctx *ctx = ap->ctx;
-	struct tdm_dev_status *v;
+	struct tdm_steer_entry *e = NULL;
+	bool here[TDM_MAX_DEVS] = {};
+	struct tdm_dev_status *v = NULL;
 	struct tdm_chain_info ci;
-	int n, i, err = 0;
+	int n, ne, i, err;
 
 	err = tdm_dev_list(ctx, &v, &n);
-	if (err)
-		return err;
-	for (i = 0; i < n && !err; i++) {
-		bool here = v[i].state == TDM_DEV_ATTACHED ||
-			    (v[i].state == TDM_DEV_DETACHED && !v[i].elsewhere);
-
-		if (here || v[i].dev.default_chain == TDM_CHAIN_NONE ||
+	if (!err)
+		err = tdm_steer_list(ctx, NULL, &e, &ne);
+	for (i = 0; !err && i < n; i++) {
+		if (v[i].dev.slot < TDM_MAX_DEVS)
+			here[v[i].dev.slot] = v[i].state == TDM_DEV_ATTACHED ||
+				(v[i].state == TDM_DEV_DETACHED && !v[i].elsewhere);
+		if (here[v[i].dev.slot % TDM_MAX_DEVS] ||
+		    v[i].dev.default_chain == TDM_CHAIN_NONE ||
 		    tdm_chain_get(ctx, v[i].dev.default_chain, &ci))
 			continue;
 		if (tdm_policy_chain(ap->p, ci.name) < 0)
@@ -704,7 +756,18 @@ static int check_chain_users(struct applier *ap)
 				      "chain '%s' is the default chain of %s, which is not here (moved, or in another namespace): the policy cannot delete it",
 				      ci.name, v[i].dev.name);
 	}
+	for (i = 0; !err && i < ne; i++) {
+		if (e[i].dev < TDM_MAX_DEVS && here[e[i].dev])
+			continue;
+		if (tdm_chain_get(ctx, e[i].chain_id, &ci))
+			continue;
+		if (tdm_policy_chain(ap->p, ci.name) < 0)
+			err = tdm_err(ctx, EBUSY,
+				      "chain '%s' is used by steering entry %u of %s, which is not here (moved, or in another namespace): the policy cannot delete it",
+				      ci.name, e[i].id, e[i].dev_name);
+	}
 	free(v);
+	free(e);
 	return err;
 }
 
@@ -1114,6 +1177,7 @@ static int commit(struct applier *ap, const bool *used)
 	struct tdm_apply_step s;
 	int i, err = 0;
 
+	/* read_devs() lists the entries device by device */
 	for (i = 0; i < cur->nsteers && !err; i++) {
 		if (used[i])
 			continue;
