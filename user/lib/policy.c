@@ -401,6 +401,22 @@ static int words_check(struct reader *r)
 }
 
 /*
+ * The length of the line end at buf[i]: LF, CR LF, or a CR that ends the
+ * text (the last line need not end in a newline: it means the same); 0
+ * if none is there.
+ */
+static size_t eol_at(const char *buf, size_t i, size_t len)
+{
+	if (i >= len)
+		return 0;
+	if (buf[i] == '\n')
+		return 1;
+	if (buf[i] == '\r' && (i + 1 == len || buf[i + 1] == '\n'))
+		return i + 1 == len ? 1 : 2;
+	return 0;
+}
+
+/*
  * Split the text into commands and read each. buf is a copy of the
  * text the words point into (blanks become NULs).
  */
@@ -420,14 +436,12 @@ static int read_all(struct reader *r, char *buf, size_t len)
 	while (i <= len) {
 		char c = i < len ? buf[i] : '\n';
 
-		/* a line ends in LF or CR LF; eol: its length */
-		eol = c == '\n' ? 1 :
-		      c == '\r' && i + 1 < len && buf[i + 1] == '\n' ? 2 : 0;
+		/* a line ends in LF or CR LF, or where the text does */
+		eol = i == len ? 1 : eol_at(buf, i, len);
 		/* "\" right before a line's end joins the next line to it */
-		if (c == '\\' && !comment && i + 1 < len &&
-		    (buf[i + 1] == '\n' ||
-		     (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n'))) {
-			eol = buf[i + 1] == '\n' ? 1 : 2;
+		if (c == '\\' && !comment &&
+		    (i + 1 == len || eol_at(buf, i + 1, len))) {
+			eol = eol_at(buf, i + 1, len);
 			memset(buf + i, 0, 1 + eol);
 			i += 1 + eol;
 			line++;
