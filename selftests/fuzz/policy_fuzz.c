@@ -159,7 +159,11 @@ static void check_policy(const struct tdm_policy *p, int nlines)
 	}
 }
 
-/* p as text, every object in its array's order: a policy file. */
+/*
+ * p as text, every object in its array's order: a policy file. Each line
+ * ends in a blank: a word may end in "\\" (a device "x\\"), which right
+ * before the newline would join the next line to it.
+ */
 static char *format_policy(const struct tdm_policy *p, size_t *len)
 {
 	static const char *const modes[] = {
@@ -174,7 +178,7 @@ static char *format_policy(const struct tdm_policy *p, size_t *len)
 		return NULL;
 	for (i = 0; i < p->nnfs; i++) {
 		tdm_nf_params_format(&p->nfs[i].info, buf, sizeof(buf));
-		fprintf(f, "nf add %s %s %s\n", p->nfs[i].info.name,
+		fprintf(f, "nf add %s %s %s \n", p->nfs[i].info.name,
 			tdm_nf_type_name(tdm_nf_type_by_id(p->nfs[i].info.type)),
 			strcmp(buf, "-") ? buf : "");
 	}
@@ -193,13 +197,13 @@ static char *format_policy(const struct tdm_policy *p, size_t *len)
 		fprintf(f, "chain add %s", c->name);
 		for (k = 0; k < c->nnfs; k++)
 			fprintf(f, " %s", p->nfs[c->nfs[k]].info.name);
-		fprintf(f, " then %s %s\n", tdm_action_name(c->action),
+		fprintf(f, " then %s %s \n", tdm_action_name(c->action),
 			c->redirect);
 	}
 	for (i = 0; i < p->ndevs; i++) {
 		const struct pol_dev *d = &p->devs[i];
 
-		fprintf(f, "dev attach %s%s%s%s%s\n", d->name,
+		fprintf(f, "dev attach %s%s%s%s%s \n", d->name,
 			d->chain >= 0 ? " chain " : "",
 			d->chain >= 0 ? p->chains[d->chain].name : "",
 			modes[d->mode], d->force ? " force" : "");
