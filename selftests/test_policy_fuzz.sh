@@ -8,7 +8,8 @@
 # if needed; skips if clang's libFuzzer is missing. Needs no privileges.
 # Host only: the parser reads no system state, a VM would test nothing more.
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-FUZZ_O=$TOP/build/fuzz
+O=${O:-build}
+FUZZ_O=$TOP/$O/fuzz
 BIN=$FUZZ_O/policy_fuzz
 CRASHES=$FUZZ_O/crashes
 RT=$(clang -print-resource-dir 2>/dev/null)/lib/linux/libclang_rt.fuzzer-x86_64.a
@@ -37,7 +38,7 @@ out=$(mktemp)
 work=$(mktemp -d)
 trap 'rm -rf "$out" "$work"' EXIT
 
-make -s -C "$TOP" -j2 fuzz-build > "$out" 2>&1
+make -s -C "$TOP" -j2 O="$O" fuzz-build > "$out" 2>&1
 rc=$?
 [ $rc -ne 0 ] && sed 's/^/#   /' "$out" | tail -20
 result $rc "the fuzz target builds"
@@ -58,15 +59,17 @@ t0=$(date +%s)
 	-artifact_prefix="$CRASHES/" "$work" "$TOP/selftests/fuzz/corpus" \
 	> "$out" 2>&1
 rc=$?
-echo "# $(grep -E '^#[0-9]+.*DONE' "$out" | tail -1) in $(($(date +%s) - t0)) s"
-grep -E 'stat::number_of_executed_units|stat::new_units_added' "$out" |
-	sed 's/^/# /'
+echo "# $(($(date +%s) - t0)) s, $(grep -E 'stat::number_of_executed_units' "$out" |
+	awk '{ print $2 }') inputs"
 if [ $rc -ne 0 ]; then
-	# what broke, and the input: replay it with
-	# build/fuzz/policy_fuzz FILE
-	grep -E '^policy_fuzz:|ERROR: |SUMMARY: |runtime error|^    #[0-9] ' "$out" |
-		head -30 | sed 's/^/#   /'
-	grep -E 'Test unit written to|artifact_prefix' "$out" | sed 's/^/# /'
+	# what broke, where in our code, and the input that shows it
+	grep -E '^policy_fuzz:|ERROR: |SUMMARY: |runtime error' "$out" |
+		head -10 | sed 's/^/#   /'
+	grep -E '^    #[0-9]+ .* in .*\.c(:[0-9]+)?' "$out" |
+		grep -vE 'sanitizer|fuzzer::|nptl/|signal/|stdlib/' | head -10 | sed 's/^/#   /'
+	f=$(grep -oE 'Test unit written to .*' "$out" | sed 's/Test unit written to //')
+	echo "#   input: $f"
+	echo "#   replay: $BIN $f"
 fi
 result $rc "fuzzing_the_policy_parser_finds_nothing"
 
