@@ -156,6 +156,12 @@ static void check_policy(const struct tdm_policy *p, int nlines)
 		CHECK(match_valid(&s->m), "steer match");
 		CHECK(s->exact == tdm_steer_is_exact(&s->m), "steer exact");
 		CHECK(!s->exact || !s->prio, "exact entry with a prio");
+		for (j = 0; j < i; j++)
+			CHECK(strcmp(p->steers[j].dev, s->dev) ||
+			      p->steers[j].exact != s->exact ||
+			      (!s->exact && p->steers[j].prio != s->prio) ||
+			      memcmp(&p->steers[j].m, &s->m, sizeof(s->m)),
+			      "steering entry twice");
 	}
 }
 

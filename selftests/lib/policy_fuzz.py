@@ -386,6 +386,30 @@ class Mutator:
         lines.insert(at, ln)
         return Case("steer_twice", lines, at)
 
+    def steer_twice_in_many(self, lines):
+        """One entry twice among a thousand (the parser's set grows)."""
+        at = max(i for i, ln in enumerate(lines) if ln.words and
+                 ln.words[:2] == ["steer", "add"]) + 1
+        n = self.pick([600, 1100])
+        new = []
+        for k in range(n):
+            if k % 2:
+                w = ["steer", "add", "veth1", "dst", "10.%d.%d.0/24" %
+                     (k // 256, k % 256), "prio", str(k % 7), "chain", "c2"]
+                t = ["o", "c", "d", "k", "p", "k", "n", "k", "C"]
+            else:
+                w = ["steer", "add", "veth1", "src", "10.0.0.1", "dst",
+                     "10.0.0.2", "proto", "udp", "sport", str(k),
+                     "dport", "9", "chain", "c3"]
+                t = ["o", "c", "d", "k", "p", "k", "p", "k", "r", "k", "P",
+                     "k", "P", "k", "C"]
+            new.append(Line(w, t))
+        dup = self.pick(new[:-1]).copy()
+        dup.words[-1] = self.pick(["c1", "c2", "c3"])
+        new.append(dup)
+        lines[at:at] = new
+        return Case("steer_twice_in_many", lines, at + n)
+
     def type_change(self, lines):
         """An NF of the running state with another type."""
         i = self.pick(self.cmd_lines(lines, lambda ln: ln.words[:2] ==

@@ -29,9 +29,21 @@
 #include "policy.h"
 #include "grammar.h"
 
+/*
+ * The steering entries read so far, by key (open addressing): a policy
+ * may hold TDM_MAX_STEER_RULES + TDM_MAX_STEER_FLOWS of them, too many
+ * to compare each new one with every one before it.
+ */
+struct steer_set {
+	int *slot;			/* index in p->steers + 1; 0: empty */
+	size_t size;			/* a power of 2, or 0 */
+	size_t n;
+};
+
 /* Where the parser is, for errors. */
 struct reader {
 	struct tdm_policy *p;
+	struct steer_set steers;
 	const char *name;
 	int line;			/* of the command's first word */
 	char **words;
@@ -321,12 +333,75 @@ static bool same_steer_key(const struct pol_steer *a,
 	       !memcmp(&a->m, &b->m, sizeof(a->m));
 }
 
+/* FNV-1a of what same_steer_key() compares */
+static size_t steer_hash(const struct pol_steer *s)
+{
+	const unsigned char *m = (const unsigned char *)&s->m;
+	__u32 prio = s->exact ? 0 : s->prio;
+	__u64 h = 14695981039346656037ULL;
+	size_t i;
+
+	for (i = 0; s->dev[i]; i++)
+		h = (h ^ (unsigned char)s->dev[i]) * 1099511628211ULL;
+	h = (h ^ s->exact) * 1099511628211ULL;
+	h = (h ^ prio) * 1099511628211ULL;
+	for (i = 0; i < sizeof(s->m); i++)
+		h = (h ^ m[i]) * 1099511628211ULL;
+	return h;
+}
+
+static size_t steer_slot(const struct tdm_policy *p,
+			 const struct steer_set *set,
+			 const struct pol_steer *s)
+{
+	size_t k, mask = set->size - 1;
+
+	for (k = steer_hash(s) & mask; set->slot[k]; k = (k + 1) & mask)
+		if (same_steer_key(&p->steers[set->slot[k] - 1], s))
+			break;
+	return k;
+}
+
+/*
+ * The index of the entry in p with the key of p->steers[i] in *dup (-1:
+ * none, then i is added to the set); 0 or -ENOMEM.
+ */
+static int steer_dup(struct reader *r, int i, int *dup)
+{
+	struct steer_set *set = &r->steers, bigger;
+	size_t k;
+
+	if (2 * (set->n + 1) > set->size) {
+		bigger.size = set->size ? set->size * 2 : 1024;
+		bigger.n = set->n;
+		bigger.slot = calloc(bigger.size, sizeof(*bigger.slot));
+		if (!bigger.slot)
+			return -ENOMEM;
+		for (k = 0; k < set->size; k++) {
+			int x = set->slot[k];
+
+			if (x)
+				bigger.slot[steer_slot(r->p, &bigger,
+						       &r->p->steers[x - 1])] = x;
+		}
+		free(set->slot);
+		*set = bigger;
+	}
+	k = steer_slot(r->p, set, &r->p->steers[i]);
+	*dup = set->slot[k] - 1;
+	if (*dup < 0) {
+		set->slot[k] = i + 1;
+		set->n++;
+	}
+	return 0;
+}
+
 static int line_steer_add(struct reader *r, struct args *a)
 {
 	struct tdm_policy *p = r->p;
 	const char *dev = arg_str(a, "DEV");
 	struct pol_steer *s;
-	int i;
+	int i, err;
 
 	if (dev_name_check(r, word_of(r, a, "DEV"), dev))
 		return -EINVAL;
@@ -343,11 +418,13 @@ static int line_steer_add(struct reader *r, struct args *a)
 		return s->chain;
 	s->line = r->line;
 	/* a second entry of the same match could never be reached */
-	for (i = 0; i < p->nsteers; i++)
-		if (same_steer_key(&p->steers[i], s))
-			return rerr(r, -1,
-				    "the same steering entry is already added at line %d",
-				    p->steers[i].line);
+	err = steer_dup(r, p->nsteers, &i);
+	if (err)
+		return err;
+	if (i >= 0)
+		return rerr(r, -1,
+			    "the same steering entry is already added at line %d",
+			    p->steers[i].line);
 	p->nsteers++;
 	return 0;
 }
@@ -539,6 +616,7 @@ int tdm_policy_parse(const char *name, const char *text, size_t len,
 		snprintf(err, errlen, "%s: out of memory", name);
 out:
 	free(buf);
+	free(r.steers.slot);
 	if (ret)
 		tdm_policy_free(r.p);
 	else
