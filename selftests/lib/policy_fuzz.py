@@ -550,6 +550,32 @@ class Mutator:
         lines[at:at] = new
         return Case("too_many_chains", lines, at + len(new) - 1)
 
+    def too_many_at_once(self, lines):
+        """Within the limits, but not with the old ones still there.
+
+        The new NFs and chains are added before the old ones go: a
+        policy that drops one and adds enough new ones needs one more
+        than the limit at once (apply-time, named at the first one too
+        many).
+        """
+        kind = self.pick(["nf", "chain"])
+        old = "spare" if kind == "nf" else "cspare"
+        i = [k for k, ln in enumerate(lines) if ln.words and
+             ln.words[:3] == [kind, "add", old]][0]
+        del lines[i]
+        have = sum(1 for ln in lines if ln.words and
+                   ln.words[:2] == [kind, "add"])
+        at = max(k for k, ln in enumerate(lines) if ln.words and
+                 ln.words[:2] == [kind, "add"]) + 1
+        if kind == "nf":
+            new = [Line(["nf", "add", "x%d" % k, "counter"],
+                        ["o", "c", "D", "T"]) for k in range(128 - have)]
+        else:
+            new = [Line(["chain", "add", "y%d" % k, "cnt"],
+                        ["o", "c", "D", "N"]) for k in range(128 - have)]
+        lines[at:at] = new
+        return Case("too_many_at_once", lines, at + len(new) - 1)
+
     def too_many_devices(self, lines):
         at = max(i for i, ln in enumerate(lines) if ln.words and
                  ln.words[:2] == ["dev", "attach"]) + 1
