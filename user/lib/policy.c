@@ -175,6 +175,24 @@ static int chain_ref(struct reader *r, const char *name, int word)
 	return i;
 }
 
+/*
+ * The word of an NF's parameters an error is about: the first the
+ * message quotes ('10xpps'), else dflt.
+ */
+static int param_word(struct reader *r, char **words, int n,
+		      const char *msg, int dflt)
+{
+	char q[ARG_MAX_LEN + 3];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(q, sizeof(q), "'%s'", words[i]);
+		if (strstr(msg, q))
+			return (int)(words + i - r->words);
+	}
+	return dflt;
+}
+
 static int line_nf_add(struct reader *r, struct args *a)
 {
 	struct tdm_policy *p = r->p;
@@ -202,7 +220,9 @@ static int line_nf_add(struct reader *r, struct args *a)
 	nf->line = r->line;
 	if (tdm_nf_params_parse(t, &nf->info.params, a->nwords[k],
 				a->words[k], msg, sizeof(msg)))
-		return rerr(r, word_of(r, a, "TYPE"), "'nf add': %s", msg);
+		return rerr(r, param_word(r, a->words[k], a->nwords[k], msg,
+					  word_of(r, a, "TYPE")),
+			    "'nf add': %s", msg);
 	p->nnfs++;
 	return 0;
 }
