@@ -687,12 +687,14 @@ static int check(struct applier *ap)
 	const struct tdm_policy *p = ap->p, *cur = ap->cur;
 	struct tdm_ctx *ctx = ap->ctx;
 	int i, c, nnfs = cur->nnfs, nchains = cur->nchains, err;
+	int over = 0;		/* the line of the first one too many */
 	__u32 ifindex;
 
 	for (i = 0; i < p->nnfs; i++) {
 		c = tdm_policy_nf(cur, p->nfs[i].info.name);
 		if (c < 0) {
-			nnfs++;
+			if (++nnfs > TDM_MAX_NFS && !over)
+				over = p->nfs[i].line;
 			continue;
 		}
 		if (cur->nfs[c].info.type != p->nfs[i].info.type)
@@ -704,20 +706,22 @@ static int check(struct applier *ap)
 	}
 	/* old and new live side by side until the commit */
 	if (nnfs > TDM_MAX_NFS)
-		return tdm_err(ctx, ENOSPC,
+		return line_err(ap, over, tdm_err(ctx, ENOSPC,
 			       "the apply needs %d NFs at once (the new ones are added before the old ones go), at most %d",
-			       nnfs, TDM_MAX_NFS);
+			       nnfs, TDM_MAX_NFS));
+	over = 0;
 	for (i = 0; i < p->nchains; i++) {
-		if (tdm_policy_chain(cur, p->chains[i].name) < 0)
-			nchains++;
+		if (tdm_policy_chain(cur, p->chains[i].name) < 0 &&
+		    ++nchains > TDM_MAX_CHAINS && !over)
+			over = p->chains[i].line;
 		if (p->chains[i].action == TDM_ACT_REDIRECT &&
 		    (err = tdm_ifindex(ctx, p->chains[i].redirect, &ifindex)))
 			return line_err(ap, p->chains[i].line, err);
 	}
 	if (nchains > TDM_MAX_CHAINS)
-		return tdm_err(ctx, ENOSPC,
+		return line_err(ap, over, tdm_err(ctx, ENOSPC,
 			       "the apply needs %d chains at once (the new ones are added before the old ones go), at most %d",
-			       nchains, TDM_MAX_CHAINS);
+			       nchains, TDM_MAX_CHAINS));
 	for (i = 0; i < p->ndevs; i++)
 		if ((err = tdm_ifindex(ctx, p->devs[i].name, &ifindex)))
 			return line_err(ap, p->devs[i].line, err);
