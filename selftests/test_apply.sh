@@ -310,7 +310,7 @@ EOF
 check "attach dum2 by policy" tdm apply "$TMP/M.conf"
 check "move dum2 to ns A" ip -n "$NS_B" link set dum2 netns "$NS_A"
 snap "$TMP/snapM"
-check_fail "its chain cannot go" "chain 'moving' is the default chain of dum2, which is not here" \
+check_fail "its chain cannot go" "empty.conf: chain 'moving' is the default chain of dum2, which is not here" \
 	tdm apply "$TMP/empty.conf"
 snap "$TMP/snapM2"
 check "nothing changed" diff "$TMP/snapM" "$TMP/snapM2"

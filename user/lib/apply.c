@@ -674,11 +674,13 @@ static int line_err(struct applier *ap, int line, int err)
 {
 	char msg[sizeof(ap->ctx->err)];
 
-	if (line <= 0)
-		return err;
 	snprintf(msg, sizeof(msg), "%s", ap->ctx->err);
-	snprintf(ap->ctx->err, sizeof(ap->ctx->err), "%.64s:%d: %.900s", ap->p->name,
-		 line, msg);
+	if (line > 0)
+		snprintf(ap->ctx->err, sizeof(ap->ctx->err), "%.200s:%d: %.800s",
+			 ap->p->name, line, msg);
+	else
+		snprintf(ap->ctx->err, sizeof(ap->ctx->err), "%.200s: %.800s",
+			 ap->p->name, msg);
 	return err;
 }
 
@@ -1326,7 +1328,11 @@ int tdm_policy_apply(struct tdm_ctx *ctx, const struct tdm_policy *p,
 		err = tdm_err(ctx, ENOMEM, "out of memory");
 		goto out;
 	}
-	err = check(&ap) ?: check_chain_users(&ap) ?: steer_plan(&ap, keep, used);
+	err = check(&ap);
+	if (!err && (err = check_chain_users(&ap)))
+		line_err(&ap, 0, err);
+	if (!err)
+		err = steer_plan(&ap, keep, used);
 	if (err)
 		goto out;
 	ap.res.deleted = count_deleted(p, ap.cur, used);
