@@ -85,7 +85,7 @@ for at in $(seq 1 100); do
 	[ $rc -eq 0 ] && break
 	n=$((n + 1))
 	if [ "$(wc -l < "$TMP/err")" -ne 1 ] ||
-	   ! grep -qE "^tandem: ($TMP/change.pol:[0-9]+: )?failed on purpose at change $at \(TANDEM_FAIL_AT\)" \
+	   ! grep -qE "^tandem: $TMP/change.pol(:[0-9]+)?: failed on purpose at change $at \(TANDEM_FAIL_AT\)" \
 		"$TMP/err"; then
 		echo "# check failed: change $at: exit $rc, stderr:"
 		sed 's/^/#   /' "$TMP/err" | head -5
