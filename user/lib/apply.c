@@ -777,6 +777,117 @@ static int check_chain_users(struct applier *ap)
 	return err;
 }
 
+/*
+ * The datapath checks at most TDM_STEER_BUCKET rules per destination
+ * (steer.c). During an apply a device holds its old rules and the new
+ * ones at once (deletions come after the commit): count, for every
+ * destination prefix of them, the rules that cover it, and refuse
+ * before any change, at the line of a new rule that covers it.
+ */
+struct bucket_rule {
+	struct tdm_addr dst;		/* masked to len */
+	__u8 len;
+	int line;			/* 0: a running rule */
+};
+
+static int cmp_bucket_rule(const void *pa, const void *pb)
+{
+	const struct bucket_rule *a = pa, *b = pb;
+
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return memcmp(&a->dst, &b->dst, sizeof(a->dst));
+}
+
+static int check_dev_buckets(struct applier *ap, const char *dev,
+			     const int *keep, struct bucket_rule *r)
+{
+	const struct tdm_policy *p = ap->p, *cur = ap->cur;
+	bool has_len[129] = {};
+	int n = 0, i, j, len, lo, hi, mid, cnt, line;
+	struct bucket_rule key;
+	char pfx[64];
+
+	for (i = 0; i < cur->nsteers; i++)
+		if (!cur->steers[i].exact && !strcmp(cur->steers[i].dev, dev))
+			r[n++] = (struct bucket_rule){ cur->steers[i].m.dst,
+				cur->steers[i].m.dst_len, 0 };
+	for (i = 0; i < p->nsteers; i++)
+		if (keep[i] < 0 && !p->steers[i].exact &&
+		    !strcmp(p->steers[i].dev, dev))
+			r[n++] = (struct bucket_rule){ p->steers[i].m.dst,
+				p->steers[i].m.dst_len, p->steers[i].line };
+	for (i = 0; i < n; i++)
+		has_len[r[i].len] = true;
+	qsort(r, n, sizeof(*r), cmp_bucket_rule);
+	for (i = 0; i < n; i++) {
+		if (i && !cmp_bucket_rule(&r[i - 1], &r[i]))
+			continue;
+		cnt = 0;
+		line = 0;
+		for (len = 0; len <= r[i].len; len++) {
+			struct tdm_addr mask;
+			int w;
+
+			if (!has_len[len])
+				continue;
+			tdm_prefix_mask(len, &mask);
+			key.len = len;
+			for (w = 0; w < 4; w++)
+				key.dst.w[w] = r[i].dst.w[w] & mask.w[w];
+			for (lo = 0, hi = n; lo < hi; ) {
+				mid = lo + (hi - lo) / 2;
+				if (cmp_bucket_rule(&r[mid], &key) < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (j = lo; j < n && !cmp_bucket_rule(&r[j], &key); j++) {
+				cnt++;
+				if (r[j].line > line)
+					line = r[j].line;
+			}
+		}
+		if (cnt > TDM_STEER_BUCKET) {
+			tdm_format_prefix(&r[i].dst, r[i].len, pfx, sizeof(pfx));
+			return line_err(ap, line, tdm_err(ap->ctx, ENOSPC,
+				"%d steering rules of %s would cover destination %s at once, at most %d (an apply adds the new rules before it deletes the old ones)",
+				cnt, dev, pfx, TDM_STEER_BUCKET));
+		}
+	}
+	return 0;
+}
+
+static int check_buckets(struct applier *ap, const int *keep)
+{
+	const struct tdm_policy *p = ap->p;
+	const char *done[1024];
+	struct bucket_rule *r;
+	int i, j, ndone = 0, err = 0;
+
+	r = malloc((ap->cur->nsteers + p->nsteers + 1) * sizeof(*r));
+	if (!r)
+		return tdm_err(ap->ctx, ENOMEM, "out of memory");
+	/* each device with new rules once */
+	for (i = 0; i < p->nsteers && !err; i++) {
+		if (keep[i] >= 0 || p->steers[i].exact)
+			continue;
+		for (j = 0; j < ndone && strcmp(done[j], p->steers[i].dev); j++)
+			;
+		if (j < ndone)
+			continue;
+		if (ndone == (int)ARRAY_SIZE(done)) {
+			err = tdm_err(ap->ctx, E2BIG, "steering entries of more than %zu devices",
+				      ARRAY_SIZE(done));
+			break;
+		}
+		done[ndone++] = p->steers[i].dev;
+		err = check_dev_buckets(ap, p->steers[i].dev, keep, r);
+	}
+	free(r);
+	return err;
+}
+
 /* ---- the changes ---- */
 
 static int add_nfs(struct applier *ap)
@@ -1332,7 +1443,7 @@ int tdm_policy_apply(struct tdm_ctx *ctx, const struct tdm_policy *p,
 	if (!err && (err = check_chain_users(&ap)))
 		line_err(&ap, 0, err);
 	if (!err)
-		err = steer_plan(&ap, keep, used);
+		err = steer_plan(&ap, keep, used) ?: check_buckets(&ap, keep);
 	if (err)
 		goto out;
 	ap.res.deleted = count_deleted(p, ap.cur, used);
