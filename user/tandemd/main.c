@@ -222,40 +222,63 @@ static double mono_s(void)
 }
 
 /*
- * Load the config and apply it. at_start: a missing --config, or a
- * config that is there and bad, is fatal (returns -errno); later it is
- * logged and changes nothing. A library that cannot apply yet (-ENOSYS)
- * is logged and not fatal. A missing default config means: adopt the
- * pinned state as it is.
+ * Read the config into *p (NULL: nothing to apply). at_start, a missing
+ * --config or a config that is there and bad is fatal (a negative
+ * errno); later it is logged, and the running state stays. A missing
+ * default config means: adopt the pinned state as it is. A library that
+ * cannot read policies yet (-ENOSYS) is logged, not fatal.
  */
-static int apply_config(const struct options *o, bool at_start)
+static int config_load(const struct options *o, bool at_start,
+		       struct tdm_policy **p)
 {
-	struct tdm_apply_result res = {};
-	struct tdm_policy *p = NULL;
-	struct tdm_ctx *ctx;
 	struct stat st;
 	char err[512];
 	int ret;
 
-	if (stat(o->config, &st) && errno == ENOENT && !o->config_given) {
-		tlog(LOG_NOTICE, "no config %s: running the pinned state as it is",
-		     o->config);
-		return 0;
+	*p = NULL;
+	if (stat(o->config, &st)) {
+		ret = -errno;
+		if (ret == -ENOENT && !o->config_given) {
+			tlog(LOG_NOTICE, "no config %s: running the pinned state as it is",
+			     o->config);
+			return 0;
+		}
+		tlog(LOG_ERR, "config %s: %s%s", o->config, strerror(-ret),
+		     at_start ? "" : "; nothing changed, the running state stays");
+		return at_start ? ret : 0;
 	}
-	ret = tdm_policy_load(o->config, &p, err, sizeof(err));
+	ret = tdm_policy_load(o->config, p, err, sizeof(err));
 	if (ret == -ENOSYS) {
 		tlog(LOG_ERR, "%s; running the pinned state as it is", err);
 		return 0;
 	}
 	if (ret) {
+		*p = NULL;
 		tlog(LOG_ERR, "%s%s", err, at_start ? "" :
 		     "; nothing changed, the running state stays");
 		return at_start ? ret : 0;
 	}
+	return 0;
+}
+
+/*
+ * Make the running state p (NULL: nothing to do), all or nothing, with
+ * the lock held for the apply only. A failure is fatal at_start (a
+ * negative errno) and logged later; -ENOSYS (no apply in the library
+ * yet) is logged only.
+ */
+static int config_apply(const struct options *o, bool at_start,
+			const struct tdm_policy *p)
+{
+	struct tdm_apply_result res = {};
+	struct tdm_ctx *ctx;
+	int ret;
+
+	if (!p)
+		return 0;
 	ret = tdm_open(&ctx, 0);
 	if (ret) {
 		tlog(LOG_ERR, "%s", tdm_open_errmsg());
-		tdm_policy_free(p);
 		return at_start ? ret : 0;
 	}
 	ret = tdm_policy_apply(ctx, p, 0, &res);
@@ -271,7 +294,6 @@ static int apply_config(const struct options *o, bool at_start)
 		     o->config, res.added, res.changed, res.deleted, res.kept);
 	}
 	tdm_close(ctx);
-	tdm_policy_free(p);
 	return at_start ? ret : 0;
 }
 
@@ -371,6 +393,7 @@ static void round_run(struct loop *l, bool first)
 
 static void reload(struct loop *l)
 {
+	struct tdm_policy *p;
 	char msg[64];
 
 	/* MONOTONIC_USEC: what Type=notify-reload wants with RELOADING=1 */
@@ -378,7 +401,9 @@ static void reload(struct loop *l)
 		 (unsigned long long)(mono_s() * 1e6));
 	sd_notify(0, msg);
 	tlog(LOG_INFO, "SIGHUP: reloading %s", l->o->config);
-	apply_config(l->o, false);
+	config_load(l->o, false, &p);
+	config_apply(l->o, false, p);
+	tdm_policy_free(p);
 	l->status[0] = '\0';		/* say it again after RELOADING */
 	round_run(l, false);
 	sd_notify(0, "READY=1");
@@ -435,6 +460,7 @@ static int run(struct loop *l, int sfd)
 int main(int argc, char **argv)
 {
 	static struct loop l;
+	struct tdm_policy *policy;
 	struct options o = {};
 	sigset_t set;
 	int ret, sfd, done;
@@ -458,11 +484,16 @@ int main(int argc, char **argv)
 	/* a scraper that hangs up early must not kill us */
 	signal(SIGPIPE, SIG_IGN);
 
+	/* first what needs privileges: without them, that is the one error */
 	if (daemon_register()) {
 		ret = EXIT_RUNTIME;
 		goto err_close;
 	}
-	if (apply_config(&o, true)) {
+	ret = config_load(&o, true, &policy);
+	if (!ret)
+		ret = config_apply(&o, true, policy);
+	tdm_policy_free(policy);
+	if (ret) {
 		ret = EXIT_RUNTIME;
 		goto err_unregister;
 	}
