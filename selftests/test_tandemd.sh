@@ -213,6 +213,17 @@ check "chain" tdm chain add edge fw cnt then pass
 check "attach" tdm dev attach veth1 chain edge
 check "tandemd starts" tandemd_start
 check "it says READY in its log" grep -q "running: metrics on 127.0.0.1:$PORT" "$LOG"
+# daemon_is PID RUNNING: what `tandem -j status` says of the daemon
+daemon_is()
+{
+	python3 -c 'import json,sys
+d = json.loads(sys.argv[1])["daemon"]
+got = "none" if d is None else "%d %s" % (d["pid"], str(d["running"]).lower())
+sys.exit(0 if got == sys.argv[2] else print("daemon: %s, want %s" % (got, sys.argv[2])) or 1)' \
+		"$(tdm -j status)" "$1"
+}
+check "tandem status: it runs" daemon_is "$TDM_PID true"
+check "tandem status: its device" output_has "veth1: attached" tdm status
 case_end "tandemd_starts_on_the_cli_state"
 
 # ---- 2: the counters it serves are tandem stats' at a quiet moment
@@ -263,7 +274,9 @@ expect "the firewall dropped every one to 7001" "$(($(fw_rule_drops) - d0))" -eq
 expect "none to 7001 reached the stack" "$(($(snmp_udp NoPorts) - np0))" -eq 0
 expect "fw counted every packet" "$(fw_stat packets)" -ge $((p0 + sent + sent1))
 check "entry programs and links unchanged" test "$(prog_ids)" = "$ids0"
+check "tandem status: registered and gone" daemon_is "$TDM_PID false"
 check "a new tandemd starts" tandemd_start
+check "tandem status: the new one runs" daemon_is "$TDM_PID true"
 check "quiet sample" quiet_sample "$TMP/scrape2.prom"
 check "its scrape = tandem -j stats" metrics_agree "$TMP/scrape2.prom" "$TMP/stats.json"
 # not reset: counting on from p0 (IPv6 chatter may add a few packets)
@@ -282,6 +295,7 @@ wait $TDM_PID
 rc=$?
 expect "exit status after SIGTERM" "$rc" -eq 0
 check "logged the stop" grep -q "stopping; the datapath keeps running" "$LOG"
+check "tandem status: no daemon" daemon_is none
 check "no longer serving" bash -c "! nsenter --net=/run/netns/$NS_B curl -sf -o /dev/null $URL"
 in0=$(udp_arrived_b)
 d0=$(fw_rule_drops)
