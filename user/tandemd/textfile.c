@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tandemd.h"
@@ -33,6 +34,13 @@ int textfile_write(const char *path, const char *buf, size_t len,
 		ret = -errno;
 		snprintf(err, errlen, "textfile %s: %s", tmp, strerror(errno));
 		return ret;
+	}
+	/* node_exporter runs as another user: readable whatever the umask */
+	if (fchmod(fd, 0644)) {
+		ret = -errno;
+		snprintf(err, errlen, "textfile %s: chmod: %s", tmp,
+			 strerror(errno));
+		goto err_unlink;
 	}
 	while (done < len) {
 		n = write(fd, buf + done, len - done);
