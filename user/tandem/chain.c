@@ -129,16 +129,6 @@ static int chain_show(struct args *a)
 	return 0;
 }
 
-static const struct arg chain_add_args[] = {
-	{ .meta = "NAME", .type = ARG_NAME, .flags = ARG_REQUIRED,
-	  .help = "the chain's name: letters, digits, '-', '_', '.'; at most 31" },
-	{ .meta = "NF", .type = ARG_NAME, .flags = ARG_REQUIRED | ARG_MANY,
-	  .help = "the NFs, in the order they run; each at most once" },
-	{ "then", NULL, "ACTION", ARG_ACTION, 0, 0, 0, NULL,
-	  "what a packet that passed every NF gets: pass (default), drop,\n"
-	  "                     tx or redirect DEV", "action" },
-	{}
-};
 
 static const struct arg chain_name[] = {
 	{ .meta = "NAME", .type = ARG_NAME, .flags = ARG_REQUIRED,
@@ -152,8 +142,8 @@ static const struct arg chain_show_args[] = {
 };
 
 static const struct command chain_cmds[] = {
-	{ "add", NULL, chain_add, chain_add_args, "create a chain" },
-	{ "replace", NULL, chain_replace, chain_add_args,
+	{ "add", NULL, chain_add, tdm_chain_add_args, "create a chain" },
+	{ "replace", NULL, chain_replace, tdm_chain_add_args,
 	  "change a chain, hitlessly" },
 	{ "del", "delete", chain_del, chain_name,
 	  "delete a chain no device or steering entry uses" },

@@ -6,21 +6,13 @@
 
 #include "cli.h"
 
-static const char *const dev_modes[] = {
-	"native", "generic", "drv", "skb", NULL,
-};
-
 static int dev_attach(struct args *a)
 {
-	static const enum tdm_attach_mode modes[] = {
-		TDM_MODE_NATIVE, TDM_MODE_GENERIC, TDM_MODE_NATIVE,
-		TDM_MODE_GENERIC,
-	};
 	int m = arg_index(a, "mode");
 
 	if (tdm_dev_attach(cli_ctx(false), arg_str(a, "DEV"),
 			   arg_str(a, "chain"),
-			   a->seen[m] ? modes[a->num[m]] : TDM_MODE_AUTO,
+			   a->seen[m] ? tdm_dev_mode_of[a->num[m]] : TDM_MODE_AUTO,
 			   arg_seen(a, "force")))
 		return cli_lib_fail();
 	if (json_mode)
@@ -128,17 +120,6 @@ static int dev_show(struct args *a)
 	return 0;
 }
 
-static const struct arg dev_attach_args[] = {
-	{ .meta = "DEV", .type = ARG_DEV, .flags = ARG_REQUIRED,
-	  .help = "the device" },
-	{ "chain", NULL, "NAME", ARG_NAME, 0, 0, 0, NULL,
-	  "the default chain: what packets no steering entry takes run" },
-	{ "mode", NULL, "MODE", ARG_ENUM, 0, 0, 0, dev_modes,
-	  "XDP mode; default native if the driver has it, else generic" },
-	{ "force", "--force", NULL, ARG_FLAG, 0, 0, 0, NULL,
-	  "replace another XDP program on DEV" },
-	{}
-};
 
 static const struct arg dev_only[] = {
 	{ .meta = "DEV", .type = ARG_DEV, .flags = ARG_REQUIRED,
@@ -152,7 +133,7 @@ static const struct arg dev_show_args[] = {
 };
 
 static const struct command dev_cmds[] = {
-	{ "attach", NULL, dev_attach, dev_attach_args,
+	{ "attach", NULL, dev_attach, tdm_dev_attach_args,
 	  "run tandem on a device, or change its default chain" },
 	{ "detach", NULL, dev_detach, dev_only, "stop running tandem on a device" },
 	{ "show", "list", dev_show, dev_show_args, "devices tandem runs on" },

@@ -134,15 +134,6 @@ static const struct arg nf_name[] = {
 	{}
 };
 
-static const struct arg nf_add_args[] = {
-	{ .meta = "NAME", .type = ARG_NAME, .flags = ARG_REQUIRED,
-	  .help = "the NF's name: letters, digits, '-', '_', '.'; at most 31" },
-	{ .meta = "TYPE", .type = ARG_NFTYPE, .flags = ARG_REQUIRED,
-	  .help = "its type (see 'tandem nf types')" },
-	{ .meta = "PARAM VALUE", .type = ARG_REST,
-	  .help = "the type's parameters, each once (below)" },
-	{}
-};
 
 static const struct arg nf_show_args[] = {
 	{ .meta = "NAME", .type = ARG_NAME, .help = "only this NF" },
@@ -153,7 +144,7 @@ static const struct arg no_args[] = { {} };
 
 static const struct command nf_cmds[] = {
 	{ "types", NULL, nf_types, no_args, "the NF types and their parameters" },
-	{ "add", NULL, nf_add, nf_add_args, "create an NF" },
+	{ "add", NULL, nf_add, tdm_nf_add_args, "create an NF" },
 	{ "del", "delete", nf_del, nf_name,
 	  "delete an NF that no chain uses" },
 	{ "show", "list", nf_show, nf_show_args, "list NFs" },

@@ -6,10 +6,6 @@
 
 #include "cli.h"
 
-#define RULE_PRIO_DEFAULT	100
-
-static const char *const rule_actions[] = { "pass", "drop", NULL };
-
 static int rule_add(struct args *a)
 {
 	const char *nf = arg_str(a, "NF");
@@ -97,16 +93,6 @@ static int rule_show(struct args *a)
 	return 0;
 }
 
-static const struct arg rule_add_args[] = {
-	{ .meta = "NF", .type = ARG_NAME, .flags = ARG_REQUIRED,
-	  .help = "the firewall NF" },
-	{ "prio", NULL, "N", ARG_NUM, 0, 0, 0xffffffff, NULL,
-	  "lower runs first; default 100" },
-	MATCH_ARGS,
-	{ "action", NULL, "ACTION", ARG_ENUM, ARG_REQUIRED, 0, 0, rule_actions,
-	  "what a matching packet gets" },
-	{}
-};
 
 static const struct arg rule_del_args[] = {
 	{ .meta = "NF", .type = ARG_NAME, .flags = ARG_REQUIRED,
@@ -123,7 +109,7 @@ static const struct arg rule_show_args[] = {
 };
 
 static const struct command rule_cmds[] = {
-	{ "add", NULL, rule_add, rule_add_args, "add a rule to a firewall" },
+	{ "add", NULL, rule_add, tdm_rule_add_args, "add a rule to a firewall" },
 	{ "del", "delete", rule_del, rule_del_args, "delete a rule" },
 	{ "show", "list", rule_show, rule_show_args,
 	  "a firewall's rules, in the order they are tried" },

@@ -7,8 +7,6 @@
 
 #include "cli.h"
 
-#define STEER_PRIO_DEFAULT	100
-
 static int steer_add(struct args *a)
 {
 	const char *dev = arg_str(a, "DEV");
@@ -91,16 +89,6 @@ static int steer_show(struct args *a)
 	return 0;
 }
 
-static const struct arg steer_add_args[] = {
-	{ .meta = "DEV", .type = ARG_DEV, .flags = ARG_REQUIRED,
-	  .help = "the receiving device" },
-	{ "prio", NULL, "N", ARG_NUM, 0, 0, 0xffffffff, NULL,
-	  "lower runs first; default 100; not for exact entries" },
-	MATCH_ARGS,
-	{ "chain", NULL, "NAME", ARG_NAME, ARG_REQUIRED, 0, 0, NULL,
-	  "the chain a matching packet runs" },
-	{}
-};
 
 static const struct arg steer_del_args[] = {
 	{ .meta = "DEV", .type = ARG_DEV, .flags = ARG_REQUIRED,
@@ -116,7 +104,7 @@ static const struct arg steer_show_args[] = {
 };
 
 static const struct command steer_cmds[] = {
-	{ "add", NULL, steer_add, steer_add_args, "add a steering entry" },
+	{ "add", NULL, steer_add, tdm_steer_add_args, "add a steering entry" },
 	{ "del", "delete", steer_del, steer_del_args,
 	  "delete a steering entry" },
 	{ "show", "list", steer_show, steer_show_args,
