@@ -17,6 +17,9 @@ done
 TANDEMD=${TANDEMD:-$TOP/build/tandemd}
 
 ktap_plan 7
+# a tandemd a failed case left running goes with the test
+TDM_PID=
+trap '[ -n "$TDM_PID" ] && kill -9 $TDM_PID 2>/dev/null; cleanup' EXIT
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 
 # in ns B, keeping our bpffs (see tdm in lib.sh)

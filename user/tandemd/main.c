@@ -409,7 +409,12 @@ static void reload(struct loop *l)
 	sd_notify(0, "READY=1");
 }
 
-/* The main loop: rounds every interval, signals as they come. */
+/*
+ * The main loop: a round every interval, signals as they come. Signals
+ * are looked at before every round, even when rounds take longer than
+ * the interval (a slow machine, a lock held long by a CLI command):
+ * then rounds follow one another, and SIGTERM still ends them.
+ */
 static int run(struct loop *l, int sfd)
 {
 	double interval = l->o->interval_ms / 1000.0, next, wd_next = 0;
@@ -417,7 +422,7 @@ static int run(struct loop *l, int sfd)
 	struct signalfd_siginfo si;
 	struct pollfd pfd = { .fd = sfd, .events = POLLIN };
 	uint64_t wd_usec;
-	int n;
+	int n, timeout;
 
 	/* WATCHDOG=1 at half the period systemd allows */
 	if (sd_watchdog_enabled(0, &wd_usec) > 0)
@@ -429,31 +434,31 @@ static int run(struct loop *l, int sfd)
 			sd_notify(0, "WATCHDOG=1");
 			wd_next = now + wd_every;
 		}
-		if (now >= next) {
-			round_run(l, false);
-			/* no catching up after a stall: one round, then on */
-			next += interval;
-			if (next <= now)
-				next = now + interval;
-			continue;
-		}
 		wake = wd_every && wd_next < next ? wd_next : next;
-		n = poll(&pfd, 1, (int)((wake - now) * 1000) + 1);
+		/* round up: waking a little early would only poll again */
+		timeout = wake > now ? (int)((wake - now) * 1000) + 1 : 0;
+		n = poll(&pfd, 1, timeout);
 		if (n < 0 && errno != EINTR) {
 			tlog(LOG_ERR, "poll: %s", strerror(errno));
 			return EXIT_RUNTIME;
 		}
-		if (n <= 0)
-			continue;
-		if (read(sfd, &si, sizeof(si)) != sizeof(si))
-			continue;
-		if (si.ssi_signo == SIGHUP) {
+		if (n > 0 && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo != SIGHUP) {
+				tlog(LOG_INFO, "%s: stopping; the datapath keeps running",
+				     strsignal(si.ssi_signo));
+				return 0;
+			}
 			reload(l);
 			continue;
 		}
-		tlog(LOG_INFO, "%s: stopping; the datapath keeps running",
-		     strsignal(si.ssi_signo));
-		return 0;
+		if (mono_s() < next)
+			continue;
+		round_run(l, false);
+		/* no catching up after a stall: one round, then on */
+		next += interval;
+		now = mono_s();
+		if (next <= now)
+			next = now + interval;
 	}
 }
 
