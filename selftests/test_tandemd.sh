@@ -214,6 +214,13 @@ check "rule" tdm rule add fw proto udp dport 7001 action drop
 check "nf add cnt" tdm nf add cnt counter
 check "chain" tdm chain add edge fw cnt then pass
 check "attach" tdm dev attach veth1 chain edge
+# a device whose name needs escaping in a label value: " and \ (a
+# backslash before n: unescaped, a parser would read a newline)
+QDEV='q"x\n'
+check "odd device" ip -n "$NS_B" link add "$QDEV" type veth peer name qpeer
+ip -n "$NS_B" link set qpeer up
+ip -n "$NS_B" link set "$QDEV" up
+check "attach the odd device" tdm dev attach "$QDEV" mode generic
 check "tandemd starts" tandemd_start
 check "it says READY in its log" grep -q "running: metrics on 127.0.0.1:$PORT" "$LOG"
 # daemon_is PID RUNNING: what `tandem -j status` says of the daemon
@@ -239,6 +246,7 @@ expect "fw saw the traffic" "$(metric "$TMP/scrape.prom" tandem_nf_packets_total
 expect "fw dropped port 7001" "$(metric "$TMP/scrape.prom" tandem_nf_drops_total nf=fw,type=firewall,reason=rule)" -eq 120
 expect "cnt saw what fw passed" "$(metric "$TMP/scrape.prom" tandem_nf_packets_total nf=cnt,type=counter)" -ge 300
 expect "no packets per second when quiet" "$(metric "$TMP/scrape.prom" tandem_nf_packets_per_second nf=fw,type=firewall)" -eq 0
+expect "the odd device's label read back" "$(metric "$TMP/scrape.prom" tandem_dev_packets_total "dev=$QDEV,mode=generic,state=attached")" -ge 0
 check "HELP and TYPE of each family" grep -q '^# TYPE tandem_nf_drops_total counter$' "$TMP/scrape.prom"
 check "content type 0.0.4" output_has "text/plain; version=0.0.4" in_bn curl -sI "$URL"
 case_end "scrape_agrees_with_tandem_stats"
@@ -263,8 +271,7 @@ in_a $UDP send 10.10.0.2 7001 --rate 500 --duration 1.6 > "$TMP/s7001.json" &
 s2=$!
 sleep 0.5
 pps=$(metric <(in_bn curl -sf "$URL") tandem_nf_packets_per_second nf=fw,type=firewall)
-kill -9 $TDM_PID
-wait $TDM_PID 2>/dev/null
+{ kill -9 $TDM_PID; wait $TDM_PID; } 2>/dev/null
 wait $s1 $s2
 udp_recv_wait $rp rk
 sent=$(json_get "$(cat "$TMP/s7000.json")" sent)
