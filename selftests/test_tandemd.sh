@@ -17,15 +17,21 @@ done
 TANDEMD=${TANDEMD:-$TOP/build/tandemd}
 
 ktap_plan 7
-# a tandemd a failed case left running goes with the test
-TDM_PID=
-trap '[ -n "$TDM_PID" ] && kill -9 $TDM_PID 2>/dev/null; cleanup' EXIT
+# what a failed case left running goes with the test
+TDM_PID= taker= p6= notifier=
+trap 'kill -9 $TDM_PID $taker $p6 $notifier 2>/dev/null; cleanup' EXIT
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 
 # in ns B, keeping our bpffs (see tdm in lib.sh)
 in_bn()
 {
 	nsenter --net=/run/netns/"$NS_B" "$@"
+}
+
+# bg_b CMD... &: CMD in ns B in the background, $! its own pid
+bg_b()
+{
+	exec nsenter --net=/run/netns/"$NS_B" "$@" > /dev/null
 }
 
 PORT=$(in_bn python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -49,8 +55,7 @@ tandemd_start()
 {
 	local i
 
-	# not through in_bn: $! must be tandemd's pid (nsenter execs it)
-	nsenter --net=/run/netns/"$NS_B" "$TANDEMD" --config "$TMP/tandem.conf" \
+	bg_b "$TANDEMD" --config "$TMP/tandem.conf" \
 		--metrics 127.0.0.1:$PORT --textfile "$PROM" --interval 0.2 \
 		2>> "$LOG" &
 	TDM_PID=$!
@@ -245,7 +250,9 @@ check "scrape = tandem -j stats" metrics_agree "$TMP/scrape.prom" "$TMP/stats.js
 expect "fw saw the traffic" "$(metric "$TMP/scrape.prom" tandem_nf_packets_total nf=fw,type=firewall)" -ge 420
 expect "fw dropped port 7001" "$(metric "$TMP/scrape.prom" tandem_nf_drops_total nf=fw,type=firewall,reason=rule)" -eq 120
 expect "cnt saw what fw passed" "$(metric "$TMP/scrape.prom" tandem_nf_packets_total nf=cnt,type=counter)" -ge 300
-expect "no packets per second when quiet" "$(metric "$TMP/scrape.prom" tandem_nf_packets_per_second nf=fw,type=firewall)" -eq 0
+# the rate of the interval after that sample: none but IPv6 chatter
+check "a later sample" scrape_after "$(awk '$1 == "tandem_sample_timestamp_seconds" { print $2 }' "$TMP/scrape.prom")" "$TMP/scrape.later"
+expect "(almost) no packets per second when quiet" "$(metric "$TMP/scrape.later" tandem_nf_packets_per_second nf=fw,type=firewall)" -lt 20
 expect "the odd device's label read back" "$(metric "$TMP/scrape.prom" tandem_dev_packets_total "dev=$QDEV,mode=generic,state=attached")" -ge 0
 check "HELP and TYPE of each family" grep -q '^# TYPE tandem_nf_drops_total counter$' "$TMP/scrape.prom"
 check "content type 0.0.4" output_has "text/plain; version=0.0.4" in_bn curl -sI "$URL"
@@ -269,14 +276,18 @@ in_a $UDP send 10.10.0.2 7000 --rate 1500 --duration 1.6 > "$TMP/s7000.json" &
 s1=$!
 in_a $UDP send 10.10.0.2 7001 --rate 500 --duration 1.6 > "$TMP/s7001.json" &
 s2=$!
-sleep 0.5
-pps=$(metric <(in_bn curl -sf "$URL") tandem_nf_packets_per_second nf=fw,type=firewall)
+# kill it once it has seen the traffic (python may start slowly)
+for i in $(seq 30); do
+	pps=$(metric <(in_bn curl -sf "$URL") tandem_nf_packets_per_second nf=fw,type=firewall)
+	[ "$pps" -gt 0 ] && break
+	sleep 0.1
+done
 { kill -9 $TDM_PID; wait $TDM_PID; } 2>/dev/null
 wait $s1 $s2
 udp_recv_wait $rp rk
 sent=$(json_get "$(cat "$TMP/s7000.json")" sent)
 sent1=$(json_get "$(cat "$TMP/s7001.json")" sent)
-echo "# sent $sent to 7000 and $sent1 to 7001; tandemd killed after 0.5 s (it saw $pps pps)"
+echo "# sent $sent to 7000 and $sent1 to 7001; tandemd killed as it saw $pps pps"
 expect "packets per second while traffic flows" "$pps" -gt 0
 expect "every datagram to 7000 arrived" "$(($(udp_arrived_b) - in0))" -eq "$sent"
 expect "the receiver got them all" "$(udp_count rk)" -eq "$sent"
@@ -360,10 +371,44 @@ out=$(in_bn "$TANDEMD" --no-metrics --config "$TMP/none.conf" 2>&1)
 rc=$?
 expect "missing --config: exit 1" "$rc" -eq 1
 check "missing --config: named" grep -q "none.conf" <<< "$out"
+# the metrics port taken by another: exit 1, and no daemon left registered
+bg_b python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()
+open(sys.argv[2], "w").close(); time.sleep(30)' $PORT "$TMP/taken" &
+taker=$!
+for i in $(seq 100); do [ -e "$TMP/taken" ] && break; sleep 0.05; done
+out=$(in_bn "$TANDEMD" --metrics 127.0.0.1:$PORT --config "$TMP/tandem.conf" 2>&1)
+rc=$?
+kill $taker; wait $taker 2>/dev/null
+expect "port in use: exit 1" "$rc" -eq 1
+check "port in use: named" grep -q "cannot serve metrics on 127.0.0.1:$PORT" <<< "$out"
+check "port in use: unregistered" daemon_is none
+# IPv6 loopback
+bg_b "$TANDEMD" --metrics "[::1]:$PORT" --config "$TMP/tandem.conf" 2>> "$LOG" &
+p6=$!
+for i in $(seq 100); do
+	in_bn curl -sf -o /dev/null "http://[::1]:$PORT/metrics" && break
+	sleep 0.05
+done
+check "serves on [::1]" output_has "^tandem_up 1" in_bn curl -sf "http://[::1]:$PORT/metrics"
+kill -TERM $p6
+wait $p6
+expect "[::1]: exit 0" "$?" -eq 0
 case_end "command_line_errors"
 
 # ---- 7: HTTP: /metrics only, GET and HEAD, nonsense survived
+# systemd's side of sd_notify: a datagram socket, each message a line
+bg_b python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
+f = open(sys.argv[2], "a")
+while True:
+    f.write(s.recv(4096).decode().replace("\n", " ") + "\n"); f.flush()' \
+	"$TMP/notify.sock" "$TMP/notify.log" &
+notifier=$!
+for i in $(seq 100); do [ -S "$TMP/notify.sock" ] && break; sleep 0.05; done
+export NOTIFY_SOCKET=$TMP/notify.sock WATCHDOG_USEC=400000
 check "tandemd starts again" tandemd_start
+unset NOTIFY_SOCKET WATCHDOG_USEC
 code()
 {
 	in_bn curl -s -o /dev/null -w '%{http_code}' "$@"
@@ -392,8 +437,27 @@ check "still alive after nonsense" kill -0 $TDM_PID
 expect "still serving after nonsense" "$(code "$URL")" -eq 200
 check "a second tandemd is refused" output_has "another tandemd runs" \
 	bash -c "nsenter --net=/run/netns/$NS_B $TANDEMD --no-metrics 2>&1; test \$? -eq 1"
+sleep 0.5
+kill -HUP $TDM_PID
+sleep 0.5
 kill -TERM $TDM_PID
 wait $TDM_PID
+sleep 0.2
+kill $notifier; wait $notifier 2>/dev/null
+# READY after the first sample (STATUS says what it read), WATCHDOG at
+# half of WATCHDOG_USEC, RELOADING then READY on SIGHUP, STOPPING
+check "sd_notify: in order" python3 - "$TMP/notify.log" <<'PY'
+import sys
+msgs = [l.strip() for l in open(sys.argv[1])]
+print(msgs)
+seq = [m for m in msgs if not m.startswith(("WATCHDOG", "STATUS"))]
+assert [m.split()[0] for m in seq] == ["READY=1", "RELOADING=1", "READY=1",
+                                       "STOPPING=1"], seq
+assert "STATUS=2 NFs, 1 chains, 2 devices" in msgs, msgs
+assert msgs.index("STATUS=2 NFs, 1 chains, 2 devices") < msgs.index("READY=1")
+assert sum(m == "WATCHDOG=1" for m in msgs) >= 3, msgs
+assert seq[1].startswith("RELOADING=1 MONOTONIC_USEC="), seq
+PY
 case_end "http_serves_metrics_only_and_survives_nonsense"
 
 # on failure, what tandemd said
