@@ -41,6 +41,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_status SEC(".maps");
 
+/* A policy apply in progress (struct tdm_apply_step): control plane only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TDM_APPLY_MAX_STEPS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);		/* 0: header, 1...: steps */
+	__type(value, struct tdm_apply_step);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_apply_log SEC(".maps");
+
 /* The change in progress (struct tdm_journal): control plane only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -272,6 +272,57 @@ struct tdm_status {
 	char apply_msg[256];		/* its error, or "" */
 };
 
+/*
+ * The apply log: a policy apply in progress (user/lib/apply.c). Key 0 is
+ * the header (op TDM_AP_HEADER): hi is the number of steps, lo the phase.
+ * Before the commit each step says how to take back a change made (it
+ * is written before the change); at the commit the deletions left are
+ * written, and the phase says to finish them. tdm_open() of a state with
+ * a log left by a killed apply takes back the changes in reverse order,
+ * or after the commit finishes the deletions. Control plane only.
+ */
+enum tdm_apply_phase {
+	TDM_AP_IDLE = 0,
+	TDM_AP_CHANGING,		/* steps are undone on failure */
+	TDM_AP_COMMITTED,		/* steps (deletions) are finished */
+};
+
+enum tdm_apply_op {
+	TDM_AP_NONE = 0,
+	TDM_AP_HEADER,
+	/* before the commit: how to take a change back */
+	TDM_AP_NF_ADDED,		/* name: delete it */
+	TDM_AP_NF_CHANGED,		/* id: back to record nf (bank, params) */
+	TDM_AP_CHAIN_ADDED,		/* name: delete it */
+	TDM_AP_CHAIN_CHANGED,		/* name: back to chain's NFs, action */
+	TDM_AP_DEV_ATTACHED,		/* name: detach it */
+	TDM_AP_DEV_CHANGED,		/* name: back to chain_id, mode */
+	TDM_AP_STEER_ADDED,		/* slot id: take out entries [lo, hi) */
+	TDM_AP_FLOW_CHANGED,		/* slot id, match: back to chain_id */
+	/* after the commit: what is left to delete */
+	TDM_AP_STEER_DEL,		/* slot id: entry lo */
+	TDM_AP_DEV_DETACH,		/* name */
+	TDM_AP_CHAIN_DEL,		/* name */
+	TDM_AP_NF_DEL,			/* name */
+};
+
+struct tdm_apply_step {
+	__u32 op;			/* enum tdm_apply_op */
+	__u32 id;			/* NF id, device slot */
+	__u32 lo, hi;			/* steering ids; header: phase, steps */
+	__u32 chain_id;			/* DEV_CHANGED, FLOW_CHANGED */
+	__u32 mode;			/* DEV_CHANGED: XDP_FLAGS_*_MODE */
+	char name[TDM_NAME_LEN];	/* NF, chain or device */
+	struct tdm_nf_info nf;		/* NF_CHANGED */
+	struct tdm_match m;		/* FLOW_CHANGED */
+	__u32 nnfs;			/* CHAIN_CHANGED */
+	__u32 action;
+	__u32 redirect_ifindex;
+	__u32 nf_ids[TDM_MAX_CHAIN_NFS];
+};
+
+#define TDM_APPLY_MAX_STEPS	(1 << 20)
+
 /* One NF of a hop, as the hop program's .rodata holds it. */
 struct tdm_hop_nf {
 	__u32 type;			/* enum tdm_nf_type_id */

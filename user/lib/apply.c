@@ -1,33 +1,1307 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Applying a policy: stub until the diff lands. */
+/*
+ * Applying a policy: make the running state equal to it, all or nothing.
+ *
+ * The running state is read into a policy of its own (with ids) and
+ * compared with the file object by object, by name (NFs, chains,
+ * devices) or by what they match (rules, steering entries). What is the
+ * same is not touched: it keeps its id, counters and state. The changes
+ * are made in an order where every object exists before anything refers
+ * to it and nothing is deleted before the commit:
+ *
+ *   NFs added, NF parameters and firewall rulesets changed, chains added,
+ *   chains changed (hitless replace), devices attached or changed,
+ *   steering entries added or changed;  -- commit --
+ *   steering entries, devices, chains, NFs deleted.
+ *
+ * Every change before the commit first writes how to take it back to the
+ * apply log (pinned map tdm_apply_log): a failure, or the next tdm_open()
+ * after a kill, takes them back in reverse order, which restores the
+ * state as it was (a firewall goes back to its old bank, whose ruleset
+ * was never written over). At the commit the deletions are written to
+ * the log; from then on they are finished, not taken back. Each step,
+ * back or forward, is idempotent: a recovery cut short is run again.
+ *
+ * Not hitless: a device whose XDP mode changes is detached and attached
+ * again. An NF whose type changes is refused (give it another name).
+ *
+ * For tests, TANDEM_FAIL_AT=N makes the Nth change of an apply fail.
+ */
+#include <net/if.h>
 #include <stdio.h>
-#include "internal.h"
+#include <stdlib.h>
+#include <string.h>
+#include <linux/if_link.h>
+
+#include "policy.h"
+#include "grammar.h"
+
+/* ---- the apply log ---- */
+
+static int log_read(struct tdm_ctx *ctx, __u32 key, struct tdm_apply_step *s)
+{
+	if (bpf_map_lookup_elem(ctx->apply_log_fd, &key, s)) {
+		if (errno == ENOENT) {
+			memset(s, 0, sizeof(*s));
+			return 0;
+		}
+		return tdm_err(ctx, errno, "reading the apply log: %s",
+			       strerror(errno));
+	}
+	return 0;
+}
+
+static int log_write(struct tdm_ctx *ctx, __u32 key,
+		     const struct tdm_apply_step *s)
+{
+	if (bpf_map_update_elem(ctx->apply_log_fd, &key, s, BPF_ANY))
+		return tdm_err(ctx, errno, "writing the apply log: %s",
+			       strerror(errno));
+	return 0;
+}
+
+static int log_header(struct tdm_ctx *ctx, __u32 phase, __u32 nsteps)
+{
+	struct tdm_apply_step h = {
+		.op = TDM_AP_HEADER, .lo = phase, .hi = nsteps,
+	};
+
+	return log_write(ctx, 0, &h);
+}
+
+/* Empty the log: the header first, so a kill half way leaves no phase. */
+static int log_clear(struct tdm_ctx *ctx, __u32 nsteps)
+{
+	__u32 k;
+	int err = log_header(ctx, TDM_AP_IDLE, 0);
+
+	for (k = 1; !err && k <= nsteps; k++)
+		if (bpf_map_delete_elem(ctx->apply_log_fd, &k) &&
+		    errno != ENOENT)
+			err = tdm_err(ctx, errno, "clearing the apply log: %s",
+				      strerror(errno));
+	return err;
+}
+
+struct applier {
+	struct tdm_ctx *ctx;
+	const struct tdm_policy *p;	/* wanted */
+	struct tdm_policy *cur;		/* running */
+	__u32 nsteps;
+	__u32 phase;
+	struct tdm_apply_result res;
+	int line;			/* of the change being made */
+};
+
+/* Append step s to the log before the change it describes. */
+static int log_step(struct applier *ap, const struct tdm_apply_step *s)
+{
+	int err;
+
+	if (ap->nsteps + 1 >= TDM_APPLY_MAX_STEPS)
+		return tdm_err(ap->ctx, E2BIG, "more than %d changes in one apply",
+			       TDM_APPLY_MAX_STEPS - 1);
+	err = log_write(ap->ctx, ap->nsteps + 1, s);
+	if (!err)
+		err = log_header(ap->ctx, ap->phase, ap->nsteps + 1);
+	if (!err)
+		ap->nsteps++;
+	tdm_crash_point(ap->ctx);
+	return err;
+}
+
+/* Each change of an apply passes here: a test may fail or kill it. */
+static int gate(struct applier *ap, int line)
+{
+	struct tdm_ctx *ctx = ap->ctx;
+
+	ap->line = line;
+	tdm_crash_point(ctx);
+	if (ctx->fail_at && ++ctx->fail_steps == ctx->fail_at)
+		return tdm_err(ctx, EIO, "failed on purpose at change %lu (TANDEM_FAIL_AT)",
+			       ctx->fail_steps);
+	return 0;
+}
+
+/* ---- steps back and forward (idempotent) ---- */
+
+static int chain_name_of(struct tdm_ctx *ctx, __u32 id, char *buf,
+			 size_t size)
+{
+	struct tdm_chain_info ci;
+
+	if (id == TDM_CHAIN_NONE) {
+		buf[0] = '\0';
+		return 0;
+	}
+	if (tdm_chain_get(ctx, id, &ci))
+		return tdm_err(ctx, ENOENT, "chain %u is gone", id);
+	snprintf(buf, size, "%s", ci.name);
+	return 0;
+}
+
+static int undo_chain(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
+{
+	struct tdm_chain_spec spec = { .nnfs = s->nnfs, .action = s->action };
+	struct tdm_nf_info nf[TDM_MAX_CHAIN_NFS];
+	char dev[IF_NAMESIZE];
+	__u32 i;
+	int err;
+
+	if (tdm_chain_lookup(ctx, s->name, NULL) < 0)
+		return 0;
+	for (i = 0; i < s->nnfs && i < TDM_MAX_CHAIN_NFS; i++) {
+		if (tdm_nf_get(ctx, s->nf_ids[i], &nf[i]))
+			return tdm_err(ctx, ENOENT, "NF %u of chain '%s' is gone",
+				       s->nf_ids[i], s->name);
+		spec.nfs[i] = nf[i].name;
+	}
+	if (s->action == TDM_ACT_REDIRECT) {
+		if (!if_indextoname(s->redirect_ifindex, dev))
+			return tdm_err(ctx, ENODEV, "the device chain '%s' redirected to is gone",
+				       s->name);
+		spec.redirect_dev = dev;
+	}
+	err = tdm_chain_replace(ctx, s->name, &spec);
+	return err < 0 ? err : 0;
+}
+
+static int undo_dev(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
+{
+	enum tdm_attach_mode mode = s->mode == XDP_FLAGS_SKB_MODE ?
+				    TDM_MODE_GENERIC : TDM_MODE_NATIVE;
+	struct tdm_dev_status *v;
+	char chain[TDM_NAME_LEN];
+	bool here = false, same = false;
+	int n, i, err;
+
+	err = tdm_dev_list(ctx, &v, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++)
+		if (v[i].attached && !strcmp(v[i].name_now, s->name)) {
+			here = true;
+			same = v[i].dev.mode == s->mode;
+		}
+	free(v);
+	err = chain_name_of(ctx, s->chain_id, chain, sizeof(chain));
+	if (!err && here && !same)
+		err = tdm_dev_detach(ctx, s->name);
+	if (!err)
+		err = tdm_dev_attach(ctx, s->name, chain[0] ? chain : NULL,
+				     mode, false);
+	return err;
+}
+
+/* Entries [lo, hi) of device name out; its record too if they made it. */
+static int undo_steer(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
+{
+	struct tdm_dev d;
+	int err = tdm_dev_find(ctx, s->name, &d);
+
+	if (err == -ENOENT || err == -ENODEV)
+		return 0;
+	err = err ?: tdm_steer_del_slot(ctx, d.slot, s->lo, s->hi);
+	if (!err && s->mode)
+		err = tdm_dev_forget_unused(ctx, d.slot);
+	return err;
+}
+
+/* Take back step s (before the commit). */
+static int step_undo(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
+{
+	struct tdm_nf_info nf;
+
+	switch (s->op) {
+	case TDM_AP_NF_ADDED:
+		if (tdm_nf_lookup(ctx, s->name, NULL) < 0)
+			return 0;
+		return tdm_nf_del(ctx, s->name);
+	case TDM_AP_NF_CHANGED:
+		/* chains back to the old bank and parameters, then the
+		 * record: the old bank was never written over */
+		if (tdm_nf_get(ctx, s->id, &nf) || nf.type != s->nf.type)
+			return 0;
+		return tdm_fw_bank_finish(ctx, s->id, &s->nf);
+	case TDM_AP_CHAIN_ADDED:
+		if (tdm_chain_lookup(ctx, s->name, NULL) < 0)
+			return 0;
+		return tdm_chain_del(ctx, s->name);
+	case TDM_AP_CHAIN_CHANGED:
+		return undo_chain(ctx, s);
+	case TDM_AP_DEV_ATTACHED: {
+		int err = tdm_dev_detach(ctx, s->name);
+
+		/* not attached (any more): nothing to take back */
+		return err == -ENODEV || err == -ENOENT ? 0 : err;
+	}
+	case TDM_AP_DEV_CHANGED:
+		return undo_dev(ctx, s);
+	case TDM_AP_STEER_ADDED:
+		return undo_steer(ctx, s);
+	case TDM_AP_FLOW_CHANGED:
+		return tdm_steer_flow_set(ctx, s->id, &s->m, s->chain_id);
+	default:
+		return 0;
+	}
+}
+
+/* Finish step s (after the commit). */
+static int step_finish(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
+{
+	switch (s->op) {
+	case TDM_AP_STEER_DEL:
+		return tdm_steer_del_slot(ctx, s->id, s->lo, s->lo + 1);
+	case TDM_AP_DEV_DETACH: {
+		int err = tdm_dev_detach(ctx, s->name);
+
+		return err == -ENODEV || err == -ENOENT ? 0 : err;
+	}
+	case TDM_AP_CHAIN_DEL:
+		if (tdm_chain_lookup(ctx, s->name, NULL) < 0)
+			return 0;
+		return tdm_chain_del(ctx, s->name);
+	case TDM_AP_NF_DEL:
+		if (tdm_nf_lookup(ctx, s->name, NULL) < 0)
+			return 0;
+		return tdm_nf_del(ctx, s->name);
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Run the log: before the commit, every step back in reverse order; after
+ * it, every deletion. The log is cleared only when all went through, so
+ * a failure leaves it for the next tdm_open() to run again.
+ */
+static int log_run(struct tdm_ctx *ctx)
+{
+	struct tdm_apply_step h, s;
+	char msg[sizeof(ctx->err)];
+	__u32 k;
+	int err;
+
+	err = log_read(ctx, 0, &h);
+	if (err || h.op != TDM_AP_HEADER || h.lo == TDM_AP_IDLE)
+		return err;
+	if (h.lo == TDM_AP_CHANGING) {
+		for (k = h.hi; k >= 1; k--) {
+			err = log_read(ctx, k, &s) ?: step_undo(ctx, &s);
+			if (err)
+				goto fail;
+		}
+	} else {
+		for (k = 1; k <= h.hi; k++) {
+			err = log_read(ctx, k, &s) ?: step_finish(ctx, &s);
+			if (err)
+				goto fail;
+		}
+	}
+	return log_clear(ctx, h.hi);
+fail:
+	snprintf(msg, sizeof(msg), "%s", ctx->err);
+	snprintf(ctx->err, sizeof(ctx->err), "%s a policy apply: %.900s",
+		 h.lo == TDM_AP_CHANGING ? "taking back" : "finishing", msg);
+	return err;
+}
+
+int tdm_apply_pending(struct tdm_ctx *ctx)
+{
+	struct tdm_apply_step h;
+	int err = log_read(ctx, 0, &h);
+
+	if (err)
+		return err;
+	return h.op == TDM_AP_HEADER && h.lo != TDM_AP_IDLE;
+}
+
+int tdm_apply_recover(struct tdm_ctx *ctx)
+{
+	return log_run(ctx);
+}
+
+/* ---- the running state as a policy ---- */
+
+static int cur_nf_index(const struct tdm_policy *cur, __u32 id)
+{
+	int i;
+
+	for (i = 0; i < cur->nnfs; i++)
+		if (cur->nfs[i].id == id)
+			return i;
+	return -1;
+}
+
+static int cur_chain_index(const struct tdm_policy *cur, __u32 id)
+{
+	int i;
+
+	for (i = 0; i < cur->nchains; i++)
+		if (cur->chains[i].id == id)
+			return i;
+	return -1;
+}
+
+#define GROW(p, what) \
+	tdm_policy_grow((void **)&(p)->what, (p)->n##what, &(p)->cap_##what, \
+			sizeof(*(p)->what))
+
+static int read_nfs(struct tdm_ctx *ctx, struct tdm_policy *cur)
+{
+	struct tdm_fw_ruleset *rs;
+	struct tdm_nf_info nf;
+	__u32 id, i;
+	int err;
+
+	rs = malloc(sizeof(*rs));
+	if (!rs)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	for (id = 0; id < TDM_MAX_NFS; id++) {
+		err = tdm_nf_get(ctx, id, &nf);
+		if (err == -ENOENT)
+			continue;
+		if (err || GROW(cur, nfs))
+			goto fail;
+		cur->nfs[cur->nnfs] = (struct pol_nf){ .info = nf, .id = id };
+		cur->nnfs++;
+		if (nf.type != TDM_NF_FIREWALL)
+			continue;
+		err = tdm_rule_list(ctx, nf.name, rs);
+		if (err)
+			goto fail;
+		for (i = 0; i < rs->nrules && i < TDM_FW_MAX_RULES; i++) {
+			if (GROW(cur, rules))
+				goto fail;
+			cur->rules[cur->nrules++] = (struct pol_rule){
+				.nf = cur->nnfs - 1,
+				.spec = {
+					.prio = rs->rules[i].prio,
+					.action = rs->rules[i].action,
+					.m = rs->rules[i].m,
+				},
+				.id = rs->rules[i].id,
+			};
+		}
+	}
+	free(rs);
+	return 0;
+fail:
+	free(rs);
+	return err ? err : tdm_err(ctx, ENOMEM, "out of memory");
+}
+
+static int read_chains(struct tdm_ctx *ctx, struct tdm_policy *cur)
+{
+	struct tdm_chain_info ci;
+	struct pol_chain *c;
+	__u32 id, i;
+	int err;
+
+	for (id = 0; id < TDM_MAX_CHAINS; id++) {
+		err = tdm_chain_get(ctx, id, &ci);
+		if (err == -ENOENT)
+			continue;
+		if (err)
+			return err;
+		if (GROW(cur, chains))
+			return tdm_err(ctx, ENOMEM, "out of memory");
+		c = &cur->chains[cur->nchains];
+		memset(c, 0, sizeof(*c));
+		snprintf(c->name, sizeof(c->name), "%s", ci.name);
+		c->id = id;
+		c->nnfs = ci.nnfs;
+		for (i = 0; i < ci.nnfs && i < TDM_MAX_CHAIN_NFS; i++)
+			c->nfs[i] = cur_nf_index(cur, ci.nf_ids[i]);
+		c->action = ci.action;
+		c->redirect_ifindex = ci.redirect_ifindex;
+		if (ci.action == TDM_ACT_REDIRECT &&
+		    !if_indextoname(ci.redirect_ifindex, c->redirect))
+			c->redirect[0] = '\0';
+		cur->nchains++;
+	}
+	return 0;
+}
+
+/*
+ * Devices here: attached ones, and detached ones that have steering
+ * entries. Devices moved away, gone, or taken in another namespace are
+ * not this namespace's policy: an apply leaves them alone.
+ */
+static int read_devs(struct tdm_ctx *ctx, struct tdm_policy *cur)
+{
+	struct tdm_steer_entry *e = NULL;
+	struct tdm_dev_status *v = NULL;
+	int n, ne, i, j, err;
+
+	err = tdm_dev_list(ctx, &v, &n);
+	if (err)
+		return err;
+	err = tdm_steer_list(ctx, NULL, &e, &ne);
+	if (err)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct tdm_dev_status *st = &v[i];
+		bool here = st->state == TDM_DEV_ATTACHED ||
+			    (st->state == TDM_DEV_DETACHED && !st->elsewhere);
+		const char *name = st->attached ? st->name_now : st->dev.name;
+
+		if (!here)
+			continue;
+		if (st->attached) {
+			if (GROW(cur, devs)) {
+				err = tdm_err(ctx, ENOMEM, "out of memory");
+				goto out;
+			}
+			cur->devs[cur->ndevs++] = (struct pol_dev){
+				.chain = st->dev.default_chain == TDM_CHAIN_NONE ?
+					 -1 : cur_chain_index(cur, st->dev.default_chain),
+				.mode = st->dev.mode == XDP_FLAGS_SKB_MODE ?
+					TDM_MODE_GENERIC : TDM_MODE_NATIVE,
+				.slot = st->dev.slot,
+			};
+			snprintf(cur->devs[cur->ndevs - 1].name, 16, "%s", name);
+		}
+		for (j = 0; j < ne; j++) {
+			struct pol_steer *s;
+
+			if (e[j].dev != st->dev.slot)
+				continue;
+			if (GROW(cur, steers)) {
+				err = tdm_err(ctx, ENOMEM, "out of memory");
+				goto out;
+			}
+			s = &cur->steers[cur->nsteers++];
+			memset(s, 0, sizeof(*s));
+			snprintf(s->dev, sizeof(s->dev), "%s", name);
+			s->exact = e[j].exact;
+			s->prio = e[j].exact ? 0 : e[j].prio;
+			s->m = e[j].m;
+			s->chain = cur_chain_index(cur, e[j].chain_id);
+			s->id = e[j].id;
+			s->slot = e[j].dev;
+		}
+	}
+out:
+	free(v);
+	free(e);
+	return err;
+}
+
+int tdm_policy_running(struct tdm_ctx *ctx, struct tdm_policy **out)
+{
+	struct tdm_policy *cur = calloc(1, sizeof(*cur));
+	int err;
+
+	if (!cur || !(cur->name = strdup("running state"))) {
+		free(cur);
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	}
+	err = read_nfs(ctx, cur) ?: read_chains(ctx, cur) ?:
+	      read_devs(ctx, cur);
+	if (err) {
+		tdm_policy_free(cur);
+		return err;
+	}
+	*out = cur;
+	return 0;
+}
+
+/* ---- comparing ---- */
+
+static const char *pchain_name(const struct tdm_policy *p, int i)
+{
+	return i >= 0 ? p->chains[i].name : "";
+}
+
+static bool nf_params_same(const struct tdm_nf_info *a,
+			   const struct tdm_nf_info *b)
+{
+	char pa[256], pb[256];
+
+	/* the text leaves out a firewall's bank and rule ids */
+	tdm_nf_params_format(a, pa, sizeof(pa));
+	tdm_nf_params_format(b, pb, sizeof(pb));
+	return a->type == b->type && !strcmp(pa, pb);
+}
+
+static bool chain_same(const struct tdm_policy *p, const struct pol_chain *w,
+		       const struct tdm_policy *cur, const struct pol_chain *c)
+{
+	int i;
+
+	if (w->nnfs != c->nnfs || w->action != c->action)
+		return false;
+	for (i = 0; i < w->nnfs; i++)
+		if (c->nfs[i] < 0 || strcmp(p->nfs[w->nfs[i]].info.name,
+					    cur->nfs[c->nfs[i]].info.name))
+			return false;
+	return w->action != TDM_ACT_REDIRECT ||
+	       !strcmp(w->redirect, c->redirect);
+}
+
+static bool match_same(const struct tdm_match *a, const struct tdm_match *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+/*
+ * The new ruleset of firewall w (index in p) from the running one, rs:
+ * rules stay in (prio, id) order, so of the rules of one prio those
+ * that keep their ids are the longest run at the head of the file's
+ * list that appears, in that order, among the running ones; the rest get
+ * new ids, after every running rule of that prio.
+ */
+static void ruleset_build(const struct tdm_policy *p, int w,
+			  const struct tdm_policy *cur, int c,
+			  struct tdm_nf_info *info, struct tdm_fw_ruleset *rs,
+			  bool *changed)
+{
+	struct tdm_fw_rule want[TDM_FW_MAX_RULES], old[TDM_FW_MAX_RULES];
+	int nw = 0, no = 0, i, j, k;
+
+	for (i = 0; i < cur->nrules; i++)
+		if (c >= 0 && cur->rules[i].nf == c && no < TDM_FW_MAX_RULES)
+			old[no++] = (struct tdm_fw_rule){
+				.id = cur->rules[i].id,
+				.prio = cur->rules[i].spec.prio,
+				.action = cur->rules[i].spec.action,
+				.m = cur->rules[i].spec.m,
+			};
+	for (i = 0; i < p->nrules; i++)
+		if (p->rules[i].nf == w && nw < TDM_FW_MAX_RULES)
+			want[nw++] = (struct tdm_fw_rule){
+				.prio = p->rules[i].spec.prio,
+				.action = p->rules[i].spec.action,
+				.m = p->rules[i].spec.m,
+			};
+	/* stable sort of the file's rules by prio (insertion sort) */
+	for (i = 1; i < nw; i++) {
+		struct tdm_fw_rule r = want[i];
+
+		for (j = i; j > 0 && want[j - 1].prio > r.prio; j--)
+			want[j] = want[j - 1];
+		want[j] = r;
+	}
+	/* per prio: the head of want that is a subsequence of old */
+	for (i = 0; i < nw; ) {
+		__u32 prio = want[i].prio;
+		int end = i, o = 0;
+
+		while (end < nw && want[end].prio == prio)
+			end++;
+		for (k = i; k < end; k++) {
+			while (o < no && !(old[o].prio == prio &&
+					   old[o].action == want[k].action &&
+					   match_same(&old[o].m, &want[k].m)))
+				o++;
+			if (o == no)
+				break;
+			want[k].id = old[o++].id;
+		}
+		for (; k < end; k++)
+			want[k].id = info->params.firewall.next_rule_id++;
+		i = end;
+	}
+	/* (prio, id) order: within a prio the kept ids come first */
+	for (i = 1; i < nw; i++) {
+		struct tdm_fw_rule r = want[i];
+
+		for (j = i; j > 0 && (want[j - 1].prio > r.prio ||
+				      (want[j - 1].prio == r.prio &&
+				       want[j - 1].id > r.id)); j--)
+			want[j] = want[j - 1];
+		want[j] = r;
+	}
+	memset(rs, 0, sizeof(*rs));
+	rs->nrules = nw;
+	rs->default_action = info->params.firewall.default_action;
+	memcpy(rs->rules, want, nw * sizeof(want[0]));
+	*changed = nw != no;
+	for (i = 0; !*changed && i < nw; i++)
+		*changed = want[i].id != old[i].id;
+}
+
+/* ---- checks against the system, before the first change ---- */
+
+static int line_err(struct applier *ap, int line, int err)
+{
+	char msg[sizeof(ap->ctx->err)];
+
+	if (line <= 0)
+		return err;
+	snprintf(msg, sizeof(msg), "%s", ap->ctx->err);
+	snprintf(ap->ctx->err, sizeof(ap->ctx->err), "%.64s:%d: %.900s", ap->p->name,
+		 line, msg);
+	return err;
+}
+
+static int check(struct applier *ap)
+{
+	const struct tdm_policy *p = ap->p, *cur = ap->cur;
+	struct tdm_ctx *ctx = ap->ctx;
+	int i, c, nnfs = cur->nnfs, nchains = cur->nchains, err;
+	__u32 ifindex;
+
+	for (i = 0; i < p->nnfs; i++) {
+		c = tdm_policy_nf(cur, p->nfs[i].info.name);
+		if (c < 0) {
+			nnfs++;
+			continue;
+		}
+		if (cur->nfs[c].info.type != p->nfs[i].info.type)
+			return line_err(ap, p->nfs[i].line, tdm_err(ctx, EEXIST,
+				"NF '%s' is a %s, the policy makes it a %s: an NF's type cannot change; give it another name",
+				p->nfs[i].info.name,
+				tdm_nf_type_name(tdm_nf_type_by_id(cur->nfs[c].info.type)),
+				tdm_nf_type_name(tdm_nf_type_by_id(p->nfs[i].info.type))));
+	}
+	/* old and new live side by side until the commit */
+	if (nnfs > TDM_MAX_NFS)
+		return tdm_err(ctx, ENOSPC,
+			       "the apply needs %d NFs at once (the new ones are added before the old ones go), at most %d",
+			       nnfs, TDM_MAX_NFS);
+	for (i = 0; i < p->nchains; i++) {
+		if (tdm_policy_chain(cur, p->chains[i].name) < 0)
+			nchains++;
+		if (p->chains[i].action == TDM_ACT_REDIRECT &&
+		    (err = tdm_ifindex(ctx, p->chains[i].redirect, &ifindex)))
+			return line_err(ap, p->chains[i].line, err);
+	}
+	if (nchains > TDM_MAX_CHAINS)
+		return tdm_err(ctx, ENOSPC,
+			       "the apply needs %d chains at once (the new ones are added before the old ones go), at most %d",
+			       nchains, TDM_MAX_CHAINS);
+	for (i = 0; i < p->ndevs; i++)
+		if ((err = tdm_ifindex(ctx, p->devs[i].name, &ifindex)))
+			return line_err(ap, p->devs[i].line, err);
+	for (i = 0; i < p->nsteers; i++)
+		if ((err = tdm_ifindex(ctx, p->steers[i].dev, &ifindex)))
+			return line_err(ap, p->steers[i].line, err);
+	return 0;
+}
+
+/* A chain the policy deletes must not be in use by what it keeps. */
+static int check_chain_users(struct applier *ap)
+{
+	struct tdm_ctx *ctx = ap->ctx;
+	struct tdm_dev_status *v;
+	struct tdm_chain_info ci;
+	int n, i, err = 0;
+
+	err = tdm_dev_list(ctx, &v, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n && !err; i++) {
+		bool here = v[i].state == TDM_DEV_ATTACHED ||
+			    (v[i].state == TDM_DEV_DETACHED && !v[i].elsewhere);
+
+		if (here || v[i].dev.default_chain == TDM_CHAIN_NONE ||
+		    tdm_chain_get(ctx, v[i].dev.default_chain, &ci))
+			continue;
+		if (tdm_policy_chain(ap->p, ci.name) < 0)
+			err = tdm_err(ctx, EBUSY,
+				      "chain '%s' is the default chain of %s, which is not here (moved, or in another namespace): the policy cannot delete it",
+				      ci.name, v[i].dev.name);
+	}
+	free(v);
+	return err;
+}
+
+/* ---- the changes ---- */
+
+static int add_nfs(struct applier *ap)
+{
+	const struct tdm_policy *p = ap->p;
+	struct tdm_apply_step s = { .op = TDM_AP_NF_ADDED };
+	int i, id, err;
+
+	for (i = 0; i < p->nnfs; i++) {
+		const struct pol_nf *nf = &p->nfs[i];
+
+		if (tdm_policy_nf(ap->cur, nf->info.name) >= 0)
+			continue;
+		snprintf(s.name, sizeof(s.name), "%s", nf->info.name);
+		err = gate(ap, nf->line) ?: log_step(ap, &s);
+		if (err)
+			return err;
+		id = tdm_nf_create(ap->ctx, &nf->info);
+		if (id < 0)
+			return id;
+	}
+	return 0;
+}
+
+/* Parameters and, for firewalls, rulesets: one switch per NF. */
+static int change_nfs(struct applier *ap)
+{
+	const struct tdm_policy *p = ap->p;
+	struct tdm_ctx *ctx = ap->ctx;
+	struct tdm_apply_step s = { .op = TDM_AP_NF_CHANGED };
+	struct tdm_fw_ruleset *rs;
+	struct tdm_nf_info info;
+	int i, c, id, err = 0;
+	bool changed, added;
+
+	rs = malloc(sizeof(*rs));
+	if (!rs)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	for (i = 0; i < p->nnfs && !err; i++) {
+		const struct pol_nf *nf = &p->nfs[i];
+
+		c = tdm_policy_nf(ap->cur, nf->info.name);
+		added = c < 0;
+		id = tdm_nf_lookup(ctx, nf->info.name, &info);
+		if (id < 0) {
+			err = id;
+			break;
+		}
+		s.id = id;
+		s.nf = info;
+		changed = !added && !nf_params_same(&info, &nf->info);
+		if (nf->info.type != TDM_NF_FIREWALL) {
+			if (!changed)
+				continue;
+			info.params = nf->info.params;
+			err = gate(ap, nf->line) ?: log_step(ap, &s) ?:
+			      tdm_fw_bank_finish(ctx, id, &info);
+			continue;
+		}
+		info.params.firewall.default_action =
+			nf->info.params.firewall.default_action;
+		info.params.firewall.unparsed_action =
+			nf->info.params.firewall.unparsed_action;
+		{
+			bool rules_changed;
+
+			ruleset_build(p, i, ap->cur, c, &info, rs, &rules_changed);
+			changed |= rules_changed;
+		}
+		if (!changed)
+			continue;
+		err = gate(ap, nf->line) ?: (added ? 0 : log_step(ap, &s)) ?:
+		      tdm_fw_commit(ctx, id, &info, rs);
+	}
+	free(rs);
+	return err;
+}
+
+static void spec_of(const struct tdm_policy *p, const struct pol_chain *w,
+		    struct tdm_chain_spec *spec)
+{
+	int i;
+
+	memset(spec, 0, sizeof(*spec));
+	spec->nnfs = w->nnfs;
+	for (i = 0; i < w->nnfs; i++)
+		spec->nfs[i] = p->nfs[w->nfs[i]].info.name;
+	spec->action = w->action;
+	spec->redirect_dev = w->action == TDM_ACT_REDIRECT ? w->redirect : NULL;
+}
+
+static int change_chains(struct applier *ap, bool adding)
+{
+	const struct tdm_policy *p = ap->p, *cur = ap->cur;
+	struct tdm_ctx *ctx = ap->ctx;
+	struct tdm_chain_spec spec;
+	struct tdm_chain_info ci;
+	int i, c, k, err;
+
+	for (i = 0; i < p->nchains; i++) {
+		const struct pol_chain *w = &p->chains[i];
+		struct tdm_apply_step s = {};
+
+		c = tdm_policy_chain(cur, w->name);
+		if (adding != (c < 0))
+			continue;
+		if (!adding && chain_same(p, w, cur, &cur->chains[c]))
+			continue;
+		snprintf(s.name, sizeof(s.name), "%s", w->name);
+		if (adding) {
+			s.op = TDM_AP_CHAIN_ADDED;
+		} else {
+			err = tdm_chain_get(ctx, cur->chains[c].id, &ci);
+			if (err)
+				return err;
+			s.op = TDM_AP_CHAIN_CHANGED;
+			s.nnfs = ci.nnfs;
+			for (k = 0; k < (int)ci.nnfs && k < TDM_MAX_CHAIN_NFS; k++)
+				s.nf_ids[k] = ci.nf_ids[k];
+			s.action = ci.action;
+			s.redirect_ifindex = ci.redirect_ifindex;
+		}
+		spec_of(p, w, &spec);
+		err = gate(ap, w->line) ?: log_step(ap, &s);
+		if (err)
+			return err;
+		/* both return the chain's id */
+		err = adding ? tdm_chain_add(ctx, w->name, &spec) :
+			       tdm_chain_replace(ctx, w->name, &spec);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+static int change_devs(struct applier *ap)
+{
+	const struct tdm_policy *p = ap->p, *cur = ap->cur;
+	struct tdm_ctx *ctx = ap->ctx;
+	int i, c, err;
+
+	for (i = 0; i < p->ndevs; i++) {
+		const struct pol_dev *w = &p->devs[i];
+		const char *chain = w->chain >= 0 ? p->chains[w->chain].name : NULL;
+		struct tdm_apply_step s = {};
+		bool remode = false;
+
+		for (c = 0; c < cur->ndevs; c++)
+			if (!strcmp(cur->devs[c].name, w->name))
+				break;
+		snprintf(s.name, sizeof(s.name), "%s", w->name);
+		if (c == cur->ndevs) {
+			s.op = TDM_AP_DEV_ATTACHED;
+		} else {
+			const struct pol_dev *d = &cur->devs[c];
+
+			remode = w->mode != TDM_MODE_AUTO && w->mode != d->mode;
+			if (!remode && !strcmp(chain ? chain : "",
+					      pchain_name(cur, d->chain)))
+				continue;
+			s.op = TDM_AP_DEV_CHANGED;
+			s.chain_id = d->chain >= 0 ? cur->chains[d->chain].id :
+						     TDM_CHAIN_NONE;
+			s.mode = d->mode == TDM_MODE_GENERIC ?
+				 XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+		}
+		err = gate(ap, w->line) ?: log_step(ap, &s);
+		if (!err && remode)
+			err = tdm_dev_detach(ctx, w->name);
+		if (!err)
+			err = tdm_dev_attach(ctx, w->name, chain, w->mode,
+					     w->force);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Steering entries in key order: device, kind, prio, match, then id. */
+static int steer_cmp(const struct pol_steer *a, const struct pol_steer *b)
+{
+	int c = strcmp(a->dev, b->dev);
+
+	if (c)
+		return c;
+	if (a->exact != b->exact)
+		return a->exact ? -1 : 1;
+	if (a->prio != b->prio)
+		return a->prio < b->prio ? -1 : 1;
+	return memcmp(&a->m, &b->m, sizeof(a->m));
+}
+
+static int cmp_cur(const void *pa, const void *pb, void *arg)
+{
+	const struct pol_steer *v = arg;
+	int a = *(const int *)pa, b = *(const int *)pb;
+	int c = steer_cmp(&v[a], &v[b]);
+
+	if (c)
+		return c;
+	return v[a].id < v[b].id ? -1 : v[a].id > v[b].id;
+}
+
+/* The file's entries by (device, kind, prio), in file order in each. */
+static int cmp_want(const void *pa, const void *pb, void *arg)
+{
+	const struct pol_steer *v = arg;
+	int a = *(const int *)pa, b = *(const int *)pb;
+	int c = strcmp(v[a].dev, v[b].dev);
+
+	if (!c && v[a].exact != v[b].exact)
+		c = v[a].exact ? -1 : 1;
+	if (!c && v[a].prio != v[b].prio)
+		c = v[a].prio < v[b].prio ? -1 : 1;
+	return c ? c : a - b;
+}
+
+/* The first of idx[0..n) (sorted by cmp_cur) not before w's key. */
+static int lower_bound(const struct pol_steer *cur, const int *idx, int n,
+		       const struct pol_steer *w)
+{
+	int lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (steer_cmp(&cur[idx[mid]], w) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Which running entry each wanted steering entry keeps (*keep: index in
+ * cur, or -1). Exact entries are keyed by their 5-tuple (a changed chain
+ * is changed in place). Rules of one device and prio keep their ids as
+ * firewall rules do: the head of the file's list that is, in order, a
+ * subsequence of the running one (greedy: the lowest id that fits).
+ * Sorted, so that a state of 100,000s of entries is planned in
+ * O(n log n).
+ */
+static int steer_plan(struct applier *ap, int *keep, bool *used)
+{
+	const struct tdm_policy *p = ap->p, *cur = ap->cur;
+	int *ci, *wi, i, g, k, j;
+
+	ci = malloc((cur->nsteers + 1) * sizeof(*ci));
+	wi = malloc((p->nsteers + 1) * sizeof(*wi));
+	if (!ci || !wi) {
+		free(ci);
+		free(wi);
+		return tdm_err(ap->ctx, ENOMEM, "out of memory");
+	}
+	for (i = 0; i < cur->nsteers; i++)
+		ci[i] = i;
+	for (i = 0; i < p->nsteers; i++) {
+		wi[i] = i;
+		keep[i] = -1;
+	}
+	qsort_r(ci, cur->nsteers, sizeof(*ci), cmp_cur, cur->steers);
+	qsort_r(wi, p->nsteers, sizeof(*wi), cmp_want, p->steers);
+	for (g = 0; g < p->nsteers; g = k) {
+		const struct pol_steer *w0 = &p->steers[wi[g]];
+		__u32 last = 0;
+		bool broken = false;
+
+		for (k = g; k < p->nsteers; k++) {
+			const struct pol_steer *w = &p->steers[wi[k]];
+
+			if (strcmp(w->dev, w0->dev) || w->exact != w0->exact ||
+			    w->prio != w0->prio)
+				break;
+			if (broken)
+				continue;
+			j = lower_bound(cur->steers, ci, cur->nsteers, w);
+			for (; j < cur->nsteers; j++) {
+				const struct pol_steer *c = &cur->steers[ci[j]];
+
+				if (steer_cmp(c, w)) {
+					j = cur->nsteers;
+					break;
+				}
+				if (used[ci[j]])
+					continue;
+				/* an exact entry keeps its id, whatever its
+				 * chain; a rule only with its chain */
+				if (w->exact)
+					break;
+				if (c->id > last &&
+				    !strcmp(pchain_name(cur, c->chain),
+					    pchain_name(p, w->chain)))
+					break;
+			}
+			if (j == cur->nsteers) {
+				broken = !w->exact;
+				continue;
+			}
+			keep[wi[k]] = ci[j];
+			used[ci[j]] = true;
+			last = cur->steers[ci[j]].id;
+		}
+	}
+	free(ci);
+	free(wi);
+	return 0;
+}
+
+static int change_steers(struct applier *ap, int *keep)
+{
+	const struct tdm_policy *p = ap->p, *cur = ap->cur;
+	struct tdm_ctx *ctx = ap->ctx;
+	struct tdm_steer_spec *specs;
+	int i, j, n, err = 0;
+	bool *done;
+	__u32 first;
+
+	specs = calloc(p->nsteers + 1, sizeof(*specs));
+	done = calloc(p->nsteers + 1, sizeof(*done));
+	if (!specs || !done) {
+		free(specs);
+		free(done);
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	}
+	/* exact entries whose chain changes: in place */
+	for (i = 0; i < p->nsteers && !err; i++) {
+		const struct pol_steer *w = &p->steers[i];
+		const struct pol_steer *c;
+		struct tdm_apply_step s = { .op = TDM_AP_FLOW_CHANGED };
+		int cid;
+
+		if (keep[i] < 0 || !w->exact)
+			continue;
+		c = &cur->steers[keep[i]];
+		if (!strcmp(pchain_name(cur, c->chain), pchain_name(p, w->chain)))
+			continue;
+		cid = tdm_chain_lookup(ctx, pchain_name(p, w->chain), NULL);
+		if (cid < 0) {
+			err = cid;
+			break;
+		}
+		s.id = c->slot;
+		s.m = c->m;
+		s.chain_id = cur->chains[c->chain].id;
+		err = gate(ap, w->line) ?: log_step(ap, &s) ?:
+		      tdm_steer_flow_set(ctx, c->slot, &w->m, cid);
+	}
+	/* new entries: all of a device at once */
+	for (i = 0; i < p->nsteers && !err; i++) {
+		const struct pol_steer *w = &p->steers[i];
+		struct tdm_apply_step s = { .op = TDM_AP_STEER_ADDED };
+		struct tdm_dev d;
+
+		if (keep[i] != -1 || done[i])
+			continue;
+		for (n = 0, j = i; j < p->nsteers; j++) {
+			if (keep[j] != -1 || strcmp(p->steers[j].dev, w->dev))
+				continue;
+			done[j] = true;
+			specs[n].prio = p->steers[j].prio;
+			specs[n].m = p->steers[j].m;
+			specs[n].chain = pchain_name(p, p->steers[j].chain);
+			n++;
+		}
+		/* the ids they get: the device's highest + 1 on (1 for a
+		 * device new to tandem), logged before they are added */
+		err = gate(ap, w->line);
+		if (err)
+			break;
+		snprintf(s.name, sizeof(s.name), "%s", w->dev);
+		err = tdm_dev_find(ctx, w->dev, &d);
+		s.lo = 1;
+		s.mode = err == -ENOENT || err == -ENODEV;
+		if (!err) {
+			struct tdm_steer_entry *v;
+			int nv, k;
+
+			err = tdm_steer_list_slot(ctx, d.slot, &v, &nv);
+			if (err)
+				break;
+			for (k = 0; k < nv; k++)
+				if (v[k].id >= s.lo)
+					s.lo = v[k].id + 1;
+			free(v);
+		} else if (s.mode) {
+			err = 0;
+		}
+		s.hi = s.lo + n;
+		err = err ?: log_step(ap, &s) ?:
+		      tdm_steer_add_many(ctx, w->dev, specs, n, &first);
+		if (!err && first != s.lo)
+			err = tdm_err(ctx, EPROTO, "steering ids %u..., expected %u...",
+				      first, s.lo);
+	}
+	free(specs);
+	free(done);
+	return err;
+}
+
+/* The commit: every deletion into the log, then the phase. */
+static int commit(struct applier *ap, const bool *used)
+{
+	const struct tdm_policy *p = ap->p, *cur = ap->cur;
+	struct tdm_apply_step s;
+	int i, err = 0;
+
+	for (i = 0; i < cur->nsteers && !err; i++) {
+		if (used[i])
+			continue;
+		s = (struct tdm_apply_step){ .op = TDM_AP_STEER_DEL,
+			.id = cur->steers[i].slot, .lo = cur->steers[i].id };
+		err = log_step(ap, &s);
+	}
+	for (i = 0; i < cur->ndevs && !err; i++) {
+		int k;
+
+		for (k = 0; k < p->ndevs; k++)
+			if (!strcmp(p->devs[k].name, cur->devs[i].name))
+				break;
+		if (k < p->ndevs)
+			continue;
+		s = (struct tdm_apply_step){ .op = TDM_AP_DEV_DETACH };
+		snprintf(s.name, sizeof(s.name), "%s", cur->devs[i].name);
+		err = log_step(ap, &s);
+	}
+	for (i = 0; i < cur->nchains && !err; i++) {
+		if (tdm_policy_chain(p, cur->chains[i].name) >= 0)
+			continue;
+		s = (struct tdm_apply_step){ .op = TDM_AP_CHAIN_DEL };
+		snprintf(s.name, sizeof(s.name), "%s", cur->chains[i].name);
+		err = log_step(ap, &s);
+	}
+	for (i = 0; i < cur->nnfs && !err; i++) {
+		if (tdm_policy_nf(p, cur->nfs[i].info.name) >= 0)
+			continue;
+		s = (struct tdm_apply_step){ .op = TDM_AP_NF_DEL };
+		snprintf(s.name, sizeof(s.name), "%s", cur->nfs[i].info.name);
+		err = log_step(ap, &s);
+	}
+	return err;
+}
+
+/* Objects the running state has and p does not. */
+static unsigned int count_deleted(const struct tdm_policy *p,
+				  const struct tdm_policy *cur,
+				  const bool *used)
+{
+	unsigned int n = 0;
+	int i, k;
+
+	for (i = 0; i < cur->nsteers; i++)
+		n += !used[i];
+	for (i = 0; i < cur->ndevs; i++) {
+		for (k = 0; k < p->ndevs; k++)
+			if (!strcmp(p->devs[k].name, cur->devs[i].name))
+				break;
+		n += k == p->ndevs;
+	}
+	for (i = 0; i < cur->nchains; i++)
+		n += tdm_policy_chain(p, cur->chains[i].name) < 0;
+	for (i = 0; i < cur->nnfs; i++)
+		n += tdm_policy_nf(p, cur->nfs[i].info.name) < 0;
+	return n;
+}
+
+/* What the apply adds and changes (deletions: count_deleted()). */
+static int count_changes(struct applier *ap, const int *keep)
+{
+	const struct tdm_policy *p = ap->p, *cur = ap->cur;
+	struct tdm_fw_ruleset *rs;
+	struct tdm_nf_info info;
+	int i, c;
+	bool changed;
+
+	rs = malloc(sizeof(*rs));
+	if (!rs)
+		return tdm_err(ap->ctx, ENOMEM, "out of memory");
+	for (i = 0; i < p->nnfs; i++) {
+		c = tdm_policy_nf(cur, p->nfs[i].info.name);
+		if (c < 0) {
+			ap->res.added++;
+			continue;
+		}
+		info = cur->nfs[c].info;
+		changed = !nf_params_same(&info, &p->nfs[i].info);
+		if (!changed && info.type == TDM_NF_FIREWALL)
+			ruleset_build(p, i, cur, c, &info, rs, &changed);
+		ap->res.changed += changed;
+	}
+	free(rs);
+	for (i = 0; i < p->nchains; i++) {
+		c = tdm_policy_chain(cur, p->chains[i].name);
+		if (c < 0)
+			ap->res.added++;
+		else
+			ap->res.changed += !chain_same(p, &p->chains[i], cur,
+						       &cur->chains[c]);
+	}
+	for (i = 0; i < p->ndevs; i++) {
+		const struct pol_dev *w = &p->devs[i];
+
+		for (c = 0; c < cur->ndevs; c++)
+			if (!strcmp(cur->devs[c].name, w->name))
+				break;
+		if (c == cur->ndevs)
+			ap->res.added++;
+		else
+			ap->res.changed +=
+				(w->mode != TDM_MODE_AUTO &&
+				 w->mode != cur->devs[c].mode) ||
+				strcmp(pchain_name(p, w->chain),
+				       pchain_name(cur, cur->devs[c].chain));
+	}
+	for (i = 0; i < p->nsteers; i++) {
+		if (keep[i] < 0)
+			ap->res.added++;
+		else if (strcmp(pchain_name(p, p->steers[i].chain),
+				pchain_name(cur, cur->steers[keep[i]].chain)))
+			ap->res.changed++;
+		else
+			ap->res.kept++;
+	}
+	return 0;
+}
+
+static int changes(struct applier *ap, int *keep, bool *used)
+{
+	return add_nfs(ap) ?: change_nfs(ap) ?: change_chains(ap, true) ?:
+	       change_chains(ap, false) ?: change_devs(ap) ?:
+	       change_steers(ap, keep);
+}
 
 int tdm_policy_apply(struct tdm_ctx *ctx, const struct tdm_policy *p,
 		     unsigned int flags, struct tdm_apply_result *res)
 {
-	return tdm_err(ctx, ENOSYS, "tdm_policy_apply: not yet");
-}
+	struct applier ap = { .ctx = ctx, .p = p };
+	char msg[sizeof(ctx->err)];
+	bool *used = NULL;
+	int *keep = NULL;
+	int err;
 
-int tdm_policy_dump(struct tdm_ctx *ctx, FILE *f)
-{
-	return tdm_err(ctx, ENOSYS, "tdm_policy_dump: not yet");
-}
+	err = log_run(ctx) ?: tdm_policy_running(ctx, &ap.cur);
+	if (err)
+		goto out;
+	keep = calloc(p->nsteers + 1, sizeof(*keep));
+	used = calloc(ap.cur->nsteers + 1, sizeof(*used));
+	if (!keep || !used) {
+		err = tdm_err(ctx, ENOMEM, "out of memory");
+		goto out;
+	}
+	err = check(&ap) ?: check_chain_users(&ap) ?: steer_plan(&ap, keep, used);
+	if (err)
+		goto out;
+	ap.res.deleted = count_deleted(p, ap.cur, used);
+	err = count_changes(&ap, keep);
+	if (err)
+		goto out;
+	if (flags & TDM_APPLY_CHECK)
+		goto out;
 
-int tdm_policy_parse(const char *name, const char *text, size_t len,
-		     struct tdm_policy **out, char *err, size_t errlen)
-{
-	snprintf(err, errlen, "%s: policy files: not yet", name);
-	return -ENOSYS;
-}
-
-int tdm_policy_load(const char *path, struct tdm_policy **out, char *err,
-		    size_t errlen)
-{
-	snprintf(err, errlen, "%s: policy files: not yet", path);
-	return -ENOSYS;
-}
-
-void tdm_policy_free(struct tdm_policy *p)
-{
+	ap.phase = TDM_AP_CHANGING;
+	err = log_header(ctx, ap.phase, 0);
+	if (err)
+		goto out;
+	err = changes(&ap, keep, used);
+	if (!err) {
+		ap.line = 0;
+		err = gate(&ap, 0) ?: commit(&ap, used);
+	}
+	if (err) {
+		/* take everything back; the error is the change's */
+		line_err(&ap, ap.line, err);
+		snprintf(msg, sizeof(msg), "%s", ctx->err);
+		if (log_run(ctx))
+			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+				 "; and taking it back failed: %.300s (the next tandem command retries)",
+				 ctx->err);
+		snprintf(ctx->err, sizeof(ctx->err), "%s", msg);
+		goto out;
+	}
+	ap.phase = TDM_AP_COMMITTED;
+	err = log_header(ctx, ap.phase, ap.nsteps);
+	tdm_crash_point(ctx);
+	if (!err)
+		err = log_run(ctx);
+out:
+	if (res)
+		*res = ap.res;
+	if (!(flags & TDM_APPLY_CHECK))
+		tdm_status_record_apply(ctx, p->name, err,
+					ap.res.added + ap.res.changed +
+					ap.res.deleted);
+	free(keep);
+	free(used);
+	tdm_policy_free(ap.cur);
+	return err;
 }

@@ -49,24 +49,35 @@ const char *tdm_open_errmsg(void)
 	return open_err;
 }
 
-int tdm_name_check(struct tdm_ctx *ctx, const char *what, const char *name)
+int tdm_name_valid(const char *what, const char *name, char *err,
+		   size_t errlen)
 {
 	const char *p;
 
-	if (!*name)
-		return tdm_err(ctx, EINVAL, "%s name is empty", what);
-	if (strlen(name) >= TDM_NAME_LEN)
-		return tdm_err(ctx, ENAMETOOLONG,
-			       "%s name '%s' is longer than %d characters",
-			       what, name, TDM_NAME_LEN - 1);
+	if (!*name) {
+		snprintf(err, errlen, "%s name is empty", what);
+		return -EINVAL;
+	}
+	if (strlen(name) >= TDM_NAME_LEN) {
+		snprintf(err, errlen, "%s name '%s' is longer than %d characters",
+			 what, name, TDM_NAME_LEN - 1);
+		return -ENAMETOOLONG;
+	}
 	for (p = name; *p; p++)
 		if (!(*p == '-' || *p == '_' || *p == '.' ||
 		      (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
-		      (*p >= 'A' && *p <= 'Z')))
-			return tdm_err(ctx, EINVAL,
-				       "%s name '%s': only letters, digits, '-', '_' and '.' are allowed",
-				       what, name);
+		      (*p >= 'A' && *p <= 'Z'))) {
+			snprintf(err, errlen,
+				 "%s name '%s': only letters, digits, '-', '_' and '.' are allowed",
+				 what, name);
+			return -EINVAL;
+		}
 	return 0;
+}
+
+int tdm_name_check(struct tdm_ctx *ctx, const char *what, const char *name)
+{
+	return tdm_name_valid(what, name, ctx->err, sizeof(ctx->err));
 }
 
 /* tdm_open()'s message, kept after the context it was made in is gone */
@@ -221,6 +232,7 @@ static int open_maps(struct tdm_ctx *ctx)
 	ctx->policer_src_fd = bpf_map__fd(s->maps.tdm_policer_src);
 	ctx->journal_fd = bpf_map__fd(s->maps.tdm_journal);
 	ctx->status_fd = bpf_map__fd(s->maps.tdm_status);
+	ctx->apply_log_fd = bpf_map__fd(s->maps.tdm_apply_log);
 	return 0;
 }
 
@@ -250,17 +262,29 @@ static int open_recover(struct tdm_ctx *ctx)
 				       crash);
 		ctx->crash_at = n;
 	}
+	crash = getenv("TANDEM_FAIL_AT");
+	if (crash && *crash) {
+		__u64 n;
+
+		if (tdm_parse_uint(crash, 1, 0xffffffff, &n))
+			return tdm_err(ctx, EINVAL,
+				       "TANDEM_FAIL_AT='%s': expected a decimal number 1-4294967295",
+				       crash);
+		ctx->fail_at = n;
+	}
 	err = tdm_journal_pending(ctx);
+	if (!err)
+		err = tdm_apply_pending(ctx);
 	if (err > 0 && (flags & TDM_OPEN_READONLY)) {
 		ctx->open_flags &= ~TDM_OPEN_READONLY;
 		err = tdm_relock(ctx);
 		if (!err)
-			err = tdm_journal_recover(ctx);
+			err = tdm_journal_recover(ctx) ?: tdm_apply_recover(ctx);
 		ctx->open_flags = flags;
 		if (!err)
 			err = tdm_relock(ctx);
 	} else if (err > 0) {
-		err = tdm_journal_recover(ctx);
+		err = tdm_journal_recover(ctx) ?: tdm_apply_recover(ctx);
 	}
 	if (!err && !(flags & TDM_OPEN_READONLY))
 		err = tdm_dev_gc(ctx);

@@ -678,6 +678,19 @@ static int link_unpin(struct tdm_ctx *ctx, __u32 slot)
  * The record of slot says it has no link, and no default chain: the
  * next attach names one, and a detached device holds no chain.
  */
+int tdm_dev_forget_unused(struct tdm_ctx *ctx, __u32 slot)
+{
+	struct tdm_dev d;
+	int err;
+
+	if (bpf_map_lookup_elem(ctx->devs_fd, &slot, &d))
+		return 0;
+	err = tdm_steer_summary(ctx, slot, &d);
+	if (err || d.link_id || d.nflows || d.nrules)
+		return err;
+	return dev_forget(ctx, &d);
+}
+
 static int dev_unlinked(struct tdm_ctx *ctx, __u32 slot)
 {
 	struct tdm_dev d;

@@ -58,9 +58,8 @@ int tdm_fw_bank_finish(struct tdm_ctx *ctx, __u32 nf_id,
  * was finished when the state was opened), then, under the journal,
  * switch every chain of the firewall to it and record it.
  */
-static int ruleset_commit(struct tdm_ctx *ctx, __u32 id,
-			  struct tdm_nf_info *info,
-			  const struct tdm_fw_ruleset *rs)
+int tdm_fw_commit(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_info *info,
+		  const struct tdm_fw_ruleset *rs)
 {
 	struct tdm_nf_info next = *info;
 	struct tdm_journal j = { .op = TDM_J_FW_BANK, .nf_id = id };
@@ -134,7 +133,7 @@ int tdm_rule_add(struct tdm_ctx *ctx, const char *nf,
 		rs->rules[i] = rs->rules[i - 1];
 	rs->rules[pos] = r;
 	rs->nrules++;
-	err = ruleset_commit(ctx, id, &info, rs);
+	err = tdm_fw_commit(ctx, id, &info, rs);
 	if (!err && idp)
 		*idp = r.id;
 out:
@@ -170,7 +169,7 @@ int tdm_rule_del(struct tdm_ctx *ctx, const char *nf, __u32 rule_id)
 		rs->rules[i] = rs->rules[i + 1];
 	rs->nrules--;
 	memset(&rs->rules[rs->nrules], 0, sizeof(rs->rules[0]));
-	err = ruleset_commit(ctx, id, &info, rs);
+	err = tdm_fw_commit(ctx, id, &info, rs);
 out:
 	free(rs);
 	return err;

@@ -23,13 +23,16 @@ struct tdm_ctx {
 	unsigned int nfs_per_hop;
 	bool runtime_jump;
 	bool pending[TDM_JMP_SLOTS];	/* retired slots, see chain.c */
-	char err[256];
+	char err[1024];
 	/* fds of the pinned maps, from the skeleton */
 	int jmp_fd, devs_fd, dev_stats_fd, flows_fd, lpm_fd, pfx_fd, srules_fd;
 	int nfs_fd, chains_fd, nf_stats_fd, chain_stats_fd;
 	int fw_rules_fd, policer_fd, policer_src_fd, journal_fd, status_fd;
+	int apply_log_fd;
 	/* TANDEM_CRASH_AT: SIGKILL at this crash point (tests); 0: never */
 	unsigned long crash_at, crash_steps;
+	/* TANDEM_FAIL_AT: the Nth step of a policy apply fails (tests) */
+	unsigned long fail_at, fail_steps;
 	bool rebuild_half;		/* see tdm_chains_rebuild_nf() */
 	struct tdm_steer_rule *srules;	/* tdm_steer_rules, read by index */
 	/* names of gone devices tdm_dev_gc() forgot: detach says done */
@@ -46,6 +49,9 @@ int tdm_err(struct tdm_ctx *ctx, int err, const char *fmt, ...)
 
 /* Copy a name into a fixed field; -ENAMETOOLONG if it does not fit. */
 int tdm_name_check(struct tdm_ctx *ctx, const char *what, const char *name);
+/* The same check without a context: the message goes to err. */
+int tdm_name_valid(const char *what, const char *name, char *err,
+		   size_t errlen);
 
 /* Delete every key of hash-like map fd for which match(key, arg) holds. */
 int tdm_map_delete_if(struct tdm_ctx *ctx, int fd, size_t key_size,
@@ -87,6 +93,9 @@ struct tdm_nf_type {
 /* Read "NAME VALUE..." words into p by t's parameter table. */
 int tdm_nf_params_parse(const struct tdm_nf_type *t, union tdm_nf_params *p,
 			int argc, char **argv, char *err, size_t errlen);
+
+/* nf.c: add NF info (name, type, parsed params); its id or -errno */
+int tdm_nf_create(struct tdm_ctx *ctx, const struct tdm_nf_info *info);
 
 /* Is NF type id built into the hop program (a bpf/nf_*.bpf.c)? */
 bool tdm_nf_type_in_datapath(__u32 id);
@@ -151,9 +160,19 @@ int tdm_dev_put(struct tdm_ctx *ctx, struct tdm_dev *d);
 int tdm_dev_gc(struct tdm_ctx *ctx);
 /* The name of slot's device now (or as taken, if not here), or "?" */
 void tdm_dev_name(struct tdm_ctx *ctx, __u32 slot, char *buf, size_t size);
+/* Forget slot's record if it has no link and no steering entries. */
+int tdm_dev_forget_unused(struct tdm_ctx *ctx, __u32 slot);
 /* Rewrite slot's record (if any) with fresh steering counts. */
 int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 slot);
 
+/* steer.c: is m one 5-tuple (an entry of the exact table)? */
+bool tdm_steer_is_exact(const struct tdm_match *m);
+/* steer.c: take out slot's entries [lo, hi) under the journal (ids
+ * that are not there are no error) */
+int tdm_steer_del_slot(struct tdm_ctx *ctx, __u32 slot, __u32 lo, __u32 hi);
+/* steer.c: the exact entry of slot and m now runs chain_id (one write) */
+int tdm_steer_flow_set(struct tdm_ctx *ctx, __u32 slot,
+		       const struct tdm_match *m, __u32 chain_id);
 /* steer.c: remove every steering entry of device slot */
 int tdm_steer_flush(struct tdm_ctx *ctx, __u32 slot);
 /*
@@ -176,6 +195,14 @@ int tdm_journal_recover(struct tdm_ctx *ctx);
 int tdm_journal_pending(struct tdm_ctx *ctx);
 /* A step of a change, where a test may kill us (TANDEM_CRASH_AT). */
 void tdm_crash_point(struct tdm_ctx *ctx);
+
+/* firewall.c: write rs to firewall nf_id's inactive bank and switch to
+ * it with record *info (params may change too); *info is updated */
+int tdm_fw_commit(struct tdm_ctx *ctx, __u32 nf_id, struct tdm_nf_info *info,
+		  const struct tdm_fw_ruleset *rs);
+/* apply.c: a policy apply cut short: take it back or finish it */
+int tdm_apply_recover(struct tdm_ctx *ctx);
+int tdm_apply_pending(struct tdm_ctx *ctx);
 
 /* The journal's finishers, idempotent. */
 /* firewall.c: move every chain of firewall nf_id to info's bank, record it */

@@ -291,6 +291,11 @@ int tdm_policy_dump(struct tdm_ctx *ctx, FILE *f);
 /* The daemon: register at start (pid, start time), unregister at exit. */
 int tdm_daemon_register(struct tdm_ctx *ctx, __u32 pid);
 int tdm_daemon_unregister(struct tdm_ctx *ctx, __u32 pid);
+/* Record a policy file that could not be read or was refused before
+ * any change as the last apply: err (-errno) and msg, for `tandem
+ * status`. tdm_policy_apply() records its own result. */
+int tdm_status_apply_failed(struct tdm_ctx *ctx, const char *file, int err,
+			    const char *msg);
 /* The record; *daemon_running says whether the registered daemon still
  * runs (same pid and /proc starttime). */
 int tdm_status_get(struct tdm_ctx *ctx, struct tdm_status *st,

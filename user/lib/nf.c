@@ -39,21 +39,18 @@ int tdm_nf_lookup(struct tdm_ctx *ctx, const char *name,
 	return tdm_err(ctx, ENOENT, "no NF named '%s'", name);
 }
 
-int tdm_nf_add(struct tdm_ctx *ctx, const char *name, const char *type,
-	       int argc, char **argv)
+int tdm_nf_create(struct tdm_ctx *ctx, const struct tdm_nf_info *nf)
 {
-	const struct tdm_nf_type *t = tdm_nf_type_by_name(type);
-	struct tdm_nf_info info = {}, cur;
+	const struct tdm_nf_type *t = tdm_nf_type_by_id(nf->type);
+	struct tdm_nf_info info = *nf, cur;
 	__u32 id, free_id = TDM_MAX_NFS;
 	int err;
 
-	err = tdm_name_check(ctx, "NF", name);
+	err = tdm_name_check(ctx, "NF", info.name);
 	if (err)
 		return err;
 	if (!t)
-		return tdm_err(ctx, EINVAL,
-			       "unknown NF type '%s' (see 'tandem nf types')",
-			       type);
+		return tdm_err(ctx, EINVAL, "unknown NF type %u", nf->type);
 	for (id = 0; id < TDM_MAX_NFS; id++) {
 		err = tdm_nf_get(ctx, id, &cur);
 		if (err == -ENOENT) {
@@ -63,20 +60,13 @@ int tdm_nf_add(struct tdm_ctx *ctx, const char *name, const char *type,
 		}
 		if (err)
 			return err;
-		if (!strcmp(cur.name, name))
+		if (!strcmp(cur.name, info.name))
 			return tdm_err(ctx, EEXIST, "NF '%s' already exists",
-				       name);
+				       info.name);
 	}
 	if (free_id == TDM_MAX_NFS)
 		return tdm_err(ctx, ENOSPC, "no room for another NF (at most %d)",
 			       TDM_MAX_NFS);
-
-	snprintf(info.name, sizeof(info.name), "%s", name);
-	info.type = t->id;
-	err = tdm_nf_params_parse(t, &info.params, argc, argv, ctx->err,
-				  sizeof(ctx->err));
-	if (err)
-		return err;
 	/* state and counters first, the name last: no half-made NF shows */
 	if (t->create) {
 		err = t->create(ctx, free_id, &info.params);
@@ -88,9 +78,32 @@ int tdm_nf_add(struct tdm_ctx *ctx, const char *name, const char *type,
 	if (err)
 		return err;
 	if (bpf_map_update_elem(ctx->nfs_fd, &free_id, &info, BPF_ANY))
-		return tdm_err(ctx, errno, "writing NF '%s': %s", name,
+		return tdm_err(ctx, errno, "writing NF '%s': %s", info.name,
 			       strerror(errno));
 	return free_id;
+}
+
+int tdm_nf_add(struct tdm_ctx *ctx, const char *name, const char *type,
+	       int argc, char **argv)
+{
+	const struct tdm_nf_type *t = tdm_nf_type_by_name(type);
+	struct tdm_nf_info info = {};
+	int err;
+
+	err = tdm_name_check(ctx, "NF", name);
+	if (err)
+		return err;
+	if (!t)
+		return tdm_err(ctx, EINVAL,
+			       "unknown NF type '%s' (see 'tandem nf types')",
+			       type);
+	snprintf(info.name, sizeof(info.name), "%s", name);
+	info.type = t->id;
+	err = tdm_nf_params_parse(t, &info.params, argc, argv, ctx->err,
+				  sizeof(ctx->err));
+	if (err)
+		return err;
+	return tdm_nf_create(ctx, &info);
 }
 
 int tdm_nf_del(struct tdm_ctx *ctx, const char *name)

@@ -123,7 +123,25 @@ void tdm_status_record_apply(struct tdm_ctx *ctx, const char *file,
 	st.apply_changes = changes;
 	st.apply_pid = getpid();
 	snprintf(st.apply_file, sizeof(st.apply_file), "%s", file);
-	snprintf(st.apply_msg, sizeof(st.apply_msg), "%s",
+	snprintf(st.apply_msg, sizeof(st.apply_msg), "%.255s",
 		 result ? ctx->err : "");
 	status_write(ctx, &st);
+}
+
+int tdm_status_apply_failed(struct tdm_ctx *ctx, const char *file, int err,
+			    const char *msg)
+{
+	struct tdm_status st;
+	int ret;
+
+	ret = status_read(ctx, &st);
+	if (ret)
+		return ret;
+	st.apply_time = tdm_realtime_ns();
+	st.apply_result = err < 0 ? err : -EINVAL;
+	st.apply_changes = 0;
+	st.apply_pid = getpid();
+	snprintf(st.apply_file, sizeof(st.apply_file), "%s", file);
+	snprintf(st.apply_msg, sizeof(st.apply_msg), "%.255s", msg);
+	return status_write(ctx, &st);
 }

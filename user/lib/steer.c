@@ -77,7 +77,7 @@ out:
 	return err;
 }
 
-static bool is_exact(const struct tdm_match *m)
+bool tdm_steer_is_exact(const struct tdm_match *m)
 {
 	return m->src_len == 128 && m->dst_len == 128 &&
 	       (m->proto == IPPROTO_TCP || m->proto == IPPROTO_UDP ||
@@ -457,7 +457,7 @@ static int steer_add(struct tdm_ctx *ctx, __u32 slot,
 		if (cid < 0)
 			return cid;
 		chain_id = cid;
-		if (is_exact(&sp->m)) {
+		if (tdm_steer_is_exact(&sp->m)) {
 			err = steer_add_flow(ctx, slot, id0 + i, &sp->m,
 					     chain_id);
 			tdm_crash_point(ctx);
@@ -649,6 +649,36 @@ int tdm_steer_del(struct tdm_ctx *ctx, const char *dev, __u32 id)
 		err = tdm_steer_take_out(ctx, d.slot, id, id + 1);
 	/* on error the journal stays: the next open finishes the delete */
 	return err ? err : tdm_journal_end(ctx);
+}
+
+int tdm_steer_del_slot(struct tdm_ctx *ctx, __u32 slot, __u32 lo, __u32 hi)
+{
+	struct tdm_journal j = {
+		.op = TDM_J_STEER, .dev = slot, .id_lo = lo, .id_hi = hi,
+	};
+	int err;
+
+	err = tdm_journal_begin(ctx, &j);
+	if (!err)
+		err = tdm_steer_take_out(ctx, slot, lo, hi);
+	return err ? err : tdm_journal_end(ctx);
+}
+
+int tdm_steer_flow_set(struct tdm_ctx *ctx, __u32 slot,
+		       const struct tdm_match *m, __u32 chain_id)
+{
+	struct tdm_flow_val v;
+	struct tdm_flow_key k;
+
+	flow_key_of(slot, m, &k);
+	if (bpf_map_lookup_elem(ctx->flows_fd, &k, &v))
+		return tdm_err(ctx, errno, "reading a steering entry: %s",
+			       strerror(errno));
+	v.chain_id = chain_id;
+	if (bpf_map_update_elem(ctx->flows_fd, &k, &v, BPF_EXIST))
+		return tdm_err(ctx, errno, "writing a steering entry: %s",
+			       strerror(errno));
+	return 0;
 }
 
 int tdm_steer_flush(struct tdm_ctx *ctx, __u32 slot)

@@ -56,7 +56,10 @@ int object_run(const struct object *obj, int argc, char **argv)
 	if (c) {
 		argc--;
 		argv++;
-	} else if (obj->default_cmd && argv[0][0] == '-') {
+	} else if (obj->default_cmd &&
+		   (argv[0][0] == '-' || !obj->cmds[0].name ||
+		    !obj->default_cmd->args[0].name)) {
+		/* an option, or the word of a command without name */
 		c = obj->default_cmd;
 	} else {
 		return cli_usage(obj->name, "unknown command '%s %s'",
@@ -130,7 +133,7 @@ void object_help(const struct object *obj, FILE *f)
 		first = false;
 	}
 	if (obj->default_cmd) {
-		fprintf(f, "       ");
+		fprintf(f, "%s", first ? "Usage: " : "       ");
 		synopsis(obj, obj->default_cmd, f);
 	}
 	for (c = obj->cmds; c->name; c++) {

@@ -49,6 +49,7 @@ const char *dev_state_name(enum tdm_dev_state s);
 
 /* The objects */
 extern const struct object nf_object, rule_object, chain_object,
-	steer_object, dev_object, stats_object, status_object;
+	steer_object, dev_object, stats_object, apply_object, dump_object,
+	status_object;
 
 #endif /* TANDEM_CLI_H */

@@ -1,0 +1,692 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Policy files: text to struct tdm_policy.
+ *
+ * A line is a command of the CLI's grammar without the leading "tandem":
+ * the words are read by the same tables and parser (grammar.c) as a
+ * command line, so a line means what the command means. Only commands
+ * that say what exists may appear. Everything is checked here that the
+ * text alone can tell (names, numbers, references to objects defined
+ * above, duplicates, limits), so that a bad file is refused before
+ * anything changes; tdm_policy_apply() checks the rest against the
+ * system (devices) before its first change.
+ *
+ * Words are separated by blanks (space, tab). "#" at the start of a word
+ * starts a comment that runs to the end of the line; "\" at the end of a
+ * line joins the next one to it (as in ip -batch and nft -f). A CR
+ * before a line's end is ignored. There is no quoting: no word tandem
+ * reads contains a blank.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy.h"
+#include "grammar.h"
+
+/* Where the parser is, for errors. */
+struct reader {
+	struct tdm_policy *p;
+	const char *name;
+	int line;			/* of the command's first word */
+	char **words;
+	int *cols;			/* 1-based column of each word */
+	int *lines;			/* line of each word (continuations) */
+	int nwords;
+	char *err;
+	size_t errlen;
+};
+
+static int rerr(struct reader *r, int word, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * "NAME:LINE:COL: MESSAGE", the position of word (or of the command's
+ * first word if word < 0). A message that does not quote the word gets
+ * "(at 'WORD')".
+ */
+static int rerr(struct reader *r, int word, const char *fmt, ...)
+{
+	char msg[1024], at[300] = "";
+	int w = word >= 0 && word < r->nwords ? word : 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (word >= 0 && word < r->nwords) {
+		snprintf(at, sizeof(at), "'%s'", r->words[word]);
+		if (strstr(msg, at))
+			at[0] = '\0';
+		else
+			snprintf(at, sizeof(at), " (at '%s')", r->words[word]);
+	}
+	snprintf(r->err, r->errlen, "%s:%d:%d: %s%s", r->name,
+		 r->nwords ? r->lines[w] : r->line, r->nwords ? r->cols[w] : 1,
+		 msg, at);
+	return -EINVAL;
+}
+
+int tdm_policy_grow(void **arr, int n, int *cap, size_t size)
+{
+	void *q;
+	int ncap;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	q = realloc(*arr, (size_t)ncap * size);
+	if (!q)
+		return -ENOMEM;
+	*arr = q;
+	*cap = ncap;
+	return 0;
+}
+
+#define GROW(p, what) \
+	tdm_policy_grow((void **)&(p)->what, (p)->n##what, &(p)->cap_##what, \
+			sizeof(*(p)->what))
+
+int tdm_policy_nf(const struct tdm_policy *p, const char *name)
+{
+	int i;
+
+	for (i = 0; i < p->nnfs; i++)
+		if (!strcmp(p->nfs[i].info.name, name))
+			return i;
+	return -1;
+}
+
+int tdm_policy_chain(const struct tdm_policy *p, const char *name)
+{
+	int i;
+
+	for (i = 0; i < p->nchains; i++)
+		if (!strcmp(p->chains[i].name, name))
+			return i;
+	return -1;
+}
+
+/* A device name as the kernel allows it (dev_valid_name()). */
+static int dev_name_check(struct reader *r, int word, const char *dev)
+{
+	if (!*dev || strlen(dev) >= 16 || !strcmp(dev, ".") ||
+	    !strcmp(dev, "..") || strchr(dev, '/') || strchr(dev, ':'))
+		return rerr(r, word, "'%s' is not a device name", dev);
+	return 0;
+}
+
+/* The index in r->words of a's value word for entry name, for errors. */
+static int word_of(struct reader *r, const struct args *a, const char *name)
+{
+	const char *v = arg_str(a, name);
+	int i;
+
+	for (i = 0; v && i < r->nwords; i++)
+		if (r->words[i] == v)
+			return i;
+	return -1;
+}
+
+static int name_ok(struct reader *r, const struct args *a, const char *meta,
+		   const char *what)
+{
+	char msg[256];
+
+	if (tdm_name_valid(what, arg_str(a, meta), msg, sizeof(msg)))
+		return rerr(r, word_of(r, a, meta), "%s", msg);
+	return 0;
+}
+
+static int nf_ref(struct reader *r, const char *name, int word)
+{
+	int i = tdm_policy_nf(r->p, name);
+
+	if (i < 0)
+		return rerr(r, word, "no NF '%s' is added above this line",
+			    name);
+	return i;
+}
+
+static int chain_ref(struct reader *r, const char *name, int word)
+{
+	int i = tdm_policy_chain(r->p, name);
+
+	if (i < 0)
+		return rerr(r, word, "no chain '%s' is added above this line",
+			    name);
+	return i;
+}
+
+static int line_nf_add(struct reader *r, struct args *a)
+{
+	struct tdm_policy *p = r->p;
+	const char *name = arg_str(a, "NAME");
+	const struct tdm_nf_type *t = tdm_nf_type_by_name(arg_str(a, "TYPE"));
+	int k = arg_index(a, "PARAM VALUE"), i;
+	struct pol_nf *nf;
+	char msg[256];
+
+	if (name_ok(r, a, "NAME", "NF"))
+		return -EINVAL;
+	i = tdm_policy_nf(p, name);
+	if (i >= 0)
+		return rerr(r, word_of(r, a, "NAME"),
+			    "NF '%s' is already added at line %d", name,
+			    p->nfs[i].line);
+	if (p->nnfs >= TDM_MAX_NFS)
+		return rerr(r, -1, "more than %d NFs", TDM_MAX_NFS);
+	if (GROW(p, nfs))
+		return -ENOMEM;
+	nf = &p->nfs[p->nnfs];
+	memset(nf, 0, sizeof(*nf));
+	snprintf(nf->info.name, sizeof(nf->info.name), "%s", name);
+	nf->info.type = t->id;
+	nf->line = r->line;
+	if (tdm_nf_params_parse(t, &nf->info.params, a->nwords[k],
+				a->words[k], msg, sizeof(msg)))
+		return rerr(r, word_of(r, a, "TYPE"), "'nf add': %s", msg);
+	p->nnfs++;
+	return 0;
+}
+
+static int line_rule_add(struct reader *r, struct args *a)
+{
+	struct tdm_policy *p = r->p;
+	int nf = nf_ref(r, arg_str(a, "NF"), word_of(r, a, "NF"));
+	struct pol_rule *ru;
+	int i, n = 0;
+
+	if (nf < 0)
+		return nf;
+	if (p->nfs[nf].info.type != TDM_NF_FIREWALL)
+		return rerr(r, word_of(r, a, "NF"),
+			    "NF '%s' is a %s, rules belong to firewalls",
+			    arg_str(a, "NF"), tdm_nf_type_name(
+				tdm_nf_type_by_id(p->nfs[nf].info.type)));
+	for (i = 0; i < p->nrules; i++)
+		n += p->rules[i].nf == nf;
+	if (n >= TDM_FW_MAX_RULES)
+		return rerr(r, -1, "firewall '%s' would have more than %d rules",
+			    arg_str(a, "NF"), TDM_FW_MAX_RULES);
+	if (GROW(p, rules))
+		return -ENOMEM;
+	ru = &p->rules[p->nrules];
+	memset(ru, 0, sizeof(*ru));
+	ru->nf = nf;
+	ru->spec.prio = arg_num(a, "prio", RULE_PRIO_DEFAULT);
+	ru->spec.action = arg_num(a, "action", 0) ? TDM_ACT_DROP : TDM_ACT_PASS;
+	ru->spec.m = a->m;
+	ru->line = r->line;
+	p->nrules++;
+	return 0;
+}
+
+static int line_chain_add(struct reader *r, struct args *a)
+{
+	struct tdm_policy *p = r->p;
+	const char *name = arg_str(a, "NAME");
+	int k = arg_index(a, "NF"), t = arg_index(a, "then"), i, j, nf;
+	struct pol_chain *c;
+
+	if (name_ok(r, a, "NAME", "chain"))
+		return -EINVAL;
+	i = tdm_policy_chain(p, name);
+	if (i >= 0)
+		return rerr(r, word_of(r, a, "NAME"),
+			    "chain '%s' is already added at line %d", name,
+			    p->chains[i].line);
+	if (p->nchains >= TDM_MAX_CHAINS)
+		return rerr(r, -1, "more than %d chains", TDM_MAX_CHAINS);
+	if (a->nwords[k] > TDM_MAX_CHAIN_NFS)
+		return rerr(r, -1, "a chain has at most %d NFs",
+			    TDM_MAX_CHAIN_NFS);
+	if (GROW(p, chains))
+		return -ENOMEM;
+	c = &p->chains[p->nchains];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	for (i = 0; i < a->nwords[k]; i++) {
+		int w = (int)(a->words[k] + i - r->words);
+
+		nf = nf_ref(r, a->words[k][i], w);
+		if (nf < 0)
+			return nf;
+		for (j = 0; j < i; j++)
+			if (c->nfs[j] == nf)
+				return rerr(r, w, "NF '%s' is twice in the chain",
+					    a->words[k][i]);
+		c->nfs[i] = nf;
+	}
+	c->nnfs = a->nwords[k];
+	c->action = a->seen[t] ? a->num[t] : TDM_ACT_PASS;
+	if (c->action == TDM_ACT_REDIRECT) {
+		int w;
+
+		for (w = 0; w < r->nwords && r->words[w] != a->str2[t]; w++)
+			;
+		if (dev_name_check(r, w, a->str2[t]))
+			return -EINVAL;
+		snprintf(c->redirect, sizeof(c->redirect), "%s", a->str2[t]);
+	}
+	c->line = r->line;
+	p->nchains++;
+	return 0;
+}
+
+static int line_dev_attach(struct reader *r, struct args *a)
+{
+	struct tdm_policy *p = r->p;
+	const char *dev = arg_str(a, "DEV"), *chain = arg_str(a, "chain");
+	int m = arg_index(a, "mode"), i;
+	struct pol_dev *d;
+
+	if (dev_name_check(r, word_of(r, a, "DEV"), dev))
+		return -EINVAL;
+	for (i = 0; i < p->ndevs; i++)
+		if (!strcmp(p->devs[i].name, dev))
+			return rerr(r, word_of(r, a, "DEV"),
+				    "device '%s' is already attached at line %d",
+				    dev, p->devs[i].line);
+	if (p->ndevs >= TDM_MAX_DEVS)
+		return rerr(r, -1, "more than %d devices", TDM_MAX_DEVS);
+	if (GROW(p, devs))
+		return -ENOMEM;
+	d = &p->devs[p->ndevs];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", dev);
+	d->chain = -1;
+	if (chain) {
+		d->chain = chain_ref(r, chain, word_of(r, a, "chain"));
+		if (d->chain < 0)
+			return d->chain;
+	}
+	d->mode = a->seen[m] ? tdm_dev_mode_of[a->num[m]] : TDM_MODE_AUTO;
+	d->force = arg_seen(a, "force");
+	d->line = r->line;
+	p->ndevs++;
+	return 0;
+}
+
+static bool same_steer_key(const struct pol_steer *a,
+			   const struct pol_steer *b)
+{
+	return !strcmp(a->dev, b->dev) && a->exact == b->exact &&
+	       (a->exact || a->prio == b->prio) &&
+	       !memcmp(&a->m, &b->m, sizeof(a->m));
+}
+
+static int line_steer_add(struct reader *r, struct args *a)
+{
+	struct tdm_policy *p = r->p;
+	const char *dev = arg_str(a, "DEV");
+	struct pol_steer *s;
+	int i;
+
+	if (dev_name_check(r, word_of(r, a, "DEV"), dev))
+		return -EINVAL;
+	if (GROW(p, steers))
+		return -ENOMEM;
+	s = &p->steers[p->nsteers];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->dev, sizeof(s->dev), "%s", dev);
+	s->m = a->m;
+	s->exact = tdm_steer_is_exact(&s->m);
+	s->prio = s->exact ? 0 : arg_num(a, "prio", STEER_PRIO_DEFAULT);
+	s->chain = chain_ref(r, arg_str(a, "chain"), word_of(r, a, "chain"));
+	if (s->chain < 0)
+		return s->chain;
+	s->line = r->line;
+	/* a second entry of the same match could never be reached */
+	for (i = 0; i < p->nsteers; i++)
+		if (same_steer_key(&p->steers[i], s))
+			return rerr(r, -1,
+				    "the same steering entry is already added at line %d",
+				    p->steers[i].line);
+	p->nsteers++;
+	return 0;
+}
+
+static const struct policy_cmd {
+	const char *obj, *cmd;
+	const struct arg *tab;
+	int (*fn)(struct reader *r, struct args *a);
+} policy_cmds[] = {
+	{ "nf", "add", tdm_nf_add_args, line_nf_add },
+	{ "rule", "add", tdm_rule_add_args, line_rule_add },
+	{ "chain", "add", tdm_chain_add_args, line_chain_add },
+	{ "dev", "attach", tdm_dev_attach_args, line_dev_attach },
+	{ "steer", "add", tdm_steer_add_args, line_steer_add },
+};
+
+static int command(struct reader *r)
+{
+	const struct policy_cmd *pc = NULL;
+	struct args a;
+	char name[64];
+	size_t i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(policy_cmds); i++)
+		if (!strcmp(r->words[0], policy_cmds[i].obj) &&
+		    r->nwords > 1 && !strcmp(r->words[1], policy_cmds[i].cmd))
+			pc = &policy_cmds[i];
+	if (!pc)
+		return rerr(r, 0, "'%s%s%s': a policy line is one of nf add, rule add, chain add, dev attach, steer add; an object a policy leaves out is deleted",
+			    r->words[0], r->nwords > 1 ? " " : "",
+			    r->nwords > 1 ? r->words[1] : "");
+	snprintf(name, sizeof(name), "%s %s", pc->obj, pc->cmd);
+	err = args_parse(&a, pc->tab, name, r->nwords - 2, r->words + 2);
+	if (err)
+		return rerr(r, a.err_word >= 0 ? a.err_word + 2 : -1, "%s",
+			    a.err);
+	return pc->fn(r, &a);
+}
+
+/* Words longer than the CLI's ARG_MAX_LEN are refused, as on the CLI. */
+static int words_check(struct reader *r)
+{
+	int i;
+
+	for (i = 0; i < r->nwords; i++)
+		if (strlen(r->words[i]) > ARG_MAX_LEN)
+			return rerr(r, i, "a word of %zu bytes, at most %d are allowed",
+				    strlen(r->words[i]), ARG_MAX_LEN);
+	return 0;
+}
+
+/*
+ * Split the text into commands and read each. buf is a copy of the
+ * text the words point into (blanks become NULs).
+ */
+static int read_all(struct reader *r, char *buf, size_t len)
+{
+	char *words[TDM_POLICY_MAX_WORDS];
+	int cols[TDM_POLICY_MAX_WORDS], lines[TDM_POLICY_MAX_WORDS];
+	bool comment = false, in_word = false;
+	int line = 1, col = 1, err;
+	size_t i = 0, eol;
+
+	r->words = words;
+	r->cols = cols;
+	r->lines = lines;
+	r->nwords = 0;
+	r->line = 1;
+	while (i <= len) {
+		char c = i < len ? buf[i] : '\n';
+
+		/* a line ends in LF or CR LF; eol: its length */
+		eol = c == '\n' ? 1 :
+		      c == '\r' && i + 1 < len && buf[i + 1] == '\n' ? 2 : 0;
+		/* "\" right before a line's end joins the next line to it */
+		if (c == '\\' && !comment && i + 1 < len &&
+		    (buf[i + 1] == '\n' ||
+		     (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n'))) {
+			eol = buf[i + 1] == '\n' ? 1 : 2;
+			memset(buf + i, 0, 1 + eol);
+			i += 1 + eol;
+			line++;
+			col = 1;
+			in_word = false;
+			continue;
+		}
+		if (eol) {
+			if (i < len)
+				memset(buf + i, 0, eol);
+			if (r->nwords) {
+				err = words_check(r) ?: command(r);
+				if (err)
+					return err;
+			}
+			r->nwords = 0;
+			comment = in_word = false;
+			i += eol;
+			line++;
+			col = 1;
+			continue;
+		}
+		if (c == '\0') {
+			r->nwords = 0;
+			snprintf(r->err, r->errlen, "%s:%d:%d: a NUL byte",
+				 r->name, line, col);
+			return -EINVAL;
+		}
+		if (comment || c == ' ' || c == '\t') {
+			if (!comment)
+				buf[i] = '\0';
+			in_word = false;
+		} else if (!in_word && c == '#') {
+			comment = true;
+		} else if (!in_word) {
+			if (!r->nwords)
+				r->line = line;
+			if (r->nwords == TDM_POLICY_MAX_WORDS) {
+				snprintf(r->err, r->errlen,
+					 "%s:%d:%d: more than %d words in one command",
+					 r->name, line, col,
+					 TDM_POLICY_MAX_WORDS);
+				r->nwords = 0;
+				return -EINVAL;
+			}
+			words[r->nwords] = buf + i;
+			cols[r->nwords] = col;
+			lines[r->nwords] = line;
+			r->nwords++;
+			in_word = true;
+		}
+		i++;
+		col++;
+	}
+	return 0;
+}
+
+void tdm_policy_free(struct tdm_policy *p)
+{
+	if (!p)
+		return;
+	free(p->name);
+	free(p->nfs);
+	free(p->rules);
+	free(p->chains);
+	free(p->devs);
+	free(p->steers);
+	free(p);
+}
+
+int tdm_policy_parse(const char *name, const char *text, size_t len,
+		     struct tdm_policy **out, char *err, size_t errlen)
+{
+	struct reader r = { .name = name, .err = err, .errlen = errlen };
+	char *buf;
+	int ret;
+
+	*out = NULL;
+	if (len > TDM_POLICY_MAX_BYTES) {
+		snprintf(err, errlen, "%s: %zu bytes, at most %u are allowed",
+			 name, len, TDM_POLICY_MAX_BYTES);
+		return -EFBIG;
+	}
+	r.p = calloc(1, sizeof(*r.p));
+	buf = malloc(len + 1);
+	if (!r.p || !buf || !(r.p->name = strdup(name))) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	ret = read_all(&r, buf, len);
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", name);
+out:
+	free(buf);
+	if (ret)
+		tdm_policy_free(r.p);
+	else
+		*out = r.p;
+	return ret;
+}
+
+int tdm_policy_load(const char *path, struct tdm_policy **out, char *err,
+		    size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd, ret;
+
+	*out = NULL;
+	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return ret;
+	}
+	for (;;) {
+		if (len == cap) {
+			char *q;
+
+			if (cap > TDM_POLICY_MAX_BYTES) {
+				snprintf(err, errlen, "%s: more than %u bytes",
+					 path, TDM_POLICY_MAX_BYTES);
+				ret = -EFBIG;
+				goto out;
+			}
+			cap = cap ? cap * 2 : 65536;
+			q = realloc(text, cap);
+			if (!q) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				ret = -ENOMEM;
+				goto out;
+			}
+			text = q;
+		}
+		n = read(fd, text + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	ret = tdm_policy_parse(path, text, len, out, err, errlen);
+out:
+	if (fd > 0)
+		close(fd);
+	free(text);
+	return ret;
+}
+
+/* ---- the running state as text ---- */
+
+static void dump_match(FILE *f, const struct tdm_match *m)
+{
+	char buf[256];
+
+	tdm_format_match(m, buf, sizeof(buf));
+	if (strcmp(buf, "any"))
+		fprintf(f, " %s", buf);
+}
+
+static void dump_nfs(FILE *f, const struct tdm_policy *p)
+{
+	const struct tdm_nf_type *t;
+	char params[256];
+	int i, k;
+
+	for (i = 0; i < p->nnfs; i++) {
+		t = tdm_nf_type_by_id(p->nfs[i].info.type);
+		tdm_nf_params_format(&p->nfs[i].info, params, sizeof(params));
+		if (!strcmp(params, "-"))	/* none */
+			params[0] = '\0';
+		fprintf(f, "nf add %s %s%s%s\n", p->nfs[i].info.name,
+			tdm_nf_type_name(t), *params ? " " : "", params);
+		for (k = 0; k < p->nrules; k++) {
+			const struct pol_rule *r = &p->rules[k];
+
+			if (r->nf != i)
+				continue;
+			fprintf(f, "rule add %s", p->nfs[i].info.name);
+			if (r->spec.prio != RULE_PRIO_DEFAULT)
+				fprintf(f, " prio %u", r->spec.prio);
+			dump_match(f, &r->spec.m);
+			fprintf(f, " action %s\n", tdm_action_name(r->spec.action));
+		}
+	}
+}
+
+static void dump_chains(FILE *f, const struct tdm_policy *p)
+{
+	int i, k;
+
+	for (i = 0; i < p->nchains; i++) {
+		const struct pol_chain *c = &p->chains[i];
+		bool gone = c->action == TDM_ACT_REDIRECT && !c->redirect[0];
+
+		fprintf(f, "%schain add %s", gone ? "# " : "", c->name);
+		for (k = 0; k < c->nnfs; k++)
+			fprintf(f, " %s", c->nfs[k] >= 0 ?
+				p->nfs[c->nfs[k]].info.name : "?");
+		if (c->action == TDM_ACT_REDIRECT && gone)
+			fprintf(f, " then redirect ?  # ifindex %u is gone",
+				c->redirect_ifindex);
+		else if (c->action == TDM_ACT_REDIRECT)
+			fprintf(f, " then redirect %s", c->redirect);
+		else if (c->action != TDM_ACT_PASS)
+			fprintf(f, " then %s", tdm_action_name(c->action));
+		fprintf(f, "\n");
+	}
+}
+
+static void dump_devs(FILE *f, const struct tdm_policy *p)
+{
+	int i;
+
+	for (i = 0; i < p->ndevs; i++) {
+		const struct pol_dev *d = &p->devs[i];
+
+		fprintf(f, "dev attach %s", d->name);
+		if (d->chain >= 0)
+			fprintf(f, " chain %s", p->chains[d->chain].name);
+		fprintf(f, " mode %s\n",
+			d->mode == TDM_MODE_GENERIC ? "generic" : "native");
+	}
+	for (i = 0; i < p->nsteers; i++) {
+		const struct pol_steer *s = &p->steers[i];
+
+		fprintf(f, "steer add %s", s->dev);
+		if (!s->exact && s->prio != STEER_PRIO_DEFAULT)
+			fprintf(f, " prio %u", s->prio);
+		dump_match(f, &s->m);
+		fprintf(f, " chain %s\n", s->chain >= 0 ?
+			p->chains[s->chain].name : "?");
+	}
+}
+
+int tdm_policy_dump(struct tdm_ctx *ctx, FILE *f)
+{
+	struct tdm_policy *p;
+	int err;
+
+	err = tdm_policy_running(ctx, &p);
+	if (err)
+		return err;
+	fprintf(f, "# tandem policy: the running state (tandem dump)\n");
+	dump_nfs(f, p);
+	dump_chains(f, p);
+	dump_devs(f, p);
+	tdm_policy_free(p);
+	if (fflush(f) || ferror(f))
+		return tdm_err(ctx, EIO, "writing the policy: %s",
+			       strerror(errno));
+	return 0;
+}

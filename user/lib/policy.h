@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * A policy as the library holds it: what should exist, read from a
+ * policy file (policy.c) or from the running state (apply.c), and
+ * compared object by object when it is applied. References between
+ * objects are indices into the policy's own arrays.
+ */
+#ifndef TANDEM_POLICY_H
+#define TANDEM_POLICY_H
+
+#include "internal.h"
+
+struct pol_nf {
+	struct tdm_nf_info info;	/* name, type, params (no bank/ids) */
+	__u32 id;			/* running state: its id */
+	int line;			/* where it is said; 0: running state */
+};
+
+struct pol_rule {
+	int nf;				/* index in nfs[] */
+	struct tdm_rule_spec spec;
+	__u32 id;			/* running state: its id */
+	int line;
+};
+
+struct pol_chain {
+	char name[TDM_NAME_LEN];
+	int nnfs;
+	int nfs[TDM_MAX_CHAIN_NFS];	/* indices in nfs[] */
+	__u32 action;			/* enum tdm_verdict */
+	char redirect[16];		/* device of TDM_ACT_REDIRECT */
+	__u32 redirect_ifindex;		/* running state */
+	__u32 id;			/* running state */
+	int line;
+};
+
+struct pol_dev {
+	char name[16];
+	int chain;			/* index in chains[], or -1: none */
+	enum tdm_attach_mode mode;	/* running state: as attached */
+	bool force;
+	__u32 slot;			/* running state */
+	int line;
+};
+
+struct pol_steer {
+	char dev[16];
+	__u32 prio;			/* not for exact entries */
+	bool exact;
+	struct tdm_match m;
+	int chain;			/* index in chains[] */
+	__u32 id;			/* running state */
+	__u32 slot;			/* running state */
+	int line;
+};
+
+struct tdm_policy {
+	char *name;			/* file name, for errors */
+	struct pol_nf *nfs;
+	struct pol_rule *rules;
+	struct pol_chain *chains;
+	struct pol_dev *devs;
+	struct pol_steer *steers;
+	int nnfs, nrules, nchains, ndevs, nsteers;
+	int cap_nfs, cap_rules, cap_chains, cap_devs, cap_steers;
+};
+
+/* The running state as a policy, with ids (apply.c); 0 or -errno. */
+int tdm_policy_running(struct tdm_ctx *ctx, struct tdm_policy **out);
+/* Index of the NF / chain called name in p, or -1. */
+int tdm_policy_nf(const struct tdm_policy *p, const char *name);
+int tdm_policy_chain(const struct tdm_policy *p, const char *name);
+/* Room for one more in an array of p: 0 or -ENOMEM. */
+int tdm_policy_grow(void **arr, int n, int *cap, size_t size);
+
+#endif /* TANDEM_POLICY_H */
