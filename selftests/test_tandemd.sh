@@ -16,7 +16,7 @@ done
 	{ echo "1..0 # SKIP python3-prometheus-client is not installed"; exit $KSFT_SKIP; }
 TANDEMD=${TANDEMD:-$TOP/build/tandemd}
 
-ktap_plan 7
+ktap_plan 8
 # what a failed case left running goes with the test
 TDM_PID= taker= p6= notifier=
 trap 'kill -9 $TDM_PID $taker $p6 $notifier 2>/dev/null; cleanup' EXIT
@@ -39,16 +39,6 @@ URL=http://127.0.0.1:$PORT/metrics
 LOG=$TMP/tandemd.log
 PROM=$TMP/tandem.prom
 
-# The policy the CLI builds below, as a config file: while the library's
-# apply is a stub tandemd logs that and runs the pinned state; with the
-# real one the file applies to no change.
-cat > "$TMP/tandem.conf" <<'EOF'
-nf add fw firewall default pass
-rule add fw proto udp dport 7001 action drop
-nf add cnt counter
-chain add edge fw cnt then pass
-dev attach veth1 chain edge
-EOF
 
 # tandemd_start: in ns B, every 0.2 s; waits for its first answer
 tandemd_start()
@@ -77,7 +67,8 @@ scrape_after()
 	local i ts
 
 	for i in $(seq 50); do
-		in_bn curl -sf "$URL" > "$2" || return 1
+		# (a tandemd starting may not listen yet)
+		in_bn curl -sf "$URL" > "$2" || { sleep 0.1; continue; }
 		ts=$(awk '$1 == "tandem_sample_timestamp_seconds" { print $2 }' "$2")
 		python3 -c "import sys; sys.exit(not $ts > $1)" && return 0
 		sleep 0.1
@@ -226,8 +217,11 @@ check "odd device" ip -n "$NS_B" link add "$QDEV" type veth peer name qpeer
 ip -n "$NS_B" link set qpeer up
 ip -n "$NS_B" link set "$QDEV" up
 check "attach the odd device" tdm dev attach "$QDEV" mode generic
+# the config: what the CLI built, which tandemd applies to no change
+check "dump" eval 'tdm dump > "$TMP/tandem.conf"'
 check "tandemd starts" tandemd_start
 check "it says READY in its log" grep -q "running: metrics on 127.0.0.1:$PORT" "$LOG"
+check "it applied the config to no change" grep -q "applied $TMP/tandem.conf: 0 added, 0 changed, 0 deleted" "$LOG"
 # daemon_is PID RUNNING: what `tandem -j status` says of the daemon
 daemon_is()
 {
@@ -306,11 +300,28 @@ expect "counters go on from where they were" \
 check "entry programs and links still unchanged" test "$(prog_ids)" = "$ids0"
 case_end "kill_9_under_traffic_loses_nothing_and_is_adopted"
 
-# ---- 5: SIGHUP reloads and goes on; SIGTERM: exit 0, the datapath runs on
-kill -HUP $TDM_PID
+# ---- 5: SIGHUP reloads: a bad file changes nothing and is logged with
+# its line; a good one applies. SIGTERM: exit 0, the datapath runs on
+cp "$TMP/tandem.conf" "$TMP/good.conf"
+echo "nf add bad nosuchtype" >> "$TMP/tandem.conf"
+bad_line=$(wc -l < "$TMP/tandem.conf")
 t=$(date +%s.%N)
-check "serves after SIGHUP" scrape_after "$t" "$TMP/scrape3.prom"
+kill -HUP $TDM_PID
+check "serves after a bad SIGHUP" scrape_after "$t" "$TMP/scrape3.prom"
 check "logged the reload" grep -q "SIGHUP: reloading" "$LOG"
+check "logged the bad line" grep -q "^<3>tandemd: $TMP/tandem.conf:$bad_line:.*nothing changed" "$LOG"
+expect "tandem_last_apply_success after a bad file" "$(metric "$TMP/scrape3.prom" tandem_last_apply_success "")" -eq 0
+check "no NF added" bash -c "! nsenter --net=/run/netns/$NS_B $TANDEM nf show bad"
+check "entry programs and links unchanged" test "$(prog_ids)" = "$ids0"
+cp "$TMP/good.conf" "$TMP/tandem.conf"
+echo "nf add extra counter" >> "$TMP/tandem.conf"
+t=$(date +%s.%N)
+kill -HUP $TDM_PID
+check "serves after a good SIGHUP" scrape_after "$t" "$TMP/scrape3.prom"
+expect "tandem_last_apply_success after a good file" "$(metric "$TMP/scrape3.prom" tandem_last_apply_success "")" -eq 1
+check "the NF it added is there" tdm nf show extra
+check "and served" grep -q '^tandem_nf_packets_total{nf="extra",type="counter"} 0$' "$TMP/scrape3.prom"
+check "entry programs and links still unchanged" test "$(prog_ids)" = "$ids0"
 kill -TERM $TDM_PID
 wait $TDM_PID
 rc=$?
@@ -453,12 +464,37 @@ print(msgs)
 seq = [m for m in msgs if not m.startswith(("WATCHDOG", "STATUS"))]
 assert [m.split()[0] for m in seq] == ["READY=1", "RELOADING=1", "READY=1",
                                        "STOPPING=1"], seq
-assert "STATUS=2 NFs, 1 chains, 2 devices" in msgs, msgs
-assert msgs.index("STATUS=2 NFs, 1 chains, 2 devices") < msgs.index("READY=1")
+status = "STATUS=3 NFs, 1 chains, 2 devices"	# fw, cnt, extra
+assert status in msgs, msgs
+assert msgs.index(status) < msgs.index("READY=1"), msgs
 assert sum(m == "WATCHDOG=1" for m in msgs) >= 3, msgs
 assert seq[1].startswith("RELOADING=1 MONOTONIC_USEC="), seq
 PY
 case_end "http_serves_metrics_only_and_survives_nonsense"
+
+# ---- 8: from a config file alone, in another pin directory (an empty
+# state): tandemd builds it; a bad --config at start: exit 1, its line
+export TANDEM_PIN_ROOT=/sys/fs/bpf/tandemd-test
+printf 'nf add c2 counter\nchain add ch2 c2\n' > "$TMP/fresh.conf"
+printf 'nf add c2 counter\nchain add ch2 c2 c3\n' > "$TMP/bad.conf"
+out=$(in_bn "$TANDEMD" --no-metrics --config "$TMP/bad.conf" 2>&1)
+rc=$?
+expect "bad --config at start: exit 1" "$rc" -eq 1
+check "bad --config at start: its line" grep -q "bad.conf:2:" <<< "$out"
+check "bad --config at start: nothing made" bash -c "! nsenter --net=/run/netns/$NS_B $TANDEM nf show c2"
+bg_b "$TANDEMD" --config "$TMP/fresh.conf" --metrics 127.0.0.1:$PORT \
+	--interval 0.2 2>> "$LOG" &
+TDM_PID=$!
+check "fresh: serves" scrape_after "$(date +%s.%N)" "$TMP/fresh.prom"
+check "fresh: the NF" grep -q '^tandem_nf_packets_total{nf="c2",type="counter"} 0$' "$TMP/fresh.prom"
+check "fresh: the chain" grep -q '^tandem_chain_packets_total{chain="ch2"} 0$' "$TMP/fresh.prom"
+expect "fresh: tandem_last_apply_success" "$(metric "$TMP/fresh.prom" tandem_last_apply_success "")" -eq 1
+check "fresh: tandem status names the file" output_has "fresh.conf" tdm status
+kill -TERM $TDM_PID
+wait $TDM_PID
+expect "fresh: exit 0" "$?" -eq 0
+unset TANDEM_PIN_ROOT
+case_end "tandemd_builds_the_state_from_its_config"
 
 # on failure, what tandemd said
 [ "$ktap_failed" -eq 0 ] || sed "s|^|# log: |" "$LOG"

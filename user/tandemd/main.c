@@ -221,6 +221,21 @@ static double mono_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* A file that could not be read or parsed is the last apply, failed:
+ * for `tandem status` and tandem_last_apply_success. */
+static void record_refused(const char *file, int err, const char *msg)
+{
+	struct tdm_ctx *ctx;
+
+	if (tdm_open(&ctx, 0)) {
+		tlog(LOG_WARNING, "%s", tdm_open_errmsg());
+		return;
+	}
+	if (tdm_status_apply_failed(ctx, file, err, msg))
+		tlog(LOG_WARNING, "%s", tdm_errmsg(ctx));
+	tdm_close(ctx);
+}
+
 /*
  * Read the config into *p (NULL: nothing to apply). at_start, a missing
  * --config or a config that is there and bad is fatal (a negative
@@ -243,8 +258,10 @@ static int config_load(const struct options *o, bool at_start,
 			     o->config);
 			return 0;
 		}
-		tlog(LOG_ERR, "config %s: %s%s", o->config, strerror(-ret),
-		     at_start ? "" : "; nothing changed, the running state stays");
+		snprintf(err, sizeof(err), "%s: %s", o->config, strerror(-ret));
+		tlog(LOG_ERR, "%s%s", err, at_start ? "" :
+		     "; nothing changed, the running state stays");
+		record_refused(o->config, ret, err);
 		return at_start ? ret : 0;
 	}
 	ret = tdm_policy_load(o->config, p, err, sizeof(err));
@@ -256,6 +273,7 @@ static int config_load(const struct options *o, bool at_start,
 		*p = NULL;
 		tlog(LOG_ERR, "%s%s", err, at_start ? "" :
 		     "; nothing changed, the running state stays");
+		record_refused(o->config, ret, err);
 		return at_start ? ret : 0;
 	}
 	return 0;
