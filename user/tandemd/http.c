@@ -114,10 +114,10 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	tlog(LOG_WARNING, "http: %s", msg);
 }
 
-int http_start(const struct sockaddr *addr, socklen_t addrlen,
-	       const char *what)
+int http_start(const struct sockaddr *addr, const char *what)
 {
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD |
+	/* AUTO: epoll or poll, whichever there is, not select's FD_SETSIZE */
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
 			     MHD_USE_ERROR_LOG;
 
 	if (addr->sa_family == AF_INET6)
@@ -143,7 +143,6 @@ int http_start(const struct sockaddr *addr, socklen_t addrlen,
 		     strerror(err));
 		return -err;
 	}
-	(void)addrlen;
 	return 0;
 }
 

@@ -42,8 +42,7 @@ struct options {
 	const char *metrics;		/* NULL: --no-metrics */
 	const char *textfile;
 	__u64 interval_ms;
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
+	struct sockaddr_storage addr;	/* of metrics */
 };
 
 static void usage(FILE *f)
@@ -118,13 +117,11 @@ static int parse_addr(const char *s, struct options *o)
 			return -EINVAL;
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons(port);
-		o->addrlen = sizeof(*in6);
 	} else {
 		if (inet_pton(AF_INET, host, &in4->sin_addr) != 1)
 			return -EINVAL;
 		in4->sin_family = AF_INET;
 		in4->sin_port = htons(port);
-		o->addrlen = sizeof(*in4);
 	}
 	return 0;
 }
@@ -240,8 +237,7 @@ static void record_refused(const char *file, int err, const char *msg)
  * Read the config into *p (NULL: nothing to apply). at_start, a missing
  * --config or a config that is there and bad is fatal (a negative
  * errno); later it is logged, and the running state stays. A missing
- * default config means: adopt the pinned state as it is. A library that
- * cannot read policies yet (-ENOSYS) is logged, not fatal.
+ * default config means: adopt the pinned state as it is.
  */
 static int config_load(const struct options *o, bool at_start,
 		       struct tdm_policy **p)
@@ -265,10 +261,6 @@ static int config_load(const struct options *o, bool at_start,
 		return at_start ? ret : 0;
 	}
 	ret = tdm_policy_load(o->config, p, err, sizeof(err));
-	if (ret == -ENOSYS) {
-		tlog(LOG_ERR, "%s; running the pinned state as it is", err);
-		return 0;
-	}
 	if (ret) {
 		*p = NULL;
 		tlog(LOG_ERR, "%s%s", err, at_start ? "" :
@@ -281,9 +273,9 @@ static int config_load(const struct options *o, bool at_start,
 
 /*
  * Make the running state p (NULL: nothing to do), all or nothing, with
- * the lock held for the apply only. A failure is fatal at_start (a
- * negative errno) and logged later; -ENOSYS (no apply in the library
- * yet) is logged only.
+ * the lock held for the apply only (tdm_policy_apply() records its
+ * result in the status record). A failure is fatal at_start (a negative
+ * errno); later it is logged, and the library has taken the state back.
  */
 static int config_apply(const struct options *o, bool at_start,
 			const struct tdm_policy *p)
@@ -300,11 +292,7 @@ static int config_apply(const struct options *o, bool at_start,
 		return at_start ? ret : 0;
 	}
 	ret = tdm_policy_apply(ctx, p, 0, &res);
-	if (ret == -ENOSYS) {
-		tlog(LOG_ERR, "%s: %s; running the pinned state as it is",
-		     o->config, tdm_errmsg(ctx));
-		ret = 0;
-	} else if (ret) {
+	if (ret) {
 		tlog(LOG_ERR, "applying %s: %s%s", o->config, tdm_errmsg(ctx),
 		     at_start ? "" : "; nothing changed, the running state stays");
 	} else {
@@ -520,8 +508,7 @@ int main(int argc, char **argv)
 		ret = EXIT_RUNTIME;
 		goto err_unregister;
 	}
-	if (o.metrics && http_start((struct sockaddr *)&o.addr, o.addrlen,
-				    o.metrics)) {
+	if (o.metrics && http_start((struct sockaddr *)&o.addr, o.metrics)) {
 		ret = EXIT_RUNTIME;
 		goto err_unregister;
 	}

@@ -92,11 +92,11 @@ int metrics_format(const struct sample *s, char **buf, size_t *len);
 
 /* ---- http.c ---- */
 /*
- * Serve GET/HEAD /metrics on addr from a thread of libmicrohttpd. 0, or
- * a negative errno (the address is in use, ...) logged.
+ * Serve GET/HEAD /metrics on addr (AF_INET or AF_INET6; what is its text,
+ * for the log) from a thread of libmicrohttpd. 0, or a negative errno
+ * (the address is in use, ...), logged.
  */
-int http_start(const struct sockaddr *addr, socklen_t addrlen,
-	       const char *what);
+int http_start(const struct sockaddr *addr, const char *what);
 void http_stop(void);
 /* The body the server sends from now on (copied). 0 or -ENOMEM. */
 int http_publish(const char *buf, size_t len);
