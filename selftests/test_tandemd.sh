@@ -3,8 +3,10 @@
 # tandemd: the metrics it serves and writes are the counters `tandem -j
 # stats` reads (checked by a real Prometheus parser), the datapath does
 # not notice the daemon dying (kill -9) or stopping (SIGTERM), a new
-# daemon adopts the state as it is, its command line is strict, and its
-# HTTP server answers /metrics only and survives nonsense.
+# daemon adopts the state as it is, SIGHUP applies the config all or
+# nothing, its command line is strict, its HTTP server answers /metrics
+# only and survives nonsense, it talks sd_notify, and it builds a state
+# from its config alone.
 source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 curl setpriv
 # Debian's python3-prometheus-client is for /usr/bin/python3, which need
