@@ -10,7 +10,7 @@
 #   make install    install binaries and the man page under $(PREFIX)
 
 PREFIX	?= /usr/local
-# the unit names $(PREFIX)/sbin/tandemd: see tools/systemd/tandemd.service
+# tandemd.service goes here, naming $(PREFIX)/sbin/tandemd
 SYSTEMDUNITDIR ?= /etc/systemd/system
 O	?= build
 V	?= 0
@@ -126,8 +126,9 @@ install: all
 	install -D -m 0755 $(O)/tandemd $(DESTDIR)$(PREFIX)/sbin/tandemd
 	install -D -m 0644 Documentation/tandem.8 $(DESTDIR)$(PREFIX)/share/man/man8/tandem.8
 	install -D -m 0644 Documentation/tandemd.8 $(DESTDIR)$(PREFIX)/share/man/man8/tandemd.8
-	install -D -m 0644 tools/systemd/tandemd.service \
-		$(DESTDIR)$(SYSTEMDUNITDIR)/tandemd.service
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's#/usr/local/sbin/#$(PREFIX)/sbin/#' tools/systemd/tandemd.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/tandemd.service
 
 clean:
 	rm -rf $(O)
