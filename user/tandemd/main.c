@@ -296,8 +296,9 @@ static int config_apply(const struct options *o, bool at_start,
 		tlog(LOG_ERR, "applying %s: %s%s", o->config, tdm_errmsg(ctx),
 		     at_start ? "" : "; nothing changed, the running state stays");
 	} else {
-		tlog(LOG_INFO, "applied %s: %u added, %u changed, %u deleted, %u kept",
-		     o->config, res.added, res.changed, res.deleted, res.kept);
+		/* the words of tandem apply (res.kept counts steering only) */
+		tlog(LOG_INFO, "applied %s: %u added, %u changed, %u deleted",
+		     o->config, res.added, res.changed, res.deleted);
 	}
 	tdm_close(ctx);
 	return at_start ? ret : 0;
