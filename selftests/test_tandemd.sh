@@ -53,7 +53,9 @@ tandemd_start()
 	TDM_PID=$!
 	for i in $(seq 100); do
 		sleep 0.05
-		[ "$(cat /proc/$TDM_PID/comm 2>/dev/null)" = tandemd ] || continue
+		# until nsenter has exec'd it (comm: 15 bytes of the name)
+		[ "$(cat /proc/$TDM_PID/comm 2>/dev/null)" = \
+		  "$(basename "$TANDEMD" | cut -c1-15)" ] || continue
 		in_bn curl -sf -o /dev/null "$URL" && return 0
 		kill -0 $TDM_PID 2>/dev/null || break
 	done
@@ -222,7 +224,20 @@ check "attach the odd device" tdm dev attach "$QDEV" mode generic
 # the config: what the CLI built, which tandemd applies to no change
 check "dump" eval 'tdm dump > "$TMP/tandem.conf"'
 check "tandemd starts" tandemd_start
-check "it says READY in its log" grep -q "running: metrics on 127.0.0.1:$PORT" "$LOG"
+# log_has PATTERN: the log says it within 2 s (it may come just after
+# the first answer)
+log_has()
+{
+	local i
+
+	for i in $(seq 40); do
+		grep -q -- "$1" "$LOG" && return 0
+		sleep 0.05
+	done
+	echo "log lacks '$1'"
+	return 1
+}
+check "it says READY in its log" log_has "running: metrics on 127.0.0.1:$PORT"
 check "it applied the config to no change" grep -q "applied $TMP/tandem.conf: 0 added, 0 changed, 0 deleted" "$LOG"
 # daemon_is PID RUNNING: what `tandem -j status` says of the daemon
 daemon_is()
@@ -263,7 +278,6 @@ case_end "scrape_agrees_with_tandem_stats"
 
 # ---- 3: the textfile too: a later sample, the same counters
 check "textfile written" test -s "$PROM"
-check "no temporary file left" test ! -e "$PROM.tmp"
 check "textfile = tandem -j stats" metrics_agree "$TMP/scrape.prom.tf" "$TMP/stats.json"
 case_end "textfile_agrees_with_tandem_stats"
 
@@ -336,6 +350,9 @@ wait $TDM_PID
 rc=$?
 expect "exit status after SIGTERM" "$rc" -eq 0
 check "logged the stop" grep -q "stopping; the datapath keeps running" "$LOG"
+# (while it runs, PATH.tmp exists for a moment in every round)
+check "textfile: no temporary file left" test ! -e "$PROM.tmp"
+expect "textfile: the last one is whole" "$(metric "$PROM" tandem_up "")" -eq 1
 check "tandem status: no daemon" daemon_is none
 check "no longer serving" bash -c "! nsenter --net=/run/netns/$NS_B curl -sf -o /dev/null $URL"
 in0=$(udp_arrived_b)
