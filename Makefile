@@ -7,6 +7,7 @@
 #   make demo       build, make a netns topology, attach a chain, show stats
 #   make check      every test: host selftests and the VM ones
 #   make bench      per-packet costs (not part of check)
+#   make fuzz       the policy parser under libFuzzer, FUZZ_TIME seconds (600)
 #   make install    install binaries and the man page under $(PREFIX)
 
 PREFIX	?= /usr/local

@@ -9,7 +9,8 @@ source "$(dirname "$0")/lib.sh"
 require ip nsenter python3
 
 STRIDE=${CRASH_STRIDE:-1}
-ktap_plan 8
+LARGE=${APPLY_LARGE:-5000}	# steering rules, and as many exact entries
+ktap_plan 9
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 # more devices in ns B: veth pairs (the kernel may lack dummy)
 for d in dum0 dum1 dum2; do
@@ -266,8 +267,9 @@ case_end "applies_under_traffic_lose_nothing"
 
 # a large state: 100 NFs, 40 firewalls of 64 rules, 100 chains, 10,000
 # steering entries; its dump applies to no change
-python3 - "$TMP/large.conf" <<'EOF'
+python3 - "$TMP/large.conf" "$LARGE" <<'EOF'
 import sys
+n = int(sys.argv[2])
 out = []
 for i in range(40):
     out.append("nf add fw%d firewall default %s" % (i, "drop" if i % 2 else "pass"))
@@ -282,9 +284,9 @@ for i in range(100):
     nfs = ["c%d" % (i % 60)] + (["fw%d" % (i % 40)] if i % 3 else [])
     out.append("chain add ch%d %s%s" % (i, " ".join(nfs), " then drop" if i % 5 == 0 else ""))
 out.append("dev attach veth1 chain ch1")
-for i in range(5000):
+for i in range(n):
     out.append("steer add veth1 prio %d dst 10.%d.%d.0/24 proto udp dport %d chain ch%d" % (i % 9, i // 256, i % 256, i, i % 100))
-for i in range(5000):
+for i in range(n):
     out.append("steer add veth1 src 10.20.%d.%d dst 10.10.0.2 proto tcp sport %d dport 80 chain ch%d" % (i // 256, i % 256, 1024 + i, i % 97))
 open(sys.argv[1], "w").write("\n".join(out) + "\n")
 EOF
@@ -296,9 +298,27 @@ tdm dump > "$TMP/large.dump2"
 check "the dump is the same" diff "$TMP/large.dump" "$TMP/large.dump2"
 check "the file applies to no change" output_has "0 added, 0 changed, 0 deleted" \
 	tdm apply "$TMP/large.conf"
-expect "10000 steering entries" "$(grep -c '^steer add' "$TMP/large.dump")" -eq 10000
+expect "$((2 * LARGE)) steering entries" "$(grep -c '^steer add' "$TMP/large.dump")" -eq $((2 * LARGE))
 expect "2560 rules" "$(grep -c '^rule add' "$TMP/large.dump")" -eq 2560
 check "and back to A" tdm apply "$TMP/A.conf"
 case_end "a_large_state_round_trips"
+
+# a device moved away is not this namespace's: its chain stays
+cat > "$TMP/M.conf" <<'EOF'
+nf add mc counter
+chain add moving mc
+dev attach dum2 chain moving mode generic
+EOF
+check "attach dum2 by policy" tdm apply "$TMP/M.conf"
+check "move dum2 to ns A" ip -n "$NS_B" link set dum2 netns "$NS_A"
+snap "$TMP/snapM"
+check_fail "its chain cannot go" "empty.conf: chain 'moving' is the default chain of dum2, which is not here" \
+	tdm apply "$TMP/empty.conf"
+snap "$TMP/snapM2"
+check "nothing changed" diff "$TMP/snapM" "$TMP/snapM2"
+head -2 "$TMP/M.conf" > "$TMP/M2.conf"
+check "a policy that keeps its chain applies" output_has "0 added, 0 changed, 0 deleted" \
+	tdm apply "$TMP/M2.conf"
+case_end "a_device_moved_away_keeps_its_chain"
 
 ktap_finish

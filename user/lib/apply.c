@@ -250,8 +250,11 @@ static int step_undo(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
 static int step_finish(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
 {
 	switch (s->op) {
-	case TDM_AP_STEER_DEL:
-		return tdm_steer_del_slot(ctx, s->id, s->lo, s->lo + 1);
+	case TDM_AP_STEER_DEL: {
+		__u32 id = s->lo;
+
+		return tdm_steer_take_out_ids(ctx, s->id, &id, 1);
+	}
 	case TDM_AP_DEV_DETACH: {
 		int err = tdm_dev_detach(ctx, s->name);
 
@@ -268,6 +271,45 @@ static int step_finish(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
 	default:
 		return 0;
 	}
+}
+
+/*
+ * The steering deletions of one device that follow each other in the
+ * log (the commit writes them so), from step *k on, at once: one leaf
+ * update and one grace period, not one per entry. *k ends at the last.
+ */
+static int finish_steer_dels(struct tdm_ctx *ctx, __u32 *k, __u32 nsteps,
+			     const struct tdm_apply_step *first)
+{
+	struct tdm_apply_step s;
+	__u32 *ids, n = 0, cap = 1024;
+	int err = 0;
+
+	ids = malloc(cap * sizeof(*ids));
+	if (!ids)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	ids[n++] = first->lo;
+	while (*k < nsteps) {
+		err = log_read(ctx, *k + 1, &s);
+		if (err || s.op != TDM_AP_STEER_DEL || s.id != first->id)
+			break;
+		if (n == cap) {
+			__u32 *q = realloc(ids, 2 * cap * sizeof(*ids));
+
+			if (!q) {
+				err = tdm_err(ctx, ENOMEM, "out of memory");
+				break;
+			}
+			ids = q;
+			cap *= 2;
+		}
+		ids[n++] = s.lo;
+		(*k)++;
+	}
+	if (!err)
+		err = tdm_steer_take_out_ids(ctx, first->id, ids, n);
+	free(ids);
+	return err;
 }
 
 /*
@@ -293,7 +335,11 @@ static int log_run(struct tdm_ctx *ctx)
 		}
 	} else {
 		for (k = 1; k <= h.hi; k++) {
-			err = log_read(ctx, k, &s) ?: step_finish(ctx, &s);
+			err = log_read(ctx, k, &s);
+			if (!err && s.op == TDM_AP_STEER_DEL)
+				err = finish_steer_dels(ctx, &k, h.hi, &s);
+			else if (!err)
+				err = step_finish(ctx, &s);
 			if (err)
 				goto fail;
 		}
@@ -628,11 +674,13 @@ static int line_err(struct applier *ap, int line, int err)
 {
 	char msg[sizeof(ap->ctx->err)];
 
-	if (line <= 0)
-		return err;
 	snprintf(msg, sizeof(msg), "%s", ap->ctx->err);
-	snprintf(ap->ctx->err, sizeof(ap->ctx->err), "%.64s:%d: %.900s", ap->p->name,
-		 line, msg);
+	if (line > 0)
+		snprintf(ap->ctx->err, sizeof(ap->ctx->err), "%.200s:%d: %.800s",
+			 ap->p->name, line, msg);
+	else
+		snprintf(ap->ctx->err, sizeof(ap->ctx->err), "%.200s: %.800s",
+			 ap->p->name, msg);
 	return err;
 }
 
@@ -641,12 +689,14 @@ static int check(struct applier *ap)
 	const struct tdm_policy *p = ap->p, *cur = ap->cur;
 	struct tdm_ctx *ctx = ap->ctx;
 	int i, c, nnfs = cur->nnfs, nchains = cur->nchains, err;
+	int over = 0;		/* the line of the first one too many */
 	__u32 ifindex;
 
 	for (i = 0; i < p->nnfs; i++) {
 		c = tdm_policy_nf(cur, p->nfs[i].info.name);
 		if (c < 0) {
-			nnfs++;
+			if (++nnfs > TDM_MAX_NFS && !over)
+				over = p->nfs[i].line;
 			continue;
 		}
 		if (cur->nfs[c].info.type != p->nfs[i].info.type)
@@ -658,20 +708,22 @@ static int check(struct applier *ap)
 	}
 	/* old and new live side by side until the commit */
 	if (nnfs > TDM_MAX_NFS)
-		return tdm_err(ctx, ENOSPC,
+		return line_err(ap, over, tdm_err(ctx, ENOSPC,
 			       "the apply needs %d NFs at once (the new ones are added before the old ones go), at most %d",
-			       nnfs, TDM_MAX_NFS);
+			       nnfs, TDM_MAX_NFS));
+	over = 0;
 	for (i = 0; i < p->nchains; i++) {
-		if (tdm_policy_chain(cur, p->chains[i].name) < 0)
-			nchains++;
+		if (tdm_policy_chain(cur, p->chains[i].name) < 0 &&
+		    ++nchains > TDM_MAX_CHAINS && !over)
+			over = p->chains[i].line;
 		if (p->chains[i].action == TDM_ACT_REDIRECT &&
 		    (err = tdm_ifindex(ctx, p->chains[i].redirect, &ifindex)))
 			return line_err(ap, p->chains[i].line, err);
 	}
 	if (nchains > TDM_MAX_CHAINS)
-		return tdm_err(ctx, ENOSPC,
+		return line_err(ap, over, tdm_err(ctx, ENOSPC,
 			       "the apply needs %d chains at once (the new ones are added before the old ones go), at most %d",
-			       nchains, TDM_MAX_CHAINS);
+			       nchains, TDM_MAX_CHAINS));
 	for (i = 0; i < p->ndevs; i++)
 		if ((err = tdm_ifindex(ctx, p->devs[i].name, &ifindex)))
 			return line_err(ap, p->devs[i].line, err);
@@ -681,22 +733,28 @@ static int check(struct applier *ap)
 	return 0;
 }
 
-/* A chain the policy deletes must not be in use by what it keeps. */
+/*
+ * A chain the policy deletes must not be in use by what the apply leaves
+ * alone: devices (and their steering entries) that are not here.
+ */
 static int check_chain_users(struct applier *ap)
 {
 	struct tdm_ctx *ctx = ap->ctx;
-	struct tdm_dev_status *v;
+	struct tdm_steer_entry *e = NULL;
+	bool here[TDM_MAX_DEVS] = {};
+	struct tdm_dev_status *v = NULL;
 	struct tdm_chain_info ci;
-	int n, i, err = 0;
+	int n, ne, i, err;
 
 	err = tdm_dev_list(ctx, &v, &n);
-	if (err)
-		return err;
-	for (i = 0; i < n && !err; i++) {
-		bool here = v[i].state == TDM_DEV_ATTACHED ||
-			    (v[i].state == TDM_DEV_DETACHED && !v[i].elsewhere);
-
-		if (here || v[i].dev.default_chain == TDM_CHAIN_NONE ||
+	if (!err)
+		err = tdm_steer_list(ctx, NULL, &e, &ne);
+	for (i = 0; !err && i < n; i++) {
+		if (v[i].dev.slot < TDM_MAX_DEVS)
+			here[v[i].dev.slot] = v[i].state == TDM_DEV_ATTACHED ||
+				(v[i].state == TDM_DEV_DETACHED && !v[i].elsewhere);
+		if (here[v[i].dev.slot % TDM_MAX_DEVS] ||
+		    v[i].dev.default_chain == TDM_CHAIN_NONE ||
 		    tdm_chain_get(ctx, v[i].dev.default_chain, &ci))
 			continue;
 		if (tdm_policy_chain(ap->p, ci.name) < 0)
@@ -704,7 +762,18 @@ static int check_chain_users(struct applier *ap)
 				      "chain '%s' is the default chain of %s, which is not here (moved, or in another namespace): the policy cannot delete it",
 				      ci.name, v[i].dev.name);
 	}
+	for (i = 0; !err && i < ne; i++) {
+		if (e[i].dev < TDM_MAX_DEVS && here[e[i].dev])
+			continue;
+		if (tdm_chain_get(ctx, e[i].chain_id, &ci))
+			continue;
+		if (tdm_policy_chain(ap->p, ci.name) < 0)
+			err = tdm_err(ctx, EBUSY,
+				      "chain '%s' is used by steering entry %u of %s, which is not here (moved, or in another namespace): the policy cannot delete it",
+				      ci.name, e[i].id, e[i].dev_name);
+	}
 	free(v);
+	free(e);
 	return err;
 }
 
@@ -1114,6 +1183,7 @@ static int commit(struct applier *ap, const bool *used)
 	struct tdm_apply_step s;
 	int i, err = 0;
 
+	/* read_devs() lists the entries device by device */
 	for (i = 0; i < cur->nsteers && !err; i++) {
 		if (used[i])
 			continue;
@@ -1258,7 +1328,11 @@ int tdm_policy_apply(struct tdm_ctx *ctx, const struct tdm_policy *p,
 		err = tdm_err(ctx, ENOMEM, "out of memory");
 		goto out;
 	}
-	err = check(&ap) ?: check_chain_users(&ap) ?: steer_plan(&ap, keep, used);
+	err = check(&ap);
+	if (!err && (err = check_chain_users(&ap)))
+		line_err(&ap, 0, err);
+	if (!err)
+		err = steer_plan(&ap, keep, used);
 	if (err)
 		goto out;
 	ap.res.deleted = count_deleted(p, ap.cur, used);

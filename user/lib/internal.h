@@ -170,6 +170,11 @@ bool tdm_steer_is_exact(const struct tdm_match *m);
 /* steer.c: take out slot's entries [lo, hi) under the journal (ids
  * that are not there are no error) */
 int tdm_steer_del_slot(struct tdm_ctx *ctx, __u32 slot, __u32 lo, __u32 hi);
+/* steer.c: take out slot's entries of ids[0..n) (sorted here) at once:
+ * one leaf update and one grace period; no journal (the caller's log
+ * must run it again if it is cut short) */
+int tdm_steer_take_out_ids(struct tdm_ctx *ctx, __u32 slot, __u32 *ids,
+			   size_t n);
 /* steer.c: the exact entry of slot and m now runs chain_id (one write) */
 int tdm_steer_flow_set(struct tdm_ctx *ctx, __u32 slot,
 		       const struct tdm_match *m, __u32 chain_id);

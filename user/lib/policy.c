@@ -29,9 +29,21 @@
 #include "policy.h"
 #include "grammar.h"
 
+/*
+ * The steering entries read so far, by key (open addressing): a policy
+ * may hold TDM_MAX_STEER_RULES + TDM_MAX_STEER_FLOWS of them, too many
+ * to compare each new one with every one before it.
+ */
+struct steer_set {
+	int *slot;			/* index in p->steers + 1; 0: empty */
+	size_t size;			/* a power of 2, or 0 */
+	size_t n;
+};
+
 /* Where the parser is, for errors. */
 struct reader {
 	struct tdm_policy *p;
+	struct steer_set steers;
 	const char *name;
 	int line;			/* of the command's first word */
 	char **words;
@@ -163,6 +175,24 @@ static int chain_ref(struct reader *r, const char *name, int word)
 	return i;
 }
 
+/*
+ * The word of an NF's parameters an error is about: the first the
+ * message quotes ('10xpps'), else dflt.
+ */
+static int param_word(struct reader *r, char **words, int n,
+		      const char *msg, int dflt)
+{
+	char q[ARG_MAX_LEN + 3];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(q, sizeof(q), "'%s'", words[i]);
+		if (strstr(msg, q))
+			return (int)(words + i - r->words);
+	}
+	return dflt;
+}
+
 static int line_nf_add(struct reader *r, struct args *a)
 {
 	struct tdm_policy *p = r->p;
@@ -190,7 +220,9 @@ static int line_nf_add(struct reader *r, struct args *a)
 	nf->line = r->line;
 	if (tdm_nf_params_parse(t, &nf->info.params, a->nwords[k],
 				a->words[k], msg, sizeof(msg)))
-		return rerr(r, word_of(r, a, "TYPE"), "'nf add': %s", msg);
+		return rerr(r, param_word(r, a->words[k], a->nwords[k], msg,
+					  word_of(r, a, "TYPE")),
+			    "'nf add': %s", msg);
 	p->nnfs++;
 	return 0;
 }
@@ -321,12 +353,75 @@ static bool same_steer_key(const struct pol_steer *a,
 	       !memcmp(&a->m, &b->m, sizeof(a->m));
 }
 
+/* FNV-1a of what same_steer_key() compares */
+static size_t steer_hash(const struct pol_steer *s)
+{
+	const unsigned char *m = (const unsigned char *)&s->m;
+	__u32 prio = s->exact ? 0 : s->prio;
+	__u64 h = 14695981039346656037ULL;
+	size_t i;
+
+	for (i = 0; s->dev[i]; i++)
+		h = (h ^ (unsigned char)s->dev[i]) * 1099511628211ULL;
+	h = (h ^ s->exact) * 1099511628211ULL;
+	h = (h ^ prio) * 1099511628211ULL;
+	for (i = 0; i < sizeof(s->m); i++)
+		h = (h ^ m[i]) * 1099511628211ULL;
+	return h;
+}
+
+static size_t steer_slot(const struct tdm_policy *p,
+			 const struct steer_set *set,
+			 const struct pol_steer *s)
+{
+	size_t k, mask = set->size - 1;
+
+	for (k = steer_hash(s) & mask; set->slot[k]; k = (k + 1) & mask)
+		if (same_steer_key(&p->steers[set->slot[k] - 1], s))
+			break;
+	return k;
+}
+
+/*
+ * The index of the entry in p with the key of p->steers[i] in *dup (-1:
+ * none, then i is added to the set); 0 or -ENOMEM.
+ */
+static int steer_dup(struct reader *r, int i, int *dup)
+{
+	struct steer_set *set = &r->steers, bigger;
+	size_t k;
+
+	if (2 * (set->n + 1) > set->size) {
+		bigger.size = set->size ? set->size * 2 : 1024;
+		bigger.n = set->n;
+		bigger.slot = calloc(bigger.size, sizeof(*bigger.slot));
+		if (!bigger.slot)
+			return -ENOMEM;
+		for (k = 0; k < set->size; k++) {
+			int x = set->slot[k];
+
+			if (x)
+				bigger.slot[steer_slot(r->p, &bigger,
+						       &r->p->steers[x - 1])] = x;
+		}
+		free(set->slot);
+		*set = bigger;
+	}
+	k = steer_slot(r->p, set, &r->p->steers[i]);
+	*dup = set->slot[k] - 1;
+	if (*dup < 0) {
+		set->slot[k] = i + 1;
+		set->n++;
+	}
+	return 0;
+}
+
 static int line_steer_add(struct reader *r, struct args *a)
 {
 	struct tdm_policy *p = r->p;
 	const char *dev = arg_str(a, "DEV");
 	struct pol_steer *s;
-	int i;
+	int i, err;
 
 	if (dev_name_check(r, word_of(r, a, "DEV"), dev))
 		return -EINVAL;
@@ -343,11 +438,13 @@ static int line_steer_add(struct reader *r, struct args *a)
 		return s->chain;
 	s->line = r->line;
 	/* a second entry of the same match could never be reached */
-	for (i = 0; i < p->nsteers; i++)
-		if (same_steer_key(&p->steers[i], s))
-			return rerr(r, -1,
-				    "the same steering entry is already added at line %d",
-				    p->steers[i].line);
+	err = steer_dup(r, p->nsteers, &i);
+	if (err)
+		return err;
+	if (i >= 0)
+		return rerr(r, -1,
+			    "the same steering entry is already added at line %d",
+			    p->steers[i].line);
 	p->nsteers++;
 	return 0;
 }
@@ -401,6 +498,22 @@ static int words_check(struct reader *r)
 }
 
 /*
+ * The length of the line end at buf[i]: LF, CR LF, or a CR that ends the
+ * text (the last line need not end in a newline: it means the same); 0
+ * if none is there.
+ */
+static size_t eol_at(const char *buf, size_t i, size_t len)
+{
+	if (i >= len)
+		return 0;
+	if (buf[i] == '\n')
+		return 1;
+	if (buf[i] == '\r' && (i + 1 == len || buf[i + 1] == '\n'))
+		return i + 1 == len ? 1 : 2;
+	return 0;
+}
+
+/*
  * Split the text into commands and read each. buf is a copy of the
  * text the words point into (blanks become NULs).
  */
@@ -420,14 +533,12 @@ static int read_all(struct reader *r, char *buf, size_t len)
 	while (i <= len) {
 		char c = i < len ? buf[i] : '\n';
 
-		/* a line ends in LF or CR LF; eol: its length */
-		eol = c == '\n' ? 1 :
-		      c == '\r' && i + 1 < len && buf[i + 1] == '\n' ? 2 : 0;
+		/* a line ends in LF or CR LF, or where the text does */
+		eol = i == len ? 1 : eol_at(buf, i, len);
 		/* "\" right before a line's end joins the next line to it */
-		if (c == '\\' && !comment && i + 1 < len &&
-		    (buf[i + 1] == '\n' ||
-		     (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n'))) {
-			eol = buf[i + 1] == '\n' ? 1 : 2;
+		if (c == '\\' && !comment &&
+		    (i + 1 == len || eol_at(buf, i + 1, len))) {
+			eol = eol_at(buf, i + 1, len);
 			memset(buf + i, 0, 1 + eol);
 			i += 1 + eol;
 			line++;
@@ -525,6 +636,7 @@ int tdm_policy_parse(const char *name, const char *text, size_t len,
 		snprintf(err, errlen, "%s: out of memory", name);
 out:
 	free(buf);
+	free(r.steers.slot);
 	if (ret)
 		tdm_policy_free(r.p);
 	else

@@ -199,6 +199,26 @@ static int bucket_add(struct tdm_ctx *ctx, const struct rule_set *rs,
 	return 0;
 }
 
+/* Ids of one device: [lo, hi), and the sorted ids[0..n). */
+struct id_set {
+	__u32 lo, hi;
+	const __u32 *ids;
+	size_t n;
+};
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool id_in(const struct id_set *set, __u32 id)
+{
+	return (id >= set->lo && id < set->hi) ||
+	       (set->n && bsearch(&id, set->ids, set->n, sizeof(id), cmp_u32));
+}
+
 /*
  * The bucket of every leaf of slot inside prefix (scope): a leaf for
  * each distinct rule destination in the scope, holding the rules whose
@@ -210,7 +230,7 @@ static int bucket_add(struct tdm_ctx *ctx, const struct rule_set *rs,
  */
 static int leaves_compute(struct tdm_ctx *ctx, const struct rule_set *rs,
 			  __u32 slot, const struct tdm_match *scope,
-			  __u32 skip_lo, __u32 skip_hi, struct leaf **out,
+			  const struct id_set *skip, struct leaf **out,
 			  int *nout)
 {
 	bool has_len[129] = {};
@@ -224,8 +244,7 @@ static int leaves_compute(struct tdm_ctx *ctx, const struct rule_set *rs,
 	for (i = 0; i < rs->n; i++) {
 		const struct tdm_steer_rule *r = &rs->r[i];
 
-		if (r->id && r->dev == slot &&
-		    (r->id < skip_lo || r->id >= skip_hi)) {
+		if (r->id && r->dev == slot && !id_in(skip, r->id)) {
 			idx[n++] = i;
 			has_len[r->m.dst_len] = true;
 		}
@@ -437,6 +456,7 @@ static int steer_add_flow(struct tdm_ctx *ctx, __u32 slot, __u32 id,
 static int steer_add(struct tdm_ctx *ctx, __u32 slot,
 		     const struct tdm_steer_spec *specs, int n, __u32 id0)
 {
+	struct id_set none = {};
 	struct tdm_match scope;
 	struct rule_set rs;
 	struct leaf *lv;
@@ -483,7 +503,7 @@ static int steer_add(struct tdm_ctx *ctx, __u32 slot,
 	tdm_match_init(&scope);
 	if (n == 1)
 		scope = specs[0].m;
-	err = leaves_compute(ctx, &rs, slot, &scope, 0, 0, &lv, &nl);
+	err = leaves_compute(ctx, &rs, slot, &scope, &none, &lv, &nl);
 	if (err)
 		return err;
 	err = leaves_apply(ctx, slot, &scope, lv, nl);
@@ -544,10 +564,11 @@ int tdm_steer_add(struct tdm_ctx *ctx, const char *dev, __u32 prio,
 
 struct flow_range {
 	int fd;
-	__u32 slot, lo, hi;
+	__u32 slot;
+	const struct id_set *set;
 };
 
-/* Is this exact entry of the slot, with an id in [lo, hi)? */
+/* Is this exact entry of the slot, with an id in the set? */
 static bool flow_in_range(const void *key, const void *arg)
 {
 	const struct tdm_flow_key *k = key;
@@ -555,13 +576,13 @@ static bool flow_in_range(const void *key, const void *arg)
 	struct tdm_flow_val v;
 
 	return k->dev == fr->slot && !bpf_map_lookup_elem(fr->fd, k, &v) &&
-	       v.rule_id >= fr->lo && v.rule_id < fr->hi;
+	       id_in(fr->set, v.rule_id);
 }
 
-/* Remove slot's entries of ids [lo, hi): leaves, grace period, rules. */
-static int take_out(struct tdm_ctx *ctx, __u32 slot, __u32 lo, __u32 hi)
+/* Remove slot's entries of the set: leaves, grace period, rules. */
+static int take_out(struct tdm_ctx *ctx, __u32 slot, const struct id_set *set)
 {
-	struct flow_range fr = { ctx->flows_fd, slot, lo, hi };
+	struct flow_range fr = { ctx->flows_fd, slot, set };
 	struct tdm_match scope;
 	struct rule_set rs;
 	struct leaf *lv;
@@ -577,7 +598,7 @@ static int take_out(struct tdm_ctx *ctx, __u32 slot, __u32 lo, __u32 hi)
 		return err;
 	for (idx = 0; idx < rs.n; idx++) {
 		if (rs.r[idx].id && rs.r[idx].dev == slot &&
-		    rs.r[idx].id >= lo && rs.r[idx].id < hi) {
+		    id_in(set, rs.r[idx].id)) {
 			one = idx;
 			n++;
 		}
@@ -587,7 +608,7 @@ static int take_out(struct tdm_ctx *ctx, __u32 slot, __u32 lo, __u32 hi)
 		tdm_match_init(&scope);
 		if (n == 1)
 			scope = rs.r[one].m;
-		err = leaves_compute(ctx, &rs, slot, &scope, lo, hi, &lv, &nl);
+		err = leaves_compute(ctx, &rs, slot, &scope, set, &lv, &nl);
 		if (err)
 			return err;
 		err = leaves_apply(ctx, slot, &scope, lv, nl);
@@ -596,7 +617,7 @@ static int take_out(struct tdm_ctx *ctx, __u32 slot, __u32 lo, __u32 hi)
 			err = tdm_sync(ctx);
 		for (idx = 0; !err && idx < rs.n; idx++) {
 			if (!rs.r[idx].id || rs.r[idx].dev != slot ||
-			    rs.r[idx].id < lo || rs.r[idx].id >= hi)
+			    !id_in(set, rs.r[idx].id))
 				continue;
 			if (bpf_map_delete_elem(ctx->srules_fd, &idx) &&
 			    errno != ENOENT)
@@ -611,7 +632,18 @@ static int take_out(struct tdm_ctx *ctx, __u32 slot, __u32 lo, __u32 hi)
 
 int tdm_steer_take_out(struct tdm_ctx *ctx, __u32 slot, __u32 lo, __u32 hi)
 {
-	return take_out(ctx, slot, lo, hi) ?: tdm_dev_refresh(ctx, slot);
+	struct id_set set = { .lo = lo, .hi = hi };
+
+	return take_out(ctx, slot, &set) ?: tdm_dev_refresh(ctx, slot);
+}
+
+int tdm_steer_take_out_ids(struct tdm_ctx *ctx, __u32 slot, __u32 *ids,
+			   size_t n)
+{
+	struct id_set set = { .ids = ids, .n = n };
+
+	qsort(ids, n, sizeof(*ids), cmp_u32);
+	return take_out(ctx, slot, &set) ?: tdm_dev_refresh(ctx, slot);
 }
 
 /* Is there an entry id on slot, exact or rule? */
@@ -683,7 +715,9 @@ int tdm_steer_flow_set(struct tdm_ctx *ctx, __u32 slot,
 
 int tdm_steer_flush(struct tdm_ctx *ctx, __u32 slot)
 {
-	return take_out(ctx, slot, 0, 0xffffffffU);
+	struct id_set all = { .lo = 0, .hi = 0xffffffffU };
+
+	return take_out(ctx, slot, &all);
 }
 
 int tdm_steer_summary(struct tdm_ctx *ctx, __u32 slot, struct tdm_dev *d)

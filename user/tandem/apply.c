@@ -37,8 +37,10 @@ static int apply_file(struct args *a, bool check)
 	 * `tandem status` says so (the record is all that is written) */
 	ret = tdm_policy_load(file, &p, err, sizeof(err));
 	if (ret) {
-		if (!check)
-			tdm_status_apply_failed(cli_ctx(false), file, ret, err);
+		struct tdm_ctx *ctx = check ? NULL : cli_ctx_try();
+
+		if (ctx)
+			tdm_status_apply_failed(ctx, file, ret, err);
 		return cli_fail("%s", err);
 	}
 	ret = tdm_policy_apply(cli_ctx(check), p,

@@ -18,6 +18,8 @@ extern bool json_mode;
 
 /* The library context, opened on first use, closed at exit. */
 struct tdm_ctx *cli_ctx(bool readonly);
+/* The context for a change, or NULL (no message) if it cannot be had. */
+struct tdm_ctx *cli_ctx_try(void);
 
 /*
  * Errors: exactly one line on stderr, "tandem: MESSAGE", with control

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -137,7 +138,8 @@ static void shorten_words(char *msg, size_t size)
 
 	for (i = 0; i < all_argc; i++) {
 		wl = strlen(all_argv[i]);
-		if (wl <= ECHO_MAX + 3)
+		/* a file's path (a policy file) is named whole */
+		if (wl <= ECHO_MAX + 3 || !access(all_argv[i], F_OK))
 			continue;
 		while ((p = strstr(msg, all_argv[i]))) {
 			snprintf(tail, sizeof(tail), "%s", p + wl);
@@ -306,6 +308,13 @@ int cli_usage_help(const struct object *obj, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	return usage_error(obj, msg);
+}
+
+struct tdm_ctx *cli_ctx_try(void)
+{
+	if (!ctx && tdm_open(&ctx, 0))
+		ctx = NULL;
+	return ctx;
 }
 
 struct tdm_ctx *cli_ctx(bool readonly)
