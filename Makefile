@@ -11,6 +11,8 @@
 #   make install    install binaries and the man page under $(PREFIX)
 
 PREFIX	?= /usr/local
+# tandemd.service goes here, naming $(PREFIX)/sbin/tandemd
+SYSTEMDUNITDIR ?= /etc/systemd/system
 O	?= build
 V	?= 0
 Q	:= $(if $(filter 1,$(V)),,@)
@@ -42,8 +44,13 @@ LIB_OBJS  := $(patsubst user/lib/%.c,$(O)/lib/%.o,$(LIB_SRCS))
 LIB	  := $(O)/libtandem.a
 CLI_SRCS  := $(wildcard user/tandem/*.c)
 CLI_OBJS  := $(patsubst user/tandem/%.c,$(O)/cli/%.o,$(CLI_SRCS))
+DMN_SRCS  := $(wildcard user/tandemd/*.c)
+DMN_OBJS  := $(patsubst user/tandemd/%.c,$(O)/daemon/%.o,$(DMN_SRCS))
+DMN_CFLAGS := $(shell pkg-config --cflags libmicrohttpd libsystemd 2>/dev/null)
+DMN_LIBS  := $(shell pkg-config --libs libmicrohttpd libsystemd 2>/dev/null || \
+		echo -lmicrohttpd -lsystemd) -lpthread
 
-all: $(O)/tandem $(O)/tdm-bench selftests-build
+all: $(O)/tandem $(O)/tandemd $(O)/tdm-bench selftests-build
 
 $(O)/vmlinux.h:
 	$(Q)mkdir -p $(O)
@@ -87,6 +94,16 @@ $(O)/tandem: $(CLI_OBJS) $(LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
+$(O)/daemon/%.o: user/tandemd/%.c $(wildcard user/tandemd/*.h) \
+		$(wildcard user/lib/*.h) include/tandem/tandem.h
+	@echo "  CC      $@"
+	$(Q)mkdir -p $(O)/daemon
+	$(Q)$(CC) $(CFLAGS) $(DMN_CFLAGS) -Iuser/tandemd -c $< -o $@
+
+$(O)/tandemd: $(DMN_OBJS) $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS) $(DMN_LIBS)
+
 $(O)/tdm-bench: tools/bench/tdm_bench.c $(LIB) $(O)/bpf/bench_mono.skel.h
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) -Iselftests -o $@ $< $(LIB) $(LIBS)
@@ -107,7 +124,12 @@ bench: deps all $(O)/tdm-bench
 
 install: all
 	install -D -m 0755 $(O)/tandem $(DESTDIR)$(PREFIX)/sbin/tandem
+	install -D -m 0755 $(O)/tandemd $(DESTDIR)$(PREFIX)/sbin/tandemd
 	install -D -m 0644 Documentation/tandem.8 $(DESTDIR)$(PREFIX)/share/man/man8/tandem.8
+	install -D -m 0644 Documentation/tandemd.8 $(DESTDIR)$(PREFIX)/share/man/man8/tandemd.8
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's#/usr/local/sbin/#$(PREFIX)/sbin/#' tools/systemd/tandemd.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/tandemd.service
 
 clean:
 	rm -rf $(O)

@@ -19,7 +19,8 @@ man = open(docs + "/tandem.8").read()
 # groff to words: font escapes, \- and \(aq go
 man = re.sub(r"\\f[BIRP]", "", man).replace("\\-", "-").replace("\\(aq", "'")
 rst = open(docs + "/cli.rst").read()
-objects = ["nf", "rule", "chain", "steer", "dev", "stats", "apply", "dump"]
+objects = ["nf", "rule", "chain", "steer", "dev", "stats", "apply", "dump",
+           "status"]
 
 def words(obj):
     h = json.loads(subprocess.run([tandem, "-j", obj, "help"],

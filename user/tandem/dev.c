@@ -35,7 +35,8 @@ static const char *dev_name(const struct tdm_dev_status *st)
 	return st->name_now[0] ? st->name_now : st->dev.name;
 }
 
-static const char *dev_state_name(enum tdm_dev_state s)
+/* The word for a device's state, in dev show and status */
+const char *dev_state_name(enum tdm_dev_state s)
 {
 	switch (s) {
 	case TDM_DEV_ATTACHED:

@@ -25,7 +25,7 @@ static char **all_argv;
 
 const struct object *const objects[] = {
 	&nf_object, &rule_object, &chain_object, &steer_object, &dev_object,
-	&stats_object, &apply_object, &dump_object, NULL,
+	&stats_object, &apply_object, &dump_object, &status_object, NULL,
 };
 
 static void usage(FILE *f)
@@ -35,7 +35,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: tandem [OPTIONS] OBJECT COMMAND [ARGS]...\n"
 		"       tandem help | tandem OBJECT help\n"
 		"\n"
-		"OBJECT := { nf | rule | chain | steer | dev | stats | apply | dump }\n");
+		"OBJECT := { nf | rule | chain | steer | dev | stats | apply | dump |\n"
+		"            status }\n");
 	for (i = 0; objects[i]; i++)
 		fprintf(f, "  %-7s %s\n", objects[i]->name, objects[i]->summary);
 	fprintf(f, "\n"

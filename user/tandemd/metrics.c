@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * A sample as Prometheus text, exposition format 0.0.4: for each metric
+ * family a HELP and a TYPE line, then its samples. Names follow
+ * Prometheus' naming practice: the prefix tandem_, counters end in
+ * _total, units are base units (bytes, seconds), and a counter's sum
+ * over its labels means something (drops over reasons are all drops).
+ * The counter names are the keys of `tandem -j stats` (the fields of
+ * struct tdm_*_stats), so one reads the other: Documentation/daemon.rst
+ * lists them.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tandemd.h"
+
+struct field {
+	const char *name;		/* after tandem_KIND_, before _total */
+	size_t off;			/* of a __u64 in the stats struct */
+	const char *help;
+};
+
+#define F(type, f, h)	{ #f, offsetof(struct type, f), h }
+
+static const struct field chain_fields[] = {
+	F(tdm_chain_stats, packets, "Packets that entered the chain."),
+	F(tdm_chain_stats, bytes, "Bytes of the packets that entered the chain."),
+	F(tdm_chain_stats, passed, "Packets the chain passed to the stack."),
+	F(tdm_chain_stats, dropped, "Packets dropped by an NF of the chain or its terminal action."),
+	F(tdm_chain_stats, txed, "Packets the chain sent back out of the device (XDP_TX)."),
+	F(tdm_chain_stats, redirected, "Packets handed to the chain's redirect."),
+	F(tdm_chain_stats, missed, "Packets lost to failed tail calls in the chain."),
+};
+
+static const struct field dev_fields[] = {
+	F(tdm_dev_stats, packets, "Packets seen by the device's entry program."),
+	F(tdm_dev_stats, bytes, "Bytes of the packets seen by the entry program."),
+	F(tdm_dev_stats, steer_flow, "Packets steered by an exact 5-tuple entry."),
+	F(tdm_dev_stats, steer_rule, "Packets steered by a prefix/port rule."),
+	F(tdm_dev_stats, steer_default, "Packets that ran the device's default chain."),
+	F(tdm_dev_stats, no_chain, "Packets no chain took: passed to the stack."),
+	F(tdm_dev_stats, missed, "Packets whose chain slot was empty: passed."),
+	F(tdm_dev_stats, truncated, "Packets with a header cut short."),
+	F(tdm_dev_stats, malformed, "Packets with a malformed header."),
+	F(tdm_dev_stats, fragments, "IP fragments."),
+	F(tdm_dev_stats, unparsed, "Packets the parser could not classify."),
+};
+
+#undef F
+
+static __u64 field_val(const void *st, const struct field *f)
+{
+	__u64 v;
+
+	memcpy(&v, (const char *)st + f->off, sizeof(v));
+	return v;
+}
+
+/* A label value as the format wants it: \\, \" and \n escaped. */
+static void put_label(FILE *f, const char *name, const char *val, bool first)
+{
+	fprintf(f, "%s%s=\"", first ? "" : ",", name);
+	for (; *val; val++) {
+		if (*val == '\\')
+			fputs("\\\\", f);
+		else if (*val == '"')
+			fputs("\\\"", f);
+		else if (*val == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*val, f);
+	}
+	fputc('"', f);
+}
+
+static void family(FILE *f, const char *name, const char *type,
+		   const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void nf_labels(FILE *f, const struct nf_sample *n)
+{
+	fputc('{', f);
+	put_label(f, "nf", n->name, true);
+	put_label(f, "type", n->type ? n->type : "unknown", false);
+}
+
+static void chain_labels(FILE *f, const struct chain_sample *c)
+{
+	fputc('{', f);
+	put_label(f, "chain", c->name, true);
+}
+
+static void dev_labels(FILE *f, const struct dev_sample *d)
+{
+	fputc('{', f);
+	put_label(f, "dev", d->name, true);
+	put_label(f, "mode", d->mode, false);
+	put_label(f, "state", d->state, false);
+}
+
+static void nf_metrics(FILE *f, const struct sample *s)
+{
+	int i, r;
+
+	family(f, "tandem_nf_packets_total", "counter",
+	       "Packets the NF saw.");
+	for (i = 0; i < s->nnfs; i++) {
+		fputs("tandem_nf_packets_total", f);
+		nf_labels(f, &s->nfs[i]);
+		fprintf(f, "} %llu\n", (unsigned long long)s->nfs[i].st.packets);
+	}
+	family(f, "tandem_nf_bytes_total", "counter",
+	       "Bytes of the packets the NF saw.");
+	for (i = 0; i < s->nnfs; i++) {
+		fputs("tandem_nf_bytes_total", f);
+		nf_labels(f, &s->nfs[i]);
+		fprintf(f, "} %llu\n", (unsigned long long)s->nfs[i].st.bytes);
+	}
+	family(f, "tandem_nf_drops_total", "counter",
+	       "Packets the NF dropped, by reason.");
+	for (i = 0; i < s->nnfs; i++) {
+		for (r = 0; r < TDM_DROP_MAX; r++) {
+			fputs("tandem_nf_drops_total", f);
+			nf_labels(f, &s->nfs[i]);
+			put_label(f, "reason", tdm_drop_reason_name(r), false);
+			fprintf(f, "} %llu\n",
+				(unsigned long long)s->nfs[i].st.drops[r]);
+		}
+	}
+	family(f, "tandem_nf_packets_per_second", "gauge",
+	       "Packets per second the NF saw over the last interval.");
+	for (i = 0; i < s->nnfs; i++) {
+		fputs("tandem_nf_packets_per_second", f);
+		nf_labels(f, &s->nfs[i]);
+		fprintf(f, "} %.3f\n", s->nfs[i].pps);
+	}
+	family(f, "tandem_nf_bytes_per_second", "gauge",
+	       "Bytes per second the NF saw over the last interval.");
+	for (i = 0; i < s->nnfs; i++) {
+		fputs("tandem_nf_bytes_per_second", f);
+		nf_labels(f, &s->nfs[i]);
+		fprintf(f, "} %.3f\n", s->nfs[i].bps);
+	}
+}
+
+static void chain_metrics(FILE *f, const struct sample *s)
+{
+	char name[64];
+	size_t k;
+	int i;
+
+	for (k = 0; k < ARRAY_SIZE(chain_fields); k++) {
+		snprintf(name, sizeof(name), "tandem_chain_%s_total",
+			 chain_fields[k].name);
+		family(f, name, "counter", chain_fields[k].help);
+		for (i = 0; i < s->nchains; i++) {
+			fputs(name, f);
+			chain_labels(f, &s->chains[i]);
+			fprintf(f, "} %llu\n", (unsigned long long)
+				field_val(&s->chains[i].st, &chain_fields[k]));
+		}
+	}
+	family(f, "tandem_chain_packets_per_second", "gauge",
+	       "Packets per second that entered the chain over the last interval.");
+	for (i = 0; i < s->nchains; i++) {
+		fputs("tandem_chain_packets_per_second", f);
+		chain_labels(f, &s->chains[i]);
+		fprintf(f, "} %.3f\n", s->chains[i].pps);
+	}
+	family(f, "tandem_chain_bytes_per_second", "gauge",
+	       "Bytes per second that entered the chain over the last interval.");
+	for (i = 0; i < s->nchains; i++) {
+		fputs("tandem_chain_bytes_per_second", f);
+		chain_labels(f, &s->chains[i]);
+		fprintf(f, "} %.3f\n", s->chains[i].bps);
+	}
+}
+
+static void dev_metrics(FILE *f, const struct sample *s)
+{
+	char name[64];
+	size_t k;
+	int i;
+
+	for (k = 0; k < ARRAY_SIZE(dev_fields); k++) {
+		snprintf(name, sizeof(name), "tandem_dev_%s_total",
+			 dev_fields[k].name);
+		family(f, name, "counter", dev_fields[k].help);
+		for (i = 0; i < s->ndevs; i++) {
+			fputs(name, f);
+			dev_labels(f, &s->devs[i]);
+			fprintf(f, "} %llu\n", (unsigned long long)
+				field_val(&s->devs[i].st, &dev_fields[k]));
+		}
+	}
+	family(f, "tandem_dev_packets_per_second", "gauge",
+	       "Packets per second the entry program saw over the last interval.");
+	for (i = 0; i < s->ndevs; i++) {
+		fputs("tandem_dev_packets_per_second", f);
+		dev_labels(f, &s->devs[i]);
+		fprintf(f, "} %.3f\n", s->devs[i].pps);
+	}
+	family(f, "tandem_dev_bytes_per_second", "gauge",
+	       "Bytes per second the entry program saw over the last interval.");
+	for (i = 0; i < s->ndevs; i++) {
+		fputs("tandem_dev_bytes_per_second", f);
+		dev_labels(f, &s->devs[i]);
+		fprintf(f, "} %.3f\n", s->devs[i].bps);
+	}
+}
+
+static void daemon_metrics(FILE *f, const struct sample *s)
+{
+	const struct tdm_status *st = &s->status;
+
+	family(f, "tandem_up", "gauge",
+	       "1 if the last sample read the counters, else 0.");
+	fprintf(f, "tandem_up %d\n", s->ok);
+	family(f, "tandem_build_info", "gauge",
+	       "tandemd's version and the datapath ABI it reads; always 1.");
+	fputs("tandem_build_info{", f);
+	put_label(f, "version", TANDEMD_VERSION, true);
+	fprintf(f, ",abi=\"%d\"} 1\n", TDM_ABI_VERSION);
+	family(f, "tandem_sample_timestamp_seconds", "gauge",
+	       "When the last sample was taken, seconds since the epoch.");
+	fprintf(f, "tandem_sample_timestamp_seconds %.3f\n", s->time);
+	family(f, "tandem_sample_duration_seconds", "gauge",
+	       "Seconds the last sample took.");
+	fprintf(f, "tandem_sample_duration_seconds %.6f\n", s->duration);
+	family(f, "tandem_sample_errors_total", "counter",
+	       "Samples that failed since tandemd started.");
+	fprintf(f, "tandem_sample_errors_total %llu\n", s->errors);
+	/* by anyone: tandemd or the CLI; absent until the first apply */
+	if (!s->ok || !st->apply_time)
+		return;
+	family(f, "tandem_last_apply_success", "gauge",
+	       "1 if the last policy apply succeeded, else 0.");
+	fprintf(f, "tandem_last_apply_success %d\n", st->apply_result == 0);
+	family(f, "tandem_last_apply_timestamp_seconds", "gauge",
+	       "When the last policy apply ended, seconds since the epoch.");
+	fprintf(f, "tandem_last_apply_timestamp_seconds %.3f\n",
+		st->apply_time / 1e9);
+}
+
+int metrics_format(const struct sample *s, char **buf, size_t *len)
+{
+	FILE *f;
+
+	*buf = NULL;
+	f = open_memstream(buf, len);
+	if (!f)
+		return -ENOMEM;
+	daemon_metrics(f, s);
+	if (s->ok) {
+		nf_metrics(f, s);
+		chain_metrics(f, s);
+		dev_metrics(f, s);
+	}
+	if (fclose(f)) {
+		free(*buf);
+		*buf = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * tandemd: the daemon. It applies the policy file, samples the counters
+ * and serves them to Prometheus; every operation on the state goes
+ * through libtandem. One concern per file:
+ *
+ *   main.c      options, signals, the main loop, config applies
+ *   sampler.c   one round of counters (and rates against the last one)
+ *   metrics.c   a sample as Prometheus text (exposition format 0.0.4)
+ *   http.c      the HTTP server of GET /metrics (libmicrohttpd)
+ *   textfile.c  the same text for node_exporter's textfile collector
+ *   log.c       one line per message on stderr, for journald
+ */
+#ifndef TANDEMD_H
+#define TANDEMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include "libtandem.h"
+
+/* the same as the CLI's TANDEM_VERSION (user/tandem/main.c) */
+#define TANDEMD_VERSION		"0.1.0"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* ---- log.c ---- */
+/*
+ * Log one line to stderr with a syslog priority prefix ("<3>" for
+ * LOG_ERR, ...) that journald reads; control bytes in the message are
+ * escaped so that one message stays one line.
+ */
+void tlog(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- sampler.c ---- */
+struct nf_sample {
+	__u32 id;
+	char name[TDM_NAME_LEN];
+	const char *type;		/* static, from the library */
+	struct tdm_nf_stats st;
+	double pps, bps;		/* bytes/s; 0 without a previous sample */
+};
+
+struct chain_sample {
+	__u32 id;
+	char name[TDM_NAME_LEN];
+	struct tdm_chain_stats st;
+	double pps, bps;
+};
+
+struct dev_sample {
+	__u32 slot;
+	char name[16];			/* as taken, the name `tandem stats` uses */
+	const char *mode;
+	const char *state;
+	struct tdm_dev_stats st;
+	double pps, bps;
+};
+
+struct sample {
+	bool ok;			/* the counters below were read */
+	double time;			/* CLOCK_REALTIME, seconds */
+	double mono;			/* CLOCK_MONOTONIC, seconds */
+	double duration;		/* seconds the round took */
+	unsigned long long errors;	/* failed rounds since start */
+	int nnfs, nchains, ndevs;
+	struct nf_sample nfs[TDM_MAX_NFS];
+	struct chain_sample chains[TDM_MAX_CHAINS];
+	struct dev_sample devs[TDM_MAX_DEVS];
+	struct tdm_status status;	/* the daemon and the last apply */
+};
+
+/*
+ * Read every counter into cur, with rates over the time since prev (NULL
+ * or !prev->ok: rates 0). Takes the state lock (shared) for the round
+ * only. 0, or a negative errno with the message in err; cur->ok says
+ * which, and cur->errors counts the failures (carried over from prev).
+ */
+int sample_take(struct sample *cur, const struct sample *prev, char *err,
+		size_t errlen);
+
+/* ---- metrics.c ---- */
+/*
+ * The Prometheus text exposition (format 0.0.4) of sample s, in a new
+ * malloc'ed buffer (*len bytes, NUL-terminated). 0 or -ENOMEM.
+ */
+int metrics_format(const struct sample *s, char **buf, size_t *len);
+/* The Content-Type of that text */
+#define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
+
+/* ---- http.c ---- */
+/*
+ * Serve GET/HEAD /metrics on addr (AF_INET or AF_INET6; what is its text,
+ * for the log) from a thread of libmicrohttpd. 0, or a negative errno
+ * (the address is in use, ...), logged.
+ */
+int http_start(const struct sockaddr *addr, const char *what);
+void http_stop(void);
+/* The body the server sends from now on (copied). 0 or -ENOMEM. */
+int http_publish(const char *buf, size_t len);
+
+/* ---- textfile.c ---- */
+/*
+ * Replace the file at path with buf atomically: PATH.tmp in the same
+ * directory, fsync, rename. 0 or a negative errno, with the message
+ * in err.
+ */
+int textfile_write(const char *path, const char *buf, size_t len,
+		   char *err, size_t errlen);
+
+#endif /* TANDEMD_H */
