@@ -279,7 +279,8 @@ struct tdm_status {
  * is written before the change); at the commit the deletions left are
  * written, and the phase says to finish them. tdm_open() of a state with
  * a log left by a killed apply takes back the changes in reverse order,
- * or after the commit finishes the deletions. Control plane only.
+ * or after the commit finishes the deletions: in the network namespace
+ * of the apply (devices are named in it). Control plane only.
  */
 enum tdm_apply_phase {
 	TDM_AP_IDLE = 0,
@@ -319,6 +320,7 @@ struct tdm_apply_step {
 	__u32 action;
 	__u32 redirect_ifindex;
 	__u32 nf_ids[TDM_MAX_CHAIN_NFS];
+	__u64 netns;			/* header: cookie of the applier's netns */
 };
 
 #define TDM_APPLY_MAX_STEPS	(1 << 20)

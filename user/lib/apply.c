@@ -64,6 +64,7 @@ static int log_header(struct tdm_ctx *ctx, __u32 phase, __u32 nsteps)
 {
 	struct tdm_apply_step h = {
 		.op = TDM_AP_HEADER, .lo = phase, .hi = nsteps,
+		.netns = tdm_netns_cookie(),
 	};
 
 	return log_write(ctx, 0, &h);
@@ -140,30 +141,25 @@ static int chain_name_of(struct tdm_ctx *ctx, __u32 id, char *buf,
 	return 0;
 }
 
+/*
+ * Back to the chain's old NFs and action, by ids: no name is looked up,
+ * so a device the chain redirected to that is gone since does not stop
+ * the undo (the datapath redirects to the ifindex, as before).
+ */
 static int undo_chain(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
 {
-	struct tdm_chain_spec spec = { .nnfs = s->nnfs, .action = s->action };
-	struct tdm_nf_info nf[TDM_MAX_CHAIN_NFS];
-	char dev[IF_NAMESIZE];
-	__u32 i;
-	int err;
+	struct tdm_chain_info ci;
+	int id;
 
-	if (tdm_chain_lookup(ctx, s->name, NULL) < 0)
+	id = tdm_chain_lookup(ctx, s->name, &ci);
+	if (id < 0)
 		return 0;
-	for (i = 0; i < s->nnfs && i < TDM_MAX_CHAIN_NFS; i++) {
-		if (tdm_nf_get(ctx, s->nf_ids[i], &nf[i]))
-			return tdm_err(ctx, ENOENT, "NF %u of chain '%s' is gone",
-				       s->nf_ids[i], s->name);
-		spec.nfs[i] = nf[i].name;
-	}
-	if (s->action == TDM_ACT_REDIRECT) {
-		if (!if_indextoname(s->redirect_ifindex, dev))
-			return tdm_err(ctx, ENODEV, "the device chain '%s' redirected to is gone",
-				       s->name);
-		spec.redirect_dev = dev;
-	}
-	err = tdm_chain_replace(ctx, s->name, &spec);
-	return err < 0 ? err : 0;
+	memset(ci.nf_ids, 0, sizeof(ci.nf_ids));
+	memcpy(ci.nf_ids, s->nf_ids, sizeof(s->nf_ids));
+	ci.nnfs = s->nnfs;
+	ci.action = s->action;
+	ci.redirect_ifindex = s->redirect_ifindex;
+	return tdm_chain_restore(ctx, id, &ci);
 }
 
 static int undo_dev(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
@@ -324,9 +320,14 @@ static int log_run(struct tdm_ctx *ctx)
 	__u32 k;
 	int err;
 
-	err = log_read(ctx, 0, &h);
+	/* a change of this apply cut short goes first, as at open */
+	err = tdm_journal_recover(ctx) ?: log_read(ctx, 0, &h);
 	if (err || h.op != TDM_AP_HEADER || h.lo == TDM_AP_IDLE)
 		return err;
+	/* its devices are named in its namespace: recovered only there */
+	if (h.netns != tdm_netns_cookie())
+		return tdm_err(ctx, EBUSY,
+			       "a policy apply in another network namespace was cut short: run a tandem command there first");
 	if (h.lo == TDM_AP_CHANGING) {
 		for (k = h.hi; k >= 1; k--) {
 			err = log_read(ctx, k, &s) ?: step_undo(ctx, &s);
@@ -352,6 +353,8 @@ fail:
 	return err;
 }
 
+/* 1 if an apply of this network namespace was cut short; one of another
+ * namespace waits for a command there (other commands go on) */
 int tdm_apply_pending(struct tdm_ctx *ctx)
 {
 	struct tdm_apply_step h;
@@ -359,12 +362,13 @@ int tdm_apply_pending(struct tdm_ctx *ctx)
 
 	if (err)
 		return err;
-	return h.op == TDM_AP_HEADER && h.lo != TDM_AP_IDLE;
+	return h.op == TDM_AP_HEADER && h.lo != TDM_AP_IDLE &&
+	       h.netns == tdm_netns_cookie();
 }
 
 int tdm_apply_recover(struct tdm_ctx *ctx)
 {
-	return log_run(ctx);
+	return tdm_apply_pending(ctx) > 0 ? log_run(ctx) : 0;
 }
 
 /* ---- the running state as a policy ---- */
@@ -724,13 +728,102 @@ static int check(struct applier *ap)
 		return line_err(ap, over, tdm_err(ctx, ENOSPC,
 			       "the apply needs %d chains at once (the new ones are added before the old ones go), at most %d",
 			       nchains, TDM_MAX_CHAINS));
-	for (i = 0; i < p->ndevs; i++)
+	for (i = 0; i < p->ndevs; i++) {
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+		bool ours = false;
+		int k;
+
 		if ((err = tdm_ifindex(ctx, p->devs[i].name, &ifindex)))
 			return line_err(ap, p->devs[i].line, err);
+		for (k = 0; k < cur->ndevs && !ours; k++)
+			ours = !strcmp(cur->devs[k].name, p->devs[i].name);
+		/* another XDP program: tdm_dev_attach() would refuse */
+		if (!ours && !p->devs[i].force && !bpf_xdp_query(ifindex, 0, &q) &&
+		    q.attach_mode != XDP_ATTACHED_NONE)
+			return line_err(ap, p->devs[i].line, tdm_err(ctx, EBUSY,
+				"%s already has an XDP program attached (id %u); add 'force' to replace it",
+				p->devs[i].name, q.prog_id ? q.prog_id :
+				q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id));
+	}
 	for (i = 0; i < p->nsteers; i++)
 		if ((err = tdm_ifindex(ctx, p->steers[i].dev, &ifindex)))
 			return line_err(ap, p->steers[i].line, err);
 	return 0;
+}
+
+/*
+ * The kernel knows a device by its name and by its alternative names
+ * (ip link property add altname): the running state has the name, so
+ * the plan uses it. A copy of p with every device written by its name;
+ * it shares p's NFs and rules. Two lines that attach one device under
+ * two names are refused.
+ */
+static int canon_dev(char *name)
+{
+	char buf[IF_NAMESIZE];
+	__u32 ifindex = if_nametoindex(name);
+
+	if (!ifindex || !if_indextoname(ifindex, buf))
+		return 0;	/* missing: check() says so, at its line */
+	if (strcmp(buf, name))
+		snprintf(name, 16, "%s", buf);
+	return 0;
+}
+
+static struct tdm_policy *canon_copy(struct applier *ap,
+				     const struct tdm_policy *p)
+{
+	struct tdm_policy *w = calloc(1, sizeof(*w));
+	int i, k;
+
+	if (!w)
+		goto nomem;
+	*w = *p;
+	w->devs = malloc((p->ndevs + 1) * sizeof(*w->devs));
+	w->steers = malloc((p->nsteers + 1) * sizeof(*w->steers));
+	w->chains = malloc((p->nchains + 1) * sizeof(*w->chains));
+	if (!w->devs || !w->steers || !w->chains)
+		goto nomem;
+	memcpy(w->devs, p->devs, p->ndevs * sizeof(*w->devs));
+	memcpy(w->steers, p->steers, p->nsteers * sizeof(*w->steers));
+	memcpy(w->chains, p->chains, p->nchains * sizeof(*w->chains));
+	for (i = 0; i < w->ndevs; i++) {
+		canon_dev(w->devs[i].name);
+		for (k = 0; k < i; k++)
+			if (!strcmp(w->devs[k].name, w->devs[i].name)) {
+				line_err(ap, w->devs[i].line, tdm_err(ap->ctx, EEXIST,
+					"device '%s' is %s, which line %d attaches",
+					p->devs[i].name, w->devs[i].name,
+					w->devs[k].line));
+				goto fail;
+			}
+	}
+	for (i = 0; i < w->nsteers; i++)
+		canon_dev(w->steers[i].dev);
+	for (i = 0; i < w->nchains; i++)
+		if (w->chains[i].action == TDM_ACT_REDIRECT)
+			canon_dev(w->chains[i].redirect);
+	return w;
+nomem:
+	tdm_err(ap->ctx, ENOMEM, "out of memory");
+fail:
+	if (w) {
+		free(w->devs);
+		free(w->steers);
+		free(w->chains);
+		free(w);
+	}
+	return NULL;
+}
+
+static void canon_free(struct tdm_policy *w)
+{
+	if (!w)
+		return;
+	free(w->devs);
+	free(w->steers);
+	free(w->chains);
+	free(w);
 }
 
 /*
@@ -753,13 +846,14 @@ static int check_chain_users(struct applier *ap)
 		if (v[i].dev.slot < TDM_MAX_DEVS)
 			here[v[i].dev.slot] = v[i].state == TDM_DEV_ATTACHED ||
 				(v[i].state == TDM_DEV_DETACHED && !v[i].elsewhere);
-		if (here[v[i].dev.slot % TDM_MAX_DEVS] ||
+		/* attached here: the policy's (read_devs() lists it) */
+		if (v[i].state == TDM_DEV_ATTACHED ||
 		    v[i].dev.default_chain == TDM_CHAIN_NONE ||
 		    tdm_chain_get(ctx, v[i].dev.default_chain, &ci))
 			continue;
 		if (tdm_policy_chain(ap->p, ci.name) < 0)
 			err = tdm_err(ctx, EBUSY,
-				      "chain '%s' is the default chain of %s, which is not here (moved, or in another namespace): the policy cannot delete it",
+				      "chain '%s' is the default chain of %s, which is not here (moved, or in another namespace) or not attached: the policy cannot delete it",
 				      ci.name, v[i].dev.name);
 	}
 	for (i = 0; !err && i < ne; i++) {
@@ -863,8 +957,24 @@ static int check_buckets(struct applier *ap, const int *keep)
 	const struct tdm_policy *p = ap->p;
 	const char *done[1024];
 	struct bucket_rule *r;
-	int i, j, ndone = 0, err = 0;
+	int i, j, ndone = 0, nflows = 0, nrules, err = 0;
 
+	/* room for the old entries and the new ones at once */
+	for (i = 0; i < ap->cur->nsteers; i++)
+		nflows += ap->cur->steers[i].exact;
+	nrules = ap->cur->nsteers - nflows;
+	for (i = 0; i < p->nsteers; i++) {
+		if (keep[i] >= 0)
+			continue;
+		if (p->steers[i].exact && ++nflows > TDM_MAX_STEER_FLOWS)
+			return line_err(ap, p->steers[i].line, tdm_err(ap->ctx, ENOSPC,
+				"more than %d exact steering entries at once (an apply adds the new ones before it deletes the old ones)",
+				TDM_MAX_STEER_FLOWS));
+		if (!p->steers[i].exact && ++nrules > TDM_MAX_STEER_RULES)
+			return line_err(ap, p->steers[i].line, tdm_err(ap->ctx, ENOSPC,
+				"more than %d steering rules at once (an apply adds the new ones before it deletes the old ones)",
+				TDM_MAX_STEER_RULES));
+	}
 	r = malloc((ap->cur->nsteers + p->nsteers + 1) * sizeof(*r));
 	if (!r)
 		return tdm_err(ap->ctx, ENOMEM, "out of memory");
@@ -1377,15 +1487,18 @@ static int count_changes(struct applier *ap, const int *keep)
 		if (!changed && info.type == TDM_NF_FIREWALL)
 			ruleset_build(p, i, cur, c, &info, rs, &changed);
 		ap->res.changed += changed;
+		ap->res.kept += !changed;
 	}
 	free(rs);
 	for (i = 0; i < p->nchains; i++) {
 		c = tdm_policy_chain(cur, p->chains[i].name);
-		if (c < 0)
+		if (c < 0) {
 			ap->res.added++;
-		else
-			ap->res.changed += !chain_same(p, &p->chains[i], cur,
-						       &cur->chains[c]);
+			continue;
+		}
+		changed = !chain_same(p, &p->chains[i], cur, &cur->chains[c]);
+		ap->res.changed += changed;
+		ap->res.kept += !changed;
 	}
 	for (i = 0; i < p->ndevs; i++) {
 		const struct pol_dev *w = &p->devs[i];
@@ -1393,14 +1506,16 @@ static int count_changes(struct applier *ap, const int *keep)
 		for (c = 0; c < cur->ndevs; c++)
 			if (!strcmp(cur->devs[c].name, w->name))
 				break;
-		if (c == cur->ndevs)
+		if (c == cur->ndevs) {
 			ap->res.added++;
-		else
-			ap->res.changed +=
-				(w->mode != TDM_MODE_AUTO &&
-				 w->mode != cur->devs[c].mode) ||
-				strcmp(pchain_name(p, w->chain),
-				       pchain_name(cur, cur->devs[c].chain));
+			continue;
+		}
+		changed = (w->mode != TDM_MODE_AUTO &&
+			   w->mode != cur->devs[c].mode) ||
+			  strcmp(pchain_name(p, w->chain),
+				 pchain_name(cur, cur->devs[c].chain));
+		ap->res.changed += changed;
+		ap->res.kept += !changed;
 	}
 	for (i = 0; i < p->nsteers; i++) {
 		if (keep[i] < 0)
@@ -1421,10 +1536,11 @@ static int changes(struct applier *ap, int *keep, bool *used)
 	       change_steers(ap, keep);
 }
 
-int tdm_policy_apply(struct tdm_ctx *ctx, const struct tdm_policy *p,
+int tdm_policy_apply(struct tdm_ctx *ctx, const struct tdm_policy *file,
 		     unsigned int flags, struct tdm_apply_result *res)
 {
-	struct applier ap = { .ctx = ctx, .p = p };
+	struct applier ap = { .ctx = ctx, .p = file };
+	struct tdm_policy *p = NULL;
 	char msg[sizeof(ctx->err)];
 	bool *used = NULL;
 	int *keep = NULL;
@@ -1433,6 +1549,12 @@ int tdm_policy_apply(struct tdm_ctx *ctx, const struct tdm_policy *p,
 	err = log_run(ctx) ?: tdm_policy_running(ctx, &ap.cur);
 	if (err)
 		goto out;
+	p = canon_copy(&ap, file);
+	if (!p) {
+		err = -EINVAL;
+		goto out;
+	}
+	ap.p = p;
 	keep = calloc(p->nsteers + 1, sizeof(*keep));
 	used = calloc(ap.cur->nsteers + 1, sizeof(*used));
 	if (!keep || !used) {
@@ -1482,11 +1604,12 @@ out:
 	if (res)
 		*res = ap.res;
 	if (!(flags & TDM_APPLY_CHECK))
-		tdm_status_record_apply(ctx, p->name, err,
+		tdm_status_record_apply(ctx, file->name, err,
 					ap.res.added + ap.res.changed +
 					ap.res.deleted);
 	free(keep);
 	free(used);
+	canon_free(p);
 	tdm_policy_free(ap.cur);
 	return err;
 }

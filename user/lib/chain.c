@@ -378,10 +378,13 @@ int tdm_chain_add(struct tdm_ctx *ctx, const char *name,
 	return err ? err : (int)free_id;
 }
 
+static int chain_replace(struct tdm_ctx *ctx, __u32 id,
+			 struct tdm_chain_info *ci,
+			 const struct tdm_chain_info *old);
+
 int tdm_chain_replace(struct tdm_ctx *ctx, const char *name,
 		      const struct tdm_chain_spec *spec)
 {
-	struct tdm_journal j = { .op = TDM_J_CHAIN };
 	struct tdm_chain_info ci, old;
 	int id, err;
 
@@ -391,25 +394,49 @@ int tdm_chain_replace(struct tdm_ctx *ctx, const char *name,
 	id = tdm_chain_lookup(ctx, name, &old);
 	if (id < 0)
 		return id;
-	ci.generation = old.generation + 1;
+	return chain_replace(ctx, id, &ci, &old);
+}
+
+int tdm_chain_restore(struct tdm_ctx *ctx, __u32 id,
+		      const struct tdm_chain_info *ci)
+{
+	struct tdm_chain_info c = *ci, old;
+	int err;
+
+	err = tdm_chain_get(ctx, id, &old);
+	if (err)
+		return err;
+	err = chain_replace(ctx, id, &c, &old);
+	return err < 0 ? err : 0;
+}
+
+/* Replace chain id (record *old) by *ci: build, flip, record. */
+static int chain_replace(struct tdm_ctx *ctx, __u32 id,
+			 struct tdm_chain_info *ci,
+			 const struct tdm_chain_info *old)
+{
+	struct tdm_journal j = { .op = TDM_J_CHAIN };
+	int err;
+
+	ci->generation = old->generation + 1;
 	/* the flip and the record, under the journal */
 	j.chain_id = id;
-	j.chain = ci;
+	j.chain = *ci;
 	err = tdm_journal_begin(ctx, &j);
 	if (err)
 		return err;
-	err = chain_build(ctx, id, &ci, NULL, 0);
+	err = chain_build(ctx, id, ci, NULL, 0);
 	if (err) {
 		tdm_journal_end(ctx);	/* nothing changed */
 		return err;
 	}
-	err = chain_write(ctx, id, &ci);
+	err = chain_write(ctx, id, ci);
 	if (err)
 		return err;	/* the next open writes it */
 	err = tdm_journal_end(ctx);
 	if (err)
 		return err;
-	chain_retire(ctx, &old);
+	chain_retire(ctx, old);
 	return chain_reap(ctx);
 }
 

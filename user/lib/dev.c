@@ -30,7 +30,7 @@ int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex)
 }
 
 /* The cookie of our network namespace (SO_NETNS_COOKIE, Linux 5.14). */
-static __u64 netns_cookie(void)
+__u64 tdm_netns_cookie(void)
 {
 	static __u64 cookie;
 	socklen_t len = sizeof(cookie);
@@ -84,7 +84,7 @@ static enum tdm_dev_state dev_state(const struct tdm_dev *d,
 		 * its ifindex still has its name in the namespace it was in;
 		 * another device that took the ifindex is not it.
 		 */
-		if (d->netns != netns_cookie())
+		if (d->netns != tdm_netns_cookie())
 			return TDM_DEV_OTHER_NS;
 		if (if_indextoname(d->ifindex, st->name_now) &&
 		    !strncmp(st->name_now, d->name, sizeof(d->name)))
@@ -106,7 +106,7 @@ static enum tdm_dev_state dev_state(const struct tdm_dev *d,
 		st->ifindex_now = info.xdp.ifindex;
 		return TDM_DEV_ATTACHED;
 	}
-	return d->netns != netns_cookie() ? TDM_DEV_OTHER_NS : TDM_DEV_MOVED;
+	return d->netns != tdm_netns_cookie() ? TDM_DEV_OTHER_NS : TDM_DEV_MOVED;
 }
 
 /* Every record, with where its device is now; caller frees *out. */
@@ -306,7 +306,7 @@ static int dev_init(struct tdm_ctx *ctx, __u32 ifindex, __u32 chain,
 	if_indextoname(ifindex, name);
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->ifindex = ifindex;
-	d->netns = netns_cookie();
+	d->netns = tdm_netns_cookie();
 	d->default_chain = chain;
 	return 0;
 }

@@ -139,6 +139,8 @@ bool tdm_chain_in_use(struct tdm_ctx *ctx, __u32 chain_id, char *user,
 		      size_t size);
 
 /* dev.c */
+/* The cookie of our network namespace (SO_NETNS_COOKIE), 0 if unknown */
+__u64 tdm_netns_cookie(void);
 /* ifindex of the device called dev in our namespace, or -ENODEV */
 int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex);
 /*
@@ -213,6 +215,10 @@ int tdm_apply_pending(struct tdm_ctx *ctx);
 /* firewall.c: move every chain of firewall nf_id to info's bank, record it */
 int tdm_fw_bank_finish(struct tdm_ctx *ctx, __u32 nf_id,
 		       const struct tdm_nf_info *info);
+/* chain.c: replace chain id by record *ci (NF ids, action, redirect
+ * ifindex: no names), hitlessly, under the journal */
+int tdm_chain_restore(struct tdm_ctx *ctx, __u32 id,
+		      const struct tdm_chain_info *ci);
 /* chain.c: build chain id from record *ci and write the record */
 int tdm_chain_finish(struct tdm_ctx *ctx, __u32 id,
 		     const struct tdm_chain_info *ci);

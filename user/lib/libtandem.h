@@ -264,7 +264,11 @@ int tdm_policy_load(const char *path, struct tdm_policy **out, char *err,
 		    size_t errlen);
 void tdm_policy_free(struct tdm_policy *p);
 
-/* What an apply did (or, with TDM_APPLY_CHECK, would do): objects. */
+/*
+ * What an apply did (or, with TDM_APPLY_CHECK, would do), in objects: NFs
+ * (a firewall's rules count with it), chains, devices, steering entries.
+ * kept: those it left as they were.
+ */
 struct tdm_apply_result {
 	unsigned int added, changed, deleted, kept;
 };

@@ -75,6 +75,9 @@ static int dump(struct args *a)
 	ret = tdm_policy_dump(cli_ctx(true), f);
 	fclose(f);
 	if (ret) {
+		/* what could be written, and why the rest could not */
+		if (!json_mode && text)
+			fwrite(text, 1, len, stdout);
 		free(text);
 		return cli_lib_fail();
 	}
