@@ -10,7 +10,7 @@ require ip nsenter python3
 
 STRIDE=${CRASH_STRIDE:-1}
 LARGE=${APPLY_LARGE:-5000}	# steering rules, and as many exact entries
-ktap_plan 9
+ktap_plan 10
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 # more devices in ns B: veth pairs (the kernel may lack dummy)
 for d in dum0 dum1 dum2; do
@@ -320,5 +320,51 @@ head -2 "$TMP/M.conf" > "$TMP/M2.conf"
 check "a policy that keeps its chain applies" output_has "0 added, 0 changed, 0 deleted" \
 	tdm apply "$TMP/M2.conf"
 case_end "a_device_moved_away_keeps_its_chain"
+
+# a device's altname is the device; a name a policy line cannot hold
+# makes the dump fail; a chain redirecting to a device gone since is
+# taken back; a killed apply is recovered in its own namespace only
+check "reset to A" reset_A
+check "an altname" ip -n "$NS_B" link property add dev dum0 altname dumalt
+sed 's/^dev attach dum0 /dev attach dumalt /' "$TMP/A.conf" > "$TMP/alt.conf"
+check "A with dum0 by its altname changes nothing" \
+	output_has "0 added, 0 changed, 0 deleted" tdm apply "$TMP/alt.conf"
+{ cat "$TMP/A.conf"; echo "dev attach dum0 chain dumchain mode generic"; } |
+	sed 's/^dev attach dum0 chain dumchain mode generic$/dev attach dumalt chain dumchain mode generic/;t' > "$TMP/alt2.conf"
+check_fail "one device under two names" "is dum0, which line" tdm apply "$TMP/alt2.conf"
+
+check "a device named #h" ip -n "$NS_B" link set dum1 name '#h'
+check "attach it" tdm dev attach '#h' mode generic
+check_fail "the dump says it cannot write it" "device '#h'" tdm dump
+check "and has it as a comment" output_has "^# dev attach #h" sh -c \
+	"nsenter --net=/run/netns/$NS_B $TANDEM dump 2>/dev/null; true"
+check "detach it" tdm dev detach '#h'
+check "its name back" ip -n "$NS_B" link set '#h' name dum1
+
+check "a target" ip -n "$NS_B" link add rtgt type veth peer name rtgtp
+{ cat "$TMP/A.conf"; echo "chain add redir dc then redirect rtgt"; } > "$TMP/R.conf"
+check "a chain redirecting to it" tdm apply "$TMP/R.conf"
+snap "$TMP/snapR"
+check "the target goes" ip -n "$NS_B" link del rtgt
+sed 's/^chain add redir dc then redirect rtgt$/chain add redir dc then redirect dum1p/' \
+	"$TMP/R.conf" > "$TMP/R2.conf"
+check_fail "an apply that changes the chain fails" "TANDEM_FAIL_AT" \
+	env TANDEM_FAIL_AT=2 nsenter --net=/run/netns/"$NS_B" "$TANDEM" apply "$TMP/R2.conf"
+check "and was taken back" output_has "chain add redir dc then redirect ?" sh -c \
+	"nsenter --net=/run/netns/$NS_B $TANDEM dump 2>/dev/null; true"
+check "the next apply works" tdm apply "$TMP/R2.conf"
+
+check "reset to A" reset_A
+TANDEM_CRASH_AT=30 tdm apply "$TMP/B.conf" > /dev/null 2>&1
+expect "killed half way" $? -eq 137
+check_fail "an apply in ns A waits for ns B" "a policy apply in another network namespace was cut short" \
+	nsenter --net=/run/netns/"$NS_A" "$TANDEM" apply "$TMP/empty.conf"
+check "other commands in ns A go on" nsenter --net=/run/netns/"$NS_A" "$TANDEM" nf show
+snap "$TMP/snapK2"
+if ! diff -q "$TMP/snapA" "$TMP/snapK2" > /dev/null &&
+   ! diff -q "$TMP/snapB" "$TMP/snapK2" > /dev/null; then
+	fail "ns B recovered to neither A nor B"
+fi
+case_end "altnames_unwritable_names_gone_redirects_other_namespaces"
 
 ktap_finish
