@@ -10,7 +10,7 @@ require ip nsenter python3
 
 STRIDE=${CRASH_STRIDE:-1}
 LARGE=${APPLY_LARGE:-5000}	# steering rules, and as many exact entries
-ktap_plan 10
+ktap_plan 11
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 # more devices in ns B: veth pairs (the kernel may lack dummy)
 for d in dum0 dum1 dum2; do
@@ -319,6 +319,10 @@ check "nothing changed" diff "$TMP/snapM" "$TMP/snapM2"
 head -2 "$TMP/M.conf" > "$TMP/M2.conf"
 check "a policy that keeps its chain applies" output_has "0 added, 0 changed, 0 deleted" \
 	tdm apply "$TMP/M2.conf"
+check "dum2 back to ns B" ip -n "$NS_A" link set dum2 netns "$NS_B"
+ip -n "$NS_B" link set dum2 up
+check "here again, it is the policy's" output_has "0 added, 0 changed, 0 deleted" \
+	tdm apply "$TMP/M.conf"
 case_end "a_device_moved_away_keeps_its_chain"
 
 # a device's altname is the device; a name a policy line cannot hold
@@ -366,5 +370,21 @@ if ! diff -q "$TMP/snapA" "$TMP/snapK2" > /dev/null &&
 	fail "ns B recovered to neither A nor B"
 fi
 case_end "altnames_unwritable_names_gone_redirects_other_namespaces"
+
+# a device's mode changes: detached and attached again, in its slot;
+# failed half way it is back in its old mode
+check "reset to A" reset_A
+snap "$TMP/snapA"
+sed 's/^dev attach dum0 chain dumchain mode generic$/dev attach dum0 chain dumchain mode native/' \
+	"$TMP/A.conf" > "$TMP/N.conf"
+for at in 1 2; do
+	check_fail "mode change, failed at $at" "TANDEM_FAIL_AT" \
+		env TANDEM_FAIL_AT=$at nsenter --net=/run/netns/"$NS_B" "$TANDEM" apply "$TMP/N.conf"
+	snap "$TMP/snapN"
+	check "back in generic mode" diff "$TMP/snapA" "$TMP/snapN"
+done
+check "the mode changes" output_has "0 added, 1 changed, 0 deleted" tdm apply "$TMP/N.conf"
+check "native now" output_has '"mode":"native"' tdm -j dev show dum0
+case_end "a_mode_change_is_taken_back_whole"
 
 ktap_finish

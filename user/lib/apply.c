@@ -182,7 +182,7 @@ static int undo_dev(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
 	free(v);
 	err = chain_name_of(ctx, s->chain_id, chain, sizeof(chain));
 	if (!err && here && !same)
-		err = tdm_dev_detach(ctx, s->name);
+		err = tdm_dev_detach_keep(ctx, s->name);
 	if (!err)
 		err = tdm_dev_attach(ctx, s->name, chain[0] ? chain : NULL,
 				     mode, false);
@@ -1166,7 +1166,7 @@ static int change_devs(struct applier *ap)
 		}
 		err = gate(ap, w->line) ?: log_step(ap, &s);
 		if (!err && remode)
-			err = tdm_dev_detach(ctx, w->name);
+			err = tdm_dev_detach_keep(ctx, w->name);
 		if (!err)
 			err = tdm_dev_attach(ctx, w->name, chain, w->mode,
 					     w->force);

@@ -748,7 +748,9 @@ int tdm_dev_attach_recover(struct tdm_ctx *ctx, __u32 slot, bool created)
  * stay while the device does, for the next attach; a device that moved
  * away or is gone is forgotten with them.
  */
-int tdm_dev_detach(struct tdm_ctx *ctx, const char *dev)
+/* keep: the record stays, even without steering entries (a re-attach
+ * in another mode keeps the device's slot and counters) */
+static int dev_detach(struct tdm_ctx *ctx, const char *dev, bool keep)
 {
 	struct tdm_journal j = { .op = TDM_J_DEV_DETACH };
 	struct tdm_dev_status st;
@@ -772,11 +774,21 @@ int tdm_dev_detach(struct tdm_ctx *ctx, const char *dev)
 			return err;
 	}
 	j.dev = st.dev.slot;
-	j.flag = st.state != TDM_DEV_ATTACHED ||
-		 !(st.dev.nflows || st.dev.nrules);
+	j.flag = !keep && (st.state != TDM_DEV_ATTACHED ||
+			   !(st.dev.nflows || st.dev.nrules));
 	err = tdm_journal_begin(ctx, &j);
 	if (!err)
 		err = tdm_dev_detach_recover(ctx, st.dev.slot, j.flag);
 	/* on error the journal stays: the next open finishes the detach */
 	return err ?: tdm_journal_end(ctx);
+}
+
+int tdm_dev_detach(struct tdm_ctx *ctx, const char *dev)
+{
+	return dev_detach(ctx, dev, false);
+}
+
+int tdm_dev_detach_keep(struct tdm_ctx *ctx, const char *dev)
+{
+	return dev_detach(ctx, dev, true);
 }

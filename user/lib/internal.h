@@ -162,6 +162,9 @@ int tdm_dev_put(struct tdm_ctx *ctx, struct tdm_dev *d);
 int tdm_dev_gc(struct tdm_ctx *ctx);
 /* The name of slot's device now (or as taken, if not here), or "?" */
 void tdm_dev_name(struct tdm_ctx *ctx, __u32 slot, char *buf, size_t size);
+/* tdm_dev_detach() that keeps the record (slot, counters) for a
+ * re-attach in another mode */
+int tdm_dev_detach_keep(struct tdm_ctx *ctx, const char *dev);
 /* Forget slot's record if it has no link and no steering entries. */
 int tdm_dev_forget_unused(struct tdm_ctx *ctx, __u32 slot);
 /* Rewrite slot's record (if any) with fresh steering counts. */
