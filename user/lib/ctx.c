@@ -247,31 +247,32 @@ static int open_maps(struct tdm_ctx *ctx)
  * that was cut short (journal.c), under the exclusive lock even for a
  * reader, and, for a change, forget what gone devices left.
  */
+/* A test's step count from the environment (unset or empty: 0, never). */
+static int env_count(struct tdm_ctx *ctx, const char *name,
+		     unsigned long *out)
+{
+	const char *v = getenv(name);
+	__u64 n;
+
+	if (!v || !*v)
+		return 0;
+	if (tdm_parse_uint(v, 1, 0xffffffff, &n))
+		return tdm_err(ctx, EINVAL,
+			       "%s='%s': expected a decimal number 1-4294967295",
+			       name, v);
+	*out = n;
+	return 0;
+}
+
 static int open_recover(struct tdm_ctx *ctx)
 {
-	const char *crash = getenv("TANDEM_CRASH_AT");
 	unsigned int flags = ctx->open_flags;
 	int err;
 
-	if (crash && *crash) {
-		__u64 n;
-
-		if (tdm_parse_uint(crash, 1, 0xffffffff, &n))
-			return tdm_err(ctx, EINVAL,
-				       "TANDEM_CRASH_AT='%s': expected a decimal number 1-4294967295",
-				       crash);
-		ctx->crash_at = n;
-	}
-	crash = getenv("TANDEM_FAIL_AT");
-	if (crash && *crash) {
-		__u64 n;
-
-		if (tdm_parse_uint(crash, 1, 0xffffffff, &n))
-			return tdm_err(ctx, EINVAL,
-				       "TANDEM_FAIL_AT='%s': expected a decimal number 1-4294967295",
-				       crash);
-		ctx->fail_at = n;
-	}
+	err = env_count(ctx, "TANDEM_CRASH_AT", &ctx->crash_at) ?:
+	      env_count(ctx, "TANDEM_FAIL_AT", &ctx->fail_at);
+	if (err)
+		return err;
 	err = tdm_journal_pending(ctx);
 	if (!err)
 		err = tdm_apply_pending(ctx);

@@ -29,6 +29,22 @@ int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex)
 	return 0;
 }
 
+const char *tdm_dev_state_name(enum tdm_dev_state s)
+{
+	switch (s) {
+	case TDM_DEV_ATTACHED:
+		return "attached";
+	case TDM_DEV_DETACHED:
+		return "detached";
+	case TDM_DEV_MOVED:
+		return "moved";
+	case TDM_DEV_OTHER_NS:
+		return "other-ns";
+	default:
+		return "gone";
+	}
+}
+
 /* The cookie of our network namespace (SO_NETNS_COOKIE, Linux 5.14). */
 __u64 tdm_netns_cookie(void)
 {

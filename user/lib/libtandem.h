@@ -228,6 +228,8 @@ struct tdm_dev_status {
 };
 int tdm_dev_list(struct tdm_ctx *ctx, struct tdm_dev_status **out, int *n);
 const char *tdm_mode_name(__u32 xdp_flags);
+/* "attached", "detached", "moved", "gone", "other-ns": dev show's words */
+const char *tdm_dev_state_name(enum tdm_dev_state s);
 
 /* ---- statistics (summed over CPUs) ---- */
 int tdm_stats_nf(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_stats *st);

@@ -47,7 +47,6 @@ json_object *jstr(const char *s);
 void cli_escape(const char *s, char *out, size_t size);
 const char *fmt_match(const struct tdm_match *m, char *buf, size_t size);
 void json_add_match(json_object *o, const struct tdm_match *m);
-const char *dev_state_name(enum tdm_dev_state s);
 
 /* The objects */
 extern const struct object nf_object, rule_object, chain_object,

@@ -35,23 +35,6 @@ static const char *dev_name(const struct tdm_dev_status *st)
 	return st->name_now[0] ? st->name_now : st->dev.name;
 }
 
-/* The word for a device's state, in dev show and status */
-const char *dev_state_name(enum tdm_dev_state s)
-{
-	switch (s) {
-	case TDM_DEV_ATTACHED:
-		return "attached";
-	case TDM_DEV_DETACHED:
-		return "detached";
-	case TDM_DEV_MOVED:
-		return "moved";
-	case TDM_DEV_OTHER_NS:
-		return "other-ns";
-	default:
-		return "gone";
-	}
-}
-
 static int dev_show(struct args *a)
 {
 	const char *name = arg_str(a, "DEV");
@@ -82,7 +65,7 @@ static int dev_show(struct args *a)
 		const char *chain = v[i].dev.default_chain == TDM_CHAIN_NONE ?
 				    "-" : tdm_chain_get(ctx, v[i].dev.default_chain,
 							&ci) ? "?" : ci.name;
-		const char *state = dev_state_name(v[i].state);
+		const char *state = tdm_dev_state_name(v[i].state);
 
 		if (name && strcmp(name, dev_name(&v[i])))
 			continue;

@@ -57,7 +57,7 @@ static void print_plain(const struct tdm_status *st, bool running,
 		printf("%-15s none\n", "devices");
 	for (i = 0; i < n; i++)
 		printf("%-15s %s: %s, %s, prog %u\n", i ? "" : "devices",
-		       dev_name(&v[i]), dev_state_name(v[i].state),
+		       dev_name(&v[i]), tdm_dev_state_name(v[i].state),
 		       tdm_mode_name(v[i].dev.mode), v[i].prog_id);
 	if (!st->daemon_pid)
 		printf("%-15s not running\n", "daemon");
@@ -94,7 +94,7 @@ static json_object *status_json(const struct tdm_status *st, bool running,
 	for (i = 0; i < n; i++) {
 		d = json_object_new_object();
 		json_object_object_add(d, "dev", jstr(dev_name(&v[i])));
-		json_object_object_add(d, "state", jstr(dev_state_name(v[i].state)));
+		json_object_object_add(d, "state", jstr(tdm_dev_state_name(v[i].state)));
 		json_object_object_add(d, "mode", jstr(tdm_mode_name(v[i].dev.mode)));
 		json_object_object_add(d, "prog_id", json_object_new_int64(v[i].prog_id));
 		json_object_array_add(devs, d);

@@ -22,23 +22,6 @@ static double clock_s(clockid_t id)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static const char *dev_state_name(enum tdm_dev_state s)
-{
-	/* the words of `tandem dev show` */
-	switch (s) {
-	case TDM_DEV_ATTACHED:
-		return "attached";
-	case TDM_DEV_DETACHED:
-		return "detached";
-	case TDM_DEV_MOVED:
-		return "moved";
-	case TDM_DEV_OTHER_NS:
-		return "other-ns";
-	default:
-		return "gone";
-	}
-}
-
 /*
  * Per-second rate of a counter over secs; 0 if it went backwards (the
  * object was deleted and another took its id and name).
@@ -111,7 +94,7 @@ static int read_devs(struct tdm_ctx *ctx, struct sample *s)
 		d->slot = v[i].dev.slot;
 		snprintf(d->name, sizeof(d->name), "%s", v[i].dev.name);
 		d->mode = tdm_mode_name(v[i].dev.mode);
-		d->state = dev_state_name(v[i].state);
+		d->state = tdm_dev_state_name(v[i].state);
 		s->ndevs++;
 	}
 	free(v);
