@@ -340,7 +340,7 @@ check "A with dum0 by its altname changes nothing" \
 	output_has "0 added, 0 changed, 0 deleted" tdm apply "$TMP/alt.conf"
 { cat "$TMP/A.conf"; echo "dev attach dumalt chain dumchain mode generic"; } \
 	> "$TMP/alt2.conf"
-check_fail "one device under two names" "is dum0, which line" tdm apply "$TMP/alt2.conf"
+check_fail "one device under two names" "is the same device as .dum0. (line 16)" tdm apply "$TMP/alt2.conf"
 
 # (down first: before 6.2 a running device cannot be renamed)
 ip -n "$NS_B" link set dum1 down

@@ -265,6 +265,8 @@ int tdm_policy_parse(const char *name, const char *text, size_t len,
 int tdm_policy_load(const char *path, struct tdm_policy **out, char *err,
 		    size_t errlen);
 void tdm_policy_free(struct tdm_policy *p);
+/* Does p hold no command (an empty file, or only comments)? */
+bool tdm_policy_empty(const struct tdm_policy *p);
 
 /*
  * What an apply did (or, with TDM_APPLY_CHECK, would do), in objects: NFs

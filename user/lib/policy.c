@@ -596,6 +596,12 @@ static int read_all(struct reader *r, char *buf, size_t len)
 	return 0;
 }
 
+bool tdm_policy_empty(const struct tdm_policy *p)
+{
+	return !p->nnfs && !p->nrules && !p->nchains && !p->ndevs &&
+	       !p->nsteers;
+}
+
 void tdm_policy_free(struct tdm_policy *p)
 {
 	if (!p)
@@ -647,6 +653,7 @@ out:
 int tdm_policy_load(const char *path, struct tdm_policy **out, char *err,
 		    size_t errlen)
 {
+	struct stat st0 = {}, st1;
 	char *text = NULL;
 	size_t len = 0, cap = 0;
 	ssize_t n;
@@ -654,9 +661,11 @@ int tdm_policy_load(const char *path, struct tdm_policy **out, char *err,
 
 	*out = NULL;
 	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
-	if (fd < 0) {
+	if (fd < 0 || fstat(fd, &st0)) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd > 0)
+			close(fd);
 		return ret;
 	}
 	for (;;) {
@@ -689,6 +698,19 @@ int tdm_policy_load(const char *path, struct tdm_policy **out, char *err,
 		if (!n)
 			break;
 		len += n;
+	}
+	/* a file rewritten in place while we read it may be half old,
+	 * half new, or cut short: refuse it */
+	if (fd > 0 && S_ISREG(st0.st_mode) &&
+	    (fstat(fd, &st1) || st1.st_size != st0.st_size ||
+	     (off_t)len != st0.st_size ||
+	     st1.st_mtim.tv_sec != st0.st_mtim.tv_sec ||
+	     st1.st_mtim.tv_nsec != st0.st_mtim.tv_nsec)) {
+		snprintf(err, errlen,
+			 "%s changed while it was read: write a new file and rename it over the old one",
+			 path);
+		ret = -EAGAIN;
+		goto out;
 	}
 	ret = tdm_policy_parse(path, text, len, out, err, errlen);
 out:

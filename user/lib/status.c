@@ -20,8 +20,9 @@ __u64 tdm_realtime_ns(void)
 }
 
 /* Field 22 of /proc/PID/stat: start time in clock ticks since boot; 0 if
- * the process is gone. The command name (field 2) may hold blanks and
- * parentheses: fields are counted after its last ')'. */
+ * the process is gone, or a zombie nobody reaped yet. The command name
+ * (field 2) may hold blanks and parentheses: fields are counted after
+ * its last ')'. */
 static __u64 proc_starttime(__u32 pid)
 {
 	char path[64], buf[1024], *p;
@@ -38,7 +39,8 @@ static __u64 proc_starttime(__u32 pid)
 	fclose(f);
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
-	if (!p)
+	/* field 3, the state: a zombie (Z) or dead (X) process runs no more */
+	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
 		return 0;
 	/* after ')' come fields 3, 4, ...: skip to field 22 */
 	for (i = 3; i <= 22 && p; i++)

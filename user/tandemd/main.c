@@ -261,6 +261,15 @@ static int config_load(const struct options *o, bool at_start,
 		return at_start ? ret : 0;
 	}
 	ret = tdm_policy_load(o->config, p, err, sizeof(err));
+	if (!ret && tdm_policy_empty(*p)) {
+		/* a file truncated by an editor or a half-done copy would
+		 * delete everything, the firewall too */
+		tdm_policy_free(*p);
+		ret = -ENODATA;
+		snprintf(err, sizeof(err),
+			 "%s holds no command: tandemd does not apply an empty policy (it would delete everything; 'tandem apply' of an empty file does)",
+			 o->config);
+	}
 	if (ret) {
 		*p = NULL;
 		tlog(LOG_ERR, "%s%s", err, at_start ? "" :
@@ -501,17 +510,18 @@ int main(int argc, char **argv)
 		ret = EXIT_RUNTIME;
 		goto err_close;
 	}
+	/* a metrics address that cannot be had stops us before any change */
+	if (o.metrics && http_start((struct sockaddr *)&o.addr, o.metrics)) {
+		ret = EXIT_RUNTIME;
+		goto err_unregister;
+	}
 	ret = config_load(&o, true, &policy);
 	if (!ret)
 		ret = config_apply(&o, true, policy);
 	tdm_policy_free(policy);
 	if (ret) {
 		ret = EXIT_RUNTIME;
-		goto err_unregister;
-	}
-	if (o.metrics && http_start((struct sockaddr *)&o.addr, o.metrics)) {
-		ret = EXIT_RUNTIME;
-		goto err_unregister;
+		goto err_http;
 	}
 	round_run(&l, true);
 	sd_notify(0, "READY=1");
@@ -521,7 +531,9 @@ int main(int argc, char **argv)
 
 	ret = run(&l, sfd);
 	sd_notify(0, "STOPPING=1");
-	http_stop();
+err_http:
+	if (o.metrics)
+		http_stop();
 err_unregister:
 	daemon_unregister();
 err_close:
