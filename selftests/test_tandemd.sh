@@ -508,6 +508,15 @@ rc=$?
 expect "bad --config at start: exit 1" "$rc" -eq 1
 check "bad --config at start: its line" grep -q "bad.conf:2:" <<< "$out"
 check "bad --config at start: nothing made" bash -c "! nsenter --net=/run/netns/$NS_B $TANDEM nf show c2"
+# an empty file would delete everything: refused, at start and reload
+: > "$TMP/empty.conf"
+out=$(in_bn "$TANDEMD" --no-metrics --config "$TMP/empty.conf" 2>&1)
+expect "empty --config at start: exit 1" "$?" -eq 1
+check "empty --config: says so" grep -q "holds no command" <<< "$out"
+# an address it cannot bind: found before anything changes
+out=$(in_bn "$TANDEMD" --config "$TMP/fresh.conf" --metrics 10.99.99.99:$PORT 2>&1)
+expect "an address not ours: exit 1" "$?" -eq 1
+check "an address not ours: nothing made" bash -c "! nsenter --net=/run/netns/$NS_B $TANDEM nf show c2"
 bg_b "$TANDEMD" --config "$TMP/fresh.conf" --metrics 127.0.0.1:$PORT \
 	--interval 0.2 2>> "$LOG" &
 TDM_PID=$!
@@ -516,6 +525,13 @@ check "fresh: the NF" grep -q '^tandem_nf_packets_total{nf="c2",type="counter"} 
 check "fresh: the chain" grep -q '^tandem_chain_packets_total{chain="ch2"} 0$' "$TMP/fresh.prom"
 expect "fresh: tandem_last_apply_success" "$(metric "$TMP/fresh.prom" tandem_last_apply_success "")" -eq 1
 check "fresh: tandem status names the file" output_has "fresh.conf" tdm status
+cp "$TMP/fresh.conf" "$TMP/fresh.keep"
+: > "$TMP/fresh.conf"
+kill -HUP $TDM_PID
+sleep 0.5
+check "an emptied file on reload: logged" grep -q "fresh.conf holds no command" "$LOG"
+check "an emptied file on reload: the NF stays" tdm nf show c2
+check "an emptied file on reload: still running" kill -0 $TDM_PID
 kill -TERM $TDM_PID
 wait $TDM_PID
 expect "fresh: exit 0" "$?" -eq 0
