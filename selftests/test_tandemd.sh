@@ -510,11 +510,11 @@ check "bad --config at start: its line" grep -q "bad.conf:2:" <<< "$out"
 check "bad --config at start: nothing made" bash -c "! nsenter --net=/run/netns/$NS_B $TANDEM nf show c2"
 # an empty file would delete everything: refused, at start and reload
 : > "$TMP/empty.conf"
-out=$(in_bn "$TANDEMD" --no-metrics --config "$TMP/empty.conf" 2>&1)
+out=$(in_bn timeout 10 "$TANDEMD" --no-metrics --config "$TMP/empty.conf" 2>&1)
 expect "empty --config at start: exit 1" "$?" -eq 1
 check "empty --config: says so" grep -q "holds no command" <<< "$out"
 # an address it cannot bind: found before anything changes
-out=$(in_bn "$TANDEMD" --config "$TMP/fresh.conf" --metrics 10.99.99.99:$PORT 2>&1)
+out=$(in_bn timeout 10 "$TANDEMD" --config "$TMP/fresh.conf" --metrics 10.99.99.99:$PORT 2>&1)
 expect "an address not ours: exit 1" "$?" -eq 1
 check "an address not ours: nothing made" bash -c "! nsenter --net=/run/netns/$NS_B $TANDEM nf show c2"
 bg_b "$TANDEMD" --config "$TMP/fresh.conf" --metrics 127.0.0.1:$PORT \
