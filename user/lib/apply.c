@@ -792,9 +792,9 @@ static struct tdm_policy *canon_copy(struct applier *ap,
 		for (k = 0; k < i; k++)
 			if (!strcmp(w->devs[k].name, w->devs[i].name)) {
 				line_err(ap, w->devs[i].line, tdm_err(ap->ctx, EEXIST,
-					"device '%s' is the same device as '%s' (line %d): %s",
+					"device '%s' is the same device as '%s' (line %d)",
 					p->devs[i].name, p->devs[k].name,
-					w->devs[k].line, w->devs[i].name));
+					w->devs[k].line));
 				goto fail;
 			}
 	}
