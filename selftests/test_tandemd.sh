@@ -535,6 +535,34 @@ check "an emptied file on reload: still running" kill -0 $TDM_PID
 kill -TERM $TDM_PID
 wait $TDM_PID
 expect "fresh: exit 0" "$?" -eq 0
+# a tandemd killed and not reaped (a zombie: its parent does not wait)
+# runs no more: status says so, and a new one may start
+check "a zombie tandemd is gone" nsenter --net=/run/netns/"$NS_B" python3 - \
+	"$TANDEMD" "$TANDEM" "$TMP/fresh.keep" <<'PY'
+import json, os, signal, subprocess, sys, time
+tandemd, tandem, conf = sys.argv[1:4]
+p = subprocess.Popen([tandemd, "--no-metrics", "--config", conf],
+                     stderr=subprocess.DEVNULL)
+for i in range(100):
+    st = json.loads(subprocess.run([tandem, "-j", "status"],
+                                   capture_output=True).stdout)
+    d = st["daemon"] or {}
+    if d.get("pid") == p.pid and d.get("running"):
+        break
+    time.sleep(0.1)
+else:
+    sys.exit("tandemd did not register")
+os.kill(p.pid, signal.SIGKILL)
+time.sleep(0.5)                 # not waited for: a zombie now
+state = open("/proc/%d/stat" % p.pid).read().rsplit(")", 1)[1].split()[0]
+if state != "Z":
+    sys.exit("not a zombie: %s" % state)
+st = json.loads(subprocess.run([tandem, "-j", "status"],
+                               capture_output=True).stdout)
+if (st["daemon"] or {}).get("running"):
+    sys.exit("status: a zombie runs: %s" % st["daemon"])
+p.wait()
+PY
 unset TANDEM_PIN_ROOT
 case_end "tandemd_builds_the_state_from_its_config"
 
