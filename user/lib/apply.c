@@ -393,10 +393,6 @@ static int cur_chain_index(const struct tdm_policy *cur, __u32 id)
 	return -1;
 }
 
-#define GROW(p, what) \
-	tdm_policy_grow((void **)&(p)->what, (p)->n##what, &(p)->cap_##what, \
-			sizeof(*(p)->what))
-
 static int read_nfs(struct tdm_ctx *ctx, struct tdm_policy *cur)
 {
 	struct tdm_fw_ruleset *rs;

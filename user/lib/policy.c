@@ -100,10 +100,6 @@ int tdm_policy_grow(void **arr, int n, int *cap, size_t size)
 	return 0;
 }
 
-#define GROW(p, what) \
-	tdm_policy_grow((void **)&(p)->what, (p)->n##what, &(p)->cap_##what, \
-			sizeof(*(p)->what))
-
 int tdm_policy_nf(const struct tdm_policy *p, const char *name)
 {
 	int i;

@@ -72,5 +72,9 @@ int tdm_policy_nf(const struct tdm_policy *p, const char *name);
 int tdm_policy_chain(const struct tdm_policy *p, const char *name);
 /* Room for one more in an array of p: 0 or -ENOMEM. */
 int tdm_policy_grow(void **arr, int n, int *cap, size_t size);
+/* Room for one more in array field what of policy p (nfs, rules, ...) */
+#define GROW(p, what) \
+	tdm_policy_grow((void **)&(p)->what, (p)->n##what, &(p)->cap_##what, \
+			sizeof(*(p)->what))
 
 #endif /* TANDEM_POLICY_H */

@@ -113,25 +113,9 @@ int tdm_status_get(struct tdm_ctx *ctx, struct tdm_status *st,
 	return 0;
 }
 
-void tdm_status_record_apply(struct tdm_ctx *ctx, const char *file,
-			     int result, unsigned int changes)
-{
-	struct tdm_status st;
-
-	if (status_read(ctx, &st))
-		return;
-	st.apply_time = tdm_realtime_ns();
-	st.apply_result = result;
-	st.apply_changes = changes;
-	st.apply_pid = getpid();
-	snprintf(st.apply_file, sizeof(st.apply_file), "%s", file);
-	snprintf(st.apply_msg, sizeof(st.apply_msg), "%.255s",
-		 result ? ctx->err : "");
-	status_write(ctx, &st);
-}
-
-int tdm_status_apply_failed(struct tdm_ctx *ctx, const char *file, int err,
-			    const char *msg)
+/* The last apply's record: result 0 or -errno, its message, changes. */
+static int apply_record(struct tdm_ctx *ctx, const char *file, int result,
+			const char *msg, unsigned int changes)
 {
 	struct tdm_status st;
 	int ret;
@@ -140,10 +124,22 @@ int tdm_status_apply_failed(struct tdm_ctx *ctx, const char *file, int err,
 	if (ret)
 		return ret;
 	st.apply_time = tdm_realtime_ns();
-	st.apply_result = err < 0 ? err : -EINVAL;
-	st.apply_changes = 0;
+	st.apply_result = result;
+	st.apply_changes = changes;
 	st.apply_pid = getpid();
 	snprintf(st.apply_file, sizeof(st.apply_file), "%s", file);
 	snprintf(st.apply_msg, sizeof(st.apply_msg), "%.255s", msg);
 	return status_write(ctx, &st);
+}
+
+void tdm_status_record_apply(struct tdm_ctx *ctx, const char *file,
+			     int result, unsigned int changes)
+{
+	apply_record(ctx, file, result, result ? ctx->err : "", changes);
+}
+
+int tdm_status_apply_failed(struct tdm_ctx *ctx, const char *file, int err,
+			    const char *msg)
+{
+	return apply_record(ctx, file, err < 0 ? err : -EINVAL, msg, 0);
 }
