@@ -195,6 +195,38 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_policer_src SEC(".maps");
 
+/*
+ * Process NFs: the AF_XDP socket of each (key nf_id; the NF's process
+ * puts it here, the kernel takes it out when the socket closes), and its
+ * queue counters, which the process maps and writes (BPF_F_MMAPABLE).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, TDM_MAX_NFS);
+	__uint(key_size, sizeof(__u32));	/* nf_id */
+	__uint(value_size, sizeof(__u32));	/* socket fd, on update */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_xsks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TDM_MAX_NFS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);		/* nf_id */
+	__type(value, struct tdm_nf_queue);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_nf_queues SEC(".maps");
+
+/* A process NF's command line: control plane only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TDM_MAX_NFS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);		/* nf_id */
+	__type(value, struct tdm_nf_cmd);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_nf_cmds SEC(".maps");
+
 static __always_inline struct tdm_meta *tdm_meta_get(void)
 {
 	__u32 zero = 0;

@@ -20,7 +20,7 @@
  * refuses pins stamped with another version (libbpf itself only checks
  * map types and sizes).
  */
-#define TDM_ABI_VERSION		4
+#define TDM_ABI_VERSION		5
 
 struct tdm_abi {
 	__u32 version;			/* TDM_ABI_VERSION of the creator */
@@ -40,6 +40,8 @@ struct tdm_abi {
 #define TDM_STEER_LENS		4	/* dst prefix lengths probed by hash */
 #define TDM_POLICER_SOURCES	65536	/* per-source policer buckets */
 #define TDM_NAME_LEN		32
+#define TDM_MAX_CHAIN_PROCS	4	/* process NFs in one chain */
+#define TDM_NF_CMD_LEN		1024	/* a process NF's command line */
 
 #define TDM_CHAIN_NONE		0xffffffffU
 #define TDM_SLOT_NONE		0xffffffffU
@@ -123,6 +125,7 @@ enum tdm_drop_reason {
 	TDM_DROP_RATE,			/* policer out of profile */
 	TDM_DROP_MISSED,		/* tail call to the next hop failed */
 	TDM_DROP_UNPARSED,		/* firewall: TDM_F_UNPARSED packet */
+	TDM_DROP_NF_DOWN,		/* process NF not running, fail closed */
 	TDM_DROP_MAX,
 };
 
@@ -163,6 +166,7 @@ enum tdm_nf_type_id {
 	TDM_NF_COUNTER = 1,
 	TDM_NF_FIREWALL = 2,
 	TDM_NF_POLICER = 3,
+	TDM_NF_PROCESS = 4,		/* a process on an AF_XDP socket */
 };
 
 struct tdm_policer_params {
@@ -179,9 +183,26 @@ struct tdm_firewall_params {
 	__u32 unparsed_action;		/* for TDM_F_UNPARSED packets */
 };
 
+/*
+ * A process NF (Documentation/process-nfs.rst): the chain hands its
+ * packets over a veth pair of its own, tdmnf<id>a -> tdmnf<id>b, to the
+ * process's AF_XDP socket on tdmnf<id>b queue 0; the process sends what
+ * it passes back the same way, and the chain goes on from tdmnf<id>a.
+ */
+struct tdm_process_params {
+	__u64 cpus;			/* bit n: may run on CPU n; 0: any */
+	__u32 ring;			/* RX ring, frames: power of 2 */
+	__u16 weight;			/* CPU weight 1..10000; 0: auto */
+	__u8 high;			/* congested at this % of ring... */
+	__u8 low;			/* ...until back at this % */
+	__u8 fail;			/* while down: TDM_ACT_PASS or _DROP */
+	__u8 pad[3];
+};
+
 union tdm_nf_params {
 	struct tdm_policer_params policer;
 	struct tdm_firewall_params firewall;
+	struct tdm_process_params process;
 	__u8 raw[32];
 };
 
@@ -212,6 +233,9 @@ struct tdm_chain_info {
 	__u32 slots[TDM_MAX_CHAIN_NFS];
 	/* the firewall ruleset each NF reads (its bank, for firewalls) */
 	__u32 fw_rulesets[TDM_MAX_CHAIN_NFS];
+	/* the index of each hop's first NF: a packet back from the process
+	 * NF at position p goes on in the hop whose first NF is p + 1 */
+	__u32 first[TDM_MAX_CHAIN_NFS];
 };
 
 struct tdm_chain_stats {
@@ -222,6 +246,7 @@ struct tdm_chain_stats {
 	__u64 txed;
 	__u64 redirected;		/* handed to the redirect */
 	__u64 missed;			/* failed tail calls */
+	__u64 backpressure;		/* dropped at entry: a process NF congested */
 };
 
 /*
@@ -325,6 +350,63 @@ struct tdm_apply_step {
 
 #define TDM_APPLY_MAX_STEPS	(1 << 20)
 
+/* ---- process NFs ---- */
+
+/*
+ * In front of every frame the chain hands to a process NF, in the frame
+ * (XDP metadata holds at most 32 bytes): who handed it and the parsed
+ * packet, so that the chain goes on after the NF without parsing again.
+ * The NF sends it back unchanged in front of the frame it passes.
+ */
+#define TDM_HANDOFF_MAGIC	0x74646d31U	/* "tdm1" */
+
+struct tdm_handoff {
+	__u32 magic;			/* TDM_HANDOFF_MAGIC */
+	__u32 nf_id;			/* the process NF */
+	__u32 chain_id;
+	__u32 pos;			/* the NF's index in the chain */
+	struct tdm_meta meta;
+};
+
+/*
+ * The queue of process NF nf_id, key nf_id of the mmapable array
+ * tdm_nf_queues: the datapath writes the first cache line, the NF's
+ * process (user/nf/) the second. Its backlog, in frames, is
+ * handed - consumed - ring_drops: frames given to the socket's RX ring
+ * minus those the NF took or the kernel dropped. The datapath counts
+ * what it hands even while the NF is descheduled and reports nothing.
+ */
+struct tdm_nf_queue {
+	/* the datapath's */
+	__u64 handed;			/* redirected to the NF's socket */
+	__u64 bypassed;			/* passed on while down (fail open) */
+	__u64 bp_drops;			/* dropped at chain entry for it */
+	__u64 congestions;		/* times it was marked congested */
+	__u32 congested;		/* 1 from high watermark to low */
+	__u32 high;			/* watermarks in frames, set by */
+	__u32 low;			/* the library */
+	__u32 pad0[5];
+	/* the NF process's (user/nf/nf.c) */
+	__u64 consumed;			/* taken from the RX ring */
+	__u64 passed;			/* sent back to the chain */
+	__u64 dropped;			/* its verdict: drop */
+	__u64 ring_drops;		/* XDP_STATISTICS rx_dropped+rx_ring_full */
+	__u64 cycles;			/* TSC cycles in the NF's handler... */
+	__u64 samples;			/* ...over this many packets */
+	__u64 heartbeat;		/* CLOCK_MONOTONIC ns of its last batch */
+	__u32 pid;			/* the process holding the socket */
+	__u32 ring;			/* its RX ring, frames */
+};
+
+/* The veth pair of process NF id: the chain's end and the NF's end. */
+#define TDM_PROC_DEV_CHAIN	"tdmnf%ua"
+#define TDM_PROC_DEV_NF		"tdmnf%ub"
+
+/* A process NF's command line: arguments joined by single spaces. */
+struct tdm_nf_cmd {
+	char line[TDM_NF_CMD_LEN];
+};
+
 /* One NF of a hop, as the hop program's .rodata holds it. */
 struct tdm_hop_nf {
 	__u32 type;			/* enum tdm_nf_type_id */
@@ -346,6 +428,17 @@ struct tdm_hop {
 	__u32 action;			/* terminal action */
 	__u32 redirect_ifindex;
 	__u32 runtime_jump;		/* make bench only: see chain.bpf.c */
+	/*
+	 * 1: the last NF is a process NF: the hop hands the packet to it
+	 * (to handoff_ifindex); next_slot then runs after the NF.
+	 */
+	__u32 handoff;
+	__u32 handoff_ifindex;
+	/* 1: runs after a process NF: see the terminal actions in chain.bpf.c */
+	__u32 resumed;
+	/* hop 0: the chain's process NFs, whose congestion drops at entry */
+	__u32 nprocs;
+	__u32 procs[TDM_MAX_CHAIN_PROCS];
 	__u32 nnfs;
 	struct tdm_hop_nf nfs[TDM_MAX_CHAIN_NFS];
 };

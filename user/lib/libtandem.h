@@ -139,6 +139,18 @@ int tdm_nf_lookup(struct tdm_ctx *ctx, const char *name,
 		  struct tdm_nf_info *info);
 int tdm_nf_get(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_info *info);
 
+/* ---- process NFs (user/lib/process.c) ---- */
+/*
+ * The command line of process NF id (its arguments joined by single
+ * spaces), into buf: 0, -ENOENT (no such NF or not a process NF) or
+ * -ENOSPC (buf too small).
+ */
+int tdm_nf_cmd_get(struct tdm_ctx *ctx, __u32 id, char *buf, size_t size);
+/* The queue counters of process NF id (struct tdm_nf_queue): 0 or -errno */
+int tdm_nf_queue_get(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_queue *q);
+/* A queue's backlog in frames: handed - consumed - ring drops, >= 0 */
+__u64 tdm_nf_queue_backlog(const struct tdm_nf_queue *q);
+
 /* ---- firewall rules ---- */
 struct tdm_rule_spec {
 	__u32 prio;
