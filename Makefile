@@ -26,7 +26,9 @@ MULTIARCH := $(shell $(CC) -dumpmachine)
 CFLAGS	?= -O2 -g
 CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	   -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(O)
-LIBS	:= $(shell pkg-config --libs libbpf json-c 2>/dev/null || echo -lbpf -lelf -lz -ljson-c)
+CFLAGS	+= $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
+LIBS	:= $(shell pkg-config --libs libbpf json-c libnl-route-3.0 2>/dev/null || \
+		echo -lbpf -lelf -lz -ljson-c -lnl-route-3 -lnl-3)
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	      -I$(O) -Iinclude -Ibpf -I/usr/include/$(MULTIARCH) \
@@ -34,7 +36,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 
 # Built-in NFs: every bpf/nf_*.bpf.c, inlined into the hop program
 NF_SRCS   := $(sort $(wildcard bpf/nf_*.bpf.c))
-BPF_PROGS := entry chain bench_mono
+BPF_PROGS := entry chain proc bench_mono
 BPF_OBJS  := $(patsubst %,$(O)/bpf/%.bpf.o,$(BPF_PROGS))
 SKELS	  := $(patsubst %,$(O)/bpf/%.skel.h,$(BPF_PROGS))
 BPF_HDRS  := $(wildcard bpf/lib/*.h) include/tandem/tandem.h

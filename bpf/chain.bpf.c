@@ -53,8 +53,13 @@ static __always_inline int chain_drop(__u32 nf_id, int reason)
 	return XDP_DROP;
 }
 
-/* The chain's end: its terminal action. */
-static __always_inline int chain_end(void)
+/*
+ * The chain's end: its terminal action. After a process NF
+ * (tdm_hop.resumed) the frame is on the NF's veth end: 'tx' sends it out
+ * of the device it came in on, 'pass' gives it to that device's stack
+ * (process_deliver), 'redirect' is as always.
+ */
+static __always_inline int chain_end(struct xdp_md *ctx, struct tdm_meta *pm)
 {
 	struct tdm_chain_stats *cs = chain_stats();
 	int ret;
@@ -67,6 +72,8 @@ static __always_inline int chain_end(void)
 	case TDM_ACT_TX:
 		if (cs)
 			cs->txed++;
+		if (tdm_hop.resumed)
+			return bpf_redirect(pm->ifindex, 0);
 		return XDP_TX;
 	case TDM_ACT_REDIRECT:
 		/*
@@ -81,6 +88,8 @@ static __always_inline int chain_end(void)
 	default:
 		if (cs)
 			cs->passed++;
+		if (tdm_hop.resumed)
+			return process_deliver(ctx, pm);
 		return XDP_PASS;
 	}
 }
@@ -110,6 +119,21 @@ int tdm_chain(struct xdp_md *ctx)
 	if (!pm)
 		return XDP_ABORTED;
 
+	/* hop 0 of a chain with process NFs: backpressure, at entry */
+#pragma unroll
+	for (i = 0; i < TDM_MAX_CHAIN_PROCS; i++) {
+		struct tdm_chain_stats *cs;
+
+		if (i >= tdm_hop.nprocs)
+			break;
+		if (tdm_proc_congested(tdm_hop.procs[i])) {
+			cs = chain_stats();
+			if (cs)
+				cs->backpressure++;
+			return XDP_DROP;
+		}
+	}
+
 #pragma unroll
 	for (i = 0; i < TDM_MAX_CHAIN_NFS; i++) {
 		__u32 key = tdm_hop.nfs[i].nf_id;
@@ -126,10 +150,22 @@ int tdm_chain(struct xdp_md *ctx)
 		if (res != NF_CONTINUE)
 			return chain_drop(tdm_hop.nfs[i].nf_id, res);
 		last = i;
+		if (tdm_hop.handoff && i == tdm_hop.nnfs - 1) {
+			res = process_handoff(ctx, pm, &tdm_hop.nfs[i],
+					      tdm_hop.chain_id,
+					      tdm_hop.first + i,
+					      tdm_hop.handoff_ifindex);
+			if (res == PROCESS_DOWN)
+				return chain_drop(tdm_hop.nfs[i].nf_id,
+						  TDM_DROP_NF_DOWN);
+			if (res != PROCESS_BYPASS)
+				return res;
+			/* bypassed: on to the hop after the NF */
+		}
 	}
 
 	if (tdm_hop.next_slot == TDM_SLOT_NONE)
-		return chain_end();
+		return chain_end(ctx, pm);
 	if (tdm_hop.runtime_jump)
 		bpf_tail_call(ctx, &tdm_jmp, tdm_next_slot_rt);
 	else

@@ -30,4 +30,12 @@
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 #endif
 
+/* A field another CPU or a process (mmapped map) writes: read it once. */
+#ifndef READ_ONCE
+#define READ_ONCE(x)	(*(const volatile typeof(x) *)&(x))
+#endif
+
+/* Return codes of TC programs (linux/pkt_cls.h, not in vmlinux.h) */
+#define TC_ACT_SHOT	2
+
 #endif /* TANDEM_BPF_COMMON_H */

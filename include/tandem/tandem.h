@@ -439,6 +439,7 @@ struct tdm_hop {
 	/* hop 0: the chain's process NFs, whose congestion drops at entry */
 	__u32 nprocs;
 	__u32 procs[TDM_MAX_CHAIN_PROCS];
+	__u32 first;			/* chain index of the hop's first NF */
 	__u32 nnfs;
 	struct tdm_hop_nf nfs[TDM_MAX_CHAIN_NFS];
 };

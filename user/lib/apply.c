@@ -1011,7 +1011,7 @@ static int add_nfs(struct applier *ap)
 		err = gate(ap, nf->line) ?: log_step(ap, &s);
 		if (err)
 			return err;
-		id = tdm_nf_create(ap->ctx, &nf->info);
+		id = tdm_nf_create(ap->ctx, &nf->info, nf->cmd);
 		if (id < 0)
 			return id;
 	}

@@ -173,6 +173,50 @@ static int chain_nfs(struct tdm_ctx *ctx, struct tdm_chain_info *ci,
 }
 
 /*
+ * Where *ci's hops begin (ci->first, ci->nhops): a hop ends after a
+ * process NF (it hands the packet over; what comes back runs the next
+ * hop, empty if the NF was the chain's last) and, in make bench, after
+ * per NFs. Fills hop 0's list of process NFs for backpressure.
+ */
+static int chain_plan(struct tdm_ctx *ctx, struct tdm_chain_info *ci,
+		      const struct tdm_hop_nf *nfs, __u32 per,
+		      struct tdm_hop *hop0)
+{
+	__u32 i, start = 0, n = 0;
+
+	hop0->nprocs = 0;
+	for (i = 0; i < ci->nnfs; i++) {
+		if (nfs[i].type == TDM_NF_PROCESS) {
+			if (hop0->nprocs == TDM_MAX_CHAIN_PROCS)
+				return tdm_err(ctx, E2BIG,
+					       "chain '%s' has more than %d process NFs",
+					       ci->name, TDM_MAX_CHAIN_PROCS);
+			hop0->procs[hop0->nprocs++] = nfs[i].nf_id;
+		}
+		if (i > start && (i - start == per ||
+				  nfs[i - 1].type == TDM_NF_PROCESS)) {
+			if (n == TDM_MAX_CHAIN_NFS)
+				goto too_many;
+			ci->first[n++] = start;
+			start = i;
+		}
+	}
+	if (n == TDM_MAX_CHAIN_NFS)
+		goto too_many;
+	ci->first[n++] = start;
+	if (ci->nnfs && nfs[ci->nnfs - 1].type == TDM_NF_PROCESS) {
+		if (n == TDM_MAX_CHAIN_NFS)
+			goto too_many;
+		ci->first[n++] = ci->nnfs;
+	}
+	ci->nhops = n;
+	return 0;
+too_many:
+	return tdm_err(ctx, E2BIG, "chain '%s' needs more than %d programs",
+		       ci->name, TDM_MAX_CHAIN_NFS);
+}
+
+/*
  * Load the hops of *ci for chain chain_id into free slots (filled into
  * ci->slots) and switch slot chain_id to the new hop 0. On error nothing
  * has changed. The caller releases the old hops' slots after a grace
@@ -183,15 +227,18 @@ static int chain_build(struct tdm_ctx *ctx, __u32 chain_id,
 		       const struct tdm_nf_info *override, __u32 override_id)
 {
 	struct tdm_hop_nf nfs[TDM_MAX_CHAIN_NFS] = {};
+	struct tdm_hop hop0 = {};
 	bool used[TDM_JMP_SLOTS];
 	__u32 slot = TDM_MAX_CHAINS, written[TDM_MAX_CHAIN_NFS];
 	int per = ctx->nfs_per_hop ? ctx->nfs_per_hop : TDM_MAX_CHAIN_NFS;
 	int h, n, nwritten = 0, fd = -1, err;
+	bool resumed;
 
-	err = chain_nfs(ctx, ci, override, override_id, nfs);
+	err = chain_nfs(ctx, ci, override, override_id, nfs) ?:
+	      chain_plan(ctx, ci, nfs, per, &hop0);
 	if (err)
 		return err;
-	n = ci->nhops = (ci->nnfs + per - 1) / per;
+	n = ci->nhops;
 	slots_in_use(ctx, used);
 	ci->slots[0] = chain_id;
 	for (h = 1; h < n; h++) {
@@ -213,11 +260,25 @@ static int chain_build(struct tdm_ctx *ctx, __u32 chain_id,
 			.redirect_ifindex = ci->redirect_ifindex,
 			.runtime_jump = ctx->runtime_jump,
 		};
-		__u32 first = h * per;
+		__u32 first = ci->first[h], i;
 
-		hop.nnfs = ci->nnfs - first < (__u32)per ? ci->nnfs - first :
-							   (__u32)per;
+		hop.first = first;
+		hop.nnfs = (h + 1 < n ? ci->first[h + 1] : ci->nnfs) - first;
 		memcpy(hop.nfs, &nfs[first], hop.nnfs * sizeof(nfs[0]));
+		if (hop.nnfs && hop.nfs[hop.nnfs - 1].type == TDM_NF_PROCESS) {
+			hop.handoff = 1;
+			err = tdm_proc_ifindex(ctx, hop.nfs[hop.nnfs - 1].nf_id,
+					       &hop.handoff_ifindex);
+			if (err)
+				goto err_clear;
+		}
+		for (resumed = false, i = 0; i < first; i++)
+			resumed |= nfs[i].type == TDM_NF_PROCESS;
+		hop.resumed = resumed;
+		if (h == 0) {
+			hop.nprocs = hop0.nprocs;
+			memcpy(hop.procs, hop0.procs, sizeof(hop.procs));
+		}
 		fd = hop_load(&hop);
 		if (fd < 0) {
 			err = tdm_err(ctx, fd, "loading chain '%s' failed: %s",

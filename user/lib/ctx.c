@@ -233,6 +233,9 @@ static int open_maps(struct tdm_ctx *ctx)
 	ctx->journal_fd = bpf_map__fd(s->maps.tdm_journal);
 	ctx->status_fd = bpf_map__fd(s->maps.tdm_status);
 	ctx->apply_log_fd = bpf_map__fd(s->maps.tdm_apply_log);
+	ctx->xsks_fd = bpf_map__fd(s->maps.tdm_xsks);
+	ctx->nf_queues_fd = bpf_map__fd(s->maps.tdm_nf_queues);
+	ctx->nf_cmds_fd = bpf_map__fd(s->maps.tdm_nf_cmds);
 	return 0;
 }
 

@@ -28,7 +28,7 @@ struct tdm_ctx {
 	int jmp_fd, devs_fd, dev_stats_fd, flows_fd, lpm_fd, pfx_fd, srules_fd;
 	int nfs_fd, chains_fd, nf_stats_fd, chain_stats_fd;
 	int fw_rules_fd, policer_fd, policer_src_fd, journal_fd, status_fd;
-	int apply_log_fd;
+	int apply_log_fd, xsks_fd, nf_queues_fd, nf_cmds_fd;
 	/* TANDEM_CRASH_AT: SIGKILL at this crash point (tests); 0: never */
 	unsigned long crash_at, crash_steps;
 	/* TANDEM_FAIL_AT: the Nth step of a policy apply fails (tests) */
@@ -88,14 +88,35 @@ struct tdm_nf_type {
 	/* set up and tear down per-instance state (may be NULL) */
 	int (*create)(struct tdm_ctx *ctx, __u32 id, union tdm_nf_params *p);
 	void (*destroy)(struct tdm_ctx *ctx, __u32 id);
+	bool command;			/* takes "-- CMD ARGS..." */
 };
 
-/* Read "NAME VALUE..." words into p by t's parameter table. */
+/*
+ * Read "NAME VALUE..." words into p by t's parameter table; for a type
+ * that takes a command, the words after "--" into cmd (TDM_NF_CMD_LEN
+ * bytes; "" without one; may be NULL for other types).
+ */
 int tdm_nf_params_parse(const struct tdm_nf_type *t, union tdm_nf_params *p,
-			int argc, char **argv, char *err, size_t errlen);
+			char *cmd, int argc, char **argv, char *err,
+			size_t errlen);
 
-/* nf.c: add NF info (name, type, parsed params); its id or -errno */
-int tdm_nf_create(struct tdm_ctx *ctx, const struct tdm_nf_info *info);
+/* nf.c: add NF info (name, type, parsed params) with its command line
+ * (NULL or "": none); its id or -errno */
+int tdm_nf_create(struct tdm_ctx *ctx, const struct tdm_nf_info *info,
+		  const char *cmd);
+
+/* process.c: the process NF type (nf_types.c lists it) */
+extern const struct tdm_nf_param tdm_process_params[];
+int tdm_process_parse(union tdm_nf_params *p, const char *const *vals,
+		      char *err, size_t errlen);
+void tdm_process_format(const union tdm_nf_params *p, char *buf,
+			size_t size);
+int tdm_process_create(struct tdm_ctx *ctx, __u32 id, union tdm_nf_params *p);
+void tdm_process_destroy(struct tdm_ctx *ctx, __u32 id);
+/* The ifindex of process NF id's chain end (tdmnf<id>a), or -ENODEV */
+int tdm_proc_ifindex(struct tdm_ctx *ctx, __u32 id, __u32 *ifindex);
+/* Set (or with "" or NULL delete) process NF id's command line */
+int tdm_nf_cmd_set(struct tdm_ctx *ctx, __u32 id, const char *cmd);
 
 /* Is NF type id built into the hop program (a bpf/nf_*.bpf.c)? */
 bool tdm_nf_type_in_datapath(__u32 id);

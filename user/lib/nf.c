@@ -39,7 +39,8 @@ int tdm_nf_lookup(struct tdm_ctx *ctx, const char *name,
 	return tdm_err(ctx, ENOENT, "no NF named '%s'", name);
 }
 
-int tdm_nf_create(struct tdm_ctx *ctx, const struct tdm_nf_info *nf)
+int tdm_nf_create(struct tdm_ctx *ctx, const struct tdm_nf_info *nf,
+		  const char *cmd)
 {
 	const struct tdm_nf_type *t = tdm_nf_type_by_id(nf->type);
 	struct tdm_nf_info info = *nf, cur;
@@ -73,13 +74,23 @@ int tdm_nf_create(struct tdm_ctx *ctx, const struct tdm_nf_info *nf)
 		if (err)
 			return err;
 	}
+	if (t->command) {
+		err = tdm_nf_cmd_set(ctx, free_id, cmd);
+		if (err) {
+			t->destroy(ctx, free_id);
+			return err;
+		}
+	}
 	err = tdm_percpu_zero(ctx, ctx->nf_stats_fd, free_id,
 			      sizeof(struct tdm_nf_stats));
-	if (err)
+	if (!err && bpf_map_update_elem(ctx->nfs_fd, &free_id, &info, BPF_ANY))
+		err = tdm_err(ctx, errno, "writing NF '%s': %s", info.name,
+			      strerror(errno));
+	if (err) {
+		if (t->destroy)
+			t->destroy(ctx, free_id);
 		return err;
-	if (bpf_map_update_elem(ctx->nfs_fd, &free_id, &info, BPF_ANY))
-		return tdm_err(ctx, errno, "writing NF '%s': %s", info.name,
-			       strerror(errno));
+	}
 	return free_id;
 }
 
@@ -88,6 +99,7 @@ int tdm_nf_add(struct tdm_ctx *ctx, const char *name, const char *type,
 {
 	const struct tdm_nf_type *t = tdm_nf_type_by_name(type);
 	struct tdm_nf_info info = {};
+	char cmd[TDM_NF_CMD_LEN];
 	int err;
 
 	err = tdm_name_check(ctx, "NF", name);
@@ -99,11 +111,11 @@ int tdm_nf_add(struct tdm_ctx *ctx, const char *name, const char *type,
 			       type);
 	snprintf(info.name, sizeof(info.name), "%s", name);
 	info.type = t->id;
-	err = tdm_nf_params_parse(t, &info.params, argc, argv, ctx->err,
+	err = tdm_nf_params_parse(t, &info.params, cmd, argc, argv, ctx->err,
 				  sizeof(ctx->err));
 	if (err)
 		return err;
-	return tdm_nf_create(ctx, &info);
+	return tdm_nf_create(ctx, &info, cmd);
 }
 
 int tdm_nf_del(struct tdm_ctx *ctx, const char *name)

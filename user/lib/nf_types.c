@@ -291,6 +291,14 @@ static const struct tdm_nf_type nf_types[] = {
 		.create = policer_create,
 		.destroy = policer_destroy,
 	},
+	{
+		.name = "process", .id = TDM_NF_PROCESS,
+		.summary = "a process on an AF_XDP socket, run by tandemd: -- CMD ARGS...",
+		.params = tdm_process_params,
+		.parse = tdm_process_parse, .format = tdm_process_format,
+		.create = tdm_process_create, .destroy = tdm_process_destroy,
+		.command = true,
+	},
 };
 
 const struct tdm_nf_type *tdm_nf_type_at(int i)
@@ -369,18 +377,68 @@ static void param_names(const struct tdm_nf_type *t, char *buf, size_t size)
 }
 
 /*
+ * The words after '--' as one command line, joined by single spaces:
+ * what tandemd runs. Each word must read back as itself from a policy
+ * file (no blanks, '#', backslash or control characters); a command
+ * that needs them belongs in a script.
+ */
+static int command_join(char *cmd, int argc, char **argv, char *err,
+			size_t errlen)
+{
+	size_t len = 0, n;
+	const char *c;
+	int i;
+
+	if (!argc)
+		return perr(err, errlen, "%s: '--' needs a command after it%s",
+			    "process", "");
+	for (i = 0; i < argc; i++) {
+		for (c = argv[i]; *c; c++)
+			if ((unsigned char)*c <= ' ' || *c == '#' ||
+			    *c == '\\' || *c == 0x7f)
+				return perr(err, errlen,
+					    "process: the command word '%s' holds a blank, '#', '\\' or a control character%s (put the command in a script)",
+					    argv[i], "");
+		n = strlen(argv[i]);
+		if (len + n + 1 >= TDM_NF_CMD_LEN)
+			return perr(err, errlen,
+				    "process: the command is longer than %s bytes%s",
+				    "1023", "");
+		len += sprintf(cmd + len, "%s%s", i ? " " : "", argv[i]);
+	}
+	return 0;
+}
+
+/*
  * Every NF type's words are read here, by its table: each parameter once,
  * with a value, known to the type, required ones given; the type reads
  * the values once all are known (a policer's burst depends on the unit
  * of its rate).
  */
 int tdm_nf_params_parse(const struct tdm_nf_type *t, union tdm_nf_params *p,
-			int argc, char **argv, char *err, size_t errlen)
+			char *cmd, int argc, char **argv, char *err,
+			size_t errlen)
 {
 	const char *vals[TDM_NF_MAX_PARAMS] = {};
 	char names[128];
-	int i, k;
+	int i, k, err2;
 
+	if (cmd)
+		cmd[0] = 0;
+	for (i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "--"))
+			break;
+	if (i < argc) {
+		if (!t->command)
+			return perr(err, errlen,
+				    "%s: '--' (a command) is for process NFs only%s",
+				    t->name, "");
+		err2 = command_join(cmd, argc - i - 1, argv + i + 1, err,
+				    errlen);
+		if (err2)
+			return err2;
+		argc = i;
+	}
 	for (i = 0; i < argc; i += 2) {
 		for (k = 0; t->params[k].name; k++)
 			if (!strcmp(t->params[k].name, argv[i]))

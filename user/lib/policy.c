@@ -214,7 +214,7 @@ static int line_nf_add(struct reader *r, struct args *a)
 	snprintf(nf->info.name, sizeof(nf->info.name), "%s", name);
 	nf->info.type = t->id;
 	nf->line = r->line;
-	if (tdm_nf_params_parse(t, &nf->info.params, a->nwords[k],
+	if (tdm_nf_params_parse(t, &nf->info.params, nf->cmd, a->nwords[k],
 				a->words[k], msg, sizeof(msg)))
 		return rerr(r, param_word(r, a->words[k], a->nwords[k], msg,
 					  word_of(r, a, "TYPE")),

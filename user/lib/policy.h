@@ -14,6 +14,7 @@ struct pol_nf {
 	struct tdm_nf_info info;	/* name, type, params (no bank/ids) */
 	__u32 id;			/* running state: its id */
 	int line;			/* where it is said; 0: running state */
+	char cmd[TDM_NF_CMD_LEN];	/* process NFs: "" or the command */
 };
 
 struct pol_rule {

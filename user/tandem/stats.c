@@ -30,7 +30,7 @@ static const char *const kind_name[K_MAX] = { "nf", "chain", "dev" };
 static const char *const cols[K_MAX][MAX_COLS] = {
 	[K_NF] = { "packets", "bytes", "drops" },
 	[K_CHAIN] = { "packets", "bytes", "passed", "dropped", "txed",
-		      "redirected", "missed" },
+		      "redirected", "missed", "backpressure" },
 	[K_DEV] = { "packets", "bytes", "steer_flow", "steer_rule",
 		    "steer_default", "no_chain", "missed", "truncated",
 		    "malformed", "fragments", "unparsed" },
@@ -38,6 +38,7 @@ static const char *const cols[K_MAX][MAX_COLS] = {
 
 /* rows are filled by copying the stats structs */
 _Static_assert(sizeof(struct tdm_dev_stats) <= MAX_COLS * sizeof(__u64) &&
+	       sizeof(struct tdm_chain_stats) == 8 * sizeof(__u64) &&
 	       sizeof(struct tdm_chain_stats) <= MAX_COLS * sizeof(__u64),
 	       "struct row's columns cannot hold the stats");
 

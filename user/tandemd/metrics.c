@@ -33,6 +33,7 @@ static const struct field chain_fields[] = {
 	F(tdm_chain_stats, txed, "Packets the chain sent back out of the device (XDP_TX)."),
 	F(tdm_chain_stats, redirected, "Packets handed to the chain's redirect."),
 	F(tdm_chain_stats, missed, "Packets lost to failed tail calls in the chain."),
+	F(tdm_chain_stats, backpressure, "Packets dropped at the chain's entry because a process NF in it was congested."),
 };
 
 static const struct field dev_fields[] = {

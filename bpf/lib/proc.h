@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Process NFs, the datapath's side (Documentation/process-nfs.rst): the
+ * handoff to the NF's socket, its queue and backpressure, and the way a
+ * packet the NF passed reaches the stack of the device it came in on.
+ */
+#ifndef TANDEM_BPF_PROC_H
+#define TANDEM_BPF_PROC_H
+
+#include "maps.h"
+
+/*
+ * XDP metadata of a frame a chain passes after a process NF: the frame
+ * is on the NF's veth end, and the TC program there hands it to the
+ * stack of the device it came in on (bpf/proc.bpf.c).
+ */
+#define TDM_DELIVER_MAGIC	0x74646d64U	/* "tdmd" */
+
+struct tdm_deliver {
+	__u32 magic;
+	__u32 ifindex;			/* where the stack should see it */
+};
+
+/* Is the NF's process serving its socket? (The kernel takes a closed
+ * socket out of the XSKMAP.) */
+static __always_inline bool tdm_proc_up(__u32 nf_id)
+{
+	return bpf_map_lookup_elem(&tdm_xsks, &nf_id) != NULL;
+}
+
+/*
+ * NFVNice's backpressure: is NF nf_id congested, so that a packet of a
+ * chain holding it should be dropped at the chain's entry, before any
+ * NF spends a cycle on it? Marked when its backlog reaches the high
+ * watermark, cleared when it is back at the low one. The backlog is
+ * what the datapath handed minus what the NF consumed or the kernel
+ * dropped from its ring, so a descheduled NF, which reports nothing,
+ * still fills up. A down NF is never congested: its fail setting rules.
+ */
+static __always_inline bool tdm_proc_congested(__u32 nf_id)
+{
+	struct tdm_nf_queue *q = bpf_map_lookup_elem(&tdm_nf_queues, &nf_id);
+	__u64 gone, backlog;
+
+	if (!q || !q->high || !tdm_proc_up(nf_id))
+		return false;
+	gone = READ_ONCE(q->consumed) + READ_ONCE(q->ring_drops);
+	backlog = READ_ONCE(q->handed);
+	backlog = backlog > gone ? backlog - gone : 0;
+	if (q->congested) {
+		if (backlog <= q->low) {
+			q->congested = 0;
+			return false;
+		}
+	} else {
+		if (backlog < q->high)
+			return false;
+		q->congested = 1;
+		__sync_fetch_and_add(&q->congestions, 1);
+	}
+	__sync_fetch_and_add(&q->bp_drops, 1);
+	return true;
+}
+
+#endif /* TANDEM_BPF_PROC_H */

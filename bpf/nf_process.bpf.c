@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * process: an NF that runs as a process on an AF_XDP socket. Its hop
+ * ends with it: process_handoff() writes struct tdm_handoff in front of
+ * the frame and redirects it into the NF's veth pair, at whose far end
+ * the NF's socket is (bpf/proc.bpf.c); what the NF passes comes back
+ * and runs the chain's next hop. While the process is down, the chain
+ * goes on without it (fail open) or drops (fail closed).
+ */
+#include "lib/nf.h"
+#include "lib/proc.h"
+
+/* The work is the hop's: see process_handoff(). */
+static __always_inline int process_run(struct xdp_md *ctx,
+				       struct tdm_meta *pm,
+				       const volatile struct tdm_hop_nf *nf)
+{
+	return NF_CONTINUE;
+}
+
+TDM_NF(process, TDM_NF_PROCESS);
+
+enum process_handoff_result {
+	PROCESS_BYPASS = -1,		/* down, fail open: go on */
+	PROCESS_DOWN = -2,		/* down, fail closed: drop */
+};
+
+/*
+ * Hand the packet to process NF *nf at chain index pos, out of ifindex
+ * (its veth end): an XDP action, or PROCESS_BYPASS or PROCESS_DOWN.
+ */
+static __always_inline int process_handoff(struct xdp_md *ctx,
+					   struct tdm_meta *pm,
+					   const volatile struct tdm_hop_nf *nf,
+					   __u32 chain_id, __u32 pos,
+					   __u32 ifindex)
+{
+	__u32 id = nf->nf_id;
+	struct tdm_nf_queue *q;
+	struct tdm_handoff *h;
+	void *end;
+
+	if (!tdm_proc_up(id)) {
+		if (nf->params.process.fail == TDM_ACT_DROP)
+			return PROCESS_DOWN;
+		q = bpf_map_lookup_elem(&tdm_nf_queues, &id);
+		if (q)
+			__sync_fetch_and_add(&q->bypassed, 1);
+		return PROCESS_BYPASS;
+	}
+	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*h)))
+		return PROCESS_DOWN;	/* no headroom: cannot hand over */
+	h = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if ((void *)(h + 1) > end)
+		return PROCESS_DOWN;
+	h->magic = TDM_HANDOFF_MAGIC;
+	h->nf_id = id;
+	h->chain_id = chain_id;
+	h->pos = pos;
+	__builtin_memcpy(&h->meta, pm, sizeof(h->meta));
+	return bpf_redirect(ifindex, 0);
+}
+
+/*
+ * 'pass' after a process NF: the frame may be on the NF's veth end; the
+ * TC program there gives it to the stack of the device it came in on.
+ * (Reached on the device itself, when the NF was bypassed, the metadata
+ * is ignored and the stack gets the frame right there.)
+ */
+static __always_inline int process_deliver(struct xdp_md *ctx,
+					   struct tdm_meta *pm)
+{
+	struct tdm_deliver *d;
+	void *data;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*d)))
+		return XDP_PASS;
+	d = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	if ((void *)(d + 1) > data)
+		return XDP_PASS;
+	d->magic = TDM_DELIVER_MAGIC;
+	d->ifindex = pm->ifindex;
+	return XDP_PASS;
+}
