@@ -6,7 +6,7 @@ NF_CFLAGS   := $(shell pkg-config --cflags libxdp libbpf libhs 2>/dev/null || \
 		echo -I/usr/include/hs)
 NF_LIBS	    := $(shell pkg-config --libs libxdp libbpf libhs 2>/dev/null || \
 		echo -lxdp -lbpf -lhs)
-NF_PROGS    :=
+NF_PROGS    := $(O)/tandem-nf-scan
 # burn counts TSC cycles: x86 only (user/nf/burn.c says why)
 ifeq ($(ARCH),x86)
 NF_PROGS    += $(O)/tandem-nf-burn
@@ -23,6 +23,10 @@ $(NF_LIB): $(O)/nf/nf.o
 	$(Q)$(AR) rcs $@ $^
 
 $(O)/tandem-nf-burn: $(O)/nf/burn.o $(NF_LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(NF_LIBS)
+
+$(O)/tandem-nf-scan: $(O)/nf/scan.o $(O)/nf/scan_core.o $(NF_LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(NF_LIBS)
 
