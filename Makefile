@@ -111,6 +111,7 @@ $(O)/tdm-bench: tools/bench/tdm_bench.c $(LIB) $(O)/bpf/bench_mono.skel.h
 	$(Q)$(CC) $(CFLAGS) -Iselftests -o $@ $< $(LIB) $(LIBS)
 
 include selftests/build.mk
+include user/nf/build.mk
 
 deps:
 	$(Q)tools/deps
@@ -124,11 +125,15 @@ check: deps all
 bench: deps all $(O)/tdm-bench
 	$(Q)$(O)/tdm-bench -o Documentation/benchmarks.md && cat Documentation/benchmarks.md
 
+# The process NFs go to $(PREFIX)/lib/tandem/, not sbin: they are not
+# commands, tandemd runs them by path.
 install: all
 	install -D -m 0755 $(O)/tandem $(DESTDIR)$(PREFIX)/sbin/tandem
 	install -D -m 0755 $(O)/tandemd $(DESTDIR)$(PREFIX)/sbin/tandemd
 	install -D -m 0644 Documentation/tandem.8 $(DESTDIR)$(PREFIX)/share/man/man8/tandem.8
 	install -D -m 0644 Documentation/tandemd.8 $(DESTDIR)$(PREFIX)/share/man/man8/tandemd.8
+	install -d $(DESTDIR)$(PREFIX)/lib/tandem
+	install -m 0755 $(NF_PROGS) $(DESTDIR)$(PREFIX)/lib/tandem/
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed 's#/usr/local/sbin/#$(PREFIX)/sbin/#' tools/systemd/tandemd.service \
 		> $(DESTDIR)$(SYSTEMDUNITDIR)/tandemd.service
