@@ -385,7 +385,8 @@ struct tdm_nf_queue {
 	__u32 congested;		/* 1 from high watermark to low */
 	__u32 high;			/* watermarks in frames, set by */
 	__u32 low;			/* the library */
-	__u32 pad0[5];
+	__u32 weight;			/* CPU weight tandemd set; 0: none */
+	__u32 pad0[4];
 	/* the NF process's (user/nf/nf.c) */
 	__u64 consumed;			/* taken from the RX ring */
 	__u64 passed;			/* sent back to the chain */

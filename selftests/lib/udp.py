@@ -3,11 +3,12 @@
 """Numbered UDP datagrams for the selftests.
 
   udp.py send DST PORT --count N [--rate PPS] [--sport P] [--duration S]
-             [--times FILE]
+             [--times FILE] [--payload TEXT]
       send N datagrams (or until DURATION or until the file STOP exists),
       each carrying its sequence number; prints {"sent": N, "seconds": T};
       --times writes each datagram's send time (CLOCK_MONOTONIC ns, the
-      clock of bpf_ktime_get_ns()) to FILE, one a line
+      clock of bpf_ktime_get_ns()) to FILE, one a line; --payload puts
+      TEXT after the sequence number instead of SIZE - 8 zero bytes
   udp.py recv PORT [--idle S] [--ready FILE] [--stop FILE]
       count datagrams until FILE exists and none came for IDLE seconds
       (without --stop: until none came for IDLE seconds); prints
@@ -30,7 +31,7 @@ def send(a):
     s = socket.socket(family_of(a.dst), socket.SOCK_DGRAM)
     if a.sport:
         s.bind(("::" if ":" in a.dst else "0.0.0.0", a.sport))
-    pad = b"\0" * max(0, a.size - 8)
+    pad = a.payload.encode() if a.payload else b"\0" * max(0, a.size - 8)
     gap = 1.0 / a.rate if a.rate else 0
     start = time.monotonic()
     sent = 0
@@ -99,6 +100,7 @@ def main():
     ps.add_argument("--rate", type=float, default=0)
     ps.add_argument("--sport", type=int, default=0)
     ps.add_argument("--size", type=int, default=64)
+    ps.add_argument("--payload")
     ps.add_argument("--duration", type=float, default=0)
     ps.add_argument("--stop")
     ps.add_argument("--times")

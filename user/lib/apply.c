@@ -410,6 +410,10 @@ static int read_nfs(struct tdm_ctx *ctx, struct tdm_policy *cur)
 		if (err || GROW(cur, nfs))
 			goto fail;
 		cur->nfs[cur->nnfs] = (struct pol_nf){ .info = nf, .id = id };
+		if (nf.type == TDM_NF_PROCESS &&
+		    (err = tdm_nf_cmd_get(ctx, id, cur->nfs[cur->nnfs].cmd,
+					  sizeof(cur->nfs[0].cmd))))
+			goto fail;
 		cur->nnfs++;
 		if (nf.type != TDM_NF_FIREWALL)
 			continue;
@@ -705,6 +709,16 @@ static int check(struct applier *ap)
 				p->nfs[i].info.name,
 				tdm_nf_type_name(tdm_nf_type_by_id(cur->nfs[c].info.type)),
 				tdm_nf_type_name(tdm_nf_type_by_id(p->nfs[i].info.type))));
+		/*
+		 * Not yet: a process NF's command has no undo in the apply
+		 * log, and a new ring needs its process restarted.
+		 */
+		if (p->nfs[i].info.type == TDM_NF_PROCESS &&
+		    (!nf_params_same(&cur->nfs[c].info, &p->nfs[i].info) ||
+		     strcmp(cur->nfs[c].cmd, p->nfs[i].cmd)))
+			return line_err(ap, p->nfs[i].line, tdm_err(ctx, EBUSY,
+				"process NF '%s' changes its parameters or command: apply does not change a running process NF yet; give it another name, or take it out, apply, and add it back",
+				p->nfs[i].info.name));
 	}
 	/* old and new live side by side until the commit */
 	if (nnfs > TDM_MAX_NFS)

@@ -142,14 +142,16 @@ int tdm_nf_get(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_info *info);
 /* ---- process NFs (user/lib/process.c) ---- */
 /*
  * The command line of process NF id (its arguments joined by single
- * spaces), into buf: 0, -ENOENT (no such NF or not a process NF) or
- * -ENOSPC (buf too small).
+ * spaces), into buf ("" if it has none): 0, -ENOSPC (buf too small) or
+ * -errno.
  */
 int tdm_nf_cmd_get(struct tdm_ctx *ctx, __u32 id, char *buf, size_t size);
 /* The queue counters of process NF id (struct tdm_nf_queue): 0 or -errno */
 int tdm_nf_queue_get(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_queue *q);
 /* A queue's backlog in frames: handed - consumed - ring drops, >= 0 */
 __u64 tdm_nf_queue_backlog(const struct tdm_nf_queue *q);
+/* Is the process that last opened the NF's socket alive? (q->pid) */
+bool tdm_nf_queue_up(const struct tdm_nf_queue *q);
 
 /* ---- firewall rules ---- */
 struct tdm_rule_spec {

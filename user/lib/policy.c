@@ -738,8 +738,9 @@ static void dump_nfs(FILE *f, const struct tdm_policy *p)
 		tdm_nf_params_format(&p->nfs[i].info, params, sizeof(params));
 		if (!strcmp(params, "-"))	/* none */
 			params[0] = '\0';
-		fprintf(f, "nf add %s %s%s%s\n", p->nfs[i].info.name,
-			tdm_nf_type_name(t), *params ? " " : "", params);
+		fprintf(f, "nf add %s %s%s%s%s%s\n", p->nfs[i].info.name,
+			tdm_nf_type_name(t), *params ? " " : "", params,
+			p->nfs[i].cmd[0] ? " -- " : "", p->nfs[i].cmd);
 		for (k = 0; k < p->nrules; k++) {
 			const struct pol_rule *r = &p->rules[k];
 

@@ -7,6 +7,7 @@
  * it opens its socket with libtandem-nf (user/nf/).
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -470,4 +471,10 @@ __u64 tdm_nf_queue_backlog(const struct tdm_nf_queue *q)
 	__u64 gone = q->consumed + q->ring_drops;
 
 	return q->handed > gone ? q->handed - gone : 0;
+}
+
+bool tdm_nf_queue_up(const struct tdm_nf_queue *q)
+{
+	/* a process killed with -9 never cleared its pid: ask the kernel */
+	return q->pid && (!kill(q->pid, 0) || errno == EPERM);
 }

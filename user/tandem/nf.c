@@ -84,6 +84,72 @@ static int nf_del(struct args *a)
 	return 0;
 }
 
+/*
+ * A process NF's command, process and queue: into JSON object o, or
+ * printed under its line.
+ */
+static int process_show(struct tdm_ctx *ctx, __u32 id,
+			const struct tdm_nf_info *nf, json_object *o)
+{
+	const struct tdm_process_params *pp = &nf->params.process;
+	struct tdm_nf_queue q;
+	char cmd[TDM_NF_CMD_LEN];
+	double cost;
+	bool up;
+
+	if (tdm_nf_cmd_get(ctx, id, cmd, sizeof(cmd)) ||
+	    tdm_nf_queue_get(ctx, id, &q))
+		return -1;
+	up = tdm_nf_queue_up(&q);
+	cost = q.samples ? (double)q.cycles / q.samples : 0;
+	if (!o) {
+		printf("     command: %s\n", cmd[0] ? cmd : "(none: run by hand)");
+		printf("     process: %s", up ? "up" : "down");
+		if (up)
+			printf(", pid %u", q.pid);
+		printf(", queue %llu of %u (high %u, low %u)%s, weight ",
+		       (unsigned long long)tdm_nf_queue_backlog(&q), pp->ring,
+		       q.high, q.low, q.congested ? ", congested" : "");
+		if (q.weight)
+			printf("%u\n", q.weight);
+		else
+			printf("-\n");
+		printf("     handed %llu consumed %llu passed %llu dropped %llu ring_drops %llu\n"
+		       "     bypassed %llu bp_drops %llu congestions %llu cost %.0f cycles/packet\n",
+		       (unsigned long long)q.handed,
+		       (unsigned long long)q.consumed,
+		       (unsigned long long)q.passed,
+		       (unsigned long long)q.dropped,
+		       (unsigned long long)q.ring_drops,
+		       (unsigned long long)q.bypassed,
+		       (unsigned long long)q.bp_drops,
+		       (unsigned long long)q.congestions, cost);
+		return 0;
+	}
+#define U64(k, v) json_object_object_add(o, k, json_object_new_int64((int64_t)(v)))
+	json_object_object_add(o, "command", jstr(cmd));
+	json_object_object_add(o, "up", json_object_new_boolean(up));
+	U64("pid", up ? q.pid : 0);
+	U64("backlog", tdm_nf_queue_backlog(&q));
+	U64("ring", pp->ring);
+	U64("high", q.high);
+	U64("low", q.low);
+	json_object_object_add(o, "congested",
+			       json_object_new_boolean(q.congested));
+	U64("weight", q.weight);
+	U64("handed", q.handed);
+	U64("consumed", q.consumed);
+	U64("passed", q.passed);
+	U64("dropped", q.dropped);
+	U64("ring_drops", q.ring_drops);
+	U64("bypassed", q.bypassed);
+	U64("bp_drops", q.bp_drops);
+	U64("congestions", q.congestions);
+	json_object_object_add(o, "cost_cycles", json_object_new_double(cost));
+#undef U64
+	return 0;
+}
+
 static int nf_show(struct args *a)
 {
 	const char *name = arg_str(a, "NAME");
@@ -114,11 +180,17 @@ static int nf_show(struct args *a)
 			json_object_object_add(o, "type", jstr(
 				tdm_nf_type_name(tdm_nf_type_by_id(nf.type))));
 			json_object_object_add(o, "params", jstr(params));
+			if (nf.type == TDM_NF_PROCESS &&
+			    process_show(ctx, id, &nf, o))
+				return cli_lib_fail();
 			json_object_array_add(arr, o);
 		} else {
 			printf("%-4u %-20s %-10s %s\n", id, nf.name,
 			       tdm_nf_type_name(tdm_nf_type_by_id(nf.type)),
 			       params);
+			if (nf.type == TDM_NF_PROCESS &&
+			    process_show(ctx, id, &nf, NULL))
+				return cli_lib_fail();
 		}
 	}
 	if (json_mode)
@@ -153,7 +225,7 @@ static const struct command nf_cmds[] = {
 
 const struct object nf_object = {
 	.name = "nf",
-	.summary = "network function instances (counter, firewall, policer)",
+	.summary = "network function instances (counter, firewall, policer, process)",
 	.cmds = nf_cmds,
 	.more_help = nf_more_help,
 };

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Send forged frames into a process NF's return path, as if its process
+had passed them: struct tdm_handoff (include/tandem/tandem.h) and an
+IPv4 UDP datagram, out of DEV (tdmnf<id>b) with a packet socket.
+
+  handoff.py DEV --nf ID --chain ID --pos N --ifindex I --dmac MAC
+             --src IP --dst IP --dport P [--magic X] [--count N]
+"""
+import argparse
+import socket
+import struct
+
+MAGIC = 0x74646D31  # TDM_HANDOFF_MAGIC, "tdm1"
+META_LEN = 76       # sizeof(struct tdm_meta)
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def frame(a, seq):
+    payload = struct.pack("!Q", seq) + b"forged"
+    udp = struct.pack("!HHHH", 40000, a.dport, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), seq & 0xFFFF, 0,
+                     64, socket.IPPROTO_UDP, 0, socket.inet_aton(a.src),
+                     socket.inet_aton(a.dst))
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    eth = bytes.fromhex(a.dmac.replace(":", "")) + b"\x02\0\0\0\0\x99" + \
+        struct.pack("!H", 0x0800)
+    # struct tdm_meta: flags, hash, pkt_len, ifindex, then zeros
+    # (host byte order, as the datapath writes it)
+    meta = struct.pack("=IIII", 1 << 1, 0, 14 + len(ip) + len(udp),
+                       a.ifindex)
+    meta += b"\0" * (META_LEN - len(meta))
+    hdr = struct.pack("=IIII", a.magic, a.nf, a.chain, a.pos) + meta
+    return hdr + eth + ip + udp
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("dev")
+    for k in ("--nf", "--chain", "--pos", "--ifindex", "--dport"):
+        p.add_argument(k, type=int, required=True)
+    p.add_argument("--dmac", required=True)
+    p.add_argument("--src", required=True)
+    p.add_argument("--dst", required=True)
+    p.add_argument("--magic", type=lambda s: int(s, 0), default=MAGIC)
+    p.add_argument("--count", type=int, default=1)
+    a = p.parse_args()
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((a.dev, 0))
+    for i in range(a.count):
+        s.send(frame(a, i))
+
+
+main()

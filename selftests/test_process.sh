@@ -1,0 +1,200 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Process NFs (Documentation/process-nfs.rst) driven by the CLI on veth:
+# a chain mixing XDP NFs and processes passes, drops and counts; scan
+# drops what matches; a stopped process's chain follows its fail
+# setting; a descheduled (SIGSTOPped) NF's chain is dropped at entry by
+# backpressure while other chains go on; forged frames on the return
+# path get nowhere. The NFs are started by hand here (test_tandemd.sh
+# has tandemd run them).
+source "$(dirname "$0")/lib.sh"
+require ip nsenter python3 ethtool
+BURN=$TOP/build/tandem-nf-burn
+SCAN=$TOP/build/tandem-nf-scan
+[ -x "$BURN" ] && [ -x "$SCAN" ] || { echo "1..0 # SKIP no process NFs built"; exit $KSFT_SKIP; }
+
+ktap_plan 8
+setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
+# A local socket's datagrams leave a veth with the checksum left to do
+# (CHECKSUM_PARTIAL); XDP redirect loses that mark, so make the sender
+# finish it, as a NIC's frames always are.
+in_a ethtool -K veth0 tx off > /dev/null
+NFPIDS=""
+trap 'kill -CONT $NFPIDS 2>/dev/null; kill $NFPIDS 2>/dev/null; cleanup' EXIT
+
+# nf_start NAME CMD...: run a process NF in ns B; NFPID
+nf_start()
+{
+	local name=$1
+	shift
+	nsenter --net=/run/netns/"$NS_B" "$@" --nf "$name" &
+	NFPID=$!
+	NFPIDS="$NFPIDS $NFPID"
+}
+
+# proc_get NAME KEY: a field of 'tandem -j nf show NAME'
+proc_get()
+{
+	tdm -j nf show "$1" |
+		python3 -c 'import json,sys; v=json.load(sys.stdin)[0][sys.argv[1]]; print(str(v).lower())' "$2"
+}
+
+# wait_proc NAME KEY VALUE: until the field is VALUE (20 s)
+wait_proc()
+{
+	local i
+	for i in $(seq 400); do
+		[ "$(proc_get "$1" "$2")" = "$3" ] && return 0
+		sleep 0.05
+	done
+	echo "# $1: $2 is $(proc_get "$1" "$2"), not $3"
+	return 1
+}
+
+# send_recv PORT COUNT [DST [udp.py send options]]: datagrams received
+send_recv()
+{
+	local port=$1 count=$2 dst=${3:-10.10.0.2} p
+	shift 3 2>/dev/null || shift $#
+	udp_recv_start "$port" "r$port" || return 1
+	p=$!
+	in_a $UDP send "$dst" "$port" --count "$count" --rate 2000 "$@" > /dev/null
+	udp_recv_wait $p "r$port"
+	udp_count "r$port"
+}
+
+# ---- 1: fw (XDP) -> c1 (XDP) -> p (process) -> c2 (XDP) -> pass
+check "nf add fw" tdm nf add fw firewall
+check "rule: drop udp 5001" tdm rule add fw proto udp dport 5001 action drop
+check "nf add c1" tdm nf add c1 counter
+check "nf add p" tdm nf add p process ring 256 -- "$BURN" 0
+check "nf add c2" tdm nf add c2 counter
+check "chain add" tdm chain add web fw c1 p c2 then pass
+check "attach" tdm dev attach veth1 chain web
+check "the command is kept" output_has "command: $BURN 0" tdm nf show p
+check "p's veth pair is there" in_b ip link show tdmnf2a
+nf_start p "$BURN" 0
+wait_proc p up true
+expect "v4 through the process NF" "$(send_recv 5002 100)" -eq 100
+expect "v6 through the process NF" "$(send_recv 5002 100 fd00::2)" -eq 100
+expect "fw's drops never reach the process" "$(send_recv 5001 50)" -eq 0
+handed=$(proc_get p handed)
+expect "p was handed what c1 passed" "$handed" -eq "$(nf_stat c1 packets)"
+expect "p consumed what it was handed" "$(proc_get p consumed)" -eq "$handed"
+expect "p passed what it consumed" "$(proc_get p passed)" -eq "$handed"
+expect "c2 ran after p on all of it" "$(nf_stat c2 packets)" -eq "$handed"
+expect "p saw at least the test's 200" "$handed" -ge 200
+expect "the chain passed them" "$(chain_stat web passed)" -eq "$handed"
+tdm dump > "$TMP/dump"
+grep -q "^nf add p process weight auto fail closed ring 256 high 80 low 60 -- $BURN 0$" "$TMP/dump" ||
+	{ echo "# dump line:"; grep "nf add p" "$TMP/dump"; case_failed=1; }
+check "applying the dump changes nothing" output_has "0 added, 0 changed, 0 deleted" tdm apply "$TMP/dump"
+case_end "a_chain_mixing_xdp_and_process_nfs_passes_v4_v6"
+
+# ---- 2: scan drops payloads that match
+check "nf add s" tdm nf add s process
+check "chain replace" tdm chain replace web fw c1 s c2 then pass
+nf_start s "$SCAN" 'EVIL[0-9]+'
+SCANPID=$NFPID
+wait_proc s up true
+expect "matching payloads dropped" "$(send_recv 5003 50 10.10.0.2 --payload xxEVIL42xx)" -eq 0
+expect "other payloads pass" "$(send_recv 5004 50 10.10.0.2 --payload harmless)" -eq 50
+expect "v6 matching dropped" "$(send_recv 5003 20 fd00::2 --payload EVIL7)" -eq 0
+expect "scan counted its drops" "$(proc_get s dropped)" -eq 70
+case_end "scan_drops_what_matches"
+
+# ---- 3: a process that is down: fail closed (default) and fail open
+kill $SCANPID; wait $SCANPID 2>/dev/null
+wait_proc s up false
+d0=$(json_get "$(tdm -j stats nf s)" drops)
+expect "fail closed: nothing passes" "$(send_recv 5005 20)" -eq 0
+d1=$(json_get "$(tdm -j stats nf s)" drops)
+expect "counted as nf_down" "$((d1 - d0))" -eq 20
+check "nf add o (fail open)" tdm nf add o process fail open
+check "chain replace" tdm chain replace web c1 o c2 then pass
+c2a=$(nf_stat c2 packets)
+expect "fail open: all pass" "$(send_recv 5006 20)" -eq 20
+expect "counted as bypassed" "$(proc_get o bypassed)" -eq 20
+expect "c2 ran after the bypassed NF" "$(( $(nf_stat c2 packets) - c2a ))" -eq 20
+case_end "a_down_process_nf_fails_closed_or_open"
+
+# ---- 4: backpressure: p is descheduled (SIGSTOP); its chain is dropped
+# at entry, before any NF; a chain without it goes on.
+check "nf add c3" tdm nf add c3 counter
+check "chain plain" tdm chain add plain c3 then pass
+check "steer 6000 to plain" tdm steer add veth1 proto udp dport 6000 chain plain
+check "chain replace" tdm chain replace web c1 p c2 then pass
+kill -STOP $(echo $NFPIDS | awk '{print $1}')
+p0=$(chain_stat web packets); b0=$(chain_stat web backpressure)
+c0=$(nf_stat c1 packets)
+send_recv 5007 400 > /dev/null
+expect "the other chain is untouched" "$(send_recv 6000 100)" -eq 100
+expect "p is congested" "$(proc_get p congested)" = true
+entered=$(( $(chain_stat web packets) - p0 ))
+bp=$(( $(chain_stat web backpressure) - b0 ))
+expect "all but a ring's high watermark dropped at entry" "$bp" -ge $((400 - $(proc_get p high)))
+expect "c1 (the first NF) saw only the rest" "$(( $(nf_stat c1 packets) - c0 ))" -eq $((entered - bp))
+expect "p's backlog is at its high watermark" "$(proc_get p backlog)" -ge "$(proc_get p high)"
+expect "p counted its backpressure drops" "$(proc_get p bp_drops)" -ge "$bp"
+kill -CONT $(echo $NFPIDS | awk '{print $1}')
+wait_proc p backlog 0
+expect "after it drains, all pass again" "$(send_recv 5008 100)" -eq 100
+expect "no longer congested" "$(proc_get p congested)" = false
+expect "one congestion" "$(proc_get p congestions)" -ge 1
+case_end "backpressure_drops_at_chain_entry_while_congested"
+
+# ---- 5: forged frames on p's return path get nowhere, a right one does
+ifb=$(in_b cat /sys/class/net/veth1/ifindex)
+pid=$(tdm -j nf show p | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+web=$(tdm -j chain show web | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+forge()
+{
+	nsenter --net=/run/netns/"$NS_B" python3 "$TOP/selftests/lib/handoff.py" \
+		tdmnf${pid}b --ifindex "$ifb" --dmac 02:00:00:00:0a:02 \
+		--src 10.10.0.1 --dst 10.10.0.2 --dport 5009 --pos 1 "$@"
+}
+udp_recv_start 5009 forged; rp=$!
+check "forge: bad magic" forge --nf "$pid" --chain "$web" --magic 0x1234 --count 10
+check "forge: another NF's id" forge --nf $((pid + 1)) --chain "$web" --count 10
+check "forge: a chain without p" forge --nf "$pid" --chain "$(tdm -j chain show plain | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')" --count 10
+check "forge: no such chain" forge --nf "$pid" --chain 77 --count 10
+udp_recv_wait $rp forged
+expect "no forged frame reached the stack" "$(udp_count forged)" -eq 0
+udp_recv_start 5009 right; rp=$!
+check "a well-formed frame" forge --nf "$pid" --chain "$web" --count 3
+udp_recv_wait $rp right
+expect "the well-formed frames arrive (the test can see)" "$(udp_count right)" -eq 3
+case_end "forged_frames_on_the_return_path_are_dropped"
+
+# ---- 6: bad words change nothing
+tdm dump > "$TMP/before"
+ndev=$(ip -n "$NS_B" -o link show | grep -c tdmnf)
+for bad in "ring 100" "ring 8192" "cpu 64" "cpu 3-1" "cpu 1," "weight 0" \
+	   "weight 10001" "fail maybe" "high 0" "high 101" "low 80 high 80" \
+	   "low 100" "--" "-- a#b" "-- a\\b" "ring" "cpu 1 cpu 2"; do
+	check_fail "nf add x process $bad" "process\\|needs\\|given twice" tdm nf add x process $bad
+done
+check_fail "a counter takes no command" "for process NFs only" tdm nf add x counter -- /bin/true
+check_fail "a blank in a command word" "blank" tdm nf add x process -- "/bin/echo a"
+tdm dump > "$TMP/after"
+check "state unchanged" cmp "$TMP/before" "$TMP/after"
+expect "no stray device" "$(ip -n "$NS_B" -o link show | grep -c tdmnf)" -eq "$ndev"
+case_end "bad_process_nf_words_change_nothing"
+
+# ---- 7: apply: a changed process NF is refused whole
+sed 's/^\(nf add p process.*\) -- .*/\1 -- \/bin\/true/' "$TMP/after" > "$TMP/changed"
+check_fail "a changed command is refused" "apply does not change a running process NF" tdm apply "$TMP/changed"
+tdm dump > "$TMP/after2"
+check "nothing changed" cmp "$TMP/after" "$TMP/after2"
+case_end "apply_refuses_changing_a_process_nf"
+
+# ---- 8: nf del takes its veth pair and links with it
+kill $NFPIDS 2>/dev/null
+check "chain del" tdm chain replace web c1 c2 then pass
+check "nf del p" tdm nf del p
+check "p's devices are gone" bash -c "! ip -n $NS_B link show tdmnf${pid}a 2>/dev/null"
+check "p's links are unpinned" bash -c "! ls /sys/fs/bpf/tandem/links/ | grep -q proc_${pid}_"
+expect "traffic still flows" "$(send_recv 5010 20)" -eq 20
+case_end "nf_del_removes_the_veth_pair"
+
+ktap_finish
