@@ -293,7 +293,7 @@ static const struct tdm_nf_type nf_types[] = {
 	},
 	{
 		.name = "process", .id = TDM_NF_PROCESS,
-		.summary = "a process on an AF_XDP socket, run by tandemd: -- CMD ARGS...",
+		.summary = "a process on an AF_XDP socket (tandemd runs CMD)",
 		.params = tdm_process_params,
 		.parse = tdm_process_parse, .format = tdm_process_format,
 		.create = tdm_process_create, .destroy = tdm_process_destroy,
@@ -351,7 +351,7 @@ const char *tdm_nf_type_summary(const struct tdm_nf_type *t)
 /* The usage line, from the parameter table: "rate RATE [burst BURST]" */
 const char *tdm_nf_type_usage(const struct tdm_nf_type *t)
 {
-	static char usage[ARRAY_SIZE(nf_types)][128];
+	static char usage[ARRAY_SIZE(nf_types)][160];
 	char *buf = usage[t - nf_types];
 	const struct tdm_nf_param *q;
 	size_t len = 0;
@@ -362,6 +362,9 @@ const char *tdm_nf_type_usage(const struct tdm_nf_type *t)
 		len += snprintf(buf + len, sizeof(usage[0]) - len,
 				q->required ? "%s%s %s" : "%s[%s %s]",
 				len ? " " : "", q->name, q->value);
+	if (t->command && len < sizeof(usage[0]))
+		snprintf(buf + len, sizeof(usage[0]) - len,
+			 " [-- CMD ARG...]");
 	return buf;
 }
 

@@ -18,7 +18,20 @@ static void nf_more_help(FILE *f)
 		"BURST := packets for a pps rate; bytes NUM[b|k|kb|m|mb] for a bit\n"
 		"         rate (k = 1024), at least 1522 (one full frame);\n"
 		"         default: 100 ms worth\n"
-		"Example: tandem nf add pol1 policer rate 1000pps burst 100\n");
+		"Example: tandem nf add pol1 policer rate 1000pps burst 100\n"
+		"\nA process NF runs as a process on an AF_XDP socket, in the chain\n"
+		"like any NF (Documentation/process-nfs.rst); tandemd runs CMD:\n"
+		"  cpu LIST      CPUs it may run on: 1, 0-3, 0,2 (default: any)\n"
+		"  weight auto|N CPU weight 1..10000 (cgroup cpu.weight units), or\n"
+		"                auto: arrival rate x cost per packet (default)\n"
+		"  fail open|closed  while its process is down, the chain goes on\n"
+		"                without it, or drops (default closed)\n"
+		"  ring N        its socket's RX ring, frames, power of 2, 64..4096\n"
+		"                (default 1024)\n"
+		"  high/low PCT  backpressure: its chains drop at entry from high %%\n"
+		"                of the ring until back at low %% (default 80, 60)\n"
+		"  -- CMD ARG... the command (no blanks, '#' or '\\' in a word)\n"
+		"Example: tandem nf add dpi1 process cpu 1 -- /usr/local/lib/tandem/tandem-nf-scan -f /etc/tandem/dpi.rules\n");
 }
 
 static int nf_types(struct args *a)
