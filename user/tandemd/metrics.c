@@ -149,6 +149,81 @@ static void nf_metrics(FILE *f, const struct sample *s)
 	}
 }
 
+/* Process NFs' queues (struct tdm_nf_queue): only process NFs have them. */
+#define Q(f)	offsetof(struct tdm_nf_queue, f)
+static const struct qmetric {
+	const char *name, *type, *help;
+	size_t off;			/* a __u64 field; -1: computed */
+} qmetrics[] = {
+	{ "tandem_nf_queue_handed_total", "counter",
+	  "Frames handed to the process NF's socket.", Q(handed) },
+	{ "tandem_nf_queue_consumed_total", "counter",
+	  "Frames the process NF took from its ring.", Q(consumed) },
+	{ "tandem_nf_queue_ring_drops_total", "counter",
+	  "Frames the kernel dropped from the process NF's ring.", Q(ring_drops) },
+	{ "tandem_nf_process_passed_total", "counter",
+	  "Packets the process NF passed on.", Q(passed) },
+	{ "tandem_nf_process_dropped_total", "counter",
+	  "Packets the process NF's verdict dropped.", Q(dropped) },
+	{ "tandem_nf_bypassed_total", "counter",
+	  "Packets that went on without the process NF while it was down (fail open).",
+	  Q(bypassed) },
+	{ "tandem_nf_backpressure_drops_total", "counter",
+	  "Packets dropped at chain entry while the process NF was congested.",
+	  Q(bp_drops) },
+	{ "tandem_nf_congestions_total", "counter",
+	  "Times the process NF's queue reached its high watermark.",
+	  Q(congestions) },
+	{ "tandem_nf_queue_backlog", "gauge",
+	  "Frames waiting in the process NF's queue.", (size_t)-1 },
+	{ "tandem_nf_queue_ring", "gauge",
+	  "The ring size of the process serving the NF, frames (0: none yet).", (size_t)-2 },
+	{ "tandem_nf_congested", "gauge",
+	  "1 while the process NF is congested (backpressure on).", (size_t)-3 },
+	{ "tandem_nf_up", "gauge",
+	  "1 while the process NF's process serves its socket.", (size_t)-4 },
+	{ "tandem_nf_cpu_weight", "gauge",
+	  "The CPU weight tandemd set for the process NF (cpu.weight units; 0: none).",
+	  (size_t)-5 },
+	{ "tandem_nf_cost_cycles", "gauge",
+	  "TSC cycles per packet the process NF's handler took, on average.",
+	  (size_t)-6 },
+};
+#undef Q
+
+static double qvalue(const struct nf_sample *n, const struct qmetric *m)
+{
+	__u64 v;
+
+	switch ((long)m->off) {
+	case -1: return tdm_nf_queue_backlog(&n->q);
+	case -2: return n->q.ring;
+	case -3: return n->q.congested;
+	case -4: return n->up;
+	case -5: return n->q.weight;
+	case -6: return n->q.samples ? (double)n->q.cycles / n->q.samples : 0;
+	}
+	memcpy(&v, (const char *)&n->q + m->off, sizeof(v));
+	return v;
+}
+
+static void queue_metrics(FILE *f, const struct sample *s)
+{
+	size_t k;
+	int i;
+
+	for (k = 0; k < sizeof(qmetrics) / sizeof(qmetrics[0]); k++) {
+		family(f, qmetrics[k].name, qmetrics[k].type, qmetrics[k].help);
+		for (i = 0; i < s->nnfs; i++) {
+			if (!s->nfs[i].process)
+				continue;
+			fputs(qmetrics[k].name, f);
+			nf_labels(f, &s->nfs[i]);
+			fprintf(f, "} %.17g\n", qvalue(&s->nfs[i], &qmetrics[k]));
+		}
+	}
+}
+
 static void chain_metrics(FILE *f, const struct sample *s)
 {
 	char name[64];
@@ -259,6 +334,7 @@ int metrics_format(const struct sample *s, char **buf, size_t *len)
 	daemon_metrics(f, s);
 	if (s->ok) {
 		nf_metrics(f, s);
+		queue_metrics(f, s);
 		chain_metrics(f, s);
 		dev_metrics(f, s);
 	}

@@ -41,6 +41,9 @@ struct nf_sample {
 	const char *type;		/* static, from the library */
 	struct tdm_nf_stats st;
 	double pps, bps;		/* bytes/s; 0 without a previous sample */
+	/* process NFs only: their queue, and whether the process is up */
+	bool process, up;
+	struct tdm_nf_queue q;
 };
 
 struct chain_sample {
