@@ -10,6 +10,7 @@
  *   http.c      the HTTP server of GET /metrics (libmicrohttpd)
  *   textfile.c  the same text for node_exporter's textfile collector
  *   log.c       one line per message on stderr, for journald
+ *   cgroup.c    a cgroup per process NF: CPU weight and CPU time
  */
 #ifndef TANDEMD_H
 #define TANDEMD_H
@@ -17,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <syslog.h>
 #include "libtandem.h"
 
@@ -109,5 +111,35 @@ int http_publish(const char *buf, size_t len);
  */
 int textfile_write(const char *path, const char *buf, size_t len,
 		   char *err, size_t errlen);
+
+/* ---- cgroup.c ---- */
+enum cg_mode { CG_NONE, CG_V1, CG_V2 };
+
+#define CG_WEIGHT_MIN		1	/* cpu.weight's range and default */
+#define CG_WEIGHT_MAX		10000
+#define CG_WEIGHT_DEFAULT	100
+
+/*
+ * Find the cpu (and cpuacct) controllers; NF groups are then
+ * MOUNT/group/NAME (group NULL: "tandem"). Logs what it found, once.
+ * Without a cpu controller cg_mode() is CG_NONE and the rest of this
+ * API says -EOPNOTSUPP (cg_remove: 0).
+ */
+int cg_detect(const char *group);
+enum cg_mode cg_mode(void);
+/* The NF's directory in the cpu hierarchy */
+int cg_dir(const char *name, char *buf, size_t len);
+/* Make the NF's group (and GROUP, handing down +cpu on v2) */
+int cg_make(const char *name);
+/* Move pid (0: the caller) into the NF's group; safe in a forked child */
+int cg_enter(const char *name, pid_t pid);
+/* weight in cpu.weight units, CG_WEIGHT_MIN..MAX; v1: as cpu.shares */
+int cg_set_weight(const char *name, unsigned int weight);
+/* CPU time the NF's group used, ns */
+int cg_cpu_usage_ns(const char *name, __u64 *ns);
+/* rmdir the NF's group: -EBUSY while a process is in it */
+int cg_remove(const char *name);
+/* rmdir GROUP if no NF group is left in it */
+void cg_cleanup(void);
 
 #endif /* TANDEMD_H */
