@@ -12,6 +12,7 @@
  *   log.c       one line per message on stderr, for journald
  *   supervise.c the processes of process NFs: start, restart, stop
  *   cgroup.c    a cgroup per process NF: CPU weight and CPU time
+ *   weights.c   CPU weights from load and cost (NFVNice's rule)
  */
 #ifndef TANDEMD_H
 #define TANDEMD_H
@@ -212,5 +213,17 @@ int cg_cpu_usage_ns(const char *name, __u64 *ns);
 int cg_remove(const char *name);
 /* rmdir GROUP if no NF group is left in it */
 void cg_cleanup(void);
+
+/* ---- weights.c ---- */
+/* One NF that shares a CPU with the others of the array */
+struct wt_nf {
+	double rate;			/* arrivals, drops included, per s */
+	double cost;			/* cycles per packet; 0: not known */
+	unsigned int pinned;		/* a manual weight; 0: auto */
+	unsigned int weight;		/* out: the cpu.weight to set */
+};
+
+/* NFVNice's weights for the NFs of one CPU; no I/O */
+void weights_compute(struct wt_nf *nfs, int n);
 
 #endif /* TANDEMD_H */
