@@ -285,6 +285,9 @@ static void start(struct sup *sup, struct sup_proc *p)
 /* Signal p's process group; the process alone if it has none yet */
 static void signal_proc(struct sup_proc *p, int sig)
 {
+	/* kill(0) or kill(-0) would be our own process group */
+	if (p->pid <= 0)
+		return;
 	if (kill(-p->pid, sig) && errno == ESRCH)
 		kill(p->pid, sig);
 }
@@ -423,7 +426,8 @@ void sup_reap(struct sup *sup)
 		p->last_status = st;
 		sup_status_str(st, how, sizeof(how));
 		/* and whatever it started and left behind */
-		kill(-p->pid, SIGKILL);
+		if (p->pid > 0)
+			kill(-p->pid, SIGKILL);
 		if (p->state == SUP_STOPPING) {
 			tlog(LOG_INFO, "nf %s: pid %d stopped (%s)", p->spec.name,
 			     p->pid, how);
