@@ -53,10 +53,10 @@ fuzz: $(FUZZ_BIN)
 .PHONY: fuzz fuzz-build
 
 # tandemd's process supervisor, cgroups and weights, without the daemon:
-# its unit test
+# the unit test and the driver of test_supervise.sh
 SUP_SRCS := user/tandemd/supervise.c user/tandemd/cgroup.c \
 	    user/tandemd/weights.c user/tandemd/log.c
-SUP_BINS := $(O)/selftests/test_sup
+SUP_BINS := $(O)/selftests/test_sup $(O)/selftests/sup_driver
 
 $(SUP_BINS): $(O)/selftests/%: selftests/%.c $(SUP_SRCS) user/tandemd/tandemd.h
 	@echo "  CC      $@"
