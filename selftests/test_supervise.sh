@@ -5,7 +5,8 @@
 # tandemd: a process starts in its cgroup on its CPUs, comes back in
 # them after kill -9, takes a weight and is charged CPU time there,
 # moves to new CPUs, says why it cannot run, and is gone with its cgroup
-# when it is removed or the daemon stops; without cgroups NFs still run.
+# when it is removed or the daemon stops; one a killed daemon left behind
+# is killed by the next; without cgroups NFs still run.
 # The groups are
 # MOUNT/tandem-test-PID/NAME, never tandem's own.
 source "$(dirname "$0")/lib.sh"
@@ -75,8 +76,14 @@ cpus_of()
 	sed -n 's/^Cpus_allowed_list:\t*//p' /proc/"$1"/status 2>/dev/null
 }
 
-coproc DRV { exec "$DRIVER" "$GROUP" 2> "$TMP/driver.log"; }
-DRV_PID=$DRV_PID
+# start_driver: a new driver, DRV its pipes, DRV_PID its pid
+start_driver()
+{
+	coproc DRV { exec "$DRIVER" "$GROUP" 2>> "$TMP/driver.log"; }
+	DRV_PID=$DRV_PID
+}
+
+start_driver
 # a failed case must not leave processes or groups behind
 trap 'kill -9 $DRV_PID 2>/dev/null; for p in $ALL_PIDS; do kill -9 -- -$p; done 2>/dev/null
 	for d in /sys/fs/cgroup/*/"$GROUP"/* /sys/fs/cgroup/"$GROUP"/* \
@@ -95,7 +102,7 @@ if [ "$MODE" = v2 ]; then WFILE=cpu.weight; else WFILE=cpu.shares; fi
 # a CPU other than the first when there is one: the pinning shows
 if [ "$(nproc)" -ge 2 ]; then MASK=2 CPU=1; else MASK=1 CPU=0; fi
 
-ktap_plan 8
+ktap_plan 9
 echo "# cgroup $MODE, groups in $GROUP"
 
 # 1: a process in its cgroup, on its CPUs
@@ -187,7 +194,31 @@ check "the group went with the last NF" test ! -d "${DIR_A%/a}"
 check "the log says it" grep -q "nf d: pid $D stopped" "$TMP/driver.log"
 case_end "remove and stop: process and cgroup gone"
 
-# 8: no cgroup mounted at all (a mount namespace of its own): the NF
+# 8: a daemon killed with -9 leaves its NF behind, in the NF's cgroup;
+# the next one kills it before it starts its own
+start_driver
+check "want f" drv want f 0 sleep 1000
+show f
+F1=$PID
+# (the shell's "Killed" notice goes nowhere)
+{ kill -9 "$DRV_PID"; wait "$DRV_PID"; } 2>/dev/null
+check "f outlives its daemon" test -d /proc/"$F1"
+expect "f in its cgroup" "$(cg_of "$F1")" = "/$GROUP/f"
+start_driver
+check "want f again" drv want f 0 sleep 1000
+show f
+F2=$PID
+check "the orphan is gone" wait_gone "$F1"
+expect "a new f" "$F2" -ne "$F1"
+expect "f's cgroup" "$(cg_of "$F2")" = "/$GROUP/f"
+check "said so" grep -q "nf f: killing pid $F1, left in its cgroup by an earlier tandemd" \
+	"$TMP/driver.log"
+check "quit" drv quit
+check "f stopped" wait_gone "$F2"
+wait "$DRV_PID" 2>/dev/null
+case_end "an earlier daemon's NF: killed before a new start"
+
+# 9: no cgroup mounted at all (a mount namespace of its own): the NF
 # runs, a weight is refused, and that is said once
 unshare -m --propagation private sh -c '
 	for m in $(awk "\$3 ~ /^cgroup/ { print \$2 }" /proc/self/mounts); do

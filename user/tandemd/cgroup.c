@@ -257,6 +257,25 @@ int cg_enter(const char *name, pid_t pid)
 	return 0;
 }
 
+int cg_procs(const char *name, pid_t *pids, int max)
+{
+	char path[PATH_MAX + 128];
+	int n = 0, pid;
+	FILE *f;
+
+	if (cg_mode() == CG_NONE)
+		return -EOPNOTSUPP;
+	snprintf(path, sizeof(path), "%s/%s/%s/cgroup.procs", cg.cpu, cg.group,
+		 name);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (n < max && fscanf(f, "%d", &pid) == 1)
+		pids[n++] = pid;
+	fclose(f);
+	return n;
+}
+
 int cg_set_weight(const char *name, unsigned int weight)
 {
 	char path[PATH_MAX + 128], val[24];

@@ -191,6 +191,34 @@ static void plan_restart(struct sup_proc *p, double now)
 }
 
 /*
+ * Processes in the NF's cgroup before we start one are an earlier
+ * tandemd's, killed with it (kill -9 spares children): nobody supervises
+ * them, and they hold what the new one needs (an AF_XDP socket binds a
+ * queue once). SIGKILL, then a short wait for the group to empty.
+ */
+static void kill_strays(const struct sup_proc *p)
+{
+	struct timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
+	pid_t pids[64];
+	int i, n, tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		n = cg_procs(p->spec.name, pids, ARRAY_SIZE(pids));
+		if (n <= 0)
+			return;
+		for (i = 0; i < n; i++) {
+			if (!tries)
+				tlog(LOG_WARNING, "nf %s: killing pid %d, left in its cgroup by an earlier tandemd",
+				     p->spec.name, pids[i]);
+			kill(pids[i], SIGKILL);
+		}
+		nanosleep(&ts, NULL);
+	}
+	tlog(LOG_WARNING, "nf %s: processes of an earlier tandemd are still in its cgroup",
+	     p->spec.name);
+}
+
+/*
  * Start p's process. A process that could not be started counts as one
  * that ended at once: it is retried after the backoff.
  */
@@ -235,6 +263,8 @@ static void start(struct sup *sup, struct sup_proc *p)
 		if (ret)
 			tlog(LOG_WARNING, "nf %s: cannot make its cgroup: %s; it runs without a CPU weight",
 			     p->spec.name, strerror(-ret));
+		else
+			kill_strays(p);
 	}
 	if (pipe2(pfd, O_CLOEXEC)) {
 		tlog(LOG_ERR, "nf %s: pipe: %s", p->spec.name, strerror(errno));

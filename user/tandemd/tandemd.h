@@ -205,6 +205,8 @@ int cg_dir(const char *name, char *buf, size_t len);
 int cg_make(const char *name);
 /* Move pid (0: the caller) into the NF's group; safe in a forked child */
 int cg_enter(const char *name, pid_t pid);
+/* The pids in the NF's group (cpu hierarchy), up to max: how many */
+int cg_procs(const char *name, pid_t *pids, int max);
 /* weight in cpu.weight units, CG_WEIGHT_MIN..MAX; v1: as cpu.shares */
 int cg_set_weight(const char *name, unsigned int weight);
 /* CPU time the NF's group used, ns */
