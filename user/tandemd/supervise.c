@@ -30,7 +30,8 @@
  * the unit anyway (in its cgroup or not, an NF left without its daemon
  * would not be restarted by anyone), and the datapath does not depend on
  * them: a process NF that is down is passed over or dropped at, as its
- * fail policy says. The next tandemd starts them again.
+ * fail policy says. The next tandemd starts them again, and first kills
+ * what a tandemd killed with -9 left running in the NFs' cgroups.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -235,7 +236,7 @@ static void start(struct sup *sup, struct sup_proc *p)
 	const char *v;
 	struct child_err ce;
 	double now = sup->now();
-	int pfd[2], n = 0, ret, st;
+	int pfd[2], n = 0, ret, st = -1;
 	bool failed = false;
 	pid_t pid;
 
