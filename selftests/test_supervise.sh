@@ -40,7 +40,7 @@ show()
 wait_running()
 {
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 200); do
 		show "$1" && [ "$STATE" = running ] && [ "$PID" != "$2" ] &&
 			[ "$PID" != 0 ] && return 0
 		sleep 0.05
@@ -53,7 +53,7 @@ wait_running()
 wait_gone()
 {
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 200); do
 		[ -d /proc/"$1" ] || return 0
 		sleep 0.05
 	done
@@ -180,7 +180,7 @@ case_end "new CPUs: restarted there"
 # 7: removed: the process and its cgroup go; at the end all of them
 check "drop a" drv drop a
 check "a stopped" wait_gone "$A3"
-for i in $(seq 50); do [ -d "$DIR_A" ] || break; sleep 0.05; done
+for i in $(seq 200); do [ -d "$DIR_A" ] || break; sleep 0.05; done
 check "a's cgroup removed" test ! -d "$DIR_A"
 show a
 expect "a is no more" "$STATE" = free
