@@ -33,7 +33,7 @@
 static struct {
 	bool detected;
 	enum cg_mode mode;
-	char cpu[PATH_MAX];		/* mount point of the cpu controller */
+	char cpu[PATH_MAX];		/* where the cpu controller is mounted */
 	char acct[PATH_MAX];		/* v1: of cpuacct; "" none or = cpu */
 	char group[64];
 	bool said_no_weight;
@@ -47,7 +47,8 @@ static void unescape(char *s)
 	for (; *s; s++) {
 		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
 		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*d++ = (s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0');
+			*d++ = (s[1] - '0') * 64 + (s[2] - '0') * 8 +
+			       (s[3] - '0');
 			s += 3;
 		} else {
 			*d++ = *s;
@@ -128,7 +129,7 @@ int cg_detect(const char *group)
 		return -errno;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [TAGS...] - TYPE SRC SUPER */
+		/* ID PARENT MAJ:MIN ROOT MNT OPTS [TAGS] - TYPE SRC SUPER */
 		char *dash = strstr(line, " - "), *mnt, *type, *super, *save;
 
 		if (!dash)

@@ -391,7 +391,7 @@ int sup_sync(struct sup *sup, const struct sup_spec *specs, int n)
 			continue;
 		}
 		if (p->state == SUP_STOPPING) {
-			/* whatever it was stopped for, start the spec now wanted */
+			/* stopped for whatever reason: start what is wanted now */
 			p->next = specs[j];
 			p->restart = true;
 			continue;
@@ -399,7 +399,7 @@ int sup_sync(struct sup *sup, const struct sup_spec *specs, int n)
 		if (same_spec(&p->spec, &specs[j]))
 			continue;
 		if (p->state == SUP_WAITING) {
-			/* a new command deserves a try now, not after a backoff */
+			/* a new command is tried now, not after a backoff */
 			p->spec = specs[j];
 			p->backoff = 0;
 			p->restart_at = sup->now();

@@ -158,6 +158,7 @@ struct sup_proc {
 	double backoff;			/* the next delay before a restart */
 };
 
+/* about 140 KiB: make it static */
 struct sup {
 	struct sup_proc procs[SUP_MAX];
 	double (*now)(void);		/* seconds; CLOCK_MONOTONIC by default */

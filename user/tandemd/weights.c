@@ -40,7 +40,7 @@ static unsigned int clamp_weight(double w)
 
 void weights_compute(struct wt_nf *nfs, int n)
 {
-	double cost_sum = 0, mean_cost, sum = 0, total, floor, share;
+	double cost_sum = 0, mean_cost, sum = 0, total, floor, share, c;
 	int i, nauto = 0, ncost = 0, nidle = 0;
 
 	for (i = 0; i < n; i++) {
@@ -83,9 +83,9 @@ void weights_compute(struct wt_nf *nfs, int n)
 	for (i = 0; i < n; i++) {
 		if (nfs[i].pinned)
 			continue;
+		c = nfs[i].cost > 0 ? nfs[i].cost : mean_cost;
 		if (nfs[i].rate > 0)
-			nfs[i].weight = clamp_weight(share * nfs[i].rate *
-				(nfs[i].cost > 0 ? nfs[i].cost : mean_cost) / sum);
+			nfs[i].weight = clamp_weight(share * nfs[i].rate * c / sum);
 		else
 			nfs[i].weight = clamp_weight(floor);
 	}
