@@ -451,8 +451,11 @@ void sup_reap(struct sup *sup)
 		r = waitpid(p->pid, &st, WNOHANG);
 		if (r == 0 || (r < 0 && errno != ECHILD))
 			continue;
-		if (r < 0)
+		if (r < 0) {
+			/* someone else reaped it: gone, status unknown */
 			st = -1;
+			r = p->pid;
+		}
 		now = sup->now();
 		p->last_status = st;
 		sup_status_str(st, how, sizeof(how));
