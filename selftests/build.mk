@@ -51,3 +51,16 @@ fuzz: $(FUZZ_BIN)
 		$(FUZZ_O)/corpus selftests/fuzz/corpus
 
 .PHONY: fuzz fuzz-build
+
+# tandemd's process supervisor, cgroups and weights, without the daemon:
+# the unit test and the driver of test_supervise.sh
+SUP_SRCS := user/tandemd/supervise.c user/tandemd/cgroup.c \
+	    user/tandemd/weights.c user/tandemd/log.c
+SUP_BINS := $(O)/selftests/test_sup $(O)/selftests/sup_driver
+
+$(SUP_BINS): $(O)/selftests/%: selftests/%.c $(SUP_SRCS) user/tandemd/tandemd.h
+	@echo "  CC      $@"
+	$(Q)mkdir -p $(O)/selftests
+	$(Q)$(CC) $(CFLAGS) -Iselftests -Iuser/tandemd -o $@ $< $(SUP_SRCS) -lm
+
+selftests-build: $(SUP_BINS)

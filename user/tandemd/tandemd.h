@@ -10,6 +10,9 @@
  *   http.c      the HTTP server of GET /metrics (libmicrohttpd)
  *   textfile.c  the same text for node_exporter's textfile collector
  *   log.c       one line per message on stderr, for journald
+ *   supervise.c the processes of process NFs: start, restart, stop
+ *   cgroup.c    a cgroup per process NF: CPU weight and CPU time
+ *   weights.c   CPU weights from load and cost (NFVNice's rule)
  */
 #ifndef TANDEMD_H
 #define TANDEMD_H
@@ -17,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <syslog.h>
 #include "libtandem.h"
 
@@ -112,5 +116,120 @@ int http_publish(const char *buf, size_t len);
  */
 int textfile_write(const char *path, const char *buf, size_t len,
 		   char *err, size_t errlen);
+
+/* ---- supervise.c ---- */
+/*
+ * The processes of process NFs, driven by the list of those wanted;
+ * independent of BPF. One process per NF, in its own cgroup (when there
+ * is a cpu controller), session and process group, pinned to its CPUs,
+ * restarted with a backoff when it ends. Nothing here blocks for long:
+ * kills and restarts that are due later are done by sup_tick().
+ * The caller takes SIGCHLD (in its signalfd) and calls sup_reap().
+ */
+#define SUP_MAX			64
+#define SUP_CMD_LEN		1024
+#define SUP_STOP_WAIT		2.0	/* s from SIGTERM to SIGKILL */
+#define SUP_BACKOFF_MIN		0.1	/* s before the first restart */
+#define SUP_BACKOFF_MAX		30.0
+#define SUP_RAN_OK		10.0	/* s of running that resets the backoff */
+
+struct sup_spec {
+	char name[TDM_NAME_LEN];
+	char cmd[SUP_CMD_LEN];		/* argv joined by single spaces */
+	__u64 cpus;			/* bit n: CPU n; 0: any */
+};
+
+enum sup_state {
+	SUP_FREE,			/* slot unused */
+	SUP_RUNNING,
+	SUP_STOPPING,			/* SIGTERM sent, SIGKILL at kill_at */
+	SUP_WAITING,			/* ended; restart at restart_at */
+};
+
+/* One NF's process; read it for status and metrics (times: sup->now()) */
+struct sup_proc {
+	enum sup_state state;
+	struct sup_spec spec;		/* what runs, or ran */
+	struct sup_spec next;		/* while stopping: start this after */
+	bool restart;			/* while stopping: start next after */
+	pid_t pid;			/* 0: none */
+	unsigned int starts;		/* processes started (1 + restarts) */
+	int last_status;		/* of waitpid(); -1: none ended yet */
+	double since;			/* started at (running) */
+	double restart_at;		/* waiting */
+	double kill_at;			/* stopping */
+	double backoff;			/* the next delay before a restart */
+};
+
+/* about 140 KiB: make it static */
+struct sup {
+	struct sup_proc procs[SUP_MAX];
+	double (*now)(void);		/* seconds; CLOCK_MONOTONIC by default */
+	bool cgroups;			/* put processes into cgroups */
+};
+
+/* cgroups: whether to use them (cg_detect() first) */
+void sup_init(struct sup *sup, bool cgroups);
+/*
+ * Make the running processes those of specs[0..n-1]: start the new,
+ * stop those gone, restart those whose cmd or cpus changed. 0, or
+ * -EINVAL for a list with a name twice or too long (nothing done).
+ */
+int sup_sync(struct sup *sup, const struct sup_spec *specs, int n);
+/* Collect ended processes (on SIGCHLD), log them, schedule restarts */
+void sup_reap(struct sup *sup);
+/* Restarts and SIGKILLs that are due at now */
+void sup_tick(struct sup *sup, double now);
+/* When sup_tick() has work next (sup->now() time), or -1: nothing planned */
+double sup_next_deadline(const struct sup *sup);
+/* At exit: SIGTERM all, SIGKILL after SUP_STOP_WAIT s; blocks until gone */
+void sup_stop_all(struct sup *sup);
+const struct sup_proc *sup_find(const struct sup *sup, const char *name);
+/* "exited 3", "killed by SIGKILL", ... for status; buf of 64 is enough */
+const char *sup_status_str(int status, char *buf, size_t len);
+
+/* ---- cgroup.c ---- */
+enum cg_mode { CG_NONE, CG_V1, CG_V2 };
+
+#define CG_WEIGHT_MIN		1	/* cpu.weight's range and default */
+#define CG_WEIGHT_MAX		10000
+#define CG_WEIGHT_DEFAULT	100
+
+/*
+ * Find the cpu (and cpuacct) controllers; NF groups are then
+ * MOUNT/group/NAME (group NULL: "tandem"). Logs what it found, once.
+ * Without a cpu controller cg_mode() is CG_NONE and the rest of this
+ * API says -EOPNOTSUPP (cg_remove: 0).
+ */
+int cg_detect(const char *group);
+enum cg_mode cg_mode(void);
+/* The NF's directory in the cpu hierarchy */
+int cg_dir(const char *name, char *buf, size_t len);
+/* Make the NF's group (and GROUP, handing down +cpu on v2) */
+int cg_make(const char *name);
+/* Move pid (0: the caller) into the NF's group; safe in a forked child */
+int cg_enter(const char *name, pid_t pid);
+/* The pids in the NF's group (cpu hierarchy), up to max: how many */
+int cg_procs(const char *name, pid_t *pids, int max);
+/* weight in cpu.weight units, CG_WEIGHT_MIN..MAX; v1: as cpu.shares */
+int cg_set_weight(const char *name, unsigned int weight);
+/* CPU time the NF's group used, ns */
+int cg_cpu_usage_ns(const char *name, __u64 *ns);
+/* rmdir the NF's group: -EBUSY while a process is in it */
+int cg_remove(const char *name);
+/* rmdir GROUP if no NF group is left in it */
+void cg_cleanup(void);
+
+/* ---- weights.c ---- */
+/* One NF that shares a CPU with the others of the array */
+struct wt_nf {
+	double rate;			/* arrivals, drops included, per s */
+	double cost;			/* cycles per packet; 0: not known */
+	unsigned int pinned;		/* a manual weight; 0: auto */
+	unsigned int weight;		/* out: the cpu.weight to set */
+};
+
+/* NFVNice's weights for the NFs of one CPU; no I/O */
+void weights_compute(struct wt_nf *nfs, int n);
 
 #endif /* TANDEMD_H */
