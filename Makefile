@@ -50,7 +50,7 @@ DMN_SRCS  := $(wildcard user/tandemd/*.c)
 DMN_OBJS  := $(patsubst user/tandemd/%.c,$(O)/daemon/%.o,$(DMN_SRCS))
 DMN_CFLAGS := $(shell pkg-config --cflags libmicrohttpd libsystemd 2>/dev/null)
 DMN_LIBS  := $(shell pkg-config --libs libmicrohttpd libsystemd 2>/dev/null || \
-		echo -lmicrohttpd -lsystemd) -lpthread
+		echo -lmicrohttpd -lsystemd) -lpthread -lm
 
 all: $(O)/tandem $(O)/tandemd $(O)/tdm-bench selftests-build
 

@@ -13,14 +13,14 @@ BURN=$TOP/build/tandem-nf-burn
 SCAN=$TOP/build/tandem-nf-scan
 [ -x "$BURN" ] && [ -x "$SCAN" ] || { echo "1..0 # SKIP no process NFs built"; exit $KSFT_SKIP; }
 
-ktap_plan 8
+ktap_plan 9
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 # A local socket's datagrams leave a veth with the checksum left to do
 # (CHECKSUM_PARTIAL); XDP redirect loses that mark, so make the sender
 # finish it, as a NIC's frames always are.
 in_a ethtool -K veth0 tx off > /dev/null
-NFPIDS=""
-trap 'kill -CONT $NFPIDS 2>/dev/null; kill $NFPIDS 2>/dev/null; cleanup' EXIT
+NFPIDS="" TDM_PID=""
+trap 'kill -CONT $NFPIDS 2>/dev/null; kill $NFPIDS $TDM_PID 2>/dev/null; wait; cleanup' EXIT
 
 # nf_start NAME CMD...: run a process NF in ns B; NFPID
 nf_start()
@@ -220,5 +220,59 @@ check "p's devices are gone" bash -c "! ip -n $NS_B link show tdmnf${pid}a 2>/de
 check "p's links are unpinned" bash -c "! ls /sys/fs/bpf/tandem/links/ | grep -q proc_${pid}_"
 expect "traffic still flows" "$(send_recv 5010 20)" -eq 20
 case_end "nf_del_removes_the_veth_pair"
+
+# ---- 9: tandemd runs the process NFs of its policy file: in their
+# cgroups, on their CPUs, restarted when killed, weighted by rate x cost,
+# stopped when deleted
+cat > "$TMP/tandem.conf" <<EOF
+nf add lo process cpu 0 -- $BURN 2000
+nf add hi process cpu 0 -- $BURN 8000
+nf add c5 counter
+chain add heavy c5 lo hi then pass
+dev attach veth1
+steer add veth1 prio 50 proto udp dport 7000-7999 chain heavy
+EOF
+PORT=$(nsenter --net=/run/netns/"$NS_B" python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+nsenter --net=/run/netns/"$NS_B" "$TOP/build/tandemd" --config "$TMP/tandem.conf" \
+	--metrics 127.0.0.1:$PORT --interval 0.2 2>> "$TMP/tandemd.log" &
+TDM_PID=$!
+wait_proc lo up true && wait_proc hi up true ||
+	{ sed 's/^/#   /' "$TMP/tandemd.log" | tail -5; case_failed=1; }
+lo=$(proc_get lo pid)
+check "lo runs on CPU 0" grep -q "^Cpus_allowed_list:[[:space:]]*0$" /proc/$lo/status
+check "lo is in its cgroup" grep -q ":/tandem/lo$" /proc/$lo/cgroup
+expect "through both" "$(send_recv 7001 300 10.10.0.2 --rate 1000)" -eq 300
+# the same arrivals, 4 times the cost: about 4 times the weight
+wlo=$(proc_get lo weight); whi=$(proc_get hi weight)
+echo "# CPU weights: lo $wlo, hi $whi (costs $(proc_get lo cost_cycles), $(proc_get hi cost_cycles) cycles)"
+expect "lo has a weight" "$wlo" -gt 0
+expect "hi's weight is 2.5 to 6 times lo's" "$((whi * 10))" -ge $((wlo * 25))
+expect "(at most 6 times)" "$((whi * 10))" -le $((wlo * 60))
+if [ -d /sys/fs/cgroup/cpu/tandem/hi ]; then
+	expect "cpu.shares is the weight" "$(cat /sys/fs/cgroup/cpu/tandem/hi/cpu.shares)" -eq $((whi * 1024 / 100))
+fi
+check "metrics: lo is up" output_has 'tandem_nf_up{nf="lo",type="process"} 1' \
+	nsenter --net=/run/netns/"$NS_B" curl -sf http://127.0.0.1:$PORT/metrics
+kill -9 "$lo"
+for i in $(seq 200); do
+	[ "$(proc_get lo up)" = true ] && [ "$(proc_get lo pid)" != "$lo" ] && break
+	sleep 0.05
+done
+expect "lo was restarted" "$(proc_get lo pid)" -ne "$lo"
+expect "and serves again" "$(send_recv 7002 50)" -eq 50
+lo2=$(proc_get lo pid)
+check "chain without lo" tdm chain replace heavy c5 hi then pass
+check "nf del lo" tdm nf del lo
+for i in $(seq 100); do
+	kill -0 "$lo2" 2>/dev/null || break
+	sleep 0.05
+done
+check "tandemd stopped lo's process" bash -c "! kill -0 $lo2 2>/dev/null"
+hi=$(proc_get hi pid)
+kill $TDM_PID; wait $TDM_PID
+check "tandemd stopped hi's process when it stopped" bash -c "! kill -0 $hi 2>/dev/null"
+check "and removed the cgroups" bash -c "! ls -d /sys/fs/cgroup/cpu/tandem/hi 2>/dev/null"
+TDM_PID=""
+case_end "tandemd_runs_restarts_weighs_and_stops_process_nfs"
 
 ktap_finish

@@ -134,7 +134,8 @@ for r in stats["nf"]:
     for reason, v in r["drop_reasons"].items():
         want("tandem_nf_drops_total", dict(l, reason=reason), v)
 for r in stats["chain"]:
-    for k in ("packets", "bytes", "passed", "dropped", "txed", "redirected", "missed"):
+    for k in ("packets", "bytes", "passed", "dropped", "txed", "redirected",
+              "missed", "backpressure"):
         want("tandem_chain_%s_total" % k, {"chain": r["name"]}, r[k])
 devs = {d["taken_as"]: d for d in json.load(open(sys.argv[2] + ".dev"))}
 for r in stats["dev"]:

@@ -152,6 +152,15 @@ int tdm_nf_queue_get(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_queue *q);
 __u64 tdm_nf_queue_backlog(const struct tdm_nf_queue *q);
 /* Is the process that last opened the NF's socket alive? (q->pid) */
 bool tdm_nf_queue_up(const struct tdm_nf_queue *q);
+/*
+ * Map the queues of all process NFs (tdm_nf_queues, TDM_MAX_NFS entries
+ * indexed by nf_id) read-write into memory, for a scheduler that reads
+ * them every millisecond without a syscall; the mapping outlives ctx.
+ * NULL on error (message in ctx). Write only the weight field, with
+ * __atomic_store_n: the datapath and the NF processes write the rest.
+ */
+struct tdm_nf_queue *tdm_nf_queues_map(struct tdm_ctx *ctx);
+void tdm_nf_queues_unmap(struct tdm_nf_queue *q);
 
 /* ---- firewall rules ---- */
 struct tdm_rule_spec {

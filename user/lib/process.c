@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
@@ -477,4 +478,31 @@ bool tdm_nf_queue_up(const struct tdm_nf_queue *q)
 {
 	/* a process killed with -9 never cleared its pid: ask the kernel */
 	return q->pid && (!kill(q->pid, 0) || errno == EPERM);
+}
+
+static size_t queues_size(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	return (TDM_MAX_NFS * sizeof(struct tdm_nf_queue) + page - 1) /
+	       page * page;
+}
+
+struct tdm_nf_queue *tdm_nf_queues_map(struct tdm_ctx *ctx)
+{
+	void *p = mmap(NULL, queues_size(), PROT_READ | PROT_WRITE,
+		       MAP_SHARED, ctx->nf_queues_fd, 0);
+
+	if (p == MAP_FAILED) {
+		tdm_err(ctx, errno, "mapping tdm_nf_queues: %s",
+			strerror(errno));
+		return NULL;
+	}
+	return p;
+}
+
+void tdm_nf_queues_unmap(struct tdm_nf_queue *q)
+{
+	if (q)
+		munmap(q, queues_size());
 }

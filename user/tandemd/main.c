@@ -42,6 +42,7 @@ struct options {
 	const char *metrics;		/* NULL: --no-metrics */
 	const char *textfile;
 	__u64 interval_ms;
+	__u64 sched_us;			/* the scheduler's polling interval */
 	struct sockaddr_storage addr;	/* of metrics */
 };
 
@@ -60,6 +61,9 @@ static void usage(FILE *f)
 		"  --textfile PATH      also write the metrics to PATH each interval\n"
 		"                       (node_exporter's textfile collector)\n"
 		"  --interval SECONDS   sampling interval, 0.1 to 3600 (default 1)\n"
+		"  --sched-interval SECONDS\n"
+		"                       how often the process NFs' CPU weights are\n"
+		"                       recomputed, 0.001 to 1 (default 0.001)\n"
 		"  -V, --version        print the version\n"
 		"  -h, --help           this help\n"
 		"\n"
@@ -130,13 +134,14 @@ static int parse_addr(const char *s, struct options *o)
 static int parse_options(int argc, char **argv, struct options *o, int *done)
 {
 	enum { OPT_CONFIG = 256, OPT_METRICS, OPT_NO_METRICS, OPT_TEXTFILE,
-	       OPT_INTERVAL };
+	       OPT_INTERVAL, OPT_SCHED_INTERVAL };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "metrics", required_argument, NULL, OPT_METRICS },
 		{ "no-metrics", no_argument, NULL, OPT_NO_METRICS },
 		{ "textfile", required_argument, NULL, OPT_TEXTFILE },
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "sched-interval", required_argument, NULL, OPT_SCHED_INTERVAL },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -148,6 +153,7 @@ static int parse_options(int argc, char **argv, struct options *o, int *done)
 	o->config = CONFIG_DEFAULT;
 	o->metrics = METRICS_DEFAULT;
 	o->interval_ms = 1000;
+	o->sched_us = 1000;
 	opterr = 0;		/* our one line is the only error line */
 	while ((c = getopt_long(argc, argv, ":Vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -176,6 +182,15 @@ static int parse_options(int argc, char **argv, struct options *o, int *done)
 				return usage_error("--interval: '%s' is not a number of seconds from 0.1 to 3600",
 						   optarg);
 			break;
+		case OPT_SCHED_INTERVAL: {
+			__u64 ms;
+
+			if (tdm_parse_millis(optarg, 1000, &ms) || !ms)
+				return usage_error("--sched-interval: '%s' is not a number of seconds from 0.001 to 1",
+						   optarg);
+			o->sched_us = ms * 1000;
+			break;
+		}
 		case 'V':
 		case 'h':
 			act = c;
@@ -210,7 +225,7 @@ static int parse_options(int argc, char **argv, struct options *o, int *done)
 	return 0;
 }
 
-static double mono_s(void)
+double mono_s(void)
 {
 	struct timespec ts;
 
@@ -420,6 +435,7 @@ static void reload(struct loop *l)
 	config_load(l->o, false, &p);
 	config_apply(l->o, false, p);
 	tdm_policy_free(p);
+	procs_sync();
 	l->status[0] = '\0';		/* say it again after RELOADING */
 	round_run(l, false);
 	sd_notify(0, "READY=1");
@@ -437,8 +453,9 @@ static int run(struct loop *l, int sfd)
 	double wd_every = 0, now, wake;
 	struct signalfd_siginfo si;
 	struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+	struct timespec ts;
 	uint64_t wd_usec;
-	int n, timeout;
+	int n;
 
 	/* WATCHDOG=1 at half the period systemd allows */
 	if (sd_watchdog_enabled(0, &wd_usec) > 0)
@@ -451,14 +468,22 @@ static int run(struct loop *l, int sfd)
 			wd_next = now + wd_every;
 		}
 		wake = wd_every && wd_next < next ? wd_next : next;
-		/* round up: waking a little early would only poll again */
-		timeout = wake > now ? (int)((wake - now) * 1000) + 1 : 0;
-		n = poll(&pfd, 1, timeout);
+		if (procs_next_deadline() >= 0 && procs_next_deadline() < wake)
+			wake = procs_next_deadline();
+		wake = wake > now ? wake - now : 0;
+		ts.tv_sec = (time_t)wake;
+		ts.tv_nsec = (long)((wake - ts.tv_sec) * 1e9);
+		n = ppoll(&pfd, 1, &ts, NULL);
 		if (n < 0 && errno != EINTR) {
 			tlog(LOG_ERR, "poll: %s", strerror(errno));
 			return EXIT_RUNTIME;
 		}
+		procs_tick(mono_s());
 		if (n > 0 && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGCHLD) {
+				procs_reap();
+				continue;
+			}
 			if (si.ssi_signo != SIGHUP) {
 				tlog(LOG_INFO, "%s: stopping; the datapath keeps running",
 				     strsignal(si.ssi_signo));
@@ -470,6 +495,7 @@ static int run(struct loop *l, int sfd)
 		if (mono_s() < next)
 			continue;
 		round_run(l, false);
+		procs_sync();		/* NFs added or deleted by the CLI */
 		/* no catching up after a stall: one round, then on */
 		next += interval;
 		now = mono_s();
@@ -496,6 +522,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);	/* process NFs that end */
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0) {
@@ -523,6 +550,7 @@ int main(int argc, char **argv)
 		ret = EXIT_RUNTIME;
 		goto err_http;
 	}
+	procs_start(o.sched_us / 1e6);
 	round_run(&l, true);
 	sd_notify(0, "READY=1");
 	tlog(LOG_INFO, "running: metrics %s%s, textfile %s, every %.3g s",
@@ -531,6 +559,7 @@ int main(int argc, char **argv)
 
 	ret = run(&l, sfd);
 	sd_notify(0, "STOPPING=1");
+	procs_stop();
 err_http:
 	if (o.metrics)
 		http_stop();

@@ -188,6 +188,22 @@ const struct sup_proc *sup_find(const struct sup *sup, const char *name);
 /* "exited 3", "killed by SIGKILL", ... for status; buf of 64 is enough */
 const char *sup_status_str(int status, char *buf, size_t len);
 
+/* ---- procs.c: process NFs (the supervisor and the scheduler) ---- */
+/* Start: find the cgroups, run what the NF table says; poll the queues
+ * every sched_interval s for the CPU weights */
+int procs_start(double sched_interval);
+/* Run what the NF table says now (after an apply, each round) */
+int procs_sync(void);
+/* On SIGCHLD */
+void procs_reap(void);
+/* When procs_tick() has work next (mono_s() time) */
+double procs_next_deadline(void);
+void procs_tick(double now);
+/* At exit: stop the processes (the datapath follows their fail setting) */
+void procs_stop(void);
+/* CLOCK_MONOTONIC in seconds (main.c) */
+double mono_s(void);
+
 /* ---- cgroup.c ---- */
 enum cg_mode { CG_NONE, CG_V1, CG_V2 };
 

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Process NFs in tandemd: which processes run, and their CPU weights.
+ *
+ * The supervisor (supervise.c) runs the command of every process NF
+ * that has one, as the NF table says after each apply, reload and
+ * sampling round. The scheduler polls the NFs' queue counters
+ * (tdm_nf_queues, mapped: no syscall per poll) every sched interval
+ * (1 ms by default) and sets the cgroup CPU weights of the NFs that
+ * share a CPU set in proportion to arrival rate x cost per packet
+ * (NFVNice's rule, weights.c). Rate and cost are smoothed with a time
+ * constant of PROCS_TAU so one quiet millisecond does not swing a
+ * weight; a weight is written only when it moves by PROCS_WRITE_PCT, as
+ * each write costs a cgroup file write.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tandemd.h"
+
+#define PROCS_TAU		0.010	/* s: NFVNice sets shares every 10 ms */
+#define PROCS_WRITE_PCT		5
+
+struct pnf {
+	__u32 id;
+	char name[TDM_NAME_LEN];
+	__u64 cpus;			/* its CPU set: NFs of one set share */
+	unsigned int pinned;		/* manual weight; 0: auto */
+	bool supervised;		/* tandemd runs it (it has a command) */
+	/* the scheduler's */
+	__u64 handed, bp_drops, cycles, samples;
+	double rate;			/* arrivals per s, smoothed */
+	double cost;			/* cycles per packet, smoothed */
+	unsigned int weight;		/* last written; 0: none yet */
+	bool primed;			/* counters read once */
+};
+
+static struct sup sup;
+static struct tdm_nf_queue *queues;
+static struct pnf pnfs[TDM_MAX_NFS];
+static int npnfs;
+static double interval, next_round, last_round;
+
+/* Read the NF table: the process NFs, and what the supervisor should run. */
+int procs_sync(void)
+{
+	static struct sup_spec specs[TDM_MAX_NFS];
+	struct pnf old[TDM_MAX_NFS];
+	int nold = npnfs, nspecs = 0, i, k;
+	struct tdm_nf_info nf;
+	struct tdm_ctx *ctx;
+	__u32 id;
+
+	if (tdm_open(&ctx, TDM_OPEN_READONLY)) {
+		tlog(LOG_ERR, "process NFs: %s", tdm_open_errmsg());
+		return -1;
+	}
+	if (!queues) {
+		queues = tdm_nf_queues_map(ctx);
+		if (!queues)
+			tlog(LOG_ERR, "process NFs: %s: no CPU weights",
+			     tdm_errmsg(ctx));
+	}
+	memcpy(old, pnfs, sizeof(old[0]) * nold);
+	npnfs = 0;
+	for (id = 0; id < TDM_MAX_NFS; id++) {
+		struct sup_spec *sp = &specs[nspecs];
+		struct pnf *p = &pnfs[npnfs];
+
+		if (tdm_nf_get(ctx, id, &nf) || nf.type != TDM_NF_PROCESS)
+			continue;
+		memset(p, 0, sizeof(*p));
+		/* the same NF (id and name) keeps its scheduler state */
+		for (k = 0; k < nold; k++)
+			if (old[k].id == id && !strcmp(old[k].name, nf.name))
+				*p = old[k];
+		p->id = id;
+		snprintf(p->name, sizeof(p->name), "%s", nf.name);
+		p->cpus = nf.params.process.cpus;
+		p->pinned = nf.params.process.weight;
+		if (tdm_nf_cmd_get(ctx, id, sp->cmd, sizeof(sp->cmd)))
+			sp->cmd[0] = '\0';
+		p->supervised = sp->cmd[0];
+		if (p->supervised) {
+			snprintf(sp->name, sizeof(sp->name), "%s", nf.name);
+			sp->cpus = p->cpus;
+			nspecs++;
+		}
+		npnfs++;
+	}
+	tdm_close(ctx);
+	i = sup_sync(&sup, specs, nspecs);
+	if (i)
+		tlog(LOG_ERR, "process NFs: cannot run them: %s", strerror(-i));
+	return i;
+}
+
+int procs_start(double sched_interval)
+{
+	cg_detect(NULL);
+	sup_init(&sup, true);
+	interval = sched_interval;
+	last_round = mono_s();
+	next_round = last_round + interval;
+	return procs_sync();
+}
+
+void procs_reap(void)
+{
+	sup_reap(&sup);
+}
+
+double procs_next_deadline(void)
+{
+	double d = sup_next_deadline(&sup);
+
+	return d < 0 || (npnfs && next_round < d) ? next_round : d;
+}
+
+/* Smoothing over PROCS_TAU: the weight of a new sample dt s long. */
+static double ewma(double old, double sample, double dt, bool first)
+{
+	double a = first ? 1 : 1 - exp(-dt / PROCS_TAU);
+
+	return old + a * (sample - old);
+}
+
+/* Rate and cost of each NF since the last round. */
+static void measure(double dt)
+{
+	int i;
+
+	for (i = 0; i < npnfs; i++) {
+		struct pnf *p = &pnfs[i];
+		const struct tdm_nf_queue *q = &queues[p->id];
+		__u64 h = __atomic_load_n(&q->handed, __ATOMIC_RELAXED);
+		__u64 bp = __atomic_load_n(&q->bp_drops, __ATOMIC_RELAXED);
+		__u64 cy = __atomic_load_n(&q->cycles, __ATOMIC_RELAXED);
+		__u64 sm = __atomic_load_n(&q->samples, __ATOMIC_RELAXED);
+
+		if (p->primed && h >= p->handed && bp >= p->bp_drops) {
+			/* load: what reached it and what waited for it */
+			p->rate = ewma(p->rate, (h - p->handed +
+					       bp - p->bp_drops) / dt, dt,
+				       false);
+			if (sm > p->samples && cy >= p->cycles)
+				p->cost = ewma(p->cost, (double)(cy - p->cycles) /
+					       (sm - p->samples), dt, !p->cost);
+		}
+		p->handed = h;
+		p->bp_drops = bp;
+		p->cycles = cy;
+		p->samples = sm;
+		p->primed = true;
+	}
+}
+
+static void set_weight(struct pnf *p, unsigned int w)
+{
+	unsigned int old = p->weight;
+	int err;
+
+	if (old && w * 100 >= old * (100 - PROCS_WRITE_PCT) &&
+	    w * 100 <= old * (100 + PROCS_WRITE_PCT))
+		return;
+	err = cg_set_weight(p->name, w);
+	if (err) {
+		if (err != -EOPNOTSUPP && err != -ENOENT)
+			tlog(LOG_WARNING, "nf %s: cpu weight %u: %s", p->name,
+			     w, strerror(-err));
+		return;
+	}
+	p->weight = w;
+	__atomic_store_n(&queues[p->id].weight, w, __ATOMIC_RELAXED);
+}
+
+/* NFVNice's weights among the supervised NFs of each CPU set. */
+static void weigh(void)
+{
+	struct wt_nf wt[TDM_MAX_NFS];
+	int idx[TDM_MAX_NFS];
+	bool done[TDM_MAX_NFS] = {};
+	int i, k, n;
+
+	for (i = 0; i < npnfs; i++) {
+		if (done[i] || !pnfs[i].supervised ||
+		    !sup_find(&sup, pnfs[i].name))
+			continue;
+		for (n = 0, k = i; k < npnfs; k++) {
+			if (done[k] || !pnfs[k].supervised ||
+			    pnfs[k].cpus != pnfs[i].cpus ||
+			    !sup_find(&sup, pnfs[k].name))
+				continue;
+			done[k] = true;
+			wt[n] = (struct wt_nf){ .rate = pnfs[k].rate,
+						.cost = pnfs[k].cost,
+						.pinned = pnfs[k].pinned };
+			idx[n++] = k;
+		}
+		weights_compute(wt, n);
+		for (k = 0; k < n; k++)
+			set_weight(&pnfs[idx[k]], wt[k].weight);
+	}
+}
+
+void procs_tick(double now)
+{
+	sup_tick(&sup, now);
+	if (now < next_round || !queues)
+		return;
+	measure(now - last_round);
+	weigh();
+	last_round = now;
+	next_round += interval;
+	if (next_round <= now)
+		next_round = now + interval;	/* no catching up */
+}
+
+void procs_stop(void)
+{
+	sup_stop_all(&sup);
+	cg_cleanup();
+	tdm_nf_queues_unmap(queues);
+	queues = NULL;
+}
