@@ -26,7 +26,8 @@ MULTIARCH := $(shell $(CC) -dumpmachine)
 CFLAGS	?= -O2 -g
 CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	   -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(O)
-CFLAGS	+= $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
+NL_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
+CFLAGS	+= $(NL_CFLAGS)
 LIBS	:= $(shell pkg-config --libs libbpf json-c libnl-route-3.0 2>/dev/null || \
 		echo -lbpf -lelf -lz -ljson-c -lnl-route-3 -lnl-3)
 
