@@ -35,8 +35,9 @@ nf_start()
 # proc_get NAME KEY: a field of 'tandem -j nf show NAME'
 proc_get()
 {
-	tdm -j nf show "$1" |
-		python3 -c 'import json,sys; v=json.load(sys.stdin)[0][sys.argv[1]]; print(str(v).lower())' "$2"
+	# (quiet: a wait may start before tandemd has added the NF)
+	tdm -j nf show "$1" 2>/dev/null |
+		python3 -c 'import json,sys; v=json.load(sys.stdin)[0][sys.argv[1]]; print(str(v).lower())' "$2" 2>/dev/null
 }
 
 # wait_proc NAME KEY VALUE: until the field is VALUE (20 s)
@@ -239,6 +240,7 @@ TDM_PID=$!
 wait_proc lo up true && wait_proc hi up true ||
 	{ sed 's/^/#   /' "$TMP/tandemd.log" | tail -5; case_failed=1; }
 lo=$(proc_get lo pid)
+check "status: tandemd polls" output_has "^scheduling *polling every 1000 us" tdm status
 check "lo runs on CPU 0" grep -q "^Cpus_allowed_list:[[:space:]]*0$" /proc/$lo/status
 check "lo is in its cgroup" grep -q ":/tandem/lo$" /proc/$lo/cgroup
 expect "through both" "$(send_recv 7001 300 10.10.0.2 --rate 1000)" -eq 300
@@ -271,6 +273,7 @@ check "tandemd stopped lo's process" bash -c "! kill -0 $lo2 2>/dev/null"
 hi=$(proc_get hi pid)
 kill $TDM_PID; wait $TDM_PID
 check "tandemd stopped hi's process when it stopped" bash -c "! kill -0 $hi 2>/dev/null"
+check "status: nobody schedules" output_has "^scheduling *none" tdm status
 check "and removed the cgroups" bash -c "! ls -d /sys/fs/cgroup/cpu/tandem/hi 2>/dev/null"
 TDM_PID=""
 case_end "tandemd_runs_restarts_weighs_and_stops_process_nfs"

@@ -295,6 +295,17 @@ struct tdm_status {
 	__u32 apply_pid;		/* who applied */
 	char apply_file[256];		/* the policy file, as given */
 	char apply_msg[256];		/* its error, or "" */
+	/* how the daemon schedules process NFs (enum tdm_sched_mode) */
+	__u32 sched_mode;
+	__u32 sched_us;			/* polling interval, microseconds */
+	__u32 sched_cgroup;		/* 0 none, 1 v1 cpu.shares, 2 v2 */
+	__u32 pad;
+};
+
+enum tdm_sched_mode {
+	TDM_SCHED_NONE = 0,		/* no daemon: no restarts, no weights */
+	TDM_SCHED_POLLING,		/* tandemd polls the queues */
+	TDM_SCHED_MODULE,		/* tandem_sched.ko reacts to events */
 };
 
 /*

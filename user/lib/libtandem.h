@@ -322,6 +322,10 @@ int tdm_policy_dump(struct tdm_ctx *ctx, FILE *f);
 /* The daemon: register at start (pid, start time), unregister at exit. */
 int tdm_daemon_register(struct tdm_ctx *ctx, __u32 pid);
 int tdm_daemon_unregister(struct tdm_ctx *ctx, __u32 pid);
+/* The registered daemon pid schedules process NFs so (enum
+ * tdm_sched_mode, interval in us, cgroup 0 none, 1 v1, 2 v2) */
+int tdm_daemon_sched(struct tdm_ctx *ctx, __u32 pid, __u32 mode,
+		     __u32 interval_us, __u32 cgroup);
 /* Record a policy file that could not be read or was refused before
  * any change as the last apply: err (-errno) and msg, for `tandem
  * status`. tdm_policy_apply() records its own result. */

@@ -95,6 +95,22 @@ int tdm_daemon_unregister(struct tdm_ctx *ctx, __u32 pid)
 	st.daemon_pid = 0;
 	st.daemon_start = 0;
 	st.daemon_starttime = 0;
+	st.sched_mode = TDM_SCHED_NONE;
+	return status_write(ctx, &st);
+}
+
+int tdm_daemon_sched(struct tdm_ctx *ctx, __u32 pid, __u32 mode,
+		     __u32 interval_us, __u32 cgroup)
+{
+	struct tdm_status st;
+	int err;
+
+	err = status_read(ctx, &st);
+	if (err || st.daemon_pid != pid)
+		return err;
+	st.sched_mode = mode;
+	st.sched_us = interval_us;
+	st.sched_cgroup = cgroup;
 	return status_write(ctx, &st);
 }
 

@@ -45,6 +45,19 @@ static const char *dev_name(const struct tdm_dev_status *d)
 	return d->name_now[0] ? d->name_now : d->dev.name;
 }
 
+/* How process NFs are scheduled (Documentation/process-nfs.rst) */
+static const char *sched_name(__u32 mode)
+{
+	return mode == TDM_SCHED_POLLING ? "polling" :
+	       mode == TDM_SCHED_MODULE ? "module" : "none";
+}
+
+static const char *cgroup_name(__u32 cg)
+{
+	return cg == 1 ? "cgroup v1 cpu.shares" :
+	       cg == 2 ? "cgroup v2 cpu.weight" : "none (no cpu controller)";
+}
+
 static void print_plain(const struct tdm_status *st, bool running,
 			const struct tdm_dev_status *v, int n)
 {
@@ -68,6 +81,13 @@ static void print_plain(const struct tdm_status *st, bool running,
 	else
 		printf("%-15s not running (pid %u registered and gone)\n",
 		       "daemon", st->daemon_pid);
+	if (!running || st->sched_mode == TDM_SCHED_NONE)
+		printf("%-15s none: no daemon restarts process NFs or sets their CPU weights\n",
+		       "scheduling");
+	else
+		printf("%-15s %s every %u us, CPU weights %s\n", "scheduling",
+		       sched_name(st->sched_mode), st->sched_us,
+		       cgroup_name(st->sched_cgroup));
 	if (!st->apply_time) {
 		printf("%-15s never\n", "last apply");
 		return;
@@ -111,6 +131,14 @@ static json_object *status_json(const struct tdm_status *st, bool running,
 			(now_ns() - st->daemon_start) / 1000000000ull : 0));
 	}
 	json_object_object_add(o, "daemon", d);
+	d = json_object_new_object();
+	json_object_object_add(d, "mode", jstr(running ?
+			       sched_name(st->sched_mode) : "none"));
+	json_object_object_add(d, "interval_us", json_u64(running ?
+			       st->sched_us : 0));
+	json_object_object_add(d, "cpu_weights", jstr(running ?
+			       cgroup_name(st->sched_cgroup) : "none"));
+	json_object_object_add(o, "scheduling", d);
 	d = NULL;
 	if (st->apply_time) {
 		d = json_object_new_object();

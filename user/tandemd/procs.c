@@ -17,6 +17,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tandemd.h"
 
@@ -97,6 +98,22 @@ int procs_sync(void)
 	return i;
 }
 
+/* Say how we schedule, for `tandem status` */
+static void sched_record(void)
+{
+	struct tdm_ctx *ctx;
+
+	if (tdm_open(&ctx, 0)) {
+		tlog(LOG_WARNING, "%s", tdm_open_errmsg());
+		return;
+	}
+	/* cg_mode(): CG_NONE, CG_V1, CG_V2 are status' 0, 1, 2 */
+	if (tdm_daemon_sched(ctx, getpid(), TDM_SCHED_POLLING,
+			     (__u32)(interval * 1e6 + 0.5), cg_mode()))
+		tlog(LOG_WARNING, "%s", tdm_errmsg(ctx));
+	tdm_close(ctx);
+}
+
 int procs_start(double sched_interval)
 {
 	cg_detect(NULL);
@@ -104,6 +121,7 @@ int procs_start(double sched_interval)
 	interval = sched_interval;
 	last_round = mono_s();
 	next_round = last_round + interval;
+	sched_record();
 	return procs_sync();
 }
 
