@@ -166,6 +166,9 @@ expect "and not the old one" "$(nf_stat c2 packets)" -eq "$c2b"
 expect "after it drains, all pass again" "$(send_recv 5008 100)" -eq 100
 expect "no longer congested" "$(proc_get p congested)" = false
 expect "one congestion" "$(proc_get p congestions)" -ge 1
+check "nf add, backpressure off" tdm nf add nobp process backpressure off
+expect "no watermark: never congested" "$(proc_get nobp high)" -eq 0
+check "nf del nobp" tdm nf del nobp
 case_end "backpressure_drops_at_chain_entry_while_congested"
 
 # ---- 5: forged frames on p's return path get nowhere, a right one does

@@ -196,7 +196,8 @@ struct tdm_process_params {
 	__u8 high;			/* congested at this % of ring... */
 	__u8 low;			/* ...until back at this % */
 	__u8 fail;			/* while down: TDM_ACT_PASS or _DROP */
-	__u8 pad[3];
+	__u8 no_backpressure;		/* 1: never congested (experiments) */
+	__u8 pad[2];
 };
 
 union tdm_nf_params {

@@ -88,6 +88,7 @@ const struct tdm_nf_param tdm_process_params[] = {
 	{ "ring", "N" },
 	{ "high", "PCT" },
 	{ "low", "PCT" },
+	{ "backpressure", "on|off" },
 	{}
 };
 
@@ -97,6 +98,7 @@ int tdm_process_parse(union tdm_nf_params *p, const char *const *vals,
 	struct tdm_process_params *pp = &p->process;
 	const char *cpu = vals[0], *weight = vals[1], *fail = vals[2];
 	const char *ring = vals[3], *high = vals[4], *low = vals[5];
+	const char *bp = vals[6];
 	__u64 v;
 
 	pp->ring = PROC_RING_DEFAULT;
@@ -149,6 +151,12 @@ int tdm_process_parse(union tdm_nf_params *p, const char *const *vals,
 		return perr(err, errlen,
 			    "process: the low watermark must be below the high one%s",
 			    "");
+	if (bp && !strcmp(bp, "off"))
+		pp->no_backpressure = 1;
+	else if (bp && strcmp(bp, "on"))
+		return perr(err, errlen,
+			    "process: bad 'backpressure %s' (expected on or off)",
+			    bp);
 	return 0;
 }
 
@@ -165,9 +173,10 @@ void tdm_process_format(const union tdm_nf_params *p, char *buf,
 	}
 	if (pp->weight)
 		snprintf(weight, sizeof(weight), "%u", pp->weight);
-	snprintf(buf, size, "%sweight %s fail %s ring %u high %u low %u",
+	snprintf(buf, size, "%sweight %s fail %s ring %u high %u low %u%s",
 		 cpus, weight, pp->fail == TDM_ACT_PASS ? "open" : "closed",
-		 pp->ring, pp->high, pp->low);
+		 pp->ring, pp->high, pp->low,
+		 pp->no_backpressure ? " backpressure off" : "");
 }
 
 static void dev_names(__u32 id, char *a, char *b)
@@ -359,7 +368,8 @@ static void queue_reset(struct tdm_ctx *ctx, __u32 id,
 {
 	struct tdm_nf_queue q = {};
 
-	if (pp) {
+	/* high 0: never congested (bpf/lib/proc.h) */
+	if (pp && !pp->no_backpressure) {
 		q.high = pp->ring * pp->high / 100;
 		q.low = pp->ring * pp->low / 100;
 		if (!q.high)

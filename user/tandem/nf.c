@@ -30,6 +30,8 @@ static void nf_more_help(FILE *f)
 		"                (default 1024)\n"
 		"  high/low PCT  backpressure: its chains drop at entry from high %%\n"
 		"                of the ring until back at low %% (default 80, 60)\n"
+		"  backpressure on|off  off: never congested, for experiments\n"
+		"                (default on)\n"
 		"  -- CMD ARG... the command (no blanks, '#' or '\\' in a word)\n"
 		"Example: tandem nf add dpi1 process cpu 1 -- /usr/local/lib/tandem/tandem-nf-scan -f /etc/tandem/dpi.rules\n");
 }
