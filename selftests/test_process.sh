@@ -115,6 +115,8 @@ expect "matching payloads dropped" "$(send_recv 5003 50 10.10.0.2 --payload xxEV
 expect "other payloads pass" "$(send_recv 5004 50 10.10.0.2 --payload harmless)" -eq 50
 expect "v6 matching dropped" "$(send_recv 5003 20 fd00::2 --payload EVIL7)" -eq 0
 expect "scan counted its drops" "$(proc_get s dropped)" -eq 70
+expect "tandem stats has them as verdict drops" "$(tdm -j stats nf s |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["drop_reasons"]["verdict"])')" -eq 70
 case_end "scan_drops_what_matches"
 
 # ---- 3: a process that is down: fail closed (default) and fail open

@@ -126,6 +126,12 @@ enum tdm_drop_reason {
 	TDM_DROP_MISSED,		/* tail call to the next hop failed */
 	TDM_DROP_UNPARSED,		/* firewall: TDM_F_UNPARSED packet */
 	TDM_DROP_NF_DOWN,		/* process NF not running, fail closed */
+	/*
+	 * A process NF's own drops: the library adds them from its queue
+	 * (struct tdm_nf_queue), the datapath never counts them.
+	 */
+	TDM_DROP_VERDICT,		/* the process said drop */
+	TDM_DROP_RING,			/* the kernel dropped it from the ring */
 	TDM_DROP_MAX,
 };
 
