@@ -11,17 +11,10 @@ import argparse
 import socket
 import struct
 
+from craft import csum
+
 MAGIC = 0x74646D31  # TDM_HANDOFF_MAGIC, "tdm1"
 META_LEN = 76       # sizeof(struct tdm_meta)
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def frame(a, seq):
