@@ -231,8 +231,8 @@ case_end "nf_del_removes_the_veth_pair"
 # cgroups, on their CPUs, restarted when killed, weighted by rate x cost,
 # stopped when deleted
 cat > "$TMP/tandem.conf" <<EOF
-nf add lo process cpu 0 -- $BURN 2000
-nf add hi process cpu 0 -- $BURN 8000
+nf add lo process cpu 0 -- $BURN 100000
+nf add hi process cpu 0 -- $BURN 400000
 nf add c5 counter
 chain add heavy c5 lo hi then pass
 dev attach veth1
@@ -248,7 +248,7 @@ lo=$(proc_get lo pid)
 check "status: tandemd polls" output_has "^scheduling *polling every 1000 us" tdm status
 check "lo runs on CPU 0" grep -q "^Cpus_allowed_list:[[:space:]]*0$" /proc/$lo/status
 check "lo is in its cgroup" grep -q ":/tandem/lo$" /proc/$lo/cgroup
-expect "through both" "$(send_recv 7001 300 10.10.0.2 --rate 1000)" -eq 300
+expect "through both" "$(send_recv 7001 300 10.10.0.2 --rate 500)" -eq 300
 # the same arrivals, 4 times the cost: about 4 times the weight
 wlo=$(proc_get lo weight); whi=$(proc_get hi weight)
 echo "# CPU weights: lo $wlo, hi $whi (costs $(proc_get lo cost_cycles), $(proc_get hi cost_cycles) cycles)"
@@ -258,8 +258,13 @@ expect "(at most 6 times)" "$((whi * 10))" -le $((wlo * 60))
 if [ -d /sys/fs/cgroup/cpu/tandem/hi ]; then
 	expect "cpu.shares is the weight" "$(cat /sys/fs/cgroup/cpu/tandem/hi/cpu.shares)" -eq $((whi * 1024 / 100))
 fi
-check "metrics: lo is up" output_has 'tandem_nf_up{nf="lo",type="process"} 1' \
-	nsenter --net=/run/netns/"$NS_B" curl -sf http://127.0.0.1:$PORT/metrics
+sleep 0.5	# a sampling round after the traffic
+nsenter --net=/run/netns/"$NS_B" curl -sf http://127.0.0.1:$PORT/metrics > "$TMP/metrics"
+check "metrics: lo is up" grep -q '^tandem_nf_up{nf="lo",type="process"} 1$' "$TMP/metrics"
+# the cgroups' CPU time checks the library's cycles: hi spent more
+cpu_of() { sed -n "s/^tandem_nf_cpu_seconds_total{nf=\"$1\",type=\"process\"} //p" "$TMP/metrics"; }
+echo "# cgroup CPU time: lo $(cpu_of lo) s, hi $(cpu_of hi) s"
+check "hi's cgroup used more CPU than lo's" python3 -c "import sys; sys.exit(not float('$(cpu_of hi)') > 1.5 * float('$(cpu_of lo)'))"
 kill -9 "$lo"
 for i in $(seq 200); do
 	[ "$(proc_get lo up)" = true ] && [ "$(proc_get lo pid)" != "$lo" ] && break

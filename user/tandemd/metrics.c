@@ -212,6 +212,16 @@ static void queue_metrics(FILE *f, const struct sample *s)
 	size_t k;
 	int i;
 
+	family(f, "tandem_nf_cpu_seconds_total", "counter",
+	       "CPU time of the process NF's cgroup (tandemd runs it), seconds.");
+	for (i = 0; i < s->nnfs; i++) {
+		if (!s->nfs[i].process || !s->nfs[i].has_cpu)
+			continue;
+		fputs("tandem_nf_cpu_seconds_total", f);
+		nf_labels(f, &s->nfs[i]);
+		fprintf(f, "} %.9f\n", s->nfs[i].cpu_ns / 1e9);
+	}
+
 	for (k = 0; k < sizeof(qmetrics) / sizeof(qmetrics[0]); k++) {
 		family(f, qmetrics[k].name, qmetrics[k].type, qmetrics[k].help);
 		for (i = 0; i < s->nnfs; i++) {

@@ -55,6 +55,7 @@ static int read_nfs(struct tdm_ctx *ctx, struct sample *s)
 				return err;
 			n->process = true;
 			n->up = tdm_nf_queue_up(&n->q);
+			n->has_cpu = !cg_cpu_usage_ns(n->name, &n->cpu_ns);
 		}
 		s->nnfs++;
 	}

@@ -48,6 +48,9 @@ struct nf_sample {
 	/* process NFs only: their queue, and whether the process is up */
 	bool process, up;
 	struct tdm_nf_queue q;
+	/* the CPU time of its cgroup (the check on the library's cycles) */
+	bool has_cpu;
+	__u64 cpu_ns;
 };
 
 struct chain_sample {
