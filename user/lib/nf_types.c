@@ -396,6 +396,10 @@ static int command_join(char *cmd, int argc, char **argv, char *err,
 		return perr(err, errlen, "%s: '--' needs a command after it%s",
 			    "process", "");
 	for (i = 0; i < argc; i++) {
+		if (!argv[i][0])
+			return perr(err, errlen,
+				    "process: an empty command word%s (it would not read back)",
+				    "");
 		for (c = argv[i]; *c; c++)
 			if ((unsigned char)*c <= ' ' || *c == '#' ||
 			    *c == '\\' || *c == 0x7f)

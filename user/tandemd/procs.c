@@ -130,11 +130,15 @@ void procs_reap(void)
 	sup_reap(&sup);
 }
 
+/* The supervisor's next deadline, or the scheduler's round if there are
+ * process NFs to weigh; -1: nothing planned */
 double procs_next_deadline(void)
 {
 	double d = sup_next_deadline(&sup);
 
-	return d < 0 || (npnfs && next_round < d) ? next_round : d;
+	if (!npnfs || !queues)
+		return d;
+	return d < 0 || next_round < d ? next_round : d;
 }
 
 /* Smoothing over PROCS_TAU: the weight of a new sample dt s long. */
@@ -226,8 +230,14 @@ static void weigh(void)
 void procs_tick(double now)
 {
 	sup_tick(&sup, now);
-	if (now < next_round || !queues)
+	if (now < next_round)
 		return;
+	if (!queues || !npnfs) {
+		/* nothing to weigh: no round is planned (deadline above) */
+		last_round = now;
+		next_round = now + interval;
+		return;
+	}
 	measure(now - last_round);
 	weigh();
 	last_round = now;
