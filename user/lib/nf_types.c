@@ -398,8 +398,8 @@ static int command_join(char *cmd, int argc, char **argv, char *err,
 	for (i = 0; i < argc; i++) {
 		if (!argv[i][0])
 			return perr(err, errlen,
-				    "process: an empty command word%s (it would not read back)",
-				    "");
+				    "%s: an empty command word%s (it would not read back)",
+				    "process", "");
 		for (c = argv[i]; *c; c++)
 			if ((unsigned char)*c <= ' ' || *c == '#' ||
 			    *c == '\\' || *c == 0x7f)
