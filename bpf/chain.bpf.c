@@ -154,7 +154,8 @@ int tdm_chain(struct xdp_md *ctx)
 			res = process_handoff(ctx, pm, &tdm_hop.nfs[i],
 					      tdm_hop.chain_id,
 					      tdm_hop.first + i,
-					      tdm_hop.handoff_ifindex);
+					      tdm_hop.handoff_ifindex,
+					      tdm_hop.ran);
 			if (res == PROCESS_DOWN)
 				return chain_drop(tdm_hop.nfs[i].nf_id,
 						  TDM_DROP_NF_DOWN);

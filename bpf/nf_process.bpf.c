@@ -33,14 +33,17 @@ static __always_inline int process_handoff(struct xdp_md *ctx,
 					   struct tdm_meta *pm,
 					   const volatile struct tdm_hop_nf *nf,
 					   __u32 chain_id, __u32 pos,
-					   __u32 ifindex)
+					   __u32 ifindex,
+					   const volatile __u32 *ran)
 {
 	__u32 id = nf->nf_id;
 	struct tdm_nf_queue *q;
 	struct tdm_handoff *h;
 	void *end;
 
-	if (!tdm_proc_up(id)) {
+	/* one the pair cannot carry (its MTU) cannot be inspected: as down */
+	if (!tdm_proc_up(id) ||
+	    pm->pkt_len + sizeof(*h) > TDM_PROC_MAX_FRAME) {
 		if (nf->params.process.fail == TDM_ACT_DROP)
 			return PROCESS_DOWN;
 		q = bpf_map_lookup_elem(&tdm_nf_queues, &id);
@@ -58,6 +61,10 @@ static __always_inline int process_handoff(struct xdp_md *ctx,
 	h->nf_id = id;
 	h->chain_id = chain_id;
 	h->pos = pos;
+	h->ran[0] = ran[0];
+	h->ran[1] = ran[1];
+	h->ran[2] = ran[2];
+	h->ran[3] = ran[3];
 	__builtin_memcpy(&h->meta, pm, sizeof(h->meta));
 	return bpf_redirect(ifindex, 0);
 }

@@ -16,33 +16,61 @@
 
 const volatile __u32 tdm_proc_nf_id = 0;
 
-/* tdmnf<id>b, XDP: into the NF's socket, counted for its backlog. */
+/*
+ * tdmnf<id>b, XDP: into the NF's socket, counted for its backlog. Only
+ * what a hop handed over: anything else would take the NF's ring and
+ * time (and, filling it, drop its chains' traffic at entry).
+ */
 SEC("xdp")
 int tdm_proc_rx(struct xdp_md *ctx)
 {
+	struct tdm_handoff *h = (void *)(long)ctx->data;
 	__u32 id = tdm_proc_nf_id;
 	struct tdm_nf_queue *q;
 
+	q = bpf_map_lookup_elem(&tdm_nf_queues, &id);
+	if ((void *)(h + 1) > (void *)(long)ctx->data_end ||
+	    h->magic != TDM_HANDOFF_MAGIC || h->nf_id != id) {
+		if (q)
+			__sync_fetch_and_add(&q->junk, 1);
+		return XDP_DROP;
+	}
 	/* gone since the hop looked: nobody counts on this frame */
 	if (!tdm_proc_up(id))
 		return XDP_DROP;
-	q = bpf_map_lookup_elem(&tdm_nf_queues, &id);
 	if (q)
 		__sync_fetch_and_add(&q->handed, 1);
 	return bpf_redirect_map(&tdm_xsks, id, XDP_DROP);
 }
 
+/* Did the packet run NF nf_id before it was handed over? ran: a copy of
+ * the header's (a packet read at a variable offset loses its bounds) */
+static __always_inline bool ran_nf(const __u32 *ran, __u32 nf_id)
+{
+	__u32 w = nf_id / 32;
+
+	if (w >= TDM_MAX_NFS / 32)
+		return false;
+	return ran[w] & (1U << (nf_id % 32));
+}
+
 /*
  * tdmnf<id>a, XDP: a frame the NF passed. It runs the hop after the NF
  * in the chain as the chain is now: a replace while the packet was in
- * the NF's queue moved the hops (and maybe the NF).
+ * the NF's queue moved the hops (and maybe the NF). Only if it ran
+ * every NF before the NF in the chain as it is now: a replace that put
+ * a firewall before it, or a chain deleted and added again under the
+ * same id, must not let waiting packets around that firewall.
  */
 SEC("xdp")
 int tdm_proc_return(struct xdp_md *ctx)
 {
 	__u32 id = tdm_proc_nf_id, chain, slot = TDM_SLOT_NONE, pos = 0;
 	struct tdm_chain_stats *cs;
+	struct tdm_nf_queue *q;
 	struct tdm_chain_info *ci;
+	__u32 ran[TDM_MAX_NFS / 32];
+	bool stale = false;
 	struct tdm_handoff *h;
 	struct tdm_meta *pm;
 	bool found = false;
@@ -51,13 +79,21 @@ int tdm_proc_return(struct xdp_md *ctx)
 
 	h = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
+	q = bpf_map_lookup_elem(&tdm_nf_queues, &id);
 	if ((void *)(h + 1) > end || h->magic != TDM_HANDOFF_MAGIC ||
-	    h->nf_id != id)
-		return XDP_DROP;	/* not from the NF's socket */
+	    h->nf_id != id) {
+		if (q)			/* not from the NF's socket */
+			__sync_fetch_and_add(&q->junk, 1);
+		return XDP_DROP;
+	}
 	chain = h->chain_id;
+	ran[0] = h->ran[0];
+	ran[1] = h->ran[1];
+	ran[2] = h->ran[2];
+	ran[3] = h->ran[3];
 	ci = bpf_map_lookup_elem(&tdm_chains, &chain);
 	if (!ci)
-		return XDP_DROP;	/* the chain is gone */
+		goto stale;		/* the chain is gone */
 #pragma unroll
 	for (i = 0; i < TDM_MAX_CHAIN_NFS; i++) {
 		if (i < ci->nnfs && ci->nf_ids[i] == id) {
@@ -65,8 +101,12 @@ int tdm_proc_return(struct xdp_md *ctx)
 			found = true;
 		}
 	}
-	if (!found)
-		return XDP_DROP;	/* the NF left the chain */
+#pragma unroll
+	for (i = 0; i < TDM_MAX_CHAIN_NFS; i++)
+		if (found && i < pos && !ran_nf(ran, ci->nf_ids[i]))
+			stale = true;
+	if (!found || stale)
+		goto stale;		/* the NF left, or would skip an NF */
 #pragma unroll
 	for (i = 0; i < TDM_MAX_CHAIN_NFS; i++)
 		if (i < ci->nhops && ci->first[i] == pos + 1)
@@ -87,6 +127,10 @@ int tdm_proc_return(struct xdp_md *ctx)
 		cs->dropped++;
 	}
 	return XDP_DROP;
+stale:
+	if (q)
+		__sync_fetch_and_add(&q->stale, 1);
+	return XDP_DROP;
 }
 
 /*
@@ -100,9 +144,20 @@ int tdm_proc_deliver(struct __sk_buff *skb)
 	struct tdm_deliver *d = (void *)(long)skb->data_meta;
 
 	if ((void *)(d + 1) > (void *)(long)skb->data ||
-	    d->magic != TDM_DELIVER_MAGIC)
+	    d->magic != TDM_DELIVER_MAGIC || d->ifindex == skb->ifindex)
 		return TC_ACT_SHOT;
 	return bpf_redirect(d->ifindex, BPF_F_INGRESS);
+}
+
+/*
+ * Both ends, TC egress: the stack sends nothing on the pair (a local
+ * user's datagram bound to it, say). The hop's redirect and the NF's
+ * AF_XDP sends do not pass here.
+ */
+SEC("tc")
+int tdm_proc_egress(struct __sk_buff *skb)
+{
+	return TC_ACT_SHOT;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -163,11 +163,32 @@ queued=$(proc_get p backlog)
 c2b=$(nf_stat c2 packets)
 kill -CONT $(echo $NFPIDS | awk '{print $1}')
 wait_proc p backlog 0
+for i in $(seq 100); do
+	[ "$(nf_stat c4 packets)" -ge "$queued" ] && break
+	sleep 0.05
+done
 expect "the queued packets ran the new chain after p" "$(nf_stat c4 packets)" -eq "$queued"
 expect "and not the old one" "$(nf_stat c2 packets)" -eq "$c2b"
 expect "after it drains, all pass again" "$(send_recv 5008 100)" -eq 100
 expect "no longer congested" "$(proc_get p congested)" = false
 expect "one congestion" "$(proc_get p congestions)" -ge 1
+# a replace that puts an NF before p while packets wait in it: they did
+# not run that NF, so they must not go on after p (stale, dropped)
+kill -STOP $(echo $NFPIDS | awk '{print $1}')
+send_recv 5011 50 > /dev/null
+queued=$(proc_get p backlog)
+check "replace: c1 now before p" tdm chain replace web c1 p c4 then pass
+c4a=$(nf_stat c4 packets); st0=$(proc_get p stale)
+kill -CONT $(echo $NFPIDS | awk '{print $1}')
+wait_proc p backlog 0
+# (consumed, they are still on their way back: wait for them)
+for i in $(seq 100); do
+	[ "$(( $(proc_get p stale) - st0 ))" -ge "$queued" ] && break
+	sleep 0.05
+done
+expect "queued packets that skipped c1 are dropped" "$(( $(proc_get p stale) - st0 ))" -eq "$queued"
+expect "none of them ran c4" "$(nf_stat c4 packets)" -eq "$c4a"
+expect "(there were some)" "$queued" -ge 50
 check "nf add, backpressure off" tdm nf add nobp process backpressure off
 expect "no watermark: never congested" "$(proc_get nobp high)" -eq 0
 check "nf del nobp" tdm nf del nobp
@@ -194,6 +215,27 @@ udp_recv_start 5009 right; rp=$!
 check "a well-formed frame" forge --nf "$pid" --chain "$web" --count 3
 udp_recv_wait $rp right
 expect "the well-formed frames arrive (the test can see)" "$(udp_count right)" -eq 3
+# into the NF's receive side: only what a hop handed over
+h0=$(proc_get p handed); j0=$(proc_get p junk)
+nsenter --net=/run/netns/"$NS_B" python3 "$TOP/selftests/lib/handoff.py" \
+	tdmnf${pid}a --ifindex "$ifb" --dmac 02:00:00:00:0a:02 --src 10.10.0.1 \
+	--dst 10.10.0.2 --dport 5009 --pos 1 --nf "$pid" --chain "$web" \
+	--magic 0x99 --count 10
+expect "junk is not handed to the NF" "$(proc_get p handed)" -eq "$h0"
+expect "it is counted as junk" "$(( $(proc_get p junk) - j0 ))" -eq 10
+# a local user's datagrams bound to the pair go nowhere (TC egress)
+check "a datagram bound to the pair" nsenter --net=/run/netns/"$NS_B" setpriv \
+	--reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'tdmnf${pid}a')
+for i in range(20):
+    s.sendto(b'x' * 64, ('255.255.255.255', 9))"
+expect "none reached the NF" "$(proc_get p handed)" -eq "$h0"
+expect "nor its receive program" "$(proc_get p junk)" -eq $((j0 + 10))
+check_fail "no chain on the pair" "process NF" tdm dev attach tdmnf${pid}a
+check_fail "no redirect into it" "process NF" tdm chain add into c1 then redirect tdmnf${pid}b
 case_end "forged_frames_on_the_return_path_are_dropped"
 
 # ---- 6: bad words change nothing

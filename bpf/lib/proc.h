@@ -21,6 +21,13 @@ struct tdm_deliver {
 	__u32 ifindex;			/* where the stack should see it */
 };
 
+/*
+ * The largest frame with its handoff header the pair carries: its MTU
+ * (user/lib/process.c) and an Ethernet header. The veth drops larger
+ * ones without a count: the hop does not hand them over.
+ */
+#define TDM_PROC_MAX_FRAME	(TDM_PROC_MTU + 14)
+
 /* Is the NF's process serving its socket? (The kernel takes a closed
  * socket out of the XSKMAP.) */
 static __always_inline bool tdm_proc_up(__u32 nf_id)

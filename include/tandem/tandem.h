@@ -383,6 +383,12 @@ struct tdm_handoff {
 	__u32 nf_id;			/* the process NF */
 	__u32 chain_id;
 	__u32 pos;			/* the NF's index in the chain */
+	/*
+	 * The NFs the packet ran before this one, bit n for nf_id n: it
+	 * goes on after the NF only if it ran every NF before the NF in
+	 * the chain as it is when it comes back.
+	 */
+	__u32 ran[TDM_MAX_NFS / 32];
 	struct tdm_meta meta;
 };
 
@@ -404,7 +410,10 @@ struct tdm_nf_queue {
 	__u32 high;			/* watermarks in frames, set by */
 	__u32 low;			/* the library */
 	__u32 weight;			/* CPU weight tandemd set; 0: none */
-	__u32 pad0[4];
+	__u64 stale;			/* back after its chain changed so that
+					 * it would skip an NF: dropped */
+	__u64 junk;			/* frames on its devices that are not
+					 * the chain's: dropped */
 	/* the NF process's (user/nf/nf.c) */
 	__u64 consumed;			/* taken from the RX ring */
 	__u64 passed;			/* sent back to the chain */
@@ -420,6 +429,10 @@ struct tdm_nf_queue {
 /* The veth pair of process NF id: the chain's end and the NF's end. */
 #define TDM_PROC_DEV_CHAIN	"tdmnf%ua"
 #define TDM_PROC_DEV_NF		"tdmnf%ub"
+#define TDM_PROC_DEV_PREFIX	"tdmnf"		/* no other device's name */
+/* The pair's MTU: a 1500-byte MTU's frames and struct tdm_handoff, below
+ * the largest a veth with XDP takes without multi-buffer (~3500) */
+#define TDM_PROC_MTU		3000
 
 /* A process NF's command line: arguments joined by single spaces. */
 struct tdm_nf_cmd {
@@ -459,6 +472,8 @@ struct tdm_hop {
 	__u32 nprocs;
 	__u32 procs[TDM_MAX_CHAIN_PROCS];
 	__u32 first;			/* chain index of the hop's first NF */
+	/* handoff: the NFs before the process NF (struct tdm_handoff) */
+	__u32 ran[TDM_MAX_NFS / 32];
 	__u32 nnfs;
 	struct tdm_hop_nf nfs[TDM_MAX_CHAIN_NFS];
 };

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Send forged frames into a process NF's return path, as if its process
 had passed them: struct tdm_handoff (include/tandem/tandem.h) and an
-IPv4 UDP datagram, out of DEV (tdmnf<id>b) with a packet socket.
+IPv4 UDP datagram, out of DEV (tdmnf<id>b) with a packet socket; or,
+out of tdmnf<id>a, into its receive side.
 
   handoff.py DEV --nf ID --chain ID --pos N --ifindex I --dmac MAC
              --src IP --dst IP --dport P [--magic X] [--count N]
@@ -31,7 +32,9 @@ def frame(a, seq):
     meta = struct.pack("=IIII", 1 << 1, 0, 14 + len(ip) + len(udp),
                        a.ifindex)
     meta += b"\0" * (META_LEN - len(meta))
-    hdr = struct.pack("=IIII", a.magic, a.nf, a.chain, a.pos) + meta
+    # ran[4]: every NF, as if the packet had run all before the NF
+    hdr = struct.pack("=IIII", a.magic, a.nf, a.chain, a.pos) + \
+        b"\xff" * 16 + meta
     return hdr + eth + ip + udp
 
 
@@ -47,6 +50,9 @@ def main():
     p.add_argument("--count", type=int, default=1)
     a = p.parse_args()
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    # straight to the device, as the NF's AF_XDP sends go: the TC egress
+    # filter on the pair stops only what goes through the qdisc layer
+    s.setsockopt(263, 20, 1)  # SOL_PACKET, PACKET_QDISC_BYPASS
     s.bind((a.dev, 0))
     for i in range(a.count):
         s.send(frame(a, i))

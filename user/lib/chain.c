@@ -267,6 +267,10 @@ static int chain_build(struct tdm_ctx *ctx, __u32 chain_id,
 		memcpy(hop.nfs, &nfs[first], hop.nnfs * sizeof(nfs[0]));
 		if (hop.nnfs && hop.nfs[hop.nnfs - 1].type == TDM_NF_PROCESS) {
 			hop.handoff = 1;
+			/* what a packet handed over has run: the NFs before */
+			for (i = 0; i < first + hop.nnfs - 1; i++)
+				hop.ran[ci->nf_ids[i] / 32] |=
+					1U << (ci->nf_ids[i] % 32);
 			err = tdm_proc_ifindex(ctx, hop.nfs[hop.nnfs - 1].nf_id,
 					       &hop.handoff_ifindex);
 			if (err)

@@ -19,6 +19,8 @@
 
 int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex)
 {
+	char name[IF_NAMESIZE];
+
 	if (!dev || !*dev)
 		return tdm_err(ctx, EINVAL, "no device given");
 	if (strlen(dev) >= IF_NAMESIZE)
@@ -26,6 +28,16 @@ int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex)
 	*ifindex = if_nametoindex(dev);
 	if (!*ifindex)
 		return tdm_err(ctx, ENODEV, "device '%s' does not exist", dev);
+	/*
+	 * A process NF's veth pair carries the chain's handoffs: a chain
+	 * on it, or redirecting into it, would let frames in that no hop
+	 * handed over (Documentation/process-nfs.rst).
+	 */
+	if (!if_indextoname(*ifindex, name) ||
+	    !strncmp(name, TDM_PROC_DEV_PREFIX, strlen(TDM_PROC_DEV_PREFIX)))
+		return tdm_err(ctx, EPERM,
+			       "device '%s' is a process NF's (%s*): tandem does not attach to it or redirect into it",
+			       dev, TDM_PROC_DEV_PREFIX);
 	return 0;
 }
 

@@ -21,12 +21,6 @@
 #include "internal.h"
 #include "bpf/proc.skel.h"
 
-/*
- * Both ends' MTU: frames up to a 1500-byte MTU's plus struct
- * tdm_handoff, below the largest a veth with an XDP program takes
- * without multi-buffer XDP (about 3500 on 4 KiB pages).
- */
-#define PROC_MTU		3000
 #define PROC_RING_DEFAULT	1024
 #define PROC_RING_MIN		64
 #define PROC_RING_MAX		4096
@@ -246,10 +240,10 @@ static int veth_make(struct tdm_ctx *ctx, struct nl_sock *sk, __u32 id)
 	if (!l)
 		return tdm_err(ctx, ENOMEM, "out of memory");
 	rtnl_link_set_name(l, a);
-	rtnl_link_set_mtu(l, PROC_MTU);
+	rtnl_link_set_mtu(l, TDM_PROC_MTU);
 	peer = rtnl_link_veth_get_peer(l);
 	rtnl_link_set_name(peer, b);
-	rtnl_link_set_mtu(peer, PROC_MTU);
+	rtnl_link_set_mtu(peer, TDM_PROC_MTU);
 	rtnl_link_put(peer);
 	err = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
 	if (err == -NLE_EXIST) {
@@ -311,9 +305,10 @@ static int xdp_link(struct tdm_ctx *ctx, int prog_fd, const char *dev,
 	return err;
 }
 
-static int tc_attach(struct tdm_ctx *ctx, int prog_fd, const char *dev)
+static int tc_attach(struct tdm_ctx *ctx, int prog_fd, const char *dev,
+		     enum bpf_tc_attach_point where)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = where);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1);
 	int err;
 
@@ -357,7 +352,12 @@ static int progs_attach(struct tdm_ctx *ctx, __u32 id)
 	}
 	err = xdp_link(ctx, bpf_program__fd(s->progs.tdm_proc_rx), b, rx) ?:
 	      xdp_link(ctx, bpf_program__fd(s->progs.tdm_proc_return), a, ret) ?:
-	      tc_attach(ctx, bpf_program__fd(s->progs.tdm_proc_deliver), a);
+	      tc_attach(ctx, bpf_program__fd(s->progs.tdm_proc_deliver), a,
+			BPF_TC_INGRESS) ?:
+	      tc_attach(ctx, bpf_program__fd(s->progs.tdm_proc_egress), a,
+			BPF_TC_EGRESS) ?:
+	      tc_attach(ctx, bpf_program__fd(s->progs.tdm_proc_egress), b,
+			BPF_TC_EGRESS);
 out:
 	tdm_proc__destroy(s);
 	return err;

@@ -130,7 +130,8 @@ static int process_show(struct tdm_ctx *ctx, __u32 id,
 		else
 			printf("-\n");
 		printf("     handed %llu consumed %llu passed %llu dropped %llu ring_drops %llu\n"
-		       "     bypassed %llu bp_drops %llu congestions %llu cost %.0f cycles/packet\n",
+		       "     bypassed %llu bp_drops %llu congestions %llu stale %llu junk %llu\n"
+		       "     cost %.0f cycles/packet\n",
 		       (unsigned long long)q.handed,
 		       (unsigned long long)q.consumed,
 		       (unsigned long long)q.passed,
@@ -138,7 +139,9 @@ static int process_show(struct tdm_ctx *ctx, __u32 id,
 		       (unsigned long long)q.ring_drops,
 		       (unsigned long long)q.bypassed,
 		       (unsigned long long)q.bp_drops,
-		       (unsigned long long)q.congestions, cost);
+		       (unsigned long long)q.congestions,
+		       (unsigned long long)q.stale, (unsigned long long)q.junk,
+		       cost);
 		return 0;
 	}
 #define U64(k, v) json_object_object_add(o, k, json_object_new_int64((int64_t)(v)))
@@ -160,6 +163,8 @@ static int process_show(struct tdm_ctx *ctx, __u32 id,
 	U64("bypassed", q.bypassed);
 	U64("bp_drops", q.bp_drops);
 	U64("congestions", q.congestions);
+	U64("stale", q.stale);
+	U64("junk", q.junk);
 	json_object_object_add(o, "cost_cycles", json_object_new_double(cost));
 #undef U64
 	return 0;
