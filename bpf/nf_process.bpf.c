@@ -20,6 +20,15 @@ static __always_inline int process_run(struct xdp_md *ctx,
 
 TDM_NF(process, TDM_NF_PROCESS);
 
+/* Did the packet come in on a device attached in generic mode? */
+static __always_inline bool process_generic(const struct tdm_meta *pm)
+{
+	__u32 slot = pm->dev;
+	struct tdm_dev *d = bpf_map_lookup_elem(&tdm_devs, &slot);
+
+	return !d || (d->mode & XDP_FLAGS_SKB_MODE);
+}
+
 enum process_handoff_result {
 	PROCESS_BYPASS = -1,		/* down, fail open: go on */
 	PROCESS_DOWN = -2,		/* down, fail closed: drop */
@@ -41,9 +50,15 @@ static __always_inline int process_handoff(struct xdp_md *ctx,
 	struct tdm_handoff *h;
 	void *end;
 
-	/* one the pair cannot carry (its MTU) cannot be inspected: as down */
+	/*
+	 * As if it were down: a frame the pair cannot carry (its MTU), and
+	 * one from a device in generic (skb) mode, whose XDP hook would run
+	 * the chain again on the packet the NF passed when the TC program
+	 * hands it to that device's stack: over and over.
+	 */
 	if (!tdm_proc_up(id) ||
-	    pm->pkt_len + sizeof(*h) > TDM_PROC_MAX_FRAME) {
+	    pm->pkt_len + sizeof(*h) > TDM_PROC_MAX_FRAME ||
+	    process_generic(pm)) {
 		if (nf->params.process.fail == TDM_ACT_DROP)
 			return PROCESS_DOWN;
 		q = bpf_map_lookup_elem(&tdm_nf_queues, &id);

@@ -13,7 +13,7 @@ BURN=$TOP/build/tandem-nf-burn
 SCAN=$TOP/build/tandem-nf-scan
 [ -x "$BURN" ] && [ -x "$SCAN" ] || { echo "1..0 # SKIP no process NFs built"; exit $KSFT_SKIP; }
 
-ktap_plan 10
+ktap_plan 11
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 # A local socket's datagrams leave a veth with the checksum left to do
 # (CHECKSUM_PARTIAL); XDP redirect loses that mark, so make the sender
@@ -286,7 +286,26 @@ expect "counted as txed" "$(chain_stat back txed)" -ge 50
 kill $NFPID
 case_end "tx_after_a_process_nf_sends_it_back"
 
-# ---- 10: tandemd runs the process NFs of its policy file: in their
+# ---- 10: on a device in generic mode the chain treats a process NF
+# as down: the stack's XDP hook would run the chain again on what the
+# NF passed when it is handed to that device's stack, over and over
+check "nf add g" tdm nf add g process
+check "chain gen" tdm chain add gen g then pass
+check "detach veth1" tdm dev detach veth1
+check "veth1 in generic mode" tdm dev attach veth1 mode generic
+check "steer 7200 to gen" tdm steer add veth1 prio 10 proto udp dport 7200 chain gen
+nf_start g "$BURN" 0
+wait_proc g up true
+expect "fail closed: nothing passes" "$(send_recv 7200 10)" -eq 0
+sleep 0.5
+expect "nothing was handed to g" "$(proc_get g handed)" -eq 0
+expect "counted as nf_down" "$(tdm -j stats nf g |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["drop_reasons"]["nf_down"])')" -ge 10
+kill $NFPID
+check "back to native" tdm dev detach veth1
+case_end "a_generic_mode_device_treats_the_nf_as_down"
+
+# ---- 11: tandemd runs the process NFs of its policy file: in their
 # cgroups, on their CPUs, restarted when killed, weighted by rate x cost,
 # stopped when deleted
 cat > "$TMP/tandem.conf" <<EOF

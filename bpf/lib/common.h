@@ -35,6 +35,9 @@
 #define READ_ONCE(x)	(*(const volatile typeof(x) *)&(x))
 #endif
 
+/* linux/if_link.h: struct tdm_dev.mode */
+#define XDP_FLAGS_SKB_MODE	(1U << 1)
+
 /* Return codes of TC programs (linux/pkt_cls.h, not in vmlinux.h) */
 #define TC_ACT_SHOT	2
 
