@@ -367,6 +367,8 @@ static int batch(struct tdm_nf *nf, tdm_nf_handler_t fn, void *arg)
 	while (xsk_ring_prod__reserve(&nf->tx, n, &idx_tx) != n) {
 		if (kick(nf) < 0)
 			return -errno;
+		if (nf->stop)
+			return 0;	/* the frames stay on the ring */
 	}
 	t0 = __rdtsc();
 	for (i = 0; i < n; i++) {
@@ -437,7 +439,11 @@ int tdm_nf_run(struct tdm_nf *nf, tdm_nf_handler_t fn, void *arg)
 		PUB(heartbeat, now);
 		if (n)
 			continue;
-		if (poll(&pfd, 1, NF_POLL_MS) < 0 && errno != EINTR)
+		/* sends the kernel did not take yet: try again soon */
+		if (nf->tx_outstanding && kick(nf) < 0)
+			return -errno;
+		if (poll(&pfd, 1, nf->tx_outstanding ? 1 : NF_POLL_MS) < 0 &&
+		    errno != EINTR)
 			return -errno;
 	}
 	bpf_map_delete_elem(nf->xsks_fd, &key);
