@@ -372,6 +372,18 @@ for i in $(seq 200); do
 done
 expect "lo was restarted" "$(proc_get lo pid)" -ne "$lo"
 expect "and serves again" "$(send_recv 7002 50)" -eq 50
+# a hung process (stopped, its socket open) with frames waiting: killed
+# and started again after 5 s without progress
+lo=$(proc_get lo pid)
+kill -STOP "$lo"
+send_recv 7003 20 > /dev/null
+for i in $(seq 300); do
+	[ "$(proc_get lo up)" = true ] && [ "$(proc_get lo pid)" != "$lo" ] && break
+	sleep 0.05
+done
+expect "a hung lo was restarted" "$(proc_get lo pid)" -ne "$lo"
+check "and logged" grep -q "nf lo: pid $lo hung" "$TMP/tandemd.log"
+expect "and serves again" "$(send_recv 7004 50)" -eq 50
 lo2=$(proc_get lo pid)
 check "chain without lo" tdm chain replace heavy c5 hi then pass
 check "nf del lo" tdm nf del lo

@@ -15,6 +15,8 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +25,13 @@
 
 #define PROCS_TAU		0.010	/* s: NFVNice sets shares every 10 ms */
 #define PROCS_WRITE_PCT		5
+/*
+ * A process whose queue holds frames and that has not finished a batch
+ * (or an idle wakeup, every 100 ms) for this long is hung: its socket
+ * stays open, so its chains would neither fail over nor drain. It is
+ * killed; the supervisor starts it again.
+ */
+#define PROCS_HUNG_S		5.0
 
 struct pnf {
 	__u32 id;
@@ -43,6 +52,36 @@ static struct tdm_nf_queue *queues;
 static struct pnf pnfs[TDM_MAX_NFS];
 static int npnfs;
 static double interval, next_round, last_round;
+
+/* Kill the supervised processes that hold frames and make no progress. */
+static void hung_check(void)
+{
+	struct timespec ts;
+	double now;
+	int i;
+
+	if (!queues)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec + ts.tv_nsec / 1e9;
+	for (i = 0; i < npnfs; i++) {
+		const struct tdm_nf_queue *q = &queues[pnfs[i].id];
+		const struct sup_proc *sp = sup_find(&sup, pnfs[i].name);
+		__u64 hb = __atomic_load_n(&q->heartbeat, __ATOMIC_RELAXED);
+		struct tdm_nf_queue snap = *q;
+
+		if (!pnfs[i].supervised || !sp || sp->state != SUP_RUNNING ||
+		    !sp->pid || (pid_t)q->pid != sp->pid || !hb ||
+		    now - hb / 1e9 < PROCS_HUNG_S ||
+		    !tdm_nf_queue_backlog(&snap))
+			continue;
+		tlog(LOG_WARNING, "nf %s: pid %d hung (%llu frames waiting, no progress for %.0f s): killing it",
+		     pnfs[i].name, sp->pid,
+		     (unsigned long long)tdm_nf_queue_backlog(&snap),
+		     now - hb / 1e9);
+		kill(sp->pid, SIGKILL);
+	}
+}
 
 /* Read the NF table: the process NFs, and what the supervisor should run. */
 int procs_sync(void)
@@ -92,6 +131,7 @@ int procs_sync(void)
 		npnfs++;
 	}
 	tdm_close(ctx);
+	hung_check();
 	i = sup_sync(&sup, specs, nspecs);
 	if (i)
 		tlog(LOG_ERR, "process NFs: cannot run them: %s", strerror(-i));
