@@ -311,8 +311,9 @@ case_end "a_generic_mode_device_treats_the_nf_as_down"
 cat > "$TMP/tandem.conf" <<EOF
 nf add lo process cpu 0 -- $BURN 100000
 nf add hi process cpu 0 -- $BURN 400000
+nf add pin process cpu 0 weight 300 -- $BURN 0
 nf add c5 counter
-chain add heavy c5 lo hi then pass
+chain add heavy c5 lo hi pin then pass
 dev attach veth1
 steer add veth1 prio 50 proto udp dport 7000-7999 chain heavy
 EOF
@@ -320,7 +321,7 @@ PORT=$(nsenter --net=/run/netns/"$NS_B" python3 -c 'import socket; s = socket.so
 nsenter --net=/run/netns/"$NS_B" "$TOP/build/tandemd" --config "$TMP/tandem.conf" \
 	--metrics 127.0.0.1:$PORT --interval 0.2 2>> "$TMP/tandemd.log" &
 TDM_PID=$!
-wait_proc lo up true && wait_proc hi up true ||
+wait_proc lo up true && wait_proc hi up true && wait_proc pin up true ||
 	{ sed 's/^/#   /' "$TMP/tandemd.log" | tail -5; case_failed=1; }
 lo=$(proc_get lo pid)
 check "status: tandemd polls" output_has "^scheduling *polling every 1000 us" tdm status
@@ -340,6 +341,7 @@ expect "through both" "$(udp_count r7001)" -eq 1500 ||
 	{ sed 's/^/#   /' "$TMP/tandemd.log" | tail -5; tdm stats | sed 's/^/#   /'; }
 echo "# CPU weights: lo $wlo, hi $whi (costs $(proc_get lo cost_cycles), $(proc_get hi cost_cycles) cycles)"
 expect "lo has a weight" "$wlo" -gt 0
+expect "pin keeps the weight it was given" "$(proc_get pin weight)" -eq 300
 # (about 4 on an idle machine; the cycles a handler takes include the
 # time it is preempted, which a loaded or emulated machine adds)
 expect "hi's weight is 1.5 to 20 times lo's" "$((whi * 10))" -ge $((wlo * 15))
@@ -385,7 +387,7 @@ expect "a hung lo was restarted" "$(proc_get lo pid)" -ne "$lo"
 check "and logged" grep -q "nf lo: pid $lo hung" "$TMP/tandemd.log"
 expect "and serves again" "$(send_recv 7004 50)" -eq 50
 lo2=$(proc_get lo pid)
-check "chain without lo" tdm chain replace heavy c5 hi then pass
+check "chain without lo" tdm chain replace heavy c5 hi pin then pass
 check "nf del lo" tdm nf del lo
 for i in $(seq 100); do
 	kill -0 "$lo2" 2>/dev/null || break
