@@ -424,6 +424,9 @@ struct tdm_nf_queue {
 	__u64 heartbeat;		/* CLOCK_MONOTONIC ns of its last batch */
 	__u32 pid;			/* the process holding the socket */
 	__u32 ring;			/* its RX ring, frames */
+	/* the NF process's too: what its packets cost */
+	__u64 cpu_ns;			/* its thread's CPU time serving them */
+	__u64 pad1[7];
 };
 
 /* The veth pair of process NF id: the chain's end and the NF's end. */

@@ -55,6 +55,7 @@ struct tdm_nf {
 	void *queues;			/* the whole mmapped map */
 	size_t queues_size;
 	__u64 drops_base;		/* ring drops of earlier sockets */
+	__u64 cpu_base;			/* CPU time of earlier processes */
 	__u64 next_stats;		/* ns */
 	volatile sig_atomic_t stop;
 };
@@ -235,6 +236,14 @@ struct tdm_nf *tdm_nf_open(const char *name, char *err, size_t errlen)
 		goto fail;
 	/* the ring is empty: whatever was handed before is consumed or lost */
 	nf->drops_base = GET(ring_drops);
+	{
+		struct timespec ts = {};
+
+		/* go on from the last process's total, without our start */
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+		nf->cpu_base = GET(cpu_ns) -
+			(ts.tv_sec * 1000000000ULL + ts.tv_nsec);
+	}
 	PUB(consumed, GET(handed) - nf->drops_base);
 	PUB(pid, getpid());
 	PUB(ring, nf->ring);
@@ -414,6 +423,23 @@ static int batch(struct tdm_nf *nf, tdm_nf_handler_t fn, void *arg)
 	return kick(nf) < 0 ? -errno : (int)n;
 }
 
+/*
+ * The thread's CPU time since open, published after each batch: the
+ * cost the scheduler weighs by. Unlike the handler's TSC cycles it does
+ * not count the time the process was preempted by the NFs it shares
+ * its CPU with, and it counts the library's and the system calls' part.
+ */
+static void cpu_time(struct tdm_nf *nf)
+{
+	struct timespec ts;
+	__u64 ns;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return;
+	ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	PUB(cpu_ns, nf->cpu_base + ns);
+}
+
 int tdm_nf_run(struct tdm_nf *nf, tdm_nf_handler_t fn, void *arg)
 {
 	struct pollfd pfd = { .fd = xsk_socket__fd(nf->xsk), .events = POLLIN };
@@ -433,6 +459,8 @@ int tdm_nf_run(struct tdm_nf *nf, tdm_nf_handler_t fn, void *arg)
 		n = batch(nf, fn, arg);
 		if (n < 0)
 			return n;
+		if (n)
+			cpu_time(nf);
 		now = now_ns();
 		if (now >= nf->next_stats)
 			ring_stats(nf, now);

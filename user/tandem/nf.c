@@ -131,7 +131,7 @@ static int process_show(struct tdm_ctx *ctx, __u32 id,
 			printf("-\n");
 		printf("     handed %llu consumed %llu passed %llu dropped %llu ring_drops %llu\n"
 		       "     bypassed %llu bp_drops %llu congestions %llu stale %llu junk %llu\n"
-		       "     cost %.0f cycles/packet\n",
+		       "     cost %.0f cycles/packet in its handler, %.0f ns/packet of CPU\n",
 		       (unsigned long long)q.handed,
 		       (unsigned long long)q.consumed,
 		       (unsigned long long)q.passed,
@@ -141,7 +141,7 @@ static int process_show(struct tdm_ctx *ctx, __u32 id,
 		       (unsigned long long)q.bp_drops,
 		       (unsigned long long)q.congestions,
 		       (unsigned long long)q.stale, (unsigned long long)q.junk,
-		       cost);
+		       cost, q.consumed ? (double)q.cpu_ns / q.consumed : 0);
 		return 0;
 	}
 #define U64(k, v) json_object_object_add(o, k, json_object_new_int64((int64_t)(v)))
@@ -166,6 +166,9 @@ static int process_show(struct tdm_ctx *ctx, __u32 id,
 	U64("stale", q.stale);
 	U64("junk", q.junk);
 	json_object_object_add(o, "cost_cycles", json_object_new_double(cost));
+	U64("cpu_ns", q.cpu_ns);
+	json_object_object_add(o, "cost_ns", json_object_new_double(
+		q.consumed ? (double)q.cpu_ns / q.consumed : 0));
 #undef U64
 	return 0;
 }

@@ -171,6 +171,9 @@ static const struct qmetric {
 	{ "tandem_nf_backpressure_drops_total", "counter",
 	  "Packets dropped at chain entry while the process NF was congested.",
 	  Q(bp_drops) },
+	{ "tandem_nf_process_cpu_seconds_total", "counter",
+	  "CPU time the process NF's process spent serving its packets, seconds.",
+	  (size_t)-7 },
 	{ "tandem_nf_congestions_total", "counter",
 	  "Times the process NF's queue reached its high watermark.",
 	  Q(congestions) },
@@ -208,6 +211,7 @@ static double qvalue(const struct nf_sample *n, const struct qmetric *m)
 	case -4: return n->up;
 	case -5: return n->q.weight;
 	case -6: return n->q.samples ? (double)n->q.cycles / n->q.samples : 0;
+	case -7: return n->q.cpu_ns / 1e9;
 	}
 	memcpy(&v, (const char *)&n->q + m->off, sizeof(v));
 	return v;

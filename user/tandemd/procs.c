@@ -40,9 +40,9 @@ struct pnf {
 	unsigned int pinned;		/* manual weight; 0: auto */
 	bool supervised;		/* tandemd runs it (it has a command) */
 	/* the scheduler's */
-	__u64 handed, bp_drops, cycles, samples;
+	__u64 handed, bp_drops, cpu_ns, consumed;
 	double rate;			/* arrivals per s, smoothed */
-	double cost;			/* cycles per packet, smoothed */
+	double cost;			/* CPU ns per packet, smoothed */
 	unsigned int weight;		/* last written; 0: none yet */
 	bool primed;			/* counters read once */
 };
@@ -199,22 +199,28 @@ static void measure(double dt)
 		const struct tdm_nf_queue *q = &queues[p->id];
 		__u64 h = __atomic_load_n(&q->handed, __ATOMIC_RELAXED);
 		__u64 bp = __atomic_load_n(&q->bp_drops, __ATOMIC_RELAXED);
-		__u64 cy = __atomic_load_n(&q->cycles, __ATOMIC_RELAXED);
-		__u64 sm = __atomic_load_n(&q->samples, __ATOMIC_RELAXED);
+		__u64 cpu = __atomic_load_n(&q->cpu_ns, __ATOMIC_RELAXED);
+		__u64 done = __atomic_load_n(&q->consumed, __ATOMIC_RELAXED);
 
 		if (p->primed && h >= p->handed && bp >= p->bp_drops) {
 			/* load: what reached it and what waited for it */
 			p->rate = ewma(p->rate, (h - p->handed +
 					       bp - p->bp_drops) / dt, dt,
 				       false);
-			if (sm > p->samples && cy >= p->cycles)
-				p->cost = ewma(p->cost, (double)(cy - p->cycles) /
-					       (sm - p->samples), dt, !p->cost);
+			/*
+			 * Cost: the process's CPU time per packet. The
+			 * handler's TSC cycles count the time it was
+			 * preempted by the NFs it shares the CPU with,
+			 * which would flatten the weights (make bench).
+			 */
+			if (done > p->consumed && cpu >= p->cpu_ns)
+				p->cost = ewma(p->cost, (double)(cpu - p->cpu_ns) /
+					       (done - p->consumed), dt, !p->cost);
 		}
 		p->handed = h;
 		p->bp_drops = bp;
-		p->cycles = cy;
-		p->samples = sm;
+		p->cpu_ns = cpu;
+		p->consumed = done;
 		p->primed = true;
 	}
 }
