@@ -53,7 +53,7 @@ DMN_CFLAGS := $(shell pkg-config --cflags libmicrohttpd libsystemd 2>/dev/null)
 DMN_LIBS  := $(shell pkg-config --libs libmicrohttpd libsystemd 2>/dev/null || \
 		echo -lmicrohttpd -lsystemd) -lpthread -lm
 
-all: $(O)/tandem $(O)/tandemd $(O)/tdm-bench selftests-build
+all: $(O)/tandem $(O)/tandemd $(O)/tdm-bench $(O)/udp-blast selftests-build
 
 $(O)/vmlinux.h:
 	$(Q)mkdir -p $(O)
@@ -110,6 +110,10 @@ $(O)/tandemd: $(DMN_OBJS) $(LIB)
 $(O)/tdm-bench: tools/bench/tdm_bench.c $(LIB) $(O)/bpf/bench_mono.skel.h
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) -Iselftests -o $@ $< $(LIB) $(LIBS)
+
+$(O)/udp-blast: tools/bench/udp_blast.c
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $<
 
 include selftests/build.mk
 include user/nf/build.mk
