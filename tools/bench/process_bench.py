@@ -382,7 +382,7 @@ def report_detour(res):
 
 
 # ---- 1: wasted work --------------------------------------------------
-WASTED_CYCLES = int(os.environ.get("WASTED_CYCLES", 8000))
+WASTED_CYCLES = int(os.environ.get("WASTED_CYCLES", 20000))
 CAL_RATE = int(os.environ.get("CAL_RATE", 100000))
 
 
@@ -502,8 +502,8 @@ def report_wasted(res):
 
 
 # ---- 2: CPU weights --------------------------------------------------
-WEIGHT_COSTS = (4000, 8000, 16000)
-WEIGHT_RATE = 150000
+WEIGHT_COSTS = (8000, 16000, 32000)
+WEIGHT_RATE = 240000
 WARM = 1.5
 # (layout, backpressure): the chain without backpressure too, where the
 # NFs before the bottleneck work for its ring drops
@@ -738,7 +738,8 @@ def plot(res, path):
 		a.set_xticks(list(x), ["backpressure " + m for m in modes])
 		a.set_ylabel("packets/s")
 		a.set_title("Wasted work: a process NF overloaded")
-		a.legend(fontsize=8)
+		a.set_ylim(0, 1.4 * max(c + r + b for c, r, b in zip(cons, ring, bp)))
+		a.legend(fontsize=8, loc="upper center")
 	if "weights" in res:
 		a = next(ax)
 		w = res["weights"]

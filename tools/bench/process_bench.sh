@@ -24,4 +24,8 @@ in_a ethtool -K veth0 tx off > /dev/null
 STATS=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
 trap 'sysctl -qw kernel.bpf_stats_enabled=$STATS; cleanup' EXIT
-NS_A=$NS_A NS_B=$NS_B ROOT=$ROOT TMP=$TMP python3 "$ROOT/tools/bench/process_bench.py" "$@"
+# Debian's python3, where python3-matplotlib is, for the plot; the
+# experiments need only the standard library
+PY=python3
+/usr/bin/python3 -c "import matplotlib" 2>/dev/null && PY=/usr/bin/python3
+NS_A=$NS_A NS_B=$NS_B ROOT=$ROOT TMP=$TMP $PY "$ROOT/tools/bench/process_bench.py" "$@"
