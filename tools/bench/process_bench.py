@@ -508,6 +508,7 @@ WARM = 1.5
 # (layout, backpressure): the chain without backpressure too, where the
 # NFs before the bottleneck work for its ring drops
 WEIGHT_CASES = (("chain", "on"), ("chain", "off"), ("parallel", "on"))
+WEIGHT_MODES = {"chain": ("100", "auto"), "parallel": ("100", "auto", "t")}
 
 
 def tandemd_run(conf_text, tag):
@@ -523,16 +524,21 @@ def tandemd_run(conf_text, tag):
 
 def exp_weights(res):
 	runs = {}
+	# three chains, a third case: weights set by hand in proportion to
+	# each NF's CPU time per packet, measured in this round's equal run:
+	# what weights that get the cost right would do
+	tw = None
 	for r, (layout, bp), wmode in [(r, c, w) for r in range(REPS) for c in WEIGHT_CASES
-				       for w in ("100", "auto")]:
+				       for w in WEIGHT_MODES[c[0]]]:
 		if True:
 			tag = "%s-%s-%s" % (layout[0], bp, wmode)
-			sfx = "%s%s%s" % (layout[0], bp, "e" if wmode == "100" else "a")
+			sfx = "%s%s%s" % (layout[0], bp, {"100": "e", "auto": "a", "t": "t"}[wmode])
+			ws = tw if wmode == "t" else (wmode,) * 3
 			names = ["b%d%s" % (i + 1, sfx) for i in range(3)]
 			lines = []
-			for n, c in zip(names, WEIGHT_COSTS):
+			for n, c, w in zip(names, WEIGHT_COSTS, ws):
 				lines.append("nf add %s process cpu 0 weight %s backpressure %s -- %s %d" %
-					     (n, wmode, bp, BURN, c))
+					     (n, w, bp, BURN, c))
 			if layout == "chain":
 				lines.append("nf add o%s counter" % sfx)
 				lines.append("chain add s%s %s o%s then drop" % (sfx, " ".join(names), sfx))
@@ -564,6 +570,9 @@ def exp_weights(res):
 				d.terminate()
 				d.wait()
 			runs.setdefault((layout, bp, wmode), []).append(m)
+			if layout == "parallel" and wmode == "100":
+				t = [m["cg." + n] / max(m["p.%s.consumed" % n], 1) for n in names]
+				tw = [max(1, round(300 * x / sum(t))) for x in t]
 			log("weights %s: out %s, cpu %s, weights %s" %
 			    (tag, [m["n." + o] for o in outs], [m["cg." + n] // 1000000 for n in names],
 			     m["weights"]))
@@ -581,7 +590,8 @@ def report_weights(res):
 	L.append("offered from CPU 1 (*in*: what entered the chains), spread evenly over UDP ports")
 	L.append("5101-5103; %.1f s of warm-up, then %.0f s measured. *equal*: `weight 100` on each" % (WARM, SECS))
 	L.append("(CFS's equal shares); *rate x cost*: `weight auto`, tandemd setting the cgroups'")
-	L.append("weights every 1 ms (*weights set*: as they were at the end of the window). *CPUs*: each NF's cgroup")
+	L.append("weights every 1 ms (*weights set*: as they were at the end of the window); three")
+	L.append("chains also *by hand, ~ t* (below). *CPUs*: each NF's cgroup")
 	L.append("`cpuacct.usage` per second; *others*: the rest of CPU 0's busy time (/proc/stat), other")
 	L.append("tenants of this shared machine included; *t*: an NF's CPU time per packet it consumed")
 	L.append("(library, syscalls and the return path included). Each case ran %d times," % REPS)
@@ -590,7 +600,9 @@ def report_weights(res):
 	thr = {}
 	for layout, bp in WEIGHT_CASES:
 		rows = []
-		for wmode, label in (("100", "equal"), ("auto", "rate x cost")):
+		for wmode, label in (("100", "equal"), ("auto", "rate x cost"), ("t", "by hand, ~ t")):
+			if (layout, bp, wmode) not in o:
+				continue
 			m = o[(layout, bp, wmode)]
 			cpu = [m["cg." + n] for n in m["names"]]
 			tot = sum(cpu)
@@ -652,6 +664,11 @@ def report_weights(res):
 		 % (ratio(("parallel", "on")), ("%.0f%%" % (100 * max(abs(x) for x in devs))) if devs else "-"))
 	L.append("  with rate x cost weights, %s with equal ones." %
 		 (("%.0f%%" % (100 * max(abs(x) for x in deve))) if deve else "-"))
+	devt = o.get(("parallel", "on", "t"), {}).get("dev", [])
+	if devt:
+		L.append("- Weights set by hand in proportion to each NF's CPU time per packet (*by hand,")
+		L.append("  ~ t*: `weight N`, N = 300 t_i / (t1 + t2 + t3), t from the equal run just before")
+		L.append("  it): each NF within **%.0f%%** of the fair share." % (100 * max(abs(x) for x in devt)))
 	return "\n".join(L)
 
 
