@@ -6,7 +6,8 @@
 #   make deps       install the Debian packages needed (idempotent)
 #   make demo       build, make a netns topology, attach a chain, show stats
 #   make check      every test: host selftests and the VM ones
-#   make bench      per-packet costs (not part of check)
+#   make bench      per-packet costs and the process NF experiments (not part of check)
+#   make bench-process  the process NF experiments alone
 #   make fuzz       the policy parser under libFuzzer, FUZZ_TIME seconds (600)
 #   make install    install binaries and the man page under $(PREFIX)
 
@@ -53,7 +54,7 @@ DMN_CFLAGS := $(shell pkg-config --cflags libmicrohttpd libsystemd 2>/dev/null)
 DMN_LIBS  := $(shell pkg-config --libs libmicrohttpd libsystemd 2>/dev/null || \
 		echo -lmicrohttpd -lsystemd) -lpthread -lm
 
-all: $(O)/tandem $(O)/tandemd $(O)/tdm-bench selftests-build
+all: $(O)/tandem $(O)/tandemd $(O)/tdm-bench $(O)/udp-blast selftests-build
 
 $(O)/vmlinux.h:
 	$(Q)mkdir -p $(O)
@@ -111,6 +112,10 @@ $(O)/tdm-bench: tools/bench/tdm_bench.c $(LIB) $(O)/bpf/bench_mono.skel.h
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) -Iselftests -o $@ $< $(LIB) $(LIBS)
 
+$(O)/udp-blast: tools/bench/udp_blast.c
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $<
+
 include selftests/build.mk
 include user/nf/build.mk
 
@@ -125,6 +130,12 @@ check: deps all
 
 bench: deps all $(O)/tdm-bench
 	$(Q)$(O)/tdm-bench -o Documentation/benchmarks.md && cat Documentation/benchmarks.md
+	$(Q)$(MAKE) --no-print-directory bench-process
+
+# Process NFs on veth: wasted work, CPU weights, the detour's cost
+# (Documentation/process-nfs-bench.md); root, about 10 minutes.
+bench-process: all
+	$(Q)tools/bench/process_bench.sh -o Documentation/process-nfs-bench.md
 
 # The process NFs go to $(PREFIX)/lib/tandem/, not sbin: they are not
 # commands, tandemd runs them by path.
@@ -142,6 +153,6 @@ install: all
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps demo check bench install clean selftests-build FORCE
+.PHONY: all deps demo check bench bench-process install clean selftests-build FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
