@@ -94,6 +94,27 @@ static __always_inline int chain_end(struct xdp_md *ctx, struct tdm_meta *pm)
 	}
 }
 
+/*
+ * Hop 0: a process NF of the chain is congested: drop before any NF
+ * runs, counted on the chain, and as load offered to every process NF
+ * of the chain (the scheduler's arrivals).
+ */
+static __always_inline int backpressure_drop(void)
+{
+	struct tdm_chain_stats *cs = chain_stats();
+	int i;
+
+	if (cs)
+		cs->backpressure++;
+#pragma unroll
+	for (i = 0; i < TDM_MAX_CHAIN_PROCS; i++) {
+		if (i >= tdm_hop.nprocs)
+			break;
+		tdm_proc_entry_drop(tdm_hop.procs[i]);
+	}
+	return XDP_DROP;
+}
+
 /* Only the case of the hop's constant type survives verification. */
 static __always_inline int run_nf(struct xdp_md *ctx, struct tdm_meta *pm,
 				  const volatile struct tdm_hop_nf *nf)
@@ -122,16 +143,10 @@ int tdm_chain(struct xdp_md *ctx)
 	/* hop 0 of a chain with process NFs: backpressure, at entry */
 #pragma unroll
 	for (i = 0; i < TDM_MAX_CHAIN_PROCS; i++) {
-		struct tdm_chain_stats *cs;
-
 		if (i >= tdm_hop.nprocs)
 			break;
-		if (tdm_proc_congested(tdm_hop.procs[i])) {
-			cs = chain_stats();
-			if (cs)
-				cs->backpressure++;
-			return XDP_DROP;
-		}
+		if (tdm_proc_congested(tdm_hop.procs[i]))
+			return backpressure_drop();
 	}
 
 #pragma unroll

@@ -258,15 +258,28 @@ else
 	case_skip "bad_process_nf_words_change_nothing" "user space alone: the host runs it (PROCESS_USERSPACE=0)"
 fi
 
-# ---- 7: apply: a changed process NF is refused whole
+# ---- 7: apply changes a process NF in place (command, parameters,
+# watermarks), or, failing at any step after, takes it all back
 if [ "${PROCESS_USERSPACE:-1}" = 1 ]; then
-	sed 's/^\(nf add p process.*\) -- .*/\1 -- \/bin\/true/' "$TMP/after" > "$TMP/changed"
-	check_fail "a changed command is refused" "apply does not change a running process NF" tdm apply "$TMP/changed"
-	tdm dump > "$TMP/after2"
-	check "nothing changed" cmp "$TMP/after" "$TMP/after2"
-	case_end "apply_refuses_changing_a_process_nf"
+	sed 's/^\(nf add p process\) weight auto fail closed ring 256 \(.*\) -- .*/\1 weight auto fail open ring 512 \2 -- \/bin\/true x/;
+	     s/^\(chain add plain c3\)$/\1 then drop/' "$TMP/after" > "$TMP/changed"
+	check "the change is what the test means" bash -c "grep -q 'ring 512.*-- /bin/true x' $TMP/changed && grep -q 'plain c3 then drop' $TMP/changed"
+	for n in 1 2; do
+		check_fail "fail at step $n" "TANDEM_FAIL_AT" env TANDEM_FAIL_AT=$n \
+			nsenter --net=/run/netns/"$NS_B" "$TANDEM" apply "$TMP/changed"
+		tdm dump > "$TMP/after2"
+		check "step $n: nothing changed" cmp "$TMP/after" "$TMP/after2"
+		expect "step $n: the old watermark" "$(proc_get p high)" -eq 204
+	done
+	check "the apply" output_has "2 changed" tdm apply "$TMP/changed"
+	tdm dump > "$TMP/after3"
+	check "dump is the file" bash -c "grep -v '^#' $TMP/changed | cmp - <(grep -v '^#' $TMP/after3)"
+	expect "the new watermark (512 frames)" "$(proc_get p high)" -eq 409
+	check "and back" output_has "2 changed" tdm apply "$TMP/after"
+	expect "the old watermark again" "$(proc_get p high)" -eq 204
+	case_end "apply_changes_a_process_nf_in_place_or_not_at_all"
 else
-	case_skip "apply_refuses_changing_a_process_nf" "user space alone: the host runs it (PROCESS_USERSPACE=0)"
+	case_skip "apply_changes_a_process_nf_in_place_or_not_at_all" "user space alone: the host runs it (PROCESS_USERSPACE=0)"
 fi
 
 # ---- 8: nf del takes its veth pair and links with it

@@ -217,10 +217,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_nf_queues SEC(".maps");
 
-/* A process NF's command line: control plane only. */
+/*
+ * A process NF's command line: control plane only. Key nf_id +
+ * TDM_MAX_NFS holds the one a policy apply in progress replaced (its
+ * undo); "" for none.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TDM_MAX_NFS);
+	__uint(max_entries, TDM_MAX_NFS * 2);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);		/* nf_id */
 	__type(value, struct tdm_nf_cmd);

@@ -69,4 +69,16 @@ static __always_inline bool tdm_proc_congested(__u32 nf_id)
 	return true;
 }
 
+/*
+ * A packet dropped at the entry of a chain for backpressure was offered
+ * to every process NF of the chain: their load, for the CPU weights.
+ */
+static __always_inline void tdm_proc_entry_drop(__u32 nf_id)
+{
+	struct tdm_nf_queue *q = bpf_map_lookup_elem(&tdm_nf_queues, &nf_id);
+
+	if (q)
+		__sync_fetch_and_add(&q->entry_drops, 1);
+}
+
 #endif /* TANDEM_BPF_PROC_H */

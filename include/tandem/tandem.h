@@ -424,9 +424,15 @@ struct tdm_nf_queue {
 	__u64 heartbeat;		/* CLOCK_MONOTONIC ns of its last batch */
 	__u32 pid;			/* the process holding the socket */
 	__u32 ring;			/* its RX ring, frames */
-	/* the NF process's too: what its packets cost */
+	/* the NF process's: what its packets cost */
 	__u64 cpu_ns;			/* its thread's CPU time serving them */
-	__u64 pad1[7];
+	/*
+	 * The datapath's: packets of its chains dropped at entry because
+	 * it or another process NF of the chain was congested. With
+	 * handed, the load the chain offered it (NFVNice's arrivals).
+	 */
+	__u64 entry_drops;
+	__u64 pad1[6];
 };
 
 /* The veth pair of process NF id: the chain's end and the NF's end. */

@@ -218,6 +218,14 @@ static int step_undo(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
 		 * record: the old bank was never written over */
 		if (tdm_nf_get(ctx, s->id, &nf) || nf.type != s->nf.type)
 			return 0;
+		if (nf.type == TDM_NF_PROCESS) {
+			int err = tdm_nf_cmd_unstash(ctx, s->id) ?:
+				  tdm_proc_watermarks(ctx, s->id,
+						      &s->nf.params.process);
+
+			if (err)
+				return err;
+		}
 		return tdm_fw_bank_finish(ctx, s->id, &s->nf);
 	case TDM_AP_CHAIN_ADDED:
 		if (tdm_chain_lookup(ctx, s->name, NULL) < 0)
@@ -345,6 +353,7 @@ static int log_run(struct tdm_ctx *ctx)
 				goto fail;
 		}
 	}
+	tdm_nf_cmd_stash_drop(ctx);
 	return log_clear(ctx, h.hi);
 fail:
 	snprintf(msg, sizeof(msg), "%s", ctx->err);
@@ -709,16 +718,6 @@ static int check(struct applier *ap)
 				p->nfs[i].info.name,
 				tdm_nf_type_name(tdm_nf_type_by_id(cur->nfs[c].info.type)),
 				tdm_nf_type_name(tdm_nf_type_by_id(p->nfs[i].info.type))));
-		/*
-		 * Not yet: a process NF's command has no undo in the apply
-		 * log, and a new ring needs its process restarted.
-		 */
-		if (p->nfs[i].info.type == TDM_NF_PROCESS &&
-		    (!nf_params_same(&cur->nfs[c].info, &p->nfs[i].info) ||
-		     strcmp(cur->nfs[c].cmd, p->nfs[i].cmd)))
-			return line_err(ap, p->nfs[i].line, tdm_err(ctx, EBUSY,
-				"process NF '%s' changes its parameters or command: apply does not change a running process NF yet; give it another name, or take it out, apply, and add it back",
-				p->nfs[i].info.name));
 	}
 	/* old and new live side by side until the commit */
 	if (nnfs > TDM_MAX_NFS)
@@ -1059,6 +1058,20 @@ static int change_nfs(struct applier *ap)
 		s.id = id;
 		s.nf = info;
 		changed = !added && !nf_params_same(&info, &nf->info);
+		if (nf->info.type == TDM_NF_PROCESS) {
+			/* a new command or parameters: tandemd restarts it */
+			if (!added && strcmp(ap->cur->nfs[c].cmd, nf->cmd))
+				changed = true;
+			if (!changed)
+				continue;
+			info.params = nf->info.params;
+			err = gate(ap, nf->line) ?: log_step(ap, &s) ?:
+			      tdm_nf_cmd_stash(ctx, id) ?:
+			      tdm_nf_cmd_set(ctx, id, nf->cmd) ?:
+			      tdm_proc_watermarks(ctx, id, &info.params.process) ?:
+			      tdm_fw_bank_finish(ctx, id, &info);
+			continue;
+		}
 		if (nf->info.type != TDM_NF_FIREWALL) {
 			if (!changed)
 				continue;
@@ -1493,7 +1506,8 @@ static int count_changes(struct applier *ap, const int *keep)
 			continue;
 		}
 		info = cur->nfs[c].info;
-		changed = !nf_params_same(&info, &p->nfs[i].info);
+		changed = !nf_params_same(&info, &p->nfs[i].info) ||
+			  strcmp(cur->nfs[c].cmd, p->nfs[i].cmd);
 		if (!changed && info.type == TDM_NF_FIREWALL)
 			ruleset_build(p, i, cur, c, &info, rs, &changed);
 		ap->res.changed += changed;

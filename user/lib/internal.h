@@ -117,6 +117,14 @@ void tdm_process_destroy(struct tdm_ctx *ctx, __u32 id);
 int tdm_proc_ifindex(struct tdm_ctx *ctx, __u32 id, __u32 *ifindex);
 /* Set (or with "" or NULL delete) process NF id's command line */
 int tdm_nf_cmd_set(struct tdm_ctx *ctx, __u32 id, const char *cmd);
+/* An apply's change of the command: keep the old one (stash), put it
+ * back (unstash: its undo), forget what was kept (the apply ended) */
+int tdm_nf_cmd_stash(struct tdm_ctx *ctx, __u32 id);
+int tdm_nf_cmd_unstash(struct tdm_ctx *ctx, __u32 id);
+void tdm_nf_cmd_stash_drop(struct tdm_ctx *ctx);
+/* Set process NF id's watermarks from pp (the queue's counters stay) */
+int tdm_proc_watermarks(struct tdm_ctx *ctx, __u32 id,
+			const struct tdm_process_params *pp);
 
 /* Is NF type id built into the hop program (a bpf/nf_*.bpf.c)? */
 bool tdm_nf_type_in_datapath(__u32 id);

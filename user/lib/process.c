@@ -516,3 +516,70 @@ void tdm_nf_queues_unmap(struct tdm_nf_queue *q)
 	if (q)
 		munmap(q, queues_size());
 }
+
+/*
+ * A policy apply's change of process NF id's command: the old one is
+ * kept under id + TDM_MAX_NFS ("" for none) until the apply ends, so
+ * that its undo, here or at the next open after a kill, can put it back.
+ */
+int tdm_nf_cmd_stash(struct tdm_ctx *ctx, __u32 id)
+{
+	struct tdm_nf_cmd c = {};
+	__u32 key = id + TDM_MAX_NFS;
+
+	if (bpf_map_lookup_elem(ctx->nf_cmds_fd, &key, &c) == 0)
+		return 0;	/* kept already: the first is the old one */
+	if (bpf_map_lookup_elem(ctx->nf_cmds_fd, &id, &c) && errno != ENOENT)
+		return tdm_err(ctx, errno, "reading the command of NF %u: %s",
+			       id, strerror(errno));
+	if (bpf_map_update_elem(ctx->nf_cmds_fd, &key, &c, BPF_ANY))
+		return tdm_err(ctx, errno, "keeping the command of NF %u: %s",
+			       id, strerror(errno));
+	return 0;
+}
+
+int tdm_nf_cmd_unstash(struct tdm_ctx *ctx, __u32 id)
+{
+	struct tdm_nf_cmd c;
+	__u32 key = id + TDM_MAX_NFS;
+	int err;
+
+	if (bpf_map_lookup_elem(ctx->nf_cmds_fd, &key, &c))
+		return 0;	/* never changed */
+	c.line[sizeof(c.line) - 1] = '\0';
+	err = tdm_nf_cmd_set(ctx, id, c.line);
+	if (!err)
+		bpf_map_delete_elem(ctx->nf_cmds_fd, &key);
+	return err;
+}
+
+void tdm_nf_cmd_stash_drop(struct tdm_ctx *ctx)
+{
+	__u32 key;
+
+	for (key = TDM_MAX_NFS; key < 2 * TDM_MAX_NFS; key++)
+		bpf_map_delete_elem(ctx->nf_cmds_fd, &key);
+}
+
+/*
+ * Process NF id's watermarks from its parameters, in place: the queue's
+ * counters are the datapath's and the process's, written concurrently,
+ * so only these two fields are stored (through the mapped array).
+ */
+int tdm_proc_watermarks(struct tdm_ctx *ctx, __u32 id,
+			const struct tdm_process_params *pp)
+{
+	struct tdm_nf_queue *qs = tdm_nf_queues_map(ctx);
+	__u32 high = 0, low = 0;
+
+	if (!qs)
+		return -errno ?: -EIO;
+	if (!pp->no_backpressure) {
+		high = pp->ring * pp->high / 100 ?: 1;
+		low = pp->ring * pp->low / 100;
+	}
+	__atomic_store_n(&qs[id].low, low, __ATOMIC_RELAXED);
+	__atomic_store_n(&qs[id].high, high, __ATOMIC_RELAXED);
+	tdm_nf_queues_unmap(qs);
+	return 0;
+}

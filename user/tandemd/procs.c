@@ -40,7 +40,7 @@ struct pnf {
 	unsigned int pinned;		/* manual weight; 0: auto */
 	bool supervised;		/* tandemd runs it (it has a command) */
 	/* the scheduler's */
-	__u64 handed, bp_drops, cpu_ns, consumed;
+	__u64 handed, entry_drops, cpu_ns, consumed;
 	double rate;			/* arrivals per s, smoothed */
 	double cost;			/* CPU ns per packet, smoothed */
 	unsigned int weight;		/* last written; 0: none yet */
@@ -198,14 +198,15 @@ static void measure(double dt)
 		struct pnf *p = &pnfs[i];
 		const struct tdm_nf_queue *q = &queues[p->id];
 		__u64 h = __atomic_load_n(&q->handed, __ATOMIC_RELAXED);
-		__u64 bp = __atomic_load_n(&q->bp_drops, __ATOMIC_RELAXED);
+		__u64 bp = __atomic_load_n(&q->entry_drops, __ATOMIC_RELAXED);
 		__u64 cpu = __atomic_load_n(&q->cpu_ns, __ATOMIC_RELAXED);
 		__u64 done = __atomic_load_n(&q->consumed, __ATOMIC_RELAXED);
 
-		if (p->primed && h >= p->handed && bp >= p->bp_drops) {
-			/* load: what reached it and what waited for it */
+		if (p->primed && h >= p->handed && bp >= p->entry_drops) {
+			/* load: what reached it and what its chains were
+			 * offered but dropped at entry (NFVNice's arrivals) */
 			p->rate = ewma(p->rate, (h - p->handed +
-					       bp - p->bp_drops) / dt, dt,
+					       bp - p->entry_drops) / dt, dt,
 				       false);
 			/*
 			 * Cost: the process's CPU time per packet. The
@@ -218,7 +219,7 @@ static void measure(double dt)
 					       (done - p->consumed), dt, !p->cost);
 		}
 		p->handed = h;
-		p->bp_drops = bp;
+		p->entry_drops = bp;
 		p->cpu_ns = cpu;
 		p->consumed = done;
 		p->primed = true;
