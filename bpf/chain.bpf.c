@@ -174,6 +174,9 @@ int tdm_chain(struct xdp_md *ctx)
 			if (res == PROCESS_DOWN)
 				return chain_drop(tdm_hop.nfs[i].nf_id,
 						  TDM_DROP_NF_DOWN);
+			if (res == PROCESS_OVERSIZE)
+				return chain_drop(tdm_hop.nfs[i].nf_id,
+						  TDM_DROP_OVERSIZE);
 			if (res != PROCESS_BYPASS)
 				return res;
 			/* bypassed: on to the hop after the NF */

@@ -32,6 +32,7 @@ static __always_inline bool process_generic(const struct tdm_meta *pm)
 enum process_handoff_result {
 	PROCESS_BYPASS = -1,		/* down, fail open: go on */
 	PROCESS_DOWN = -2,		/* down, fail closed: drop */
+	PROCESS_OVERSIZE = -3,		/* too large for the pair: drop */
 };
 
 /*
@@ -51,14 +52,19 @@ static __always_inline int process_handoff(struct xdp_md *ctx,
 	void *end;
 
 	/*
-	 * As if it were down: a frame the pair cannot carry (its MTU), and
-	 * one from a device in generic (skb) mode, whose XDP hook would run
-	 * the chain again on the packet the NF passed when the TC program
-	 * hands it to that device's stack: over and over.
+	 * A frame the pair cannot carry (its MTU) cannot be inspected:
+	 * dropped whatever the fail setting, or a large frame would be a
+	 * way around an inspecting NF that fails open.
 	 */
-	if (!tdm_proc_up(id) ||
-	    pm->pkt_len + sizeof(*h) > TDM_PROC_MAX_FRAME ||
-	    process_generic(pm)) {
+	if (pm->pkt_len + sizeof(*h) > TDM_PROC_MAX_FRAME)
+		return PROCESS_OVERSIZE;
+	/*
+	 * As if it were down: one from a device in generic (skb) mode,
+	 * whose XDP hook would run the chain again on the packet the NF
+	 * passed when the TC program hands it to that device's stack: over
+	 * and over.
+	 */
+	if (!tdm_proc_up(id) || process_generic(pm)) {
 		if (nf->params.process.fail == TDM_ACT_DROP)
 			return PROCESS_DOWN;
 		q = bpf_map_lookup_elem(&tdm_nf_queues, &id);

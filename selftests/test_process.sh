@@ -135,6 +135,15 @@ expect "fail open: all pass" "$(send_recv 5006 20)" -eq 20
 by=$(proc_get o bypassed)
 expect "counted as bypassed" "$by" -ge 20
 expect "c2 ran after the bypassed NF" "$(( $(nf_stat c2 packets) - c2a ))" -eq "$by"
+# a frame too large for the NF's pair is dropped, even failing open: it
+# would be a way around an inspecting NF
+ip -n "$NS_A" link set veth0 mtu 3400 && ip -n "$NS_B" link set veth1 mtu 3400 ||
+	case_failed=1
+expect "fail open, 3000-byte datagrams: none pass" "$(send_recv 5012 5 10.10.0.2 --size 3000)" -eq 0
+expect "counted as oversize" "$(tdm -j stats nf o |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["drop_reasons"]["oversize"])')" -eq 5
+expect "small ones still pass" "$(send_recv 5013 5)" -eq 5
+ip -n "$NS_A" link set veth0 mtu 1500; ip -n "$NS_B" link set veth1 mtu 1500
 case_end "a_down_process_nf_fails_closed_or_open"
 
 # ---- 4: backpressure: p is descheduled (SIGSTOP); its chain is dropped
@@ -348,7 +357,9 @@ if [ "${PROCESS_USERSPACE:-1}" = 1 ]; then
 	lo=$(proc_get lo pid)
 	check "status: tandemd polls" output_has "^scheduling *polling every 1000 us" tdm status
 	check "lo runs on CPU 0" grep -q "^Cpus_allowed_list:[[:space:]]*0$" /proc/$lo/status
-	check "lo is in its cgroup" grep -q ":/tandem/lo$" /proc/$lo/cgroup
+	# its group: tandem/NETNS-NAME (the inode of tandemd's netns)
+	NETNS=$(nsenter --net=/run/netns/"$NS_B" stat -L -c %i /proc/self/ns/net)
+	check "lo is in its cgroup" grep -q ":/tandem/$NETNS-lo$" /proc/$lo/cgroup
 	# the same arrivals, 4 times the cost: about 4 times the weight, while
 	# the traffic lasts (idle NFs go back to equal weights)
 	udp_recv_start 7001 r7001 || case_failed=1
@@ -370,7 +381,7 @@ if [ "${PROCESS_USERSPACE:-1}" = 1 ]; then
 	expect "(at most 20 times)" "$((whi * 10))" -le $((wlo * 200))
 	# the cgroup holds the weight tandemd shows (v1 cpu.shares, v2
 	# cpu.weight; read until they agree: weights move with the rates)
-	for f in /sys/fs/cgroup/cpu/tandem/hi/cpu.shares /sys/fs/cgroup/tandem/hi/cpu.weight; do
+	for f in /sys/fs/cgroup/cpu/tandem/$NETNS-hi/cpu.shares /sys/fs/cgroup/tandem/$NETNS-hi/cpu.weight; do
 		[ -e "$f" ] || continue
 		for i in $(seq 20); do
 			w=$(proc_get hi weight)
@@ -420,7 +431,7 @@ if [ "${PROCESS_USERSPACE:-1}" = 1 ]; then
 	kill $TDM_PID; wait $TDM_PID
 	check "tandemd stopped hi's process when it stopped" bash -c "! kill -0 $hi 2>/dev/null"
 	check "status: nobody schedules" output_has "^scheduling *none" tdm status
-	check "and removed the cgroups" bash -c "! ls -d /sys/fs/cgroup/cpu/tandem/hi 2>/dev/null"
+	check "and removed the cgroups" bash -c "! ls -d /sys/fs/cgroup/cpu/tandem/$NETNS-hi /sys/fs/cgroup/tandem/$NETNS-hi 2>/dev/null"
 	TDM_PID=""
 	case_end "tandemd_runs_restarts_weighs_and_stops_process_nfs"
 else

@@ -13,6 +13,8 @@ source "$(dirname "$0")/lib.sh"
 require md5sum
 DRIVER=${SUP_DRIVER:-$TOP/build/selftests/sup_driver}
 GROUP=tandem-test-$$
+# an NF's group is NETNS-NAME (cgroup.c): our network namespace's inode
+LEAF_A=$(stat -L -c %i /proc/self/ns/net)-a
 
 [ -x "$DRIVER" ] || { echo "# $DRIVER is not built"; exit $KSFT_FAIL; }
 
@@ -114,22 +116,22 @@ expect "a started once" "$STARTS" -eq 1
 check "dir a" drv dir a
 DIR_A=${REPLY#ok }
 check "$DIR_A exists" test -d "$DIR_A"
-expect "a's cgroup" "$(cg_of "$A1")" = "/$GROUP/a"
+expect "a's cgroup" "$(cg_of "$A1")" = "/$GROUP/$LEAF_A"
 expect "a's CPUs" "$(cpus_of "$A1")" = "$CPU"
 check "a's environment" grep -qz '^TANDEM_NF=a$' /proc/"$A1"/environ
 if grep -qE '^[0-9]+:cpuacct:' /proc/"$A1"/cgroup; then
 	# v1 with cpuacct a hierarchy of its own (the host): there too
 	expect "a's cpuacct group" \
-		"$(sed -n 's/^[0-9]*:cpuacct://p' /proc/"$A1"/cgroup)" = "/$GROUP/a"
+		"$(sed -n 's/^[0-9]*:cpuacct://p' /proc/"$A1"/cgroup)" = "/$GROUP/$LEAF_A"
 fi
-case_end "start: in $MODE cgroup /$GROUP/a, on CPU $CPU"
+case_end "start: in $MODE cgroup /$GROUP/NETNS-a, on CPU $CPU"
 
 # 2: kill -9: back, in the same cgroup and on the same CPUs
 [ "$A1" -gt 1 ] && kill -9 "$A1"
 check "a restarted" wait_running a "$A1"
 A2=$PID
 expect "started twice" "$STARTS" -eq 2
-expect "a's cgroup" "$(cg_of "$A2")" = "/$GROUP/a"
+expect "a's cgroup" "$(cg_of "$A2")" = "/$GROUP/$LEAF_A"
 expect "a's CPUs" "$(cpus_of "$A2")" = "$CPU"
 check "the end logged" grep -q "nf a: pid $A1 killed by SIGKILL" "$TMP/driver.log"
 case_end "kill -9: restarted in its cgroup on its CPUs"
@@ -174,7 +176,7 @@ check "a restarted" wait_running a "$A2"
 A3=$PID
 check "the old a is gone" wait_gone "$A2"
 expect "a's CPUs" "$(cpus_of "$A3")" = 0
-expect "a's cgroup" "$(cg_of "$A3")" = "/$GROUP/a"
+expect "a's cgroup" "$(cg_of "$A3")" = "/$GROUP/$LEAF_A"
 case_end "new CPUs: restarted there"
 
 # 7: removed: the process and its cgroup go; at the end all of them
@@ -190,7 +192,7 @@ D=$PID
 check "quit" drv quit
 check "d stopped with the daemon" wait_gone "$D"
 wait "$DRV_PID" 2>/dev/null
-check "the group went with the last NF" test ! -d "${DIR_A%/a}"
+check "the group went with the last NF" test ! -d "${DIR_A%/$LEAF_A}"
 check "the log says it" grep -q "nf d: pid $D stopped" "$TMP/driver.log"
 case_end "remove and stop: process and cgroup gone"
 
@@ -203,14 +205,14 @@ F1=$PID
 # (the shell's "Killed" notice goes nowhere)
 { kill -9 "$DRV_PID"; wait "$DRV_PID"; } 2>/dev/null
 check "f outlives its daemon" test -d /proc/"$F1"
-expect "f in its cgroup" "$(cg_of "$F1")" = "/$GROUP/f"
+expect "f in its cgroup" "$(cg_of "$F1")" = "/$GROUP/${LEAF_A%-a}-f"
 start_driver
 check "want f again" drv want f 0 sleep 1000
 show f
 F2=$PID
 check "the orphan is gone" wait_gone "$F1"
 expect "a new f" "$F2" -ne "$F1"
-expect "f's cgroup" "$(cg_of "$F2")" = "/$GROUP/f"
+expect "f's cgroup" "$(cg_of "$F2")" = "/$GROUP/${LEAF_A%-a}-f"
 check "said so" grep -q "nf f: killing pid $F1, left in its cgroup by an earlier tandemd" \
 	"$TMP/driver.log"
 check "quit" drv quit

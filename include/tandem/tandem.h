@@ -132,6 +132,7 @@ enum tdm_drop_reason {
 	 */
 	TDM_DROP_VERDICT,		/* the process said drop */
 	TDM_DROP_RING,			/* the kernel dropped it from the ring */
+	TDM_DROP_OVERSIZE,		/* too large for a process NF's pair */
 	TDM_DROP_MAX,
 };
 

@@ -492,8 +492,9 @@ static const char *const drop_names[TDM_DROP_MAX] = {
 	[TDM_DROP_RATE] = "rate", [TDM_DROP_MISSED] = "missed",
 	[TDM_DROP_UNPARSED] = "unparsed", [TDM_DROP_NF_DOWN] = "nf_down",
 	[TDM_DROP_VERDICT] = "verdict", [TDM_DROP_RING] = "ring",
+	[TDM_DROP_OVERSIZE] = "oversize",
 };
-_Static_assert(TDM_DROP_RING + 1 == TDM_DROP_MAX,
+_Static_assert(TDM_DROP_OVERSIZE + 1 == TDM_DROP_MAX,
 	       "a drop reason without a name");
 
 const char *tdm_drop_reason_name(int reason)

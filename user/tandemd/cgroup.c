@@ -36,8 +36,24 @@ static struct {
 	char cpu[PATH_MAX];		/* where the cpu controller is mounted */
 	char acct[PATH_MAX];		/* v1: of cpuacct; "" none or = cpu */
 	char group[64];
+	unsigned long netns;		/* our network namespace's inode */
 	bool said_no_weight;
 } cg;
+
+/*
+ * An NF's group is named "NETNS-NAME" (the inode of tandemd's network
+ * namespace, where the NF's devices are): two tandems of two namespaces
+ * on one host never share a group (each would kill the other's process
+ * as one left behind), and no NF name can be a control file (cpu.shares)
+ * or leave the directory (".."). Single-threaded callers only.
+ */
+static const char *leaf(const char *name)
+{
+	static char buf[TDM_NAME_LEN + 24];
+
+	snprintf(buf, sizeof(buf), "%lu-%s", cg.netns, name);
+	return buf;
+}
 
 /* Undo mountinfo's octal escapes (\040 for a space) in place. */
 static void unescape(char *s)
@@ -119,8 +135,12 @@ int cg_detect(const char *group)
 	char v2[PATH_MAX] = "";
 	FILE *f;
 
+	struct stat st;
+
 	memset(&cg, 0, sizeof(cg));
 	cg.detected = true;
+	if (!stat("/proc/self/ns/net", &st))
+		cg.netns = st.st_ino;
 	snprintf(cg.group, sizeof(cg.group), "%s", group ? group : "tandem");
 	f = fopen("/proc/self/mountinfo", "re");
 	if (!f) {
@@ -184,6 +204,7 @@ enum cg_mode cg_mode(void)
 
 int cg_dir(const char *name, char *buf, size_t len)
 {
+	name = leaf(name);
 	if (cg_mode() == CG_NONE)
 		return -EOPNOTSUPP;
 	if ((size_t)snprintf(buf, len, "%s/%s/%s", cg.cpu, cg.group, name) >= len)
@@ -201,9 +222,11 @@ static int mkdir_ok(const char *path)
 
 int cg_make(const char *name)
 {
-	char path[PATH_MAX + 128];
+	char path[PATH_MAX + 256];
 	const char *roots[2] = { cg.cpu, cg.acct };
 	int i, ret;
+
+	name = leaf(name);
 
 	if (cg_mode() == CG_NONE)
 		return -EOPNOTSUPP;
@@ -241,9 +264,11 @@ int cg_make(const char *name)
  */
 int cg_enter(const char *name, pid_t pid)
 {
-	char path[PATH_MAX + 128], num[24];
+	char path[PATH_MAX + 256], num[24];
 	const char *roots[2] = { cg.cpu, cg.acct };
 	int i, ret;
+
+	name = leaf(name);
 
 	if (cg_mode() == CG_NONE)
 		return -EOPNOTSUPP;
@@ -260,9 +285,11 @@ int cg_enter(const char *name, pid_t pid)
 
 int cg_procs(const char *name, pid_t *pids, int max)
 {
-	char path[PATH_MAX + 128];
+	char path[PATH_MAX + 256];
 	int n = 0, pid;
 	FILE *f;
+
+	name = leaf(name);
 
 	if (cg_mode() == CG_NONE)
 		return -EOPNOTSUPP;
@@ -279,8 +306,10 @@ int cg_procs(const char *name, pid_t *pids, int max)
 
 int cg_set_weight(const char *name, unsigned int weight)
 {
-	char path[PATH_MAX + 128], val[24];
+	char path[PATH_MAX + 256], val[24];
 	unsigned long long v = weight;
+
+	name = leaf(name);
 
 	if (cg_mode() == CG_NONE) {
 		if (!cg.said_no_weight)
@@ -307,10 +336,12 @@ int cg_set_weight(const char *name, unsigned int weight)
 
 int cg_cpu_usage_ns(const char *name, __u64 *ns)
 {
-	char path[PATH_MAX + 128], buf[1024], *p;
+	char path[PATH_MAX + 256], buf[1024], *p;
 	unsigned long long v;
 	ssize_t n;
 	int fd;
+
+	name = leaf(name);
 
 	if (cg_mode() == CG_NONE)
 		return -EOPNOTSUPP;
@@ -344,9 +375,11 @@ int cg_cpu_usage_ns(const char *name, __u64 *ns)
 
 int cg_remove(const char *name)
 {
-	char path[PATH_MAX + 128];
+	char path[PATH_MAX + 256];
 	const char *roots[2] = { cg.cpu, cg.acct };
 	int i, ret = 0;
+
+	name = leaf(name);
 
 	if (cg_mode() == CG_NONE)
 		return 0;
@@ -360,7 +393,7 @@ int cg_remove(const char *name)
 
 void cg_cleanup(void)
 {
-	char path[PATH_MAX + 128];
+	char path[PATH_MAX + 256];
 	const char *roots[2] = { cg.cpu, cg.acct };
 	int i;
 

@@ -46,7 +46,8 @@
 
 #include "tandemd.h"
 
-#define SUP_MAX_ARGS	128
+/* every word of the longest command: one letter and a blank each */
+#define SUP_MAX_ARGS	(SUP_CMD_LEN / 2 + 1)
 #define DEFAULT_PATH	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 extern char **environ;
