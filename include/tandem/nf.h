@@ -65,7 +65,8 @@ struct tdm_nf *tdm_nf_open(const char *name, char *err, size_t errlen);
  * installs handlers that call it unless TDM_NF_NO_SIGNALS is set in the
  * environment): receive up to 64 frames, call fn on each, send the passed
  * back, recycle the rest; publish the counters after every batch. 0 when
- * stopped, -errno on a socket error.
+ * stopped, -ENODEV once the NF is deleted (its device is gone), -errno on
+ * a socket error.
  */
 int tdm_nf_run(struct tdm_nf *nf, tdm_nf_handler_t fn, void *arg);
 

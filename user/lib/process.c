@@ -93,6 +93,7 @@ int tdm_process_parse(union tdm_nf_params *p, const char *const *vals,
 	const char *cpu = vals[0], *weight = vals[1], *fail = vals[2];
 	const char *ring = vals[3], *high = vals[4], *low = vals[5];
 	const char *bp = vals[6];
+	int ncpus;
 	__u64 v;
 
 	pp->ring = PROC_RING_DEFAULT;
@@ -103,6 +104,12 @@ int tdm_process_parse(union tdm_nf_params *p, const char *const *vals,
 	if (cpu && cpu_list(cpu, &pp->cpus))
 		return perr(err, errlen,
 			    "process: bad cpu list '%s' (expected e.g. 1, 0-3 or 0,2; CPUs 0 to 63)",
+			    cpu);
+	/* a CPU this machine lacks: tandemd could never start it */
+	ncpus = libbpf_num_possible_cpus();
+	if (pp->cpus && ncpus > 0 && ncpus < 64 && (pp->cpus >> ncpus))
+		return perr(err, errlen,
+			    "process: cpu list '%s' names a CPU this machine does not have",
 			    cpu);
 	if (weight && strcmp(weight, "auto")) {
 		if (tdm_parse_uint(weight, 1, PROC_WEIGHT_MAX, &v))

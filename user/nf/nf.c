@@ -57,6 +57,9 @@ struct tdm_nf {
 	__u64 drops_base;		/* ring drops of earlier sockets */
 	__u64 cpu_base;			/* CPU time of earlier processes */
 	__u64 next_stats;		/* ns */
+	__u64 next_check;		/* ns: is our device still there? */
+	char dev[IFNAMSIZ];
+	unsigned int ifindex;
 	volatile sig_atomic_t stop;
 };
 
@@ -191,6 +194,8 @@ static int socket_open(struct tdm_nf *nf, char *err, size_t errlen)
 		return nf_err(err, errlen, -ret, "creating the UMEM: %s",
 			      strerror(-ret));
 	snprintf(dev, sizeof(dev), TDM_PROC_DEV_NF, nf->id);
+	snprintf(nf->dev, sizeof(nf->dev), "%s", dev);
+	nf->ifindex = if_nametoindex(dev);
 	ret = xsk_socket__create(&nf->xsk, dev, 0, nf->umem, &nf->rx, &nf->tx,
 				 &scfg);
 	if (ret)
@@ -467,6 +472,18 @@ int tdm_nf_run(struct tdm_nf *nf, tdm_nf_handler_t fn, void *arg)
 		PUB(heartbeat, now);
 		if (n)
 			continue;
+		/*
+		 * Deleted (nf del takes its veth pair): stop, or this process
+		 * would serve nothing forever, and write into the counters of
+		 * the next NF that gets the id.
+		 */
+		if (now >= nf->next_check) {
+			nf->next_check = now + 1000000000ULL;
+			if (if_nametoindex(nf->dev) != nf->ifindex) {
+				bpf_map_delete_elem(nf->xsks_fd, &key);
+				return -ENODEV;
+			}
+		}
 		/* sends the kernel did not take yet: try again soon */
 		if (nf->tx_outstanding && kick(nf) < 0)
 			return -errno;

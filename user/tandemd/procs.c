@@ -44,6 +44,7 @@ struct pnf {
 	double rate;			/* arrivals per s, smoothed */
 	double cost;			/* CPU ns per packet, smoothed */
 	unsigned int weight;		/* last written; 0: none yet */
+	int werr;			/* last error writing it, logged once */
 	bool primed;			/* counters read once */
 };
 
@@ -236,11 +237,14 @@ static void set_weight(struct pnf *p, unsigned int w)
 		return;
 	err = cg_set_weight(p->name, w);
 	if (err) {
-		if (err != -EOPNOTSUPP && err != -ENOENT)
+		/* once, not every millisecond */
+		if (err != -EOPNOTSUPP && err != -ENOENT && err != p->werr)
 			tlog(LOG_WARNING, "nf %s: cpu weight %u: %s", p->name,
 			     w, strerror(-err));
+		p->werr = err;
 		return;
 	}
+	p->werr = 0;
 	p->weight = w;
 	__atomic_store_n(&queues[p->id].weight, w, __ATOMIC_RELAXED);
 }

@@ -198,7 +198,7 @@ static void plan_restart(struct sup_proc *p, double now)
  * them, and they hold what the new one needs (an AF_XDP socket binds a
  * queue once). SIGKILL, then a short wait for the group to empty.
  */
-static void kill_strays(const struct sup_proc *p)
+static void kill_strays(const struct sup_proc *p, const char *why)
 {
 	struct timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
 	pid_t pids[64];
@@ -210,8 +210,8 @@ static void kill_strays(const struct sup_proc *p)
 			return;
 		for (i = 0; i < n; i++) {
 			if (!tries)
-				tlog(LOG_WARNING, "nf %s: killing pid %d, left in its cgroup by an earlier tandemd",
-				     p->spec.name, pids[i]);
+				tlog(LOG_WARNING, "nf %s: killing pid %d, %s",
+				     p->spec.name, pids[i], why);
 			kill(pids[i], SIGKILL);
 		}
 		nanosleep(&ts, NULL);
@@ -266,7 +266,7 @@ static void start(struct sup *sup, struct sup_proc *p)
 			tlog(LOG_WARNING, "nf %s: cannot make its cgroup: %s; it runs without a CPU weight",
 			     p->spec.name, strerror(-ret));
 		else
-			kill_strays(p);
+			kill_strays(p, "left in its cgroup by an earlier tandemd");
 	}
 	if (pipe2(pfd, O_CLOEXEC)) {
 		tlog(LOG_ERR, "nf %s: pipe: %s", p->spec.name, strerror(errno));
@@ -339,6 +339,8 @@ static void release(struct sup *sup, struct sup_proc *p)
 	int ret;
 
 	if (sup->cgroups) {
+		/* what its process left behind (a setsid'd child) goes too */
+		kill_strays(p, "left in its cgroup by its stopped process");
 		ret = cg_remove(p->spec.name);
 		if (ret)
 			tlog(LOG_WARNING, "nf %s: cannot remove its cgroup: %s",
