@@ -37,7 +37,7 @@ enum process_handoff_result {
 
 /*
  * Hand the packet to process NF *nf at chain index pos, out of ifindex
- * (its veth end): an XDP action, or PROCESS_BYPASS or PROCESS_DOWN.
+ * (its veth end): an XDP action, or an enum process_handoff_result.
  */
 static __always_inline int process_handoff(struct xdp_md *ctx,
 					   struct tdm_meta *pm,
