@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -143,9 +144,22 @@ static void child_run(const struct sup *sup, const struct sup_spec *s,
 		child_fail(efd, STEP_SETUP, errno);
 		_exit(127);
 	}
-	/* SIG_IGN and the mask survive exec; handlers do not */
-	for (i = 1; i < NSIG; i++)
-		signal(i, SIG_DFL);
+	/*
+	 * SIG_IGN and the mask survive exec; handlers do not. The raw
+	 * system call: glibc refuses its own signals (32, 33), which a
+	 * parent may still have ignored (make does).
+	 */
+	for (i = 1; i < 65; i++) {
+		struct {
+			void *handler;
+			unsigned long flags;
+			void *restorer;
+			unsigned long mask;
+		} dfl = { .handler = SIG_DFL };
+
+		if (i != SIGKILL && i != SIGSTOP)
+			syscall(SYS_rt_sigaction, i, &dfl, NULL, sizeof(dfl.mask));
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	fd = open("/dev/null", O_RDONLY);
