@@ -370,18 +370,23 @@ out:
 	return err;
 }
 
+/* The watermarks of pp in frames; high 0: never congested (bpf/lib/proc.h) */
+static void watermarks(const struct tdm_process_params *pp, __u32 *high,
+		       __u32 *low)
+{
+	*high = *low = 0;
+	if (pp && !pp->no_backpressure) {
+		*high = pp->ring * pp->high / 100 ?: 1;
+		*low = pp->ring * pp->low / 100;
+	}
+}
+
 static void queue_reset(struct tdm_ctx *ctx, __u32 id,
 			const struct tdm_process_params *pp)
 {
 	struct tdm_nf_queue q = {};
 
-	/* high 0: never congested (bpf/lib/proc.h) */
-	if (pp && !pp->no_backpressure) {
-		q.high = pp->ring * pp->high / 100;
-		q.low = pp->ring * pp->low / 100;
-		if (!q.high)
-			q.high = 1;
-	}
+	watermarks(pp, &q.high, &q.low);
 	bpf_map_update_elem(ctx->nf_queues_fd, &id, &q, BPF_ANY);
 }
 
@@ -577,14 +582,11 @@ int tdm_proc_watermarks(struct tdm_ctx *ctx, __u32 id,
 			const struct tdm_process_params *pp)
 {
 	struct tdm_nf_queue *qs = tdm_nf_queues_map(ctx);
-	__u32 high = 0, low = 0;
+	__u32 high, low;
 
 	if (!qs)
 		return -errno ?: -EIO;
-	if (!pp->no_backpressure) {
-		high = pp->ring * pp->high / 100 ?: 1;
-		low = pp->ring * pp->low / 100;
-	}
+	watermarks(pp, &high, &low);
 	__atomic_store_n(&qs[id].low, low, __ATOMIC_RELAXED);
 	__atomic_store_n(&qs[id].high, high, __ATOMIC_RELAXED);
 	tdm_nf_queues_unmap(qs);
