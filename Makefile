@@ -10,6 +10,8 @@
 #   make bench-process  the process NF experiments alone
 #   make fuzz       the policy parser under libFuzzer, FUZZ_TIME seconds (600)
 #   make install    install binaries and the man page under $(PREFIX)
+#   make kmod       tandem_sched.ko for KDIR's kernel (the running one's),
+#                   or for each kernel the VM tests boot: make kmod-vm
 
 PREFIX	?= /usr/local
 # tandemd.service goes here, naming $(PREFIX)/sbin/tandemd
@@ -122,10 +124,23 @@ include user/nf/build.mk
 deps:
 	$(Q)tools/deps
 
+# The optional module (kmod/, Documentation/kmod.rst), into
+# $(O)/kmod/KVER/tandem_sched.ko: for kernel KVER (the running one's),
+# from its build dir KDIR (kbuild's name; /lib/modules/KVER/build).
+KVER	?= $(shell uname -r)
+KDIR	?= /lib/modules/$(KVER)/build
+kmod:
+	$(Q)tools/kmod-build $(KVER) $(O)/kmod/$(KVER) $(KDIR)
+
+# For each kernel selftests/run_all boots (tools/vmtest --test-kernels)
+kmod-vm:
+	$(Q)for k in $$(tools/vmtest --test-kernels); do \
+		tools/kmod-build $$k $(O)/kmod/$$k || exit 1; done
+
 demo: deps all
 	$(Q)tools/demo
 
-check: deps all
+check: deps all kmod-vm
 	$(Q)selftests/run_all
 
 bench: deps all $(O)/tdm-bench
@@ -153,6 +168,6 @@ install: all
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps demo check bench bench-process install clean selftests-build FORCE
+.PHONY: all deps demo check bench bench-process install clean selftests-build kmod kmod-vm FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:

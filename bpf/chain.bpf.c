@@ -129,10 +129,14 @@ static __always_inline int run_nf(struct xdp_md *ctx, struct tdm_meta *pm,
 	return NF_CONTINUE;	/* the loader refuses unknown types */
 }
 
-SEC("xdp")
-int tdm_chain(struct xdp_md *ctx)
+/*
+ * A hop. km: decide backpressure with tandem_sched.ko's kfuncs (the
+ * program tdm_chain_km, loaded only when the module is there).
+ */
+static __always_inline int hop(struct xdp_md *ctx, bool km)
 {
 	struct tdm_meta *pm;
+	bool congested = false;
 	__u32 last = 0;
 	int i, res;
 
@@ -140,14 +144,22 @@ int tdm_chain(struct xdp_md *ctx)
 	if (!pm)
 		return XDP_ABORTED;
 
-	/* hop 0 of a chain with process NFs: backpressure, at entry */
+	/*
+	 * hop 0 of a chain with process NFs: backpressure, at entry. Every
+	 * NF's state is brought up to date, not only the first congested
+	 * one's, so that each follows its own queue whatever the others do.
+	 */
 #pragma unroll
 	for (i = 0; i < TDM_MAX_CHAIN_PROCS; i++) {
 		if (i >= tdm_hop.nprocs)
 			break;
-		if (tdm_proc_congested(tdm_hop.procs[i]))
-			return backpressure_drop();
+		if (km)
+			congested |= tdm_proc_congested_km(tdm_hop.procs[i]);
+		else
+			congested |= tdm_proc_congested(tdm_hop.procs[i]);
 	}
+	if (congested)
+		return backpressure_drop();
 
 #pragma unroll
 	for (i = 0; i < TDM_MAX_CHAIN_NFS; i++) {
@@ -191,6 +203,18 @@ int tdm_chain(struct xdp_md *ctx)
 		bpf_tail_call(ctx, &tdm_jmp, tdm_hop.next_slot);
 	/* only reached if the next hop's slot is empty: the hop's last NF */
 	return chain_drop(tdm_hop.nfs[last].nf_id, TDM_DROP_MISSED);
+}
+
+SEC("xdp")
+int tdm_chain(struct xdp_md *ctx)
+{
+	return hop(ctx, false);
+}
+
+SEC("xdp")
+int tdm_chain_km(struct xdp_md *ctx)
+{
+	return hop(ctx, true);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -8,6 +8,8 @@
 #define TANDEM_BPF_PROC_H
 
 #include "maps.h"
+#include "sched.h"
+#include <tandem/nfvnice.h>
 
 /*
  * XDP metadata of a frame a chain passes after a process NF: the frame
@@ -48,25 +50,52 @@ static __always_inline bool tdm_proc_congested(__u32 nf_id)
 {
 	struct tdm_nf_queue *q = bpf_map_lookup_elem(&tdm_nf_queues, &nf_id);
 	__u64 gone, backlog;
+	int c;
 
 	if (!q || !q->high || !tdm_proc_up(nf_id))
 		return false;
 	gone = READ_ONCE(q->consumed) + READ_ONCE(q->ring_drops);
 	backlog = READ_ONCE(q->handed);
 	backlog = backlog > gone ? backlog - gone : 0;
-	if (q->congested) {
-		if (backlog <= q->low) {
-			q->congested = 0;
-			return false;
-		}
-	} else {
-		if (backlog < q->high)
-			return false;
-		q->congested = 1;
-		__sync_fetch_and_add(&q->congestions, 1);
+	c = tdm_bp_next(q->congested, backlog, q->high, q->low);
+	if (c != (int)q->congested) {
+		q->congested = c;
+		q->crossed_ns = bpf_ktime_get_ns();
+		if (c)
+			__sync_fetch_and_add(&q->congestions, 1);
 	}
-	__sync_fetch_and_add(&q->bp_drops, 1);
-	return true;
+	if (c)
+		__sync_fetch_and_add(&q->bp_drops, 1);
+	return c;
+}
+
+/*
+ * The same decision made by tandem_sched.ko, over the NF's RX ring as
+ * the kernel sees it (kmod/kfunc.c), where a crossing changes the CPU
+ * weights at once. Its result is mirrored into tdm_nf_queues, so that
+ * `tandem nf show` reads the same fields in both modes. An NF the
+ * module does not know (tandemd has not registered it, or has exited)
+ * is decided here, as without the module.
+ */
+static __always_inline bool tdm_proc_congested_km(__u32 nf_id)
+{
+	struct tdm_nf_queue *q;
+	int c = tdm_sched_nf_congested(nf_id);
+
+	if (c < 0)
+		return tdm_proc_congested(nf_id);
+	q = bpf_map_lookup_elem(&tdm_nf_queues, &nf_id);
+	if (!q)
+		return c;
+	if (c != (int)q->congested) {
+		q->congested = c;
+		q->crossed_ns = bpf_ktime_get_ns();
+		if (c)
+			__sync_fetch_and_add(&q->congestions, 1);
+	}
+	if (c)
+		__sync_fetch_and_add(&q->bp_drops, 1);
+	return c;
 }
 
 /*

@@ -433,7 +433,10 @@ struct tdm_nf_queue {
 	 * handed, the load the chain offered it (NFVNice's arrivals).
 	 */
 	__u64 entry_drops;
-	__u64 pad1[6];
+	/* the datapath's: when it last crossed a watermark, either way
+	 * (bpf_ktime_get_ns(), CLOCK_MONOTONIC ns): reaction times */
+	__u64 crossed_ns;
+	__u64 pad1[5];
 };
 
 /* The veth pair of process NF id: the chain's end and the NF's end. */

@@ -120,22 +120,32 @@ static void clear_slots(struct tdm_ctx *ctx, const __u32 *slots, int n)
 		bpf_map_delete_elem(ctx->jmp_fd, &slots[i]);
 }
 
-/* Load one hop program; returns its fd or -errno. */
+/*
+ * Load one hop program; returns its fd or -errno. A hop that decides
+ * backpressure (hop 0 of a chain with process NFs) asks tandem_sched.ko
+ * when the module is loaded (tdm_chain_km), else decides by itself
+ * (tdm_chain): the variant is chosen here, at load.
+ */
 static int hop_load(const struct tdm_hop *hop)
 {
 	struct bpf_object_open_opts opts;
+	struct bpf_program *prog;
 	struct tdm_chain *s;
+	bool km;
 	int fd, err;
 
 	tdm_skel_opts(&opts);
 	s = tdm_chain__open_opts(&opts);
 	if (!s)
 		return -errno;
+	km = hop->nprocs && tdm_kmod_loaded();
+	prog = km ? s->progs.tdm_chain_km : s->progs.tdm_chain;
+	bpf_program__set_autoload(km ? s->progs.tdm_chain :
+				  s->progs.tdm_chain_km, false);
 	s->rodata->tdm_hop = *hop;
 	s->data->tdm_next_slot_rt = hop->next_slot;
 	err = tdm_chain__load(s);
-	fd = err ? err : fcntl(bpf_program__fd(s->progs.tdm_chain),
-			       F_DUPFD_CLOEXEC, 0);
+	fd = err ? err : fcntl(bpf_program__fd(prog), F_DUPFD_CLOEXEC, 0);
 	if (fd < 0 && !err)
 		fd = -errno;
 	tdm_chain__destroy(s);

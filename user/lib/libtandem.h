@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <tandem/tandem.h>
+#include <tandem/sched.h>
 
 #define TDM_PIN_ROOT_DEFAULT	"/sys/fs/bpf/tandem"
 
@@ -322,6 +323,21 @@ int tdm_policy_dump(struct tdm_ctx *ctx, FILE *f);
 /* The daemon: register at start (pid, start time), unregister at exit. */
 int tdm_daemon_register(struct tdm_ctx *ctx, __u32 pid);
 int tdm_daemon_unregister(struct tdm_ctx *ctx, __u32 pid);
+/*
+ * tandem_sched.ko (user/lib/kmod.c, Documentation/kmod.rst). The
+ * wrappers return 0 or -errno, the module's errors as
+ * include/tandem/sched.h lists them; tdm_kmod_open() gives an fd (or
+ * -ENOENT without the module). NFs registered through an fd are the
+ * fd's: closing it unregisters them.
+ */
+bool tdm_kmod_loaded(void);
+int tdm_kmod_open(void);
+int tdm_kmod_register(int fd, const struct tdm_sched_reg *reg);
+int tdm_kmod_unregister(int fd, __u32 nf_id);
+int tdm_kmod_set_pid(int fd, __u32 nf_id, __u32 pid);
+int tdm_kmod_get(int fd, __u32 nf_id, struct tdm_sched_state *st);
+int tdm_kmod_info(int fd, struct tdm_sched_info *info);
+
 /* The registered daemon pid schedules process NFs so (enum
  * tdm_sched_mode, interval in us, cgroup 0 none, 1 v1, 2 v2) */
 int tdm_daemon_sched(struct tdm_ctx *ctx, __u32 pid, __u32 mode,
