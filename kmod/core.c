@@ -53,12 +53,8 @@ static bool is_cgroup_file(struct file *f, const char *name)
 static int check_reg(const struct tdm_sched_reg *r)
 {
 	if (r->nf_id >= TDM_SCHED_MAX_NFS || r->flags ||
-	    r->reserved[0] || r->reserved[1])
+	    r->reserved[0] || r->reserved[1] || r->reserved[2])
 		return -EINVAL;
-	if (r->high || r->low) {
-		if (!r->high || r->low >= r->high || r->high > (1U << 20))
-			return -EINVAL;
-	}
 	if (r->weight > TDM_WT_MAX)
 		return -EINVAL;
 	switch (r->weight_kind) {
@@ -113,8 +109,6 @@ static int do_register(struct file *owner, void __user *arg)
 	atomic64_inc(&tdm_allocs);
 	nf->id = r.nf_id;
 	nf->owner = owner;
-	nf->high = r.high;
-	nf->low = r.low;
 	nf->pinned = r.weight;
 	nf->cpus = r.cpus;
 	nf->wkind = r.weight_kind;

@@ -117,6 +117,7 @@ __bpf_kfunc int tdm_sched_nf_congested(u32 nf_id)
 	struct tdm_snf *nf;
 	int err, was, c;
 	u64 backlog, now;
+	u32 high, low;
 
 	if (nf_id >= TDM_SCHED_MAX_NFS)
 		return -ENOENT;
@@ -125,11 +126,14 @@ __bpf_kfunc int tdm_sched_nf_congested(u32 nf_id)
 		return -ENOENT;
 	now = ktime_get_mono_fast_ns();
 	roll_window(nf, now);
+	/* the watermarks the library set, as the datapath reads them */
+	high = READ_ONCE(nf->q->high);
+	low = READ_ONCE(nf->q->low);
 	backlog = tdm_snf_backlog(nf, &err);
-	if (err || !nf->high)
+	if (err || !high)
 		return 0;		/* down, or no backpressure */
 	was = READ_ONCE(nf->congested);
-	c = tdm_bp_next(was, backlog, nf->high, nf->low);
+	c = tdm_bp_next(was, backlog, high, low);
 	if (c != was && cmpxchg(&nf->congested, was, c) == was) {
 		atomic64_inc(&nf->crossings);
 		tdm_event(nf, now);

@@ -39,7 +39,6 @@ struct tdm_snf {
 	struct tdm_nf_queue *q;		/* its element of queues */
 	struct file *wfile;		/* cpu.weight or cpu.shares */
 	u32 wkind;			/* enum tdm_sched_weight_kind */
-	u32 high, low;			/* frames; 0: no backpressure */
 	u32 pinned;			/* manual weight, 0: NFVNice's */
 	u64 cpus;			/* CPU set, the weights' domain */
 	struct pid *pid;		/* its process; compared, not used */

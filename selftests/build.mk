@@ -1,5 +1,5 @@
 # Selftest binaries (included by the top Makefile).
-SELFTEST_BINS := $(O)/selftests/test_unit $(O)/selftests/xdp_blast
+SELFTEST_BINS := $(O)/selftests/test_unit $(O)/selftests/xdp_blast $(O)/selftests/kmod_reg
 
 $(O)/selftests/%: selftests/%.c $(LIB) $(wildcard selftests/lib/*.h)
 	@echo "  CC      $@"

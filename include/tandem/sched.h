@@ -35,15 +35,14 @@ enum tdm_sched_weight_kind {
  *	element nf_id, whatever process holds it now. The module reads
  *	the socket's RX ring there (its backlog, exactly).
  * queues_fd: the pinned tdm_nf_queues (an array of struct
- *	tdm_nf_queue); the module reads the load the datapath counts
- *	(handed + entry_drops) from it.
+ *	tdm_nf_queue); the module reads there the NF's watermarks (high,
+ *	low: the library sets them, in both modes) and the load the
+ *	datapath counts (handed + entry_drops).
  * weight_fd: the NF's cgroup file, open for writing: cpu.weight
  *	(weight_kind V2) or cpu.shares (V1), on a cgroup file system;
  *	-1 with weight_kind NONE.
  * pid: the NF's process (its thread group id, in the caller's pid
  *	namespace); 0: none yet (TDM_SCHED_IOC_SET_PID later).
- * high, low: watermarks in frames, 0 < low < high <= 1 << 20; both 0:
- *	no backpressure, weights only.
  * weight: a manual weight (1..10000), or 0 for NFVNice's.
  * cpus: the NF's CPU set (CPUs 0..63; 0: all); NFs with the same set
  *	share N * 100 of weight.
@@ -59,12 +58,10 @@ struct tdm_sched_reg {
 	__s32 weight_fd;
 	__u32 weight_kind;		/* enum tdm_sched_weight_kind */
 	__u32 pid;
-	__u32 high;
-	__u32 low;
 	__u32 weight;
 	__u32 flags;			/* 0 */
 	__u64 cpus;
-	__u64 reserved[2];
+	__u64 reserved[3];
 };
 
 /* TDM_SCHED_IOC_SET_PID: the NF's process was (re)started. 8 bytes. */

@@ -612,3 +612,56 @@ int tdm_chains_rebuild_nf(struct tdm_ctx *ctx, __u32 nf_id,
 		snprintf(ctx->err, sizeof(ctx->err), "%s", msg);
 	return err;
 }
+
+/* The name of the program in slot of the prog array, or "" */
+static void slot_prog_name(struct tdm_ctx *ctx, __u32 slot, char *name)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), prog_id;
+	int fd;
+
+	name[0] = '\0';
+	if (bpf_map_lookup_elem(ctx->jmp_fd, &slot, &prog_id))
+		return;
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		snprintf(name, BPF_OBJ_NAME_LEN, "%s", info.name);
+	close(fd);
+}
+
+/*
+ * tandem_sched.ko came or went: re-load (hitless, as a replace) each
+ * chain with process NFs whose hop 0 is not the variant hop_load() would
+ * pick now, so that its backpressure asks the module exactly while the
+ * module is there. Returns how many chains were re-loaded, or -errno
+ * (those before the error stay re-loaded: each is whole either way).
+ */
+int tdm_chains_sched_sync(struct tdm_ctx *ctx)
+{
+	bool km = tdm_kmod_loaded();
+	struct tdm_chain_info ci;
+	struct tdm_nf_info nf;
+	char name[BPF_OBJ_NAME_LEN];
+	int id, i, n = 0, err;
+
+	for (id = 0; id < TDM_MAX_CHAINS; id++) {
+		if (tdm_chain_get(ctx, id, &ci))
+			continue;
+		for (i = 0; i < (int)ci.nnfs; i++)
+			if (!tdm_nf_get(ctx, ci.nf_ids[i], &nf) &&
+			    nf.type == TDM_NF_PROCESS)
+				break;
+		if (i == (int)ci.nnfs)
+			continue;
+		slot_prog_name(ctx, id, name);
+		if (!strcmp(name, km ? "tdm_chain_km" : "tdm_chain"))
+			continue;
+		err = tdm_chain_restore(ctx, id, &ci);
+		if (err)
+			return err;
+		n++;
+	}
+	return n;
+}

@@ -337,6 +337,9 @@ int tdm_kmod_unregister(int fd, __u32 nf_id);
 int tdm_kmod_set_pid(int fd, __u32 nf_id, __u32 pid);
 int tdm_kmod_get(int fd, __u32 nf_id, struct tdm_sched_state *st);
 int tdm_kmod_info(int fd, struct tdm_sched_info *info);
+/* Re-load the chains whose backpressure variant does not match whether
+ * the module is loaded now; returns how many, or -errno */
+int tdm_chains_sched_sync(struct tdm_ctx *ctx);
 
 /* The registered daemon pid schedules process NFs so (enum
  * tdm_sched_mode, interval in us, cgroup 0 none, 1 v1, 2 v2) */
