@@ -8,6 +8,7 @@
 #   make check      every test: host selftests and the VM ones
 #   make bench      per-packet costs and the process NF experiments (not part of check)
 #   make bench-process  the process NF experiments alone
+#   make bench-kmod the module's reaction time against polling (in a VM)
 #   make fuzz       the policy parser under libFuzzer, FUZZ_TIME seconds (600)
 #   make install    install binaries and the man page under $(PREFIX)
 #   make kmod       tandem_sched.ko for KDIR's kernel (the running one's),
@@ -146,11 +147,18 @@ check: deps all kmod-vm
 bench: deps all $(O)/tdm-bench
 	$(Q)$(O)/tdm-bench -o Documentation/benchmarks.md && cat Documentation/benchmarks.md
 	$(Q)$(MAKE) --no-print-directory bench-process
+	$(Q)$(MAKE) --no-print-directory bench-kmod
 
 # Process NFs on veth: wasted work, CPU weights, the detour's cost
 # (Documentation/process-nfs-bench.md); root, about 10 minutes.
 bench-process: all
 	$(Q)tools/bench/process_bench.sh -o Documentation/process-nfs-bench.md
+
+# Reaction time of the CPU weights to a watermark crossing, with
+# tandem_sched.ko and by polling, in one VM run (Documentation/
+# benchmarks.md, "Reaction time"); about 5 minutes.
+bench-kmod: all
+	$(Q)tools/bench/kmod_react.sh -o Documentation/benchmarks.md
 
 # The process NFs go to $(PREFIX)/lib/tandem/, not sbin: they are not
 # commands, tandemd runs them by path.
@@ -168,6 +176,6 @@ install: all
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps demo check bench bench-process install clean selftests-build kmod kmod-vm FORCE
+.PHONY: all deps demo check bench bench-process bench-kmod install clean selftests-build kmod kmod-vm FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:

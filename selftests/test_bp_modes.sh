@@ -74,15 +74,21 @@ received()
 	udp_count "r$1"
 }
 
-# snap: the counters of one step, as deltas since the last snap
+# snap STEP [RECEIVED]: the counters of one step, as deltas since the
+# last snap, then congestion, backlog and what arrived
 LAST=""
 snap()
 {
 	local now line
-	now="$(nf_get p handed) $(nf_get p bp_drops) $(nf_get p congestions) $(chain_stat web backpressure) $(nf_stat c1 packets)"
+	now=$(tdm -j nf show p | python3 -c 'import json,sys; v=json.load(sys.stdin)[0]; print(v["handed"], v["bp_drops"], v["congestions"], str(v["congested"]).lower(), v["backlog"])')
+	now="$now $(chain_stat web backpressure) $(nf_stat c1 packets)"
 	if [ -n "$LAST" ]; then
-		line=$(python3 -c 'import sys; a=sys.argv[1].split(); b=sys.argv[2].split(); print(" ".join(str(int(y)-int(x)) for x, y in zip(a, b)))' "$LAST" "$now")
-		echo "$1: $line $(nf_get p congested) $(nf_get p backlog) $2"
+		line=$(python3 -c '
+import sys
+a, b = sys.argv[1].split(), sys.argv[2].split()
+d = lambda i: str(int(b[i]) - int(a[i]))
+print(d(0), d(1), d(2), d(5), d(6), b[3], b[4])' "$LAST" "$now")
+		echo "$1: $line $2"
 	fi
 	LAST=$now
 }

@@ -433,6 +433,32 @@ static double mops(double ns)
 	return ns > 0 ? 1e3 / ns : 0;	/* million packets per second */
 }
 
+/*
+ * What follows BENCH_TAIL_MARK in the file being replaced: sections that
+ * other benchmarks write and tdm-bench must keep. NULL if none.
+ */
+#define BENCH_TAIL_MARK	"<!-- kept by tdm-bench:"
+
+static char *kept_tail(const char *path)
+{
+	char *buf = NULL, *mark, *tail;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return NULL;
+	n = getdelim(&buf, &cap, '\0', f);
+	fclose(f);
+	if (n <= 0 || !(mark = strstr(buf, BENCH_TAIL_MARK))) {
+		free(buf);
+		return NULL;
+	}
+	tail = strdup(mark);
+	free(buf);
+	return tail;
+}
+
 int main(int argc, char **argv)
 {
 	struct result empty, entry, chains[NLAYOUTS][NLENS];
@@ -442,6 +468,7 @@ int main(int argc, char **argv)
 	struct result empty_live, chain_live;
 	double add1k, add99k;
 	const char *out_path = NULL;
+	char *tail = NULL;
 	char cpu[128], date[32];
 	struct utsname u;
 	FILE *out;
@@ -501,6 +528,9 @@ int main(int argc, char **argv)
 	uname(&u);
 	cpu_model(cpu, sizeof(cpu));
 	strftime(date, sizeof(date), "%Y-%m-%d", gmtime(&now));
+	/* sections other benchmarks write (tools/bench/kmod_react.sh) stay */
+	if (out_path)
+		tail = kept_tail(out_path);
 	out = out_path ? fopen(out_path, "w") : stdout;
 	if (!out) {
 		perror(out_path);
@@ -603,6 +633,10 @@ int main(int argc, char **argv)
 		"build/tdm-bench -r 2000000 -n 9    # prints it\n```\n\n"
 		"Numbers move with the machine's load; compare rows of one run, not\n"
 		"runs. Timings in the TCG VM mean nothing (emulated CPU).\n");
+	if (tail) {
+		fprintf(out, "\n%s", tail);
+		free(tail);
+	}
 	if (out_path)
 		fclose(out);
 	tdm_close(ctx);
