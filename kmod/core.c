@@ -236,6 +236,7 @@ static int do_set_pid(struct file *owner, void __user *arg)
 	}
 	old = nf->pid;
 	WRITE_ONCE(nf->pid, pid);
+	xchg(&nf->exited, NULL);	/* an exit of old is no news now */
 	mutex_unlock(&tdm_lock);
 	/* the sched_switch probe compares the old pointer until then */
 	synchronize_rcu();

@@ -41,11 +41,13 @@ struct tdm_ids {
 };
 static struct tdm_ids __rcu *tdm_ids;
 
-static struct tracepoint *tp_switch;
-static bool tp_registered;
+static struct tracepoint *tp_switch, *tp_exit;
+static bool tp_switch_on, tp_exit_on;
 
 static void weigh_fn(struct work_struct *w);
 static DECLARE_WORK(tdm_weigh_work, weigh_fn);
+static void exit_fn(struct work_struct *w);
+static DECLARE_WORK(tdm_exit_work, exit_fn);
 
 static struct tdm_snf *nf_of(struct task_struct *t)
 {
@@ -95,6 +97,49 @@ static void probe_switch(void *data, bool preempt, struct task_struct *prev,
 		run->since = now;
 		run->cons = tdm_snf_consumer(nf, &ok);
 	}
+}
+
+/*
+ * sched_process_exit: the last thread of a registered NF's process is
+ * leaving. Its struct pid is let go from a work item (a grace period
+ * must pass, and a probe must not sleep); GET then says pid 0 until
+ * tandemd sets the restarted process's.
+ */
+static void probe_exit(void *data, struct task_struct *p)
+{
+	struct tdm_snf *nf;
+
+	if (!atomic_read(&tdm_nr_nfs) || atomic_read(&p->signal->live))
+		return;
+	nf = nf_of(p);
+	if (nf && !cmpxchg(&nf->exited, NULL, task_tgid(p)))
+		queue_work(system_wq, &tdm_exit_work);
+}
+
+static void exit_fn(struct work_struct *w)
+{
+	static struct pid *gone[TDM_SCHED_MAX_NFS];	/* under tdm_lock */
+	struct tdm_snf *nf;
+	struct pid *x;
+	int i, n = 0;
+
+	mutex_lock(&tdm_lock);
+	for (i = 0; i < TDM_SCHED_MAX_NFS; i++) {
+		nf = rcu_dereference_protected(tdm_nfs[i],
+					       lockdep_is_held(&tdm_lock));
+		if (!nf || !(x = xchg(&nf->exited, NULL)))
+			continue;
+		/* not if tandemd has set the next process's meanwhile */
+		if (nf->pid == x) {
+			WRITE_ONCE(nf->pid, NULL);
+			gone[n++] = x;
+		}
+	}
+	if (n)
+		synchronize_rcu();	/* the probes compared the old value */
+	for (i = 0; i < n; i++)
+		put_pid(gone[i]);
+	mutex_unlock(&tdm_lock);
 }
 
 /* Under tdm_lock: tdm_nfs changed; give the probe the new id list. */
@@ -217,22 +262,30 @@ static void find_tp(struct tracepoint *tp, void *priv)
 {
 	if (!strcmp(tp->name, "sched_switch"))
 		tp_switch = tp;
+	else if (!strcmp(tp->name, "sched_process_exit"))
+		tp_exit = tp;
 }
 
 int tdm_events_init(void)
 {
 	int err;
 
-	/* the tracepoint's symbol is not exported: look it up by name */
+	/* the tracepoints' symbols are not exported: look them up by name */
 	for_each_kernel_tracepoint(find_tp, NULL);
-	if (!tp_switch) {
-		pr_err("no sched_switch tracepoint\n");
+	if (!tp_switch || !tp_exit) {
+		pr_err("no sched_switch or sched_process_exit tracepoint\n");
 		return -ENOENT;
 	}
 	err = tracepoint_probe_register(tp_switch, probe_switch, NULL);
 	if (err)
 		return err;
-	tp_registered = true;
+	tp_switch_on = true;
+	err = tracepoint_probe_register(tp_exit, probe_exit, NULL);
+	if (err) {
+		tdm_events_exit();
+		return err;
+	}
+	tp_exit_on = true;
 	return 0;
 }
 
@@ -241,10 +294,14 @@ void tdm_events_exit(void)
 {
 	struct tdm_ids *ids;
 
-	if (tp_registered)
+	if (tp_switch_on)
 		tracepoint_probe_unregister(tp_switch, probe_switch, NULL);
+	if (tp_exit_on)
+		tracepoint_probe_unregister(tp_exit, probe_exit, NULL);
+	tp_switch_on = tp_exit_on = false;
 	tracepoint_synchronize_unregister();
 	cancel_work_sync(&tdm_weigh_work);
+	cancel_work_sync(&tdm_exit_work);
 	ids = rcu_dereference_protected(tdm_ids, true);
 	RCU_INIT_POINTER(tdm_ids, NULL);
 	synchronize_rcu();

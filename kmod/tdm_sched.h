@@ -42,6 +42,7 @@ struct tdm_snf {
 	u32 pinned;			/* manual weight, 0: NFVNice's */
 	u64 cpus;			/* CPU set, the weights' domain */
 	struct pid *pid;		/* its process; compared, not used */
+	struct pid *exited;		/* pid, once its last thread exited */
 
 	/* the datapath's side (kfunc.c) */
 	int congested;

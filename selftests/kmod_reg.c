@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kmod_reg ID: register process NF ID with tandem_sched.ko as
+ * kmod_reg ID [PID]: register process NF ID (its process PID) with tandem_sched.ko as
  * tandemd would, without weights (backpressure only), then hold the
  * registration until SIGTERM or SIGINT (closing the device unregisters
  * it). Prints "registered" once done, and the module's view of the NF
- * ("crossings N backlog N congested N") when told to stop. For
+ * ("crossings N backlog N congested N pid N") when told to stop. For
  * selftests/test_bp_modes.sh.
  */
 #include <signal.h>
@@ -30,11 +30,12 @@ int main(int argc, char **argv)
 	sigset_t set;
 	int fd, err, sig;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: kmod_reg ID\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: kmod_reg ID [PID]\n");
 		return 2;
 	}
 	r.nf_id = atoi(argv[1]);
+	r.pid = argc == 3 ? atoi(argv[2]) : 0;
 	r.xsks_fd = pinned("tdm_xsks");
 	r.queues_fd = pinned("tdm_nf_queues");
 	fd = tdm_kmod_open();
@@ -59,7 +60,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kmod_reg: get: %s\n", strerror(-err));
 		return 1;
 	}
-	printf("crossings %llu backlog %u congested %u\n",
-	       (unsigned long long)st.crossings, st.backlog, st.congested);
+	printf("crossings %llu backlog %u congested %u pid %u\n",
+	       (unsigned long long)st.crossings, st.backlog, st.congested,
+	       st.pid);
 	return 0;
 }
