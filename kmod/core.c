@@ -50,6 +50,28 @@ static bool is_cgroup_file(struct file *f, const char *name)
 	       !strcmp(f->f_path.dentry->d_name.name, name);
 }
 
+/*
+ * The struct pid of process nr (a thread group id, in the caller's pid
+ * namespace), referenced; NULL if there is no such process, or nr is a
+ * thread that does not lead its group (the probes compare task_tgid()).
+ */
+static struct pid *get_process(u32 nr)
+{
+	struct pid *pid = find_get_pid(nr);
+	bool leader;
+
+	if (!pid)
+		return NULL;
+	rcu_read_lock();
+	leader = pid_task(pid, PIDTYPE_TGID) != NULL;
+	rcu_read_unlock();
+	if (!leader) {
+		put_pid(pid);
+		return NULL;
+	}
+	return pid;
+}
+
 static int check_reg(const struct tdm_sched_reg *r)
 {
 	if (r->nf_id >= TDM_SCHED_MAX_NFS || r->flags ||
@@ -150,7 +172,7 @@ static int do_register(struct file *owner, void __user *arg)
 		}
 	}
 	if (r.pid) {
-		nf->pid = find_get_pid(r.pid);
+		nf->pid = get_process(r.pid);
 		if (!nf->pid) {
 			err = -ESRCH;
 			goto fail;
@@ -223,7 +245,7 @@ static int do_set_pid(struct file *owner, void __user *arg)
 	if (copy_from_user(&sp, arg, sizeof(sp)))
 		return -EFAULT;
 	if (sp.pid) {
-		pid = find_get_pid(sp.pid);
+		pid = get_process(sp.pid);
 		if (!pid)
 			return -ESRCH;
 	}
