@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "tandemd.h"
+#include <tandem/nfvnice.h>
 #include "lib/ktap.h"
 
 static double fake_t = 1000;
@@ -184,6 +185,43 @@ static void test_weights(void)
 	CHECK(tiny[0].weight == 1 && tiny[1].weight == 200, "%u %u",
 	      tiny[0].weight, tiny[1].weight);
 	ktap_case_end("weights: NFVNice's rule, pinned, idle, unknown cost, clamps");
+}
+
+/*
+ * Backpressure's hysteresis (include/tandem/nfvnice.h), which the
+ * datapath and tandem_sched.ko both run: against a model written from
+ * NFVNice's description, over random backlog walks.
+ */
+static void test_backpressure(void)
+{
+	unsigned int seed = 1, i, k;
+	int c = 0, m = 0;
+	__u64 b = 0;
+	__u32 high, low;
+
+	CHECK(tdm_bp_next(0, 51, 51, 38) == 1, "marked at the high watermark");
+	CHECK(tdm_bp_next(0, 50, 51, 38) == 0, "not below it");
+	CHECK(tdm_bp_next(1, 39, 51, 38) == 1, "held between the marks");
+	CHECK(tdm_bp_next(1, 38, 51, 38) == 0, "cleared at the low watermark");
+	for (k = 0; k < 100; k++) {
+		high = 2 + rand_r(&seed) % 200;
+		low = rand_r(&seed) % high;
+		for (i = 0; i < 1000; i++) {
+			/* a walk that crosses both marks now and then */
+			b = rand_r(&seed) % 3 ? (b + rand_r(&seed) % 5) % (high + 20) :
+			    b / 2;
+			c = tdm_bp_next(c, b, high, low);
+			if (!m && b >= high)
+				m = 1;
+			else if (m && b <= low)
+				m = 0;
+			if (c != m)
+				break;
+		}
+		CHECK(c == m, "walk %u step %u: backlog %llu high %u low %u: %d, model %d",
+		      k, i, (unsigned long long)b, high, low, c, m);
+	}
+	ktap_case_end("backpressure: marked at high, held, cleared at low");
 }
 
 /* A process starts with its name, environment, session and signals */
@@ -411,7 +449,7 @@ int main(int argc, char **argv)
 		for (;;)
 			pause();
 	}
-	ktap_plan(7);
+	ktap_plan(8);
 	/* the log goes to a file the cases read */
 	fd = mkstemp(log_path);
 	if (fd < 0 || dup2(fd, 2) < 0) {
@@ -429,6 +467,7 @@ int main(int argc, char **argv)
 	setenv("NOTIFY_SOCKET", "/run/x", 1);
 
 	test_weights();
+	test_backpressure();
 	sup_init(&sup, false);
 	sup.now = fake_now;
 	test_start(&sup);
