@@ -44,7 +44,7 @@ NF_SRCS   := $(sort $(wildcard bpf/nf_*.bpf.c))
 BPF_PROGS := entry chain proc bench_mono
 BPF_OBJS  := $(patsubst %,$(O)/bpf/%.bpf.o,$(BPF_PROGS))
 SKELS	  := $(patsubst %,$(O)/bpf/%.skel.h,$(BPF_PROGS))
-BPF_HDRS  := $(wildcard bpf/lib/*.h) include/tandem/tandem.h
+BPF_HDRS  := $(wildcard bpf/lib/*.h) $(wildcard include/tandem/*.h)
 
 LIB_SRCS  := $(wildcard user/lib/*.c)
 LIB_OBJS  := $(patsubst user/lib/%.c,$(O)/lib/%.o,$(LIB_SRCS))
@@ -82,7 +82,7 @@ $(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
 	@echo "  SKEL    $@"
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,tdm_$*) > $@.tmp && mv $@.tmp $@
 
-$(O)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) include/tandem/tandem.h $(SKELS) $(O)/nf_list.h
+$(O)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) $(wildcard include/tandem/*.h) $(SKELS) $(O)/nf_list.h
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(O)/lib
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -92,7 +92,7 @@ $(LIB): $(LIB_OBJS)
 	$(Q)$(AR) rcs $@ $^
 
 $(O)/cli/%.o: user/tandem/%.c $(wildcard user/tandem/*.h) $(wildcard user/lib/*.h) \
-		include/tandem/tandem.h
+		$(wildcard include/tandem/*.h)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(O)/cli
 	$(Q)$(CC) $(CFLAGS) -Iuser/tandem -c $< -o $@
@@ -102,7 +102,7 @@ $(O)/tandem: $(CLI_OBJS) $(LIB)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(O)/daemon/%.o: user/tandemd/%.c $(wildcard user/tandemd/*.h) \
-		$(wildcard user/lib/*.h) include/tandem/tandem.h
+		$(wildcard user/lib/*.h) $(wildcard include/tandem/*.h)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(O)/daemon
 	$(Q)$(CC) $(CFLAGS) $(DMN_CFLAGS) -Iuser/tandemd -c $< -o $@

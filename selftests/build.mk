@@ -58,7 +58,7 @@ SUP_SRCS := user/tandemd/supervise.c user/tandemd/cgroup.c \
 	    user/tandemd/weights.c user/tandemd/log.c
 SUP_BINS := $(O)/selftests/test_sup $(O)/selftests/sup_driver
 
-$(SUP_BINS): $(O)/selftests/%: selftests/%.c $(SUP_SRCS) user/tandemd/tandemd.h
+$(SUP_BINS): $(O)/selftests/%: selftests/%.c $(SUP_SRCS) user/tandemd/tandemd.h $(wildcard include/tandem/*.h)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(O)/selftests
 	$(Q)$(CC) $(CFLAGS) -Iselftests -Iuser/tandemd -o $@ $< $(SUP_SRCS) -lm
