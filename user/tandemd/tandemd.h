@@ -232,6 +232,12 @@ int cg_enter(const char *name, pid_t pid);
 int cg_procs(const char *name, pid_t *pids, int max);
 /* weight in cpu.weight units, CG_WEIGHT_MIN..MAX; v1: as cpu.shares */
 int cg_set_weight(const char *name, unsigned int weight);
+/*
+ * The NF's cpu.weight (v2) or cpu.shares (v1), open for writing, for
+ * tandem_sched.ko to write to; *mode says which (CG_V1, CG_V2). An fd
+ * or -errno.
+ */
+int cg_weight_open(const char *name, int *mode);
 /* CPU time the NF's group used, ns */
 int cg_cpu_usage_ns(const char *name, __u64 *ns);
 /* rmdir the NF's group: -EBUSY while a process is in it */
