@@ -1,0 +1,171 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# tandemd's two ways of weighing process NFs (Documentation/daemon.rst,
+# "The scheduler" and "Module mode"). A process NF stopped (SIGSTOP)
+# under traffic and resumed crosses its watermarks both ways; the CPU
+# weights answer each crossing, and the metrics count the reactions.
+# 1: polling, tandemd writes the weights (wherever tandem_sched.ko is
+# not loaded: the host). 2: with tandem_sched.ko (VMs only: the host
+# cannot load modules), tandemd says "module", registers the NF with
+# its pid, the module writes its cgroup's cpu.weight and answers the
+# crossing; a tandemd killed with -9 leaves the module without the NF
+# and the chain still passes.
+source "$(dirname "$0")/lib.sh"
+require ip nsenter python3 ethtool curl
+BURN=$TOP/build/tandem-nf-burn
+GET=$TOP/build/selftests/kmod_get
+KO=$TOP/build/kmod/$(uname -r)/tandem_sched.ko
+[ -x "$BURN" ] && [ -x "$GET" ] || { echo "1..0 # SKIP not built"; exit $KSFT_SKIP; }
+if [ -e /sys/module/tandem_sched ]; then
+	echo "1..0 # SKIP tandem_sched is loaded already"
+	exit $KSFT_SKIP
+fi
+
+ktap_plan 2
+TDM_PID="" NFP="" LOADED=""
+
+# The NF's process outlives a tandemd killed with -9: kill it, drop its
+# cgroup, and the state; the module goes with the last program using it.
+reset()
+{
+	local i
+	[ -n "$TDM_PID" ] && { kill "$TDM_PID"; wait "$TDM_PID"; } 2>/dev/null
+	[ -n "$NFP" ] && { kill -CONT "$NFP"; kill -9 "$NFP"; } 2>/dev/null
+	TDM_PID="" NFP=""
+	rmdir /sys/fs/cgroup/tandem/*-p /sys/fs/cgroup/cpu/tandem/*-p \
+		/sys/fs/cgroup/tandem /sys/fs/cgroup/cpu/tandem 2>/dev/null
+	ip netns del "$NS_A" 2>/dev/null
+	ip netns del "$NS_B" 2>/dev/null
+	rm -rf /sys/fs/bpf/tandem
+	[ -n "$LOADED" ] || return 0
+	for i in $(seq 100); do
+		rmmod tandem_sched 2>/dev/null && { LOADED=""; return 0; }
+		sleep 0.1
+	done
+	echo "# tandem_sched stays loaded"
+}
+trap 'reset; cleanup' EXIT
+
+proc_get()
+{
+	tdm -j nf show "$1" 2>/dev/null |
+		python3 -c 'import json,sys; v=json.load(sys.stdin)[0][sys.argv[1]]; print(str(v).lower())' "$2" 2>/dev/null
+}
+
+# start: a fresh pair, tandemd running p (a process NF) in chain web
+start()
+{
+	local i
+	setup_pair || return 1
+	in_a ethtool -K veth0 tx off > /dev/null
+	cat > "$TMP/tandem.conf" <<-EOF
+	nf add p process cpu 0 ring 256 -- $BURN 20000
+	nf add c counter
+	chain add web c p then pass
+	dev attach veth1
+	steer add veth1 prio 50 proto udp dport 7000-7999 chain web
+	EOF
+	PORT=$(nsenter --net=/run/netns/"$NS_B" python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	nsenter --net=/run/netns/"$NS_B" "$TOP/build/tandemd" --config "$TMP/tandem.conf" \
+		--metrics 127.0.0.1:$PORT --interval 0.2 2>> "$TMP/tandemd.log" &
+	TDM_PID=$!
+	for i in $(seq 400); do
+		[ "$(proc_get p up)" = true ] && NFP=$(proc_get p pid) && return 0
+		sleep 0.05
+	done
+	echo "# p is not up"
+	sed 's/^/#   /' "$TMP/tandemd.log" | tail -5
+	return 1
+}
+
+# cross: p stopped while 400 frames come (past its high watermark),
+# then resumed (under its low one), and a sampling round after
+cross()
+{
+	local i
+	kill -STOP "$NFP"
+	in_a $UDP send 10.10.0.2 7001 --count 400 --rate 2000 > /dev/null
+	expect "p is congested" "$(proc_get p congested)" = true
+	kill -CONT "$NFP"
+	for i in $(seq 200); do
+		[ "$(proc_get p backlog)" = 0 ] && break
+		sleep 0.05
+	done
+	sleep 0.5
+}
+
+scrape()
+{
+	nsenter --net=/run/netns/"$NS_B" curl -sf http://127.0.0.1:$PORT/metrics > "$TMP/metrics"
+}
+
+# metric NAME: its value for p in the last scrape
+metric()
+{
+	sed -n "s/^$1{nf=\"p\",type=\"process\"} //p" "$TMP/metrics"
+}
+
+# delivered PORT COUNT: datagrams of COUNT sent that arrived
+delivered()
+{
+	local p
+	udp_recv_start "$1" "r$1" || return 1
+	p=$!
+	in_a $UDP send 10.10.0.2 "$1" --count "$2" --rate 1000 > /dev/null
+	udp_recv_wait $p "r$1"
+	udp_count "r$1"
+}
+
+# ---- 1: polling: tandemd answers a crossing with the weights
+start || case_failed=1
+check "status: polling" output_has "^scheduling *polling" tdm status
+scrape
+r0=$(metric tandem_nf_sched_reactions_total)
+cross
+scrape
+check "metrics: tandemd weighs p" grep -q '^tandem_nf_sched_module{nf="p",type="process"} 0$' "$TMP/metrics"
+expect "reactions counted" "$(metric tandem_nf_sched_reactions_total)" -gt "${r0:-0}"
+echo "# polling: $(metric tandem_nf_sched_reactions_total) reactions, $(metric tandem_nf_sched_reaction_seconds_total) s in all, last $(metric tandem_nf_sched_reaction_last_seconds) s"
+check "their time is under a second" python3 -c "import sys; v = float('$(metric tandem_nf_sched_reaction_seconds_total)'); sys.exit(not 0 < v < $(metric tandem_nf_sched_reactions_total))"
+reset
+case_end "polling_tandemd_answers_a_crossing"
+
+# ---- 2: module mode
+if [ ! -f "$KO" ]; then
+	case_skip "module_weighs_answers_and_forgets_a_killed_tandemd" "no tandem_sched.ko for $(uname -r) (make kmod-vm)"
+elif ! err=$(insmod "$KO" 2>&1); then
+	case_skip "module_weighs_answers_and_forgets_a_killed_tandemd" "cannot load modules here: $err"
+else
+	LOADED=1
+	start || case_failed=1
+	check "status: module" output_has "^scheduling *module" tdm status
+	expect "status -j: module" "$(tdm -j status | python3 -c 'import json,sys; print(json.load(sys.stdin)["scheduling"]["mode"])')" = module
+	check "the module has p" "$GET" "$(proc_get p id)"
+	"$GET" "$(proc_get p id)" > "$TMP/get"
+	expect "with its pid" "$(awk '$1 == "pid" {print $2}' "$TMP/get")" -eq "$NFP"
+	scrape
+	r0=$(metric tandem_nf_sched_reactions_total)
+	cross
+	"$GET" "$(proc_get p id)" > "$TMP/get"
+	sed 's/^/#   /' "$TMP/get" | paste -sd ' '
+	expect "the module wrote weights" "$(awk '$1 == "writes" {print $2}' "$TMP/get")" -gt 0
+	NETNS=$(nsenter --net=/run/netns/"$NS_B" stat -L -c %i /proc/self/ns/net)
+	expect "p's cpu.weight is the module's" "$(cat /sys/fs/cgroup/tandem/$NETNS-p/cpu.weight)" -eq \
+		"$(awk '$1 == "weight" {print $2}' "$TMP/get")"
+	scrape
+	check "metrics: the module weighs p" grep -q '^tandem_nf_sched_module{nf="p",type="process"} 1$' "$TMP/metrics"
+	expect "reactions counted" "$(metric tandem_nf_sched_reactions_total)" -gt "${r0:-0}"
+	echo "# module: $(metric tandem_nf_sched_reactions_total) reactions, $(metric tandem_nf_sched_reaction_seconds_total) s in all, last $(metric tandem_nf_sched_reaction_last_seconds) s"
+	expect "metrics: the module's weight" "$(metric tandem_nf_cpu_weight)" -eq \
+		"$(awk '$1 == "weight" {print $2}' "$TMP/get")"
+	id=$(proc_get p id)
+	kill -9 "$TDM_PID"; wait "$TDM_PID" 2>/dev/null
+	TDM_PID=""
+	"$GET" "$id" > /dev/null 2>&1
+	expect "a killed tandemd's NF is gone from the module" "$?" -eq 3
+	expect "and the chain passes" "$(delivered 7002 50)" -eq 50
+	reset
+	case_end "module_weighs_answers_and_forgets_a_killed_tandemd"
+fi
+
+ktap_finish
