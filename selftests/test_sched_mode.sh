@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # tandemd's two ways of weighing process NFs (Documentation/daemon.rst,
 # "The scheduler" and "Module mode"). A process NF stopped (SIGSTOP)
-# under traffic and resumed crosses its watermarks both ways; the CPU
-# weights answer each crossing, and the metrics count the reactions.
-# 1: polling, tandemd writes the weights (wherever tandem_sched.ko is
-# not loaded: the host). 2: with tandem_sched.ko (VMs only: the host
-# cannot load modules), tandemd says "module", registers the NF with
-# its pid, the module writes its cgroup's cpu.weight and answers the
-# crossing; a tandemd killed with -9 leaves the module without the NF
-# and the chain still passes.
+# under traffic crosses its high watermark; the CPU weights answer the
+# crossing, and the metrics count the reaction. 1: polling, tandemd
+# writes the weights (wherever tandem_sched.ko is not loaded: the
+# host). 2: with tandem_sched.ko (VMs only: the host cannot load
+# modules), tandemd says "module", registers its NFs with their pids,
+# unregisters one deleted, the module writes the cgroup's cpu.weight
+# and answers the crossing; a tandemd killed with -9 leaves the module
+# without its NFs and the chain still passes.
 source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 ethtool curl
 BURN=$TOP/build/tandem-nf-burn
@@ -22,7 +22,7 @@ if [ -e /sys/module/tandem_sched ]; then
 fi
 
 ktap_plan 2
-TDM_PID="" NFP="" LOADED=""
+TDM_PID="" NFP="" NFQ="" LOADED=""
 
 # The NF's process outlives a tandemd killed with -9: kill it, drop its
 # cgroup, and the state; the module goes with the last program using it.
@@ -31,8 +31,9 @@ reset()
 	local i
 	[ -n "$TDM_PID" ] && { kill "$TDM_PID"; wait "$TDM_PID"; } 2>/dev/null
 	[ -n "$NFP" ] && { kill -CONT "$NFP"; kill -9 "$NFP"; } 2>/dev/null
-	TDM_PID="" NFP=""
-	rmdir /sys/fs/cgroup/tandem/*-p /sys/fs/cgroup/cpu/tandem/*-p \
+	[ -n "$NFQ" ] && kill -9 "$NFQ" 2>/dev/null
+	TDM_PID="" NFP="" NFQ=""
+	rmdir /sys/fs/cgroup/tandem/*-[pq] /sys/fs/cgroup/cpu/tandem/*-[pq] \
 		/sys/fs/cgroup/tandem /sys/fs/cgroup/cpu/tandem 2>/dev/null
 	ip netns del "$NS_A" 2>/dev/null
 	ip netns del "$NS_B" 2>/dev/null
@@ -60,6 +61,7 @@ start()
 	in_a ethtool -K veth0 tx off > /dev/null
 	cat > "$TMP/tandem.conf" <<-EOF
 	nf add p process cpu 0 ring 256 -- $BURN 20000
+	nf add q process -- $BURN 0
 	nf add c counter
 	chain add web c p then pass
 	dev attach veth1
@@ -70,7 +72,8 @@ start()
 		--metrics 127.0.0.1:$PORT --interval 0.2 2>> "$TMP/tandemd.log" &
 	TDM_PID=$!
 	for i in $(seq 400); do
-		[ "$(proc_get p up)" = true ] && NFP=$(proc_get p pid) && return 0
+		[ "$(proc_get p up)" = true ] && [ "$(proc_get q up)" = true ] &&
+			NFP=$(proc_get p pid) && NFQ=$(proc_get q pid) && return 0
 		sleep 0.05
 	done
 	echo "# p is not up"
@@ -143,6 +146,18 @@ else
 	check "the module has p" "$GET" "$(proc_get p id)"
 	"$GET" "$(proc_get p id)" > "$TMP/get"
 	expect "with its pid" "$(awk '$1 == "pid" {print $2}' "$TMP/get")" -eq "$NFP"
+	# an NF deleted leaves the module at the next supervisor round
+	qid=$(proc_get q id)
+	check "the module has q" "$GET" "$qid"
+	check "nf del q" tdm nf del q
+	for i in $(seq 100); do
+		"$GET" "$qid" > /dev/null 2>&1
+		[ $? = 3 ] && break
+		sleep 0.05
+	done
+	"$GET" "$qid" > /dev/null 2>&1
+	expect "a deleted NF is gone from the module" "$?" -eq 3
+	NFQ=""
 	scrape
 	r0=$(metric tandem_nf_sched_reactions_total)
 	cross
