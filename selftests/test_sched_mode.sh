@@ -5,11 +5,12 @@
 # under traffic crosses its high watermark; the CPU weights answer the
 # crossing, and the metrics count the reaction. 1: polling, tandemd
 # writes the weights (wherever tandem_sched.ko is not loaded: the
-# host). 2: with tandem_sched.ko (VMs only: the host cannot load
-# modules), tandemd says "module", registers its NFs with their pids,
-# unregisters one deleted, the module writes the cgroup's cpu.weight
-# and answers the crossing; a tandemd killed with -9 leaves the module
-# without its NFs and the chain still passes.
+# host), until the module is loaded (VMs: tandemd switches). 2: with
+# tandem_sched.ko (VMs only: the host cannot load modules), tandemd
+# says "module", registers its NFs with their pids, unregisters one
+# deleted, the module writes the cgroup's cpu.weight and answers the
+# crossing; a tandemd killed with -9 leaves the module without its NFs
+# and the chain still passes.
 source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 ethtool curl
 BURN=$TOP/build/tandem-nf-burn
@@ -130,8 +131,21 @@ check "metrics: tandemd weighs p" grep -q '^tandem_nf_sched_module{nf="p",type="
 expect "reactions counted" "$(metric tandem_nf_sched_reactions_total)" -gt "${r0:-0}"
 echo "# polling: $(metric tandem_nf_sched_reactions_total) reactions, $(metric tandem_nf_sched_reaction_seconds_total) s in all, last $(metric tandem_nf_sched_reaction_last_seconds) s"
 check "their time is under a second" python3 -c "import sys; v = float('$(metric tandem_nf_sched_reaction_seconds_total)'); sys.exit(not 0 < v < $(metric tandem_nf_sched_reactions_total))"
+# the module loaded while tandemd runs (VMs): it takes over at the next
+# supervisor round, and that is logged once
+if [ -f "$KO" ] && insmod "$KO" 2>/dev/null; then
+	LOADED=1
+	for i in $(seq 50); do
+		tdm status | grep -q "^scheduling *module" && break
+		sleep 0.1
+	done
+	check "status: module once it is loaded" output_has "^scheduling *module" tdm status
+	check "the module has p" "$GET" "$(proc_get p id)"
+	sleep 0.5
+	expect "the switch logged once" "$(grep -c 'scheduling: module' "$TMP/tandemd.log")" -eq 1
+fi
 reset
-case_end "polling_tandemd_answers_a_crossing"
+case_end "polling_answers_a_crossing_until_the_module_comes"
 
 # ---- 2: module mode
 if [ ! -f "$KO" ]; then
