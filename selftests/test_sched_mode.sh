@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # tandemd's two ways of weighing process NFs (Documentation/daemon.rst,
 # "The scheduler" and "Module mode"). A process NF stopped (SIGSTOP)
-# under traffic crosses its high watermark; the CPU weights answer the
-# crossing, and the metrics count the reaction. 1: polling, tandemd
+# under traffic crosses its high watermark, and resumed its low one;
+# the CPU weights answer the crossings, and the metrics count the
+# reactions. 1: polling, tandemd
 # writes the weights (wherever tandem_sched.ko is not loaded: the
 # host), until the module is loaded (VMs: tandemd switches). 2: with
 # tandem_sched.ko (VMs only: the host cannot load modules), tandemd
@@ -15,6 +16,7 @@ source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 ethtool curl
 BURN=$TOP/build/tandem-nf-burn
 GET=$TOP/build/selftests/kmod_get
+REG=$TOP/build/selftests/kmod_reg
 KO=$TOP/build/kmod/$(uname -r)/tandem_sched.ko
 [ -x "$BURN" ] && [ -x "$GET" ] || { echo "1..0 # SKIP not built"; exit $KSFT_SKIP; }
 if [ -e /sys/module/tandem_sched ]; then
@@ -22,8 +24,8 @@ if [ -e /sys/module/tandem_sched ]; then
 	exit $KSFT_SKIP
 fi
 
-ktap_plan 2
-TDM_PID="" NFP="" NFQ="" LOADED=""
+ktap_plan 3
+TDM_PID="" NFP="" NFQ="" REGPID="" LOADED=""
 
 # The NF's process outlives a tandemd killed with -9: kill it, drop its
 # cgroup, and the state; the module goes with the last program using it.
@@ -31,9 +33,10 @@ reset()
 {
 	local i
 	[ -n "$TDM_PID" ] && { kill "$TDM_PID"; wait "$TDM_PID"; } 2>/dev/null
+	[ -n "$REGPID" ] && { kill "$REGPID"; wait "$REGPID"; } 2>/dev/null
 	[ -n "$NFP" ] && { kill -CONT "$NFP"; kill -9 "$NFP"; } 2>/dev/null
 	[ -n "$NFQ" ] && kill -9 "$NFQ" 2>/dev/null
-	TDM_PID="" NFP="" NFQ=""
+	TDM_PID="" NFP="" NFQ="" REGPID=""
 	rmdir /sys/fs/cgroup/tandem/*-[pq] /sys/fs/cgroup/cpu/tandem/*-[pq] \
 		/sys/fs/cgroup/tandem /sys/fs/cgroup/cpu/tandem 2>/dev/null
 	ip netns del "$NS_A" 2>/dev/null
@@ -54,10 +57,9 @@ proc_get()
 		python3 -c 'import json,sys; v=json.load(sys.stdin)[0][sys.argv[1]]; print(str(v).lower())' "$2" 2>/dev/null
 }
 
-# start: a fresh pair, tandemd running p (a process NF) in chain web
-start()
+# pair: a fresh pair of namespaces, and the policy
+pair()
 {
-	local i
 	setup_pair || return 1
 	in_a ethtool -K veth0 tx off > /dev/null
 	cat > "$TMP/tandem.conf" <<-EOF
@@ -68,6 +70,12 @@ start()
 	dev attach veth1
 	steer add veth1 prio 50 proto udp dport 7000-7999 chain web
 	EOF
+}
+
+# daemon: tandemd running the policy: p (a process NF) in chain web, q
+daemon()
+{
+	local i
 	PORT=$(nsenter --net=/run/netns/"$NS_B" python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	nsenter --net=/run/netns/"$NS_B" "$TOP/build/tandemd" --config "$TMP/tandem.conf" \
 		--metrics 127.0.0.1:$PORT --interval 0.2 2>> "$TMP/tandemd.log" &
@@ -82,15 +90,36 @@ start()
 	return 1
 }
 
-# cross: p stopped while 400 frames come (past its high watermark),
-# then resumed (under its low one), and a sampling round after
+start()
+{
+	pair && daemon
+}
+
+# cross: p stopped under traffic until it is congested (past its high
+# watermark), then resumed, the traffic still on (under its low one),
+# and a sampling round after. Briefly: tandemd kills an NF that holds
+# frames and makes no progress for 5 s, and an emulated VM's python
+# can take seconds to start.
 cross()
 {
-	local i
+	local i h sp
+	rm -f "$TMP/stop"
+	in_a $UDP send 10.10.0.2 7001 --count 100000 --rate 1000 --duration 30 \
+		--stop "$TMP/stop" > /dev/null &
+	sp=$!
+	h=$(proc_get p handed) c=$(proc_get p congestions)
+	for i in $(seq 200); do
+		[ "$(proc_get p handed)" -gt "${h:-0}" ] 2>/dev/null && break
+		sleep 0.05
+	done
+	# a 256-frame ring's high watermark (204) fills in 0.2 s
 	kill -STOP "$NFP"
-	in_a $UDP send 10.10.0.2 7001 --count 400 --rate 2000 > /dev/null
-	expect "p is congested" "$(proc_get p congested)" = true
+	sleep 1
 	kill -CONT "$NFP"
+	expect "p was congested" "$(proc_get p congestions)" -gt "${c:-0}"
+	sleep 0.3
+	touch "$TMP/stop"
+	wait $sp
 	for i in $(seq 200); do
 		[ "$(proc_get p backlog)" = 0 ] && break
 		sleep 0.05
@@ -195,6 +224,48 @@ else
 	expect "and the chain passes" "$(delivered 7002 50)" -eq 50
 	reset
 	case_end "module_weighs_answers_and_forgets_a_killed_tandemd"
+fi
+
+# ---- 3: p's slot in the module taken (kmod_reg holds it): tandemd's
+# registration fails, is logged once, and tandemd weighs p; once the
+# slot is free, a supervisor round registers p
+if [ ! -f "$KO" ]; then
+	case_skip "a_failed_registration_leaves_the_nf_to_polling" "no tandem_sched.ko for $(uname -r) (make kmod-vm)"
+elif ! err=$(insmod "$KO" 2>&1); then
+	case_skip "a_failed_registration_leaves_the_nf_to_polling" "cannot load modules here: $err"
+else
+	LOADED=1
+	pair || case_failed=1
+	check "apply" tdm apply "$TMP/tandem.conf"
+	id=$(proc_get p id)
+	"$REG" "$id" > "$TMP/reg" 2>&1 &
+	REGPID=$!
+	for i in $(seq 100); do
+		grep -q registered "$TMP/reg" && break
+		sleep 0.05
+	done
+	check "kmod_reg holds p's slot" grep -q registered "$TMP/reg"
+	: > "$TMP/tandemd.log"
+	daemon || case_failed=1
+	check "status: module" output_has "^scheduling *module" tdm status
+	sleep 1		# a few supervisor rounds
+	expect "the failure logged once" "$(grep -c "nf p: tandem_sched: register: File exists" "$TMP/tandemd.log")" -eq 1
+	scrape
+	r0=$(metric tandem_nf_sched_reactions_total)
+	cross
+	scrape
+	check "metrics: tandemd weighs p" grep -q '^tandem_nf_sched_module{nf="p",type="process"} 0$' "$TMP/metrics"
+	expect "tandemd answered the crossing" "$(metric tandem_nf_sched_reactions_total)" -gt "${r0:-0}"
+	kill "$REGPID"; wait "$REGPID" 2>/dev/null
+	REGPID=""
+	for i in $(seq 100); do
+		[ "$("$GET" "$id" 2>/dev/null | awk '$1 == "pid" {print $2}')" = "$NFP" ] && break
+		sleep 0.05
+	done
+	"$GET" "$id" > "$TMP/get" 2>&1
+	expect "then the module has p" "$(awk '$1 == "pid" {print $2}' "$TMP/get")" = "$NFP"
+	reset
+	case_end "a_failed_registration_leaves_the_nf_to_polling"
 fi
 
 ktap_finish
