@@ -334,6 +334,23 @@ int cg_set_weight(const char *name, unsigned int weight)
 	return write_str(path, val);
 }
 
+int cg_weight_open(const char *name, int *mode)
+{
+	char path[PATH_MAX + 256];
+	int fd;
+
+	name = leaf(name);
+	if (cg_mode() == CG_NONE)
+		return -EOPNOTSUPP;
+	snprintf(path, sizeof(path), "%s/%s/%s/%s", cg.cpu, cg.group, name,
+		 cg.mode == CG_V2 ? "cpu.weight" : "cpu.shares");
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*mode = cg.mode;
+	return fd;
+}
+
 int cg_cpu_usage_ns(const char *name, __u64 *ns)
 {
 	char path[PATH_MAX + 256], buf[1024], *p;

@@ -192,7 +192,7 @@ static const struct qmetric {
 	{ "tandem_nf_up", "gauge",
 	  "1 while the process NF's process serves its socket.", (size_t)-4 },
 	{ "tandem_nf_cpu_weight", "gauge",
-	  "The CPU weight tandemd set for the process NF (cpu.weight units; 0: none).",
+	  "The CPU weight set for the process NF, by tandemd or tandem_sched.ko (cpu.weight units; 0: none).",
 	  (size_t)-5 },
 	{ "tandem_nf_cost_cycles", "gauge",
 	  "TSC cycles per packet the process NF's handler took, on average.",
@@ -209,12 +209,59 @@ static double qvalue(const struct nf_sample *n, const struct qmetric *m)
 	case -2: return n->q.ring;
 	case -3: return n->q.congested;
 	case -4: return n->up;
-	case -5: return n->q.weight;
+	case -5: return n->has_sched && n->sched.module ? n->sched.weight :
+			n->q.weight;
 	case -6: return n->q.samples ? (double)n->q.cycles / n->q.samples : 0;
 	case -7: return n->q.cpu_ns / 1e9;
 	}
 	memcpy(&v, (const char *)&n->q + m->off, sizeof(v));
 	return v;
+}
+
+/* How tandemd or tandem_sched.ko weighs the process NFs tandemd runs */
+static const struct smetric {
+	const char *name, *type, *help;
+	int what;
+} smetrics[] = {
+	{ "tandem_nf_sched_module", "gauge",
+	  "1 while tandem_sched.ko weighs the process NF, 0 while tandemd does.", 0 },
+	{ "tandem_nf_sched_cost_seconds", "gauge",
+	  "CPU time per packet the scheduler weighs the process NF by, seconds (0: not known).", 1 },
+	{ "tandem_nf_sched_reactions_total", "counter",
+	  "Watermark crossings of the process NF answered by writing its CPU set's weights.", 2 },
+	{ "tandem_nf_sched_reaction_seconds_total", "counter",
+	  "Time from those crossings to the weights written, summed, seconds.", 3 },
+	{ "tandem_nf_sched_reaction_last_seconds", "gauge",
+	  "Time from the last answered crossing to its weights written, seconds.", 4 },
+};
+
+static double svalue(const struct nf_sched *n, int what)
+{
+	switch (what) {
+	case 0: return n->module;
+	case 1: return n->cost_s;
+	case 2: return n->reactions;
+	case 3: return n->react_s_sum;
+	}
+	return n->react_s_last;
+}
+
+static void sched_metrics(FILE *f, const struct sample *s)
+{
+	size_t k;
+	int i;
+
+	for (k = 0; k < ARRAY_SIZE(smetrics); k++) {
+		family(f, smetrics[k].name, smetrics[k].type, smetrics[k].help);
+		for (i = 0; i < s->nnfs; i++) {
+			if (!s->nfs[i].process || !s->nfs[i].has_sched)
+				continue;
+			fputs(smetrics[k].name, f);
+			nf_labels(f, &s->nfs[i]);
+			fprintf(f, "} %.17g\n",
+				svalue(&s->nfs[i].sched, smetrics[k].what));
+		}
+	}
 }
 
 static void queue_metrics(FILE *f, const struct sample *s)
@@ -232,6 +279,7 @@ static void queue_metrics(FILE *f, const struct sample *s)
 		fprintf(f, "} %.9f\n", s->nfs[i].cpu_ns / 1e9);
 	}
 
+	sched_metrics(f, s);
 	for (k = 0; k < sizeof(qmetrics) / sizeof(qmetrics[0]); k++) {
 		family(f, qmetrics[k].name, qmetrics[k].type, qmetrics[k].help);
 		for (i = 0; i < s->nnfs; i++) {

@@ -12,6 +12,13 @@
  * constant of PROCS_TAU so one quiet millisecond does not swing a
  * weight; a weight is written only when it moves by PROCS_WRITE_PCT, as
  * each write costs a cgroup file write.
+ *
+ * A watermark crossing (the datapath's crossed_ns moves) is an event:
+ * the round that sees it writes the weights of the NF's CPU set even
+ * if they did not move, and counts a reaction, the time from the
+ * crossing to that write. With tandem_sched.ko loaded (kmod.c) the
+ * module does this from kernel events instead, for every NF it took:
+ * tandemd then only measures, for the metrics.
  */
 #include <errno.h>
 #include <math.h>
@@ -46,6 +53,11 @@ struct pnf {
 	unsigned int weight;		/* last written; 0: none yet */
 	int werr;			/* last error writing it, logged once */
 	bool primed;			/* counters read once */
+	/* watermark crossings, and the time to the weights they caused */
+	bool crossed_init;		/* crossed_seen was read once */
+	__u64 crossed_seen;		/* crossed_ns of the last round */
+	__u64 event_ns;			/* a crossing not answered yet; 0 */
+	__u64 reactions, react_ns_sum, react_ns_last;
 };
 
 static struct sup sup;
@@ -53,6 +65,7 @@ static struct tdm_nf_queue *queues;
 static struct pnf pnfs[TDM_MAX_NFS];
 static int npnfs;
 static double interval, next_round, last_round;
+static bool module_mode;
 
 /* Kill the supervised processes that hold frames and make no progress. */
 static void hung_check(void)
@@ -83,6 +96,9 @@ static void hung_check(void)
 		kill(sp->pid, SIGKILL);
 	}
 }
+
+static void sched_record(void);
+static void kmod_sync(bool sync);
 
 /* Read the NF table: the process NFs, and what the supervisor should run. */
 int procs_sync(void)
@@ -136,12 +152,92 @@ int procs_sync(void)
 	i = sup_sync(&sup, specs, nspecs);
 	if (i)
 		tlog(LOG_ERR, "process NFs: cannot run them: %s", strerror(-i));
+	kmod_sync(true);
 	return i;
+}
+
+/*
+ * Module mode (kmod.c): with sync (a supervisor round) look for the
+ * module and switch modes if it came or went; tell it the supervised
+ * NFs and their processes (each tick: a restart's new pid at once).
+ */
+static void kmod_sync(bool sync)
+{
+	struct km_nf nfs[TDM_MAX_NFS];
+	struct tdm_sched_state st;
+	bool on = module_mode;
+	int i, n = 0;
+
+	if (sync)
+		on = km_detect();
+	if (on != module_mode) {
+		module_mode = on;
+		tlog(LOG_NOTICE, "process NFs: scheduling: %s",
+		     on ? "module" : "polling");
+		/* polling again: write every weight, take crossings anew */
+		for (i = 0; i < npnfs; i++) {
+			pnfs[i].weight = 0;
+			pnfs[i].crossed_init = false;
+			pnfs[i].event_ns = 0;
+		}
+		sched_record();
+	}
+	if (!module_mode)
+		return;
+	for (i = 0; i < npnfs; i++) {
+		const struct sup_proc *sp = sup_find(&sup, pnfs[i].name);
+
+		if (!pnfs[i].supervised || !sp)
+			continue;
+		nfs[n++] = (struct km_nf){
+			.id = pnfs[i].id, .name = pnfs[i].name,
+			.cpus = pnfs[i].cpus, .pinned = pnfs[i].pinned,
+			.pid = sp->state == SUP_RUNNING ? sp->pid : 0,
+		};
+	}
+	km_sync(nfs, n, sync);
+	if (!sync || !queues)
+		return;
+	/* the weight the module wrote, for `tandem nf show` */
+	for (i = 0; i < npnfs; i++)
+		if (!km_get(pnfs[i].id, &st))
+			__atomic_store_n(&queues[pnfs[i].id].weight, st.weight,
+					 __ATOMIC_RELAXED);
+}
+
+int procs_sched_get(__u32 id, struct nf_sched *out)
+{
+	struct tdm_sched_state st;
+	const struct pnf *p = NULL;
+	int i;
+
+	for (i = 0; i < npnfs; i++)
+		if (pnfs[i].id == id)
+			p = &pnfs[i];
+	if (!p || !p->supervised)
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	if (!km_get(id, &st)) {
+		out->module = true;
+		out->weight = st.weight;
+		out->cost_s = st.cost_ns / 1e9;
+		out->reactions = st.reactions;
+		out->react_s_sum = st.react_ns_sum / 1e9;
+		out->react_s_last = st.react_ns_last / 1e9;
+		return 0;
+	}
+	out->weight = p->weight;
+	out->cost_s = p->cost / 1e9;
+	out->reactions = p->reactions;
+	out->react_s_sum = p->react_ns_sum / 1e9;
+	out->react_s_last = p->react_ns_last / 1e9;
+	return 0;
 }
 
 /* Say how we schedule, for `tandem status` */
 static void sched_record(void)
 {
+	__u32 mode = module_mode ? TDM_SCHED_MODULE : TDM_SCHED_POLLING;
 	struct tdm_ctx *ctx;
 
 	if (tdm_open(&ctx, 0)) {
@@ -149,7 +245,7 @@ static void sched_record(void)
 		return;
 	}
 	/* cg_mode(): CG_NONE, CG_V1, CG_V2 are status' 0, 1, 2 */
-	if (tdm_daemon_sched(ctx, getpid(), TDM_SCHED_POLLING,
+	if (tdm_daemon_sched(ctx, getpid(), mode,
 			     (__u32)(interval * 1e6 + 0.5), cg_mode()))
 		tlog(LOG_WARNING, "%s", tdm_errmsg(ctx));
 	tdm_close(ctx);
@@ -227,12 +323,15 @@ static void measure(double dt)
 	}
 }
 
-static void set_weight(struct pnf *p, unsigned int w)
+/* force: write it even if it moved less than PROCS_WRITE_PCT (an event) */
+static void set_weight(struct pnf *p, unsigned int w, bool force)
 {
 	unsigned int old = p->weight;
+	struct timespec ts;
+	__u64 now;
 	int err;
 
-	if (old && w * 100 >= old * (100 - PROCS_WRITE_PCT) &&
+	if (!force && old && w * 100 >= old * (100 - PROCS_WRITE_PCT) &&
 	    w * 100 <= old * (100 + PROCS_WRITE_PCT))
 		return;
 	err = cg_set_weight(p->name, w);
@@ -247,6 +346,38 @@ static void set_weight(struct pnf *p, unsigned int w)
 	p->werr = 0;
 	p->weight = w;
 	__atomic_store_n(&queues[p->id].weight, w, __ATOMIC_RELAXED);
+	if (!p->event_ns)
+		return;
+	/* the crossing's answer: the datapath's clock is CLOCK_MONOTONIC */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	p->react_ns_last = now > p->event_ns ? now - p->event_ns : 0;
+	p->react_ns_sum += p->react_ns_last;
+	p->reactions++;
+	p->event_ns = 0;
+}
+
+/* Has p's queue crossed a watermark since the last round? */
+static bool crossed(struct pnf *p)
+{
+	__u64 c = __atomic_load_n(&queues[p->id].crossed_ns, __ATOMIC_RELAXED);
+
+	if (!p->crossed_init || c == p->crossed_seen) {
+		p->crossed_init = true;
+		p->crossed_seen = c;
+		return false;
+	}
+	p->crossed_seen = c;
+	if (!p->event_ns)		/* the oldest unanswered one stays */
+		p->event_ns = c;
+	return true;
+}
+
+/* Weighed by tandemd (not the module) this round */
+static bool polled(const struct pnf *p)
+{
+	return p->supervised && !km_registered(p->id) &&
+	       sup_find(&sup, p->name);
 }
 
 /* NFVNice's weights among the supervised NFs of each CPU set. */
@@ -255,18 +386,20 @@ static void weigh(void)
 	struct wt_nf wt[TDM_MAX_NFS];
 	int idx[TDM_MAX_NFS];
 	bool done[TDM_MAX_NFS] = {};
+	bool event;
 	int i, k, n;
 
 	for (i = 0; i < npnfs; i++) {
-		if (done[i] || !pnfs[i].supervised ||
-		    !sup_find(&sup, pnfs[i].name))
+		if (done[i] || !polled(&pnfs[i]))
 			continue;
+		event = false;
 		for (n = 0, k = i; k < npnfs; k++) {
-			if (done[k] || !pnfs[k].supervised ||
-			    pnfs[k].cpus != pnfs[i].cpus ||
-			    !sup_find(&sup, pnfs[k].name))
+			if (done[k] || pnfs[k].cpus != pnfs[i].cpus ||
+			    !polled(&pnfs[k]))
 				continue;
 			done[k] = true;
+			if (crossed(&pnfs[k]))
+				event = true;
 			wt[n] = (struct wt_nf){ .rate = pnfs[k].rate,
 						.cost = pnfs[k].cost,
 						.pinned = pnfs[k].pinned };
@@ -274,13 +407,15 @@ static void weigh(void)
 		}
 		weights_compute(wt, n);
 		for (k = 0; k < n; k++)
-			set_weight(&pnfs[idx[k]], wt[k].weight);
+			set_weight(&pnfs[idx[k]], wt[k].weight, event);
 	}
 }
 
 void procs_tick(double now)
 {
 	sup_tick(&sup, now);
+	if (module_mode)
+		kmod_sync(false);	/* a restart's pid */
 	if (now < next_round)
 		return;
 	if (!queues || !npnfs) {
@@ -300,6 +435,7 @@ void procs_tick(double now)
 void procs_stop(void)
 {
 	sup_stop_all(&sup);
+	km_stop();
 	cg_cleanup();
 	tdm_nf_queues_unmap(queues);
 	queues = NULL;

@@ -56,6 +56,7 @@ static int read_nfs(struct tdm_ctx *ctx, struct sample *s)
 			n->process = true;
 			n->up = tdm_nf_queue_up(&n->q);
 			n->has_cpu = !cg_cpu_usage_ns(n->name, &n->cpu_ns);
+			n->has_sched = !procs_sched_get(id, &n->sched);
 		}
 		s->nnfs++;
 	}

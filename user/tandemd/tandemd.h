@@ -13,6 +13,7 @@
  *   supervise.c the processes of process NFs: start, restart, stop
  *   cgroup.c    a cgroup per process NF: CPU weight and CPU time
  *   weights.c   CPU weights from load and cost (NFVNice's rule)
+ *   kmod.c      module mode: tandem_sched.ko weighs the process NFs
  */
 #ifndef TANDEMD_H
 #define TANDEMD_H
@@ -39,6 +40,16 @@ void tlog(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* ---- sampler.c ---- */
+/* How a process NF is weighed, for the metrics */
+struct nf_sched {
+	bool module;			/* by tandem_sched.ko, else by tandemd */
+	unsigned int weight;		/* the last written; 0: none yet */
+	double cost_s;			/* CPU time per packet; 0: not known */
+	__u64 reactions;		/* watermark crossings answered */
+	double react_s_sum;		/* crossing -> weights written, s */
+	double react_s_last;
+};
+
 struct nf_sample {
 	__u32 id;
 	char name[TDM_NAME_LEN];
@@ -51,6 +62,9 @@ struct nf_sample {
 	/* the CPU time of its cgroup (the check on the library's cycles) */
 	bool has_cpu;
 	__u64 cpu_ns;
+	/* tandemd runs it: how it is weighed (procs.c) */
+	bool has_sched;
+	struct nf_sched sched;
 };
 
 struct chain_sample {
@@ -204,6 +218,8 @@ double procs_next_deadline(void);
 void procs_tick(double now);
 /* At exit: stop the processes (the datapath follows their fail setting) */
 void procs_stop(void);
+/* 0, or -ENOENT: NF id is no process NF that tandemd runs */
+int procs_sched_get(__u32 id, struct nf_sched *out);
 /* CLOCK_MONOTONIC in seconds (main.c) */
 double mono_s(void);
 
@@ -232,6 +248,12 @@ int cg_enter(const char *name, pid_t pid);
 int cg_procs(const char *name, pid_t *pids, int max);
 /* weight in cpu.weight units, CG_WEIGHT_MIN..MAX; v1: as cpu.shares */
 int cg_set_weight(const char *name, unsigned int weight);
+/*
+ * The NF's cpu.weight (v2) or cpu.shares (v1), open for writing, for
+ * tandem_sched.ko to write to; *mode says which (CG_V1, CG_V2). An fd
+ * or -errno.
+ */
+int cg_weight_open(const char *name, int *mode);
 /* CPU time the NF's group used, ns */
 int cg_cpu_usage_ns(const char *name, __u64 *ns);
 /* rmdir the NF's group: -EBUSY while a process is in it */
@@ -250,5 +272,35 @@ struct wt_nf {
 
 /* NFVNice's weights for the NFs of one CPU; no I/O */
 void weights_compute(struct wt_nf *nfs, int n);
+
+/* ---- kmod.c: module mode, tandem_sched.ko weighs the process NFs ---- */
+/* A supervised process NF, as procs.c tells kmod.c */
+struct km_nf {
+	__u32 id;
+	const char *name;
+	__u64 cpus;			/* its CPU set; 0: all */
+	unsigned int pinned;		/* manual weight; 0: auto */
+	pid_t pid;			/* its running process; 0: none */
+};
+
+/*
+ * Open the module's device if it is not open yet, or see it gone (then
+ * close it). true: module mode. Logs a change of mode once.
+ */
+bool km_detect(void);
+bool km_active(void);
+/*
+ * Make the module's NFs those of nfs[0..n-1]: register the new ones
+ * (once their process runs: their cgroup is there), tell it their new
+ * pids, unregister the others. A registration that failed is tried
+ * again only with retry (a supervisor sync round).
+ */
+void km_sync(const struct km_nf *nfs, int n, bool retry);
+/* Is NF id the module's to weigh? */
+bool km_registered(__u32 id);
+/* The module's view of NF id (TDM_SCHED_IOC_GET): 0 or -errno */
+int km_get(__u32 id, struct tdm_sched_state *st);
+/* Close the device: the module drops our NFs */
+void km_stop(void);
 
 #endif /* TANDEMD_H */
