@@ -168,11 +168,13 @@ void tdm_nfs_changed(void)
 /*
  * Ask for new weights: nf crossed a watermark, or its load or cost
  * moved. From the kfuncs, in softirq: queue_work() is fine there. The
- * oldest unanswered event's time stays, for the reaction time.
+ * oldest unanswered crossing's time stays, for the reaction time.
  */
-void tdm_event(struct tdm_snf *nf, u64 now)
+void tdm_event(struct tdm_snf *nf, u64 now, bool crossing)
 {
 	atomic64_inc(&nf->events);
+	if (crossing)
+		cmpxchg(&nf->cross_ns, 0, now);
 	cmpxchg(&nf->event_ns, 0, now);
 	queue_work(system_highpri_wq, &tdm_weigh_work);
 }
@@ -224,7 +226,8 @@ static void weigh_set(u64 cpus)
 		}
 		WRITE_ONCE(nf->load_used, wt[i].rate);
 		WRITE_ONCE(nf->cost_used, wt[i].cost);
-		ev = xchg(&nf->event_ns, 0);
+		xchg(&nf->event_ns, 0);
+		ev = xchg(&nf->cross_ns, 0);
 		if (ev && !nf->write_err) {
 			t = ktime_get_mono_fast_ns();
 			nf->react_ns_last = t > ev ? t - ev : 0;
@@ -251,8 +254,10 @@ static void weigh_fn(struct work_struct *w)
 		if (k < ndone)
 			continue;
 		done[ndone++] = nf->cpus;
-		if (nf->wkind == TDM_SCHED_WEIGHT_NONE)
+		if (nf->wkind == TDM_SCHED_WEIGHT_NONE) {
 			xchg(&nf->event_ns, 0);
+			xchg(&nf->cross_ns, 0);
+		}
 		weigh_set(nf->cpus);
 	}
 	mutex_unlock(&tdm_lock);

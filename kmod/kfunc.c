@@ -92,9 +92,12 @@ static void roll_window(struct tdm_snf *nf, u64 now)
 		nf->win_cpu = cpu;
 		nf->win_cons = cons;
 	}
-	if (moved(nf->load_pps, READ_ONCE(nf->load_used), TDM_MOVE_MIN_PPS) ||
-	    moved(nf->cost_ns, READ_ONCE(nf->cost_used), TDM_MOVE_MIN_NS))
-		tdm_event(nf, now);
+	if ((moved(nf->load_pps, READ_ONCE(nf->load_used), TDM_MOVE_MIN_PPS) ||
+	     moved(nf->cost_ns, READ_ONCE(nf->cost_used), TDM_MOVE_MIN_NS)) &&
+	    now - nf->move_ns >= TDM_MOVE_GAP_NS) {
+		nf->move_ns = now;
+		tdm_event(nf, now, false);
+	}
 }
 
 __bpf_kfunc int tdm_sched_nf_backlog(u32 nf_id)
@@ -136,7 +139,7 @@ __bpf_kfunc int tdm_sched_nf_congested(u32 nf_id)
 	c = tdm_bp_next(was, backlog, high, low);
 	if (c != was && cmpxchg(&nf->congested, was, c) == was) {
 		atomic64_inc(&nf->crossings);
-		tdm_event(nf, now);
+		tdm_event(nf, now, true);
 	}
 	return c;
 }

@@ -23,6 +23,8 @@
 /* ...and by at least this much (pps; ns): noise is not an event */
 #define TDM_MOVE_MIN_PPS	1000
 #define TDM_MOVE_MIN_NS		50
+/* ...and at most once per this (ns): NFVNice's period for shares */
+#define TDM_MOVE_GAP_NS		(10 * 1000 * 1000)
 /* Cost is measured over at least this many frames */
 #define TDM_COST_MIN_FRAMES	32
 
@@ -48,6 +50,8 @@ struct tdm_snf {
 	int congested;
 	atomic64_t crossings;
 	u64 event_ns;			/* oldest unanswered event, 0: none */
+	u64 cross_ns;			/* oldest unanswered crossing, 0: none */
+	u64 move_ns;			/* the last load or cost move event */
 	atomic64_t events;
 	u64 win_start;			/* load and cost windows */
 	u64 win_load, win_cpu, win_cons;
@@ -85,7 +89,7 @@ __bpf_kfunc int tdm_sched_nf_congested(u32 nf_id);
 /* events.c */
 int tdm_events_init(void);
 void tdm_events_exit(void);
-void tdm_event(struct tdm_snf *nf, u64 now);
+void tdm_event(struct tdm_snf *nf, u64 now, bool crossing);
 void tdm_nfs_changed(void);
 
 #endif /* TDM_KMOD_SCHED_H */

@@ -84,12 +84,15 @@ struct tdm_sched_state {
 	__u64 cost_ns;			/* CPU time per packet, smoothed */
 	__u64 cpu_ns;			/* its tasks' time on CPU */
 	__u64 consumed;			/* frames its process took */
-	__u64 events;			/* weight recomputations asked for */
+	__u64 events;			/* weight recomputations asked for:
+					 * crossings, load and cost moves */
 	__u64 writes;			/* weights written */
 	__s32 write_err;		/* last write's error, 0 or -errno */
 	__u32 pid;			/* its process, in the caller's ns */
-	__u64 reactions;		/* crossings answered by a write */
-	__u64 react_ns_sum;		/* crossing -> weight written */
+	__u64 reactions;		/* crossings answered by weights
+					 * written (several crossings before
+					 * one write count once) */
+	__u64 react_ns_sum;		/* oldest crossing -> weight written */
 	__u64 react_ns_last;
 	__u64 reserved[3];
 };

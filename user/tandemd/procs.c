@@ -157,6 +157,30 @@ int procs_sync(void)
 }
 
 /*
+ * The module came: a chain loaded before it decides backpressure by
+ * itself (its hop 0 is tdm_chain, not tdm_chain_km) and would never
+ * tell the module of a crossing. Re-load those (hitless, as a replace).
+ */
+static void chains_sched_sync(void)
+{
+	struct tdm_ctx *ctx;
+	int n;
+
+	if (tdm_open(&ctx, 0)) {
+		tlog(LOG_ERR, "process NFs: chains: %s", tdm_open_errmsg());
+		return;
+	}
+	n = tdm_chains_sched_sync(ctx);
+	if (n < 0)
+		tlog(LOG_ERR, "process NFs: re-loading chains for tandem_sched: %s",
+		     tdm_errmsg(ctx));
+	else if (n)
+		tlog(LOG_NOTICE, "process NFs: %d chain%s re-loaded to ask tandem_sched",
+		     n, n == 1 ? "" : "s");
+	tdm_close(ctx);
+}
+
+/*
  * Module mode (kmod.c): with sync (a supervisor round) look for the
  * module and switch modes if it came or went; tell it the supervised
  * NFs and their processes (each tick: a restart's new pid at once).
@@ -181,6 +205,8 @@ static void kmod_sync(bool sync)
 			pnfs[i].event_ns = 0;
 		}
 		sched_record();
+		if (on)
+			chains_sched_sync();
 	}
 	if (!module_mode)
 		return;
