@@ -87,8 +87,10 @@ static void roll_window(struct tdm_snf *nf, u64 now)
 	/* smoothed over about 4 windows, as tandemd's polling does */
 	WRITE_ONCE(nf->load_pps, (3 * nf->load_pps + pps) / 4);
 	if (cons - nf->win_cons >= TDM_COST_MIN_FRAMES) {
-		WRITE_ONCE(nf->cost_ns, div64_u64(cpu - nf->win_cpu,
-						  cons - nf->win_cons));
+		u64 c = div64_u64(cpu - nf->win_cpu, cons - nf->win_cons);
+
+		/* smoothed as the load, from its first measure on */
+		WRITE_ONCE(nf->cost_ns, nf->cost_ns ? (3 * nf->cost_ns + c) / 4 : c);
 		nf->win_cpu = cpu;
 		nf->win_cons = cons;
 	}
