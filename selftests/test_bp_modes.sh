@@ -74,6 +74,13 @@ received()
 	udp_count "r$1"
 }
 
+# fill PORT COUNT: send while the NF is stopped (no receiver: nothing
+# passes the NF until it runs, and then the port is closed)
+fill()
+{
+	in_a $UDP send 10.10.0.2 "$1" --count "$2" --rate 2000 > /dev/null
+}
+
 # snap STEP [RECEIVED]: the counters of one step, as deltas since the
 # last snap, then congestion, backlog and what arrived
 LAST=""
@@ -100,14 +107,16 @@ history()
 	LAST=""
 	snap start
 	kill -STOP $NFPID
-	snap fill1 "$(received 7001 100)"
+	fill 7001 100
+	snap fill1
 	kill -CONT $NFPID
 	wait_backlog0 || echo "# p did not drain"
 	snap drain1
 	snap after1 "$(received 7002 30)"
 	check "watermarks 32/16" tdm apply "$TMP/low.policy" > /dev/null
 	kill -STOP $NFPID
-	snap fill2 "$(received 7003 60)"
+	fill 7003 60
+	snap fill2
 	kill -CONT $NFPID
 	wait_backlog0 || echo "# p did not drain"
 	snap drain2
@@ -135,8 +144,8 @@ history > "$TMP/alone"
 sed 's/^/# /' "$TMP/alone"
 expect "filled to the high watermark ($high), the rest dropped at entry" \
 	"$(grep ^fill1: "$TMP/alone" | cut -d' ' -f2-6)" = "$high $((100 - high)) 1 $((100 - high)) $high"
-expect "congested with a full backlog, nothing through" \
-	"$(grep ^fill1: "$TMP/alone" | cut -d' ' -f7-9)" = "true $high 0"
+expect "congested, the backlog at the high watermark" \
+	"$(grep ^fill1: "$TMP/alone" | cut -d' ' -f7-8)" = "true $high"
 expect "after draining, not congested, all through" \
 	"$(grep ^after1: "$TMP/alone" | cut -d' ' -f2,3,7,9)" = "30 0 false 30"
 expect "the new watermarks rule the second fill" \
