@@ -19,6 +19,12 @@
  *	register NF ID with tandem's pinned maps, run OBJ's program for it
  *	and print "backlog B get G congested C", unregister. Exit 0 if all
  *	calls worked.
+ *   kmod_probe cycles KO N ID
+ *	N times: load KO, register NF ID with tandem's pinned maps, GET it,
+ *	call both kfuncs from a program built here (libbpf's load of OBJ
+ *	parses vmlinux's BTF each time: too slow for 100 cycles under
+ *	TCG), unregister, unload. Exit 0 if every step of every cycle
+ *	worked.
  *   kmod_probe noload OBJ
  *	exit 0 if OBJ fails to load (no module), 1 if it loads.
  */
@@ -42,6 +48,7 @@
 #include <linux/if_xdp.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <bpf/btf.h>
 #include "libtandem.h"
 #include <tandem/sched.h>
 
@@ -1083,6 +1090,150 @@ static int cmd_backlog(const char *obj, uint32_t id)
 	return 0;
 }
 
+/* tandem_sched's BTF: its fd, and the ids of its two kfuncs */
+static int kmod_btf(struct btf *vmlinux, int *backlog_id, int *congested_id)
+{
+	struct bpf_btf_info bi;
+	char name[64];
+	__u32 id = 0, len;
+	struct btf *btf;
+	int fd;
+
+	while (!bpf_btf_get_next_id(id, &id)) {
+		fd = bpf_btf_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		memset(&bi, 0, sizeof(bi));
+		bi.name = (__u64)(uintptr_t)name;
+		bi.name_len = sizeof(name);
+		len = sizeof(bi);
+		if (bpf_obj_get_info_by_fd(fd, &bi, &len) || strcmp(name, TDM_SCHED_NAME)) {
+			close(fd);
+			continue;
+		}
+		btf = btf__load_from_kernel_by_id_split(id, vmlinux);
+		if (!btf) {
+			close(fd);
+			return -errno;
+		}
+		*backlog_id = btf__find_by_name_kind(btf, "tdm_sched_nf_backlog", BTF_KIND_FUNC);
+		*congested_id = btf__find_by_name_kind(btf, "tdm_sched_nf_congested", BTF_KIND_FUNC);
+		btf__free(btf);
+		if (*backlog_id < 0 || *congested_id < 0) {
+			close(fd);
+			return -ENOENT;
+		}
+		return fd;
+	}
+	return -ENOENT;
+}
+
+#define INSN(c, d, s_, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), \
+	.src_reg = (s_), .off = (o), .imm = (i) })
+
+/* An XDP program: out[0] = backlog(id), out[1] = congested(id) */
+static int kfunc_prog(int btf_fd, int backlog_id, int congested_id, int out_fd, uint32_t id)
+{
+	int fds[2] = { -1, btf_fd };
+	struct bpf_insn insns[] = {
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, id),
+		INSN(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 1, backlog_id),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, BPF_REG_0, 0, 0),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, id),
+		INSN(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 1, congested_id),
+		INSN(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_2, BPF_PSEUDO_MAP_VALUE, 0, out_fd),
+		INSN(0, 0, 0, 0, 0),
+		INSN(BPF_STX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_6, 0, 0),
+		INSN(BPF_STX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_0, 4, 0),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 2 /* XDP_PASS */),
+		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .fd_array = fds);
+
+	return bpf_prog_load(BPF_PROG_TYPE_XDP, "kmod_cycle", "GPL", insns,
+			     sizeof(insns) / sizeof(insns[0]), &o);
+}
+
+static int cmd_cycles(const char *ko, int n, uint32_t id)
+{
+	struct tdm_sched_reg r = { .nf_id = id, .weight_fd = -1 };
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct tdm_sched_state st;
+	int i, k, e, kfd, dfd, bfd, pfd, out, bid = 0, cid = 0, bad = 0;
+	int32_t res[2];
+	char pkt[64] = {};
+
+	r.xsks_fd = pinned("tdm_xsks");
+	r.queues_fd = pinned("tdm_nf_queues");
+	out = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 8, 1, NULL);
+	if (!vmlinux || r.xsks_fd < 0 || r.queues_fd < 0 || out < 0) {
+		printf("# vmlinux BTF, pinned maps: %s\n", strerror(errno));
+		return 1;
+	}
+	for (i = 1; i <= n && !bad; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = pkt,
+			    .data_size_in = sizeof(pkt), .repeat = 1);
+
+		kfd = open(ko, O_RDONLY | O_CLOEXEC);
+		if (kfd < 0 || syscall(SYS_finit_module, kfd, "", 0)) {
+			printf("# cycle %d: load %s: %s\n", i, ko, strerror(errno));
+			return 1;
+		}
+		close(kfd);
+		dfd = open(TDM_SCHED_DEV, O_RDWR | O_CLOEXEC);
+		if (dfd < 0 || (e = reg(dfd, &r)) || (e = get(dfd, id, &st))) {
+			printf("# cycle %d: open, register, get: %s\n", i,
+			       strerror(dfd < 0 ? errno : e));
+			bad = 1;
+		}
+		bfd = kmod_btf(vmlinux, &bid, &cid);
+		pfd = bfd < 0 ? bfd : kfunc_prog(bfd, bid, cid, out, id);
+		memset(res, 0x55, sizeof(res));
+		if (pfd < 0 || bpf_map_update_elem(out, &(uint32_t){ 0 }, res, 0) ||
+		    bpf_prog_test_run_opts(pfd, &t) || t.retval != 2 ||
+		    bpf_map_lookup_elem(out, &(uint32_t){ 0 }, res)) {
+			printf("# cycle %d: kfunc program: %s\n", i, strerror(errno));
+			bad = 1;
+		} else if (!bad && (res[0] < 0 || (uint32_t)res[0] != st.backlog ||
+				    (res[1] != 0 && res[1] != 1))) {
+			/* the ring may move between GET and the run; not by
+			 * much at the test's rate */
+			if (res[0] < 0 || res[1] < 0 || res[1] > 1 ||
+			    abs(res[0] - (int)st.backlog) > 64) {
+				printf("# cycle %d: backlog %d congested %d, GET's backlog %u\n",
+				       i, res[0], res[1], st.backlog);
+				bad = 1;
+			}
+		}
+		if (pfd >= 0)
+			close(pfd);
+		if (bfd >= 0)
+			close(bfd);
+		if (dfd >= 0 && !bad && (e = unreg(dfd, id))) {
+			printf("# cycle %d: unregister: %s\n", i, strerror(e));
+			bad = 1;
+		}
+		if (dfd >= 0)
+			close(dfd);
+		/* the program lets go of the module after a grace period */
+		for (k = 0; k < 500; k++) {
+			if (!syscall(SYS_delete_module, TDM_SCHED_NAME, O_NONBLOCK))
+				break;
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EBUSY) {
+				printf("# cycle %d: unload: %s\n", i, strerror(errno));
+				return 1;
+			}
+			usleep(10000);
+		}
+		if (k == 500) {
+			printf("# cycle %d: tandem_sched stays loaded\n", i);
+			return 1;
+		}
+	}
+	printf("# %d cycles%s\n", i - 1, bad ? ", the last one failed" : "");
+	return bad;
+}
+
 static int cmd_noload(const char *obj)
 {
 	struct kprog kp;
@@ -1106,8 +1257,10 @@ int main(int argc, char **argv)
 		return cmd_kfunc(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "backlog"))
 		return cmd_backlog(argv[2], strtoul(argv[3], NULL, 0));
+	if (argc == 5 && !strcmp(argv[1], "cycles"))
+		return cmd_cycles(argv[2], atoi(argv[3]), strtoul(argv[4], NULL, 0));
 	if (argc == 3 && !strcmp(argv[1], "noload"))
 		return cmd_noload(argv[2]);
-	fprintf(stderr, "usage: kmod_probe ioctl [SEED [CASES]] | kfunc OBJ | backlog OBJ ID | noload OBJ\n");
+	fprintf(stderr, "usage: kmod_probe ioctl [SEED [CASES]] | kfunc OBJ | backlog OBJ ID | cycles KO N ID | noload OBJ\n");
 	return 2;
 }
