@@ -145,19 +145,22 @@ static void exit_fn(struct work_struct *w)
 /* Under tdm_lock: tdm_nfs changed; give the probe the new id list. */
 void tdm_nfs_changed(void)
 {
-	struct tdm_ids *ids, *old;
+	struct tdm_ids *ids = NULL, *old;
 	int i;
 
 	old = rcu_dereference_protected(tdm_ids, lockdep_is_held(&tdm_lock));
-	ids = kzalloc(sizeof(*ids), GFP_KERNEL);
-	if (!ids)
-		/* keep the old list: a new NF goes unmeasured until the
-		 * next change; a gone one is skipped by nf_of() */
-		return;
-	atomic64_inc(&tdm_allocs);
-	for (i = 0; i < TDM_SCHED_MAX_NFS; i++)
-		if (rcu_access_pointer(tdm_nfs[i]))
-			ids->ids[ids->n++] = i;
+	/* no NF, no list: allocs goes back to 0 (a leak shows there) */
+	if (atomic_read(&tdm_nr_nfs)) {
+		ids = kzalloc(sizeof(*ids), GFP_KERNEL);
+		if (!ids)
+			/* keep the old list: a new NF goes unmeasured until
+			 * the next change; a gone one is skipped by nf_of() */
+			return;
+		atomic64_inc(&tdm_allocs);
+		for (i = 0; i < TDM_SCHED_MAX_NFS; i++)
+			if (rcu_access_pointer(tdm_nfs[i]))
+				ids->ids[ids->n++] = i;
+	}
 	rcu_assign_pointer(tdm_ids, ids);
 	if (old) {
 		kfree_rcu(old, rcu);

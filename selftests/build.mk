@@ -1,6 +1,6 @@
 # Selftest binaries (included by the top Makefile).
 SELFTEST_BINS := $(O)/selftests/test_unit $(O)/selftests/xdp_blast $(O)/selftests/kmod_reg \
-		 $(O)/selftests/kmod_get
+		 $(O)/selftests/kmod_get $(O)/selftests/kmod_probe
 
 $(O)/selftests/%: selftests/%.c $(LIB) $(wildcard selftests/lib/*.h)
 	@echo "  CC      $@"
@@ -9,7 +9,7 @@ $(O)/selftests/%: selftests/%.c $(LIB) $(wildcard selftests/lib/*.h)
 
 selftests-build: $(SELFTEST_BINS)
 
-SELFTEST_BPF := $(O)/selftests/xdp_pass.bpf.o
+SELFTEST_BPF := $(O)/selftests/xdp_pass.bpf.o $(O)/selftests/kmod_kfunc.bpf.o
 
 $(O)/selftests/%.bpf.o: selftests/bpf/%.bpf.c
 	@echo "  BPF     $@"

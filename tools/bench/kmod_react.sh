@@ -100,6 +100,8 @@ wait_for()
 		sleep 0.05
 	done
 	echo "kmod_react: $1 $2 never became $3" >&2
+	tail -20 "$TMP/tandemd.log" >&2
+	tdm nf show >&2
 	return 1
 }
 
