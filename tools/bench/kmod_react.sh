@@ -80,6 +80,10 @@ fi
 out=$2
 cycles=${CYCLES:-20}
 source "$TOP/selftests/lib.sh"
+# (lib.sh takes the directory above its caller's for the top)
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+TANDEM=$TOP/build/tandem
+UDP="python3 $TOP/selftests/lib/udp.py"
 BURN=$TOP/build/tandem-nf-burn
 KO=$TOP/build/kmod/$(uname -r)/tandem_sched.ko
 setup_pair || exit 1
