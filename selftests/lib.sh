@@ -254,3 +254,24 @@ veth0_tx_dropped()
 	ip -n "$NS_A" -s -j link show dev veth0 |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["dropped"])'
 }
+
+# The module built for this kernel (make kmod-vm), loaded or not
+KO=$TOP/build/kmod/$(uname -r)/tandem_sched.ko
+
+# require_kmod: skip the whole test unless tandem_sched.ko can be loaded
+# here (the host cannot load modules: the VMs run these tests). Leaves
+# it unloaded.
+require_kmod()
+{
+	local err
+	[ -f "$KO" ] || { echo "1..0 # SKIP no tandem_sched.ko for $(uname -r) (make kmod)"; exit $KSFT_SKIP; }
+	if [ -e /sys/module/tandem_sched ]; then
+		echo "1..0 # SKIP tandem_sched is loaded already"
+		exit $KSFT_SKIP
+	fi
+	if ! err=$(insmod "$KO" 2>&1); then
+		echo "1..0 # SKIP cannot load modules here: $err"
+		exit $KSFT_SKIP
+	fi
+	rmmod tandem_sched
+}

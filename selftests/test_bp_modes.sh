@@ -12,19 +12,9 @@
 source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 ethtool bpftool
 BURN=$TOP/build/tandem-nf-burn
-KO=$TOP/build/kmod/$(uname -r)/tandem_sched.ko
 REG=$TOP/build/selftests/kmod_reg
 [ -x "$BURN" ] && [ -x "$REG" ] || { echo "1..0 # SKIP not built"; exit $KSFT_SKIP; }
-[ -f "$KO" ] || { echo "1..0 # SKIP no tandem_sched.ko for $(uname -r) (make kmod)"; exit $KSFT_SKIP; }
-if [ -e /sys/module/tandem_sched ]; then
-	echo "1..0 # SKIP tandem_sched is loaded already"
-	exit $KSFT_SKIP
-fi
-if ! err=$(insmod "$KO" 2>&1); then
-	echo "1..0 # SKIP cannot load modules here: $err"
-	exit $KSFT_SKIP
-fi
-rmmod tandem_sched
+require_kmod
 
 ktap_plan 3
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }

@@ -10,23 +10,13 @@
 # load modules: a VM test (the host, which cannot, skips).
 source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 ethtool readelf
-KO=$TOP/build/kmod/$(uname -r)/tandem_sched.ko
 PROBE=$TOP/build/selftests/kmod_probe
 OBJ=$TOP/build/selftests/kmod_kfunc.bpf.o
 BURN=$TOP/build/tandem-nf-burn
 CYCLES=${KMOD_CYCLES:-100}
 [ -x "$PROBE" ] && [ -f "$OBJ" ] && [ -x "$BURN" ] ||
 	{ echo "1..0 # SKIP not built (make)"; exit $KSFT_SKIP; }
-[ -f "$KO" ] || { echo "1..0 # SKIP no tandem_sched.ko for $(uname -r) (make kmod)"; exit $KSFT_SKIP; }
-if [ -e /sys/module/tandem_sched ]; then
-	echo "1..0 # SKIP tandem_sched is loaded already"
-	exit $KSFT_SKIP
-fi
-if ! err=$(insmod "$KO" 2>&1); then
-	echo "1..0 # SKIP cannot load modules here: $err"
-	exit $KSFT_SKIP
-fi
-rmmod tandem_sched
+require_kmod
 
 ktap_plan 11
 NFPID="" SENDPID="" RECVPID=""

@@ -17,7 +17,6 @@ require ip nsenter python3 ethtool curl
 BURN=$TOP/build/tandem-nf-burn
 GET=$TOP/build/selftests/kmod_get
 REG=$TOP/build/selftests/kmod_reg
-KO=$TOP/build/kmod/$(uname -r)/tandem_sched.ko
 [ -x "$BURN" ] && [ -x "$GET" ] || { echo "1..0 # SKIP not built"; exit $KSFT_SKIP; }
 if [ -e /sys/module/tandem_sched ]; then
 	echo "1..0 # SKIP tandem_sched is loaded already"

@@ -37,6 +37,20 @@ static __always_inline bool tdm_proc_up(__u32 nf_id)
 	return bpf_map_lookup_elem(&tdm_xsks, &nf_id) != NULL;
 }
 
+/* Record NF q's decision c for one packet: its state, a crossing, a drop */
+static __always_inline bool proc_record(struct tdm_nf_queue *q, int c)
+{
+	if (c != (int)q->congested) {
+		q->congested = c;
+		q->crossed_ns = bpf_ktime_get_ns();
+		if (c)
+			__sync_fetch_and_add(&q->congestions, 1);
+	}
+	if (c)
+		__sync_fetch_and_add(&q->bp_drops, 1);
+	return c;
+}
+
 /*
  * NFVNice's backpressure: is NF nf_id congested, so that a packet of a
  * chain holding it should be dropped at the chain's entry, before any
@@ -58,15 +72,7 @@ static __always_inline bool tdm_proc_congested(__u32 nf_id)
 	backlog = READ_ONCE(q->handed);
 	backlog = backlog > gone ? backlog - gone : 0;
 	c = tdm_bp_next(q->congested, backlog, q->high, q->low);
-	if (c != (int)q->congested) {
-		q->congested = c;
-		q->crossed_ns = bpf_ktime_get_ns();
-		if (c)
-			__sync_fetch_and_add(&q->congestions, 1);
-	}
-	if (c)
-		__sync_fetch_and_add(&q->bp_drops, 1);
-	return c;
+	return proc_record(q, c);
 }
 
 /*
@@ -87,15 +93,7 @@ static __always_inline bool tdm_proc_congested_km(__u32 nf_id)
 	q = bpf_map_lookup_elem(&tdm_nf_queues, &nf_id);
 	if (!q)
 		return c;
-	if (c != (int)q->congested) {
-		q->congested = c;
-		q->crossed_ns = bpf_ktime_get_ns();
-		if (c)
-			__sync_fetch_and_add(&q->congestions, 1);
-	}
-	if (c)
-		__sync_fetch_and_add(&q->bp_drops, 1);
-	return c;
+	return proc_record(q, c);
 }
 
 /*
