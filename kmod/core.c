@@ -103,8 +103,9 @@ static struct bpf_map *get_map(int fd, u32 type, u32 value_size, u32 id)
 
 	if (IS_ERR(map))
 		return map;
+	/* (an array offloaded to a device has no lookup: not ours) */
 	if (map->map_type != type || map->key_size != 4 ||
-	    map->max_entries <= id ||
+	    map->max_entries <= id || !map->ops->map_lookup_elem ||
 	    (value_size && map->value_size != value_size)) {
 		bpf_map_put(map);
 		return ERR_PTR(-EINVAL);

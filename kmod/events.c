@@ -29,8 +29,12 @@
 struct tdm_run {
 	u32 nf;				/* id + 1; 0: not an NF */
 	u32 cons;
+	bool cons_ok;			/* cons was read from a ring */
 	u64 since;
 };
+
+/* Frames a slice can have consumed: an RX ring's largest size */
+#define TDM_SLICE_FRAMES_MAX	(1U << 20)
 static DEFINE_PER_CPU(struct tdm_run, tdm_run);
 
 /* The registered ids, for the probe: a snapshot replaced under RCU */
@@ -85,7 +89,9 @@ static void probe_switch(void *data, bool preempt, struct task_struct *prev,
 		if (nf && READ_ONCE(nf->pid) == task_tgid(prev)) {
 			atomic64_add(now - run->since, &nf->cpu_ns);
 			cons = tdm_snf_consumer(nf, &ok);
-			if (ok)
+			/* not across a socket that came, went or changed */
+			if (ok && run->cons_ok &&
+			    cons - run->cons <= TDM_SLICE_FRAMES_MAX)
 				atomic64_add(cons - run->cons, &nf->consumed);
 		}
 		run->nf = 0;
@@ -96,6 +102,7 @@ static void probe_switch(void *data, bool preempt, struct task_struct *prev,
 		run->nf = nf->id + 1;
 		run->since = now;
 		run->cons = tdm_snf_consumer(nf, &ok);
+		run->cons_ok = ok;
 	}
 }
 

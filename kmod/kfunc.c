@@ -82,12 +82,16 @@ static void roll_window(struct tdm_snf *nf, u64 now)
 		nf->win_cons = cons;
 		return;
 	}
-	pps = div64_u64((load - nf->win_load) * NSEC_PER_SEC, now - start);
+	/* (a counter that went back, the map reused: no load, not 2^64) */
+	pps = load > nf->win_load ?
+	      mul_u64_u64_div_u64(load - nf->win_load, NSEC_PER_SEC, now - start) : 0;
+	pps = min_t(u64, pps, TDM_LOAD_MAX);
 	nf->win_load = load;
 	/* smoothed over about 4 windows, as tandemd's polling does */
 	WRITE_ONCE(nf->load_pps, (3 * nf->load_pps + pps) / 4);
 	if (cons - nf->win_cons >= TDM_COST_MIN_FRAMES) {
-		u64 c = div64_u64(cpu - nf->win_cpu, cons - nf->win_cons);
+		u64 c = min_t(u64, div64_u64(cpu - nf->win_cpu,
+					     cons - nf->win_cons), TDM_COST_MAX);
 
 		/* smoothed as the load, from its first measure on */
 		WRITE_ONCE(nf->cost_ns, nf->cost_ns ? (3 * nf->cost_ns + c) / 4 : c);

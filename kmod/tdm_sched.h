@@ -25,6 +25,10 @@
 #define TDM_MOVE_MIN_NS		50
 /* ...and at most once per this (ns): NFVNice's period for shares */
 #define TDM_MOVE_GAP_NS		(10 * 1000 * 1000)
+/* Load and cost are capped here (pps; ns): tdm_weights_compute() wants
+ * rate * cost within 57 bits, and the counters come from userspace */
+#define TDM_LOAD_MAX		(1ULL << 32)
+#define TDM_COST_MAX		(1ULL << 24)
 /* Cost is measured over at least this many frames */
 #define TDM_COST_MIN_FRAMES	32
 
@@ -70,7 +74,8 @@ struct tdm_snf {
 };
 
 /* XDP runs with BH off, tracepoints with preemption off: RCU readers */
-#define tdm_deref(p)	rcu_dereference_check(p, rcu_read_lock_bh_held() || \
+#define tdm_deref(p)	rcu_dereference_check(p, rcu_read_lock_held() || \
+					      rcu_read_lock_bh_held() || \
 					      rcu_read_lock_sched_held())
 
 extern struct tdm_snf __rcu *tdm_nfs[TDM_SCHED_MAX_NFS];

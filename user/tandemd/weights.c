@@ -4,6 +4,7 @@
  * the polling scheduler's entry to include/tandem/nfvnice.h, which says
  * what the rule is and what the paper leaves open.
  */
+#include <math.h>
 #include "tandemd.h"
 #include <tandem/nfvnice.h>
 
@@ -20,10 +21,13 @@ void weights_compute(struct wt_nf *nfs, int n)
 
 	if (n > TDM_MAX_NFS)
 		n = TDM_MAX_NFS;
+	/* (capped as the module caps them: rate * cost within 57 bits) */
 	for (i = 0; i < n; i++)
 		wt[i] = (struct tdm_wt){
-			.rate = nfs[i].rate > 0 ? (__u64)(nfs[i].rate + 0.5) : 0,
-			.cost = nfs[i].cost > 0 ? (__u64)(nfs[i].cost * 1000 + 0.5) : 0,
+			.rate = nfs[i].rate > 0 ?
+				(__u64)fmin(nfs[i].rate + 0.5, 0x1p32) : 0,
+			.cost = nfs[i].cost > 0 ?
+				(__u64)fmin(nfs[i].cost * 1000 + 0.5, 0x1p24) : 0,
 			.pinned = nfs[i].pinned,
 		};
 	tdm_weights_compute(wt, n);
