@@ -12,7 +12,7 @@
  * The rule itself is include/tandem/nfvnice.h's, which tandem_sched.ko
  * runs too: the same inputs give the same weights with and without the
  * module. Rates (pps) and costs (cycles) go in as integers, costs in
- * thousandths so that a cost under one cycle still weighs.
+ * sixteenths so that a cost under one cycle still weighs.
  */
 void weights_compute(struct wt_nf *nfs, int n)
 {
@@ -21,13 +21,14 @@ void weights_compute(struct wt_nf *nfs, int n)
 
 	if (n > TDM_MAX_NFS)
 		n = TDM_MAX_NFS;
-	/* (capped as the module caps them: rate * cost within 57 bits) */
+	/* (capped so that rate * cost stays within 57 bits: 268 Mpps, and
+	 * 33 million cycles a packet in sixteenths) */
 	for (i = 0; i < n; i++)
 		wt[i] = (struct tdm_wt){
 			.rate = nfs[i].rate > 0 ?
-				(__u64)fmin(nfs[i].rate + 0.5, 0x1p32) : 0,
+				(__u64)fmin(nfs[i].rate + 0.5, 0x1p28) : 0,
 			.cost = nfs[i].cost > 0 ?
-				(__u64)fmin(nfs[i].cost * 1000 + 0.5, 0x1p24) : 0,
+				(__u64)fmin(nfs[i].cost * 16 + 0.5, 0x1p29) : 0,
 			.pinned = nfs[i].pinned,
 		};
 	tdm_weights_compute(wt, n);
