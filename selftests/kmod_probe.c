@@ -1046,14 +1046,6 @@ static int cmd_kfunc(const char *obj)
 	return finish();
 }
 
-static int pinned(const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", tdm_pin_root(), name);
-	return bpf_obj_get(path);
-}
-
 static int cmd_backlog(const char *obj, uint32_t id)
 {
 	struct tdm_sched_reg r = { .nf_id = id, .weight_fd = -1 };
@@ -1061,8 +1053,8 @@ static int cmd_backlog(const char *obj, uint32_t id)
 	struct kprog kp;
 	int fd = open_dev(), e;
 
-	r.xsks_fd = pinned("tdm_xsks");
-	r.queues_fd = pinned("tdm_nf_queues");
+	r.xsks_fd = tdm_pinned_map("tdm_xsks");
+	r.queues_fd = tdm_pinned_map("tdm_nf_queues");
 	if (r.xsks_fd < 0 || r.queues_fd < 0) {
 		fprintf(stderr, "kmod_probe: pinned maps: %s\n", strerror(errno));
 		return 1;
@@ -1163,8 +1155,8 @@ static int cmd_cycles(const char *ko, int n, uint32_t id)
 	int32_t res[2];
 	char pkt[64] = {};
 
-	r.xsks_fd = pinned("tdm_xsks");
-	r.queues_fd = pinned("tdm_nf_queues");
+	r.xsks_fd = tdm_pinned_map("tdm_xsks");
+	r.queues_fd = tdm_pinned_map("tdm_nf_queues");
 	out = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 8, 1, NULL);
 	if (!vmlinux || r.xsks_fd < 0 || r.queues_fd < 0 || out < 0) {
 		printf("# vmlinux BTF, pinned maps: %s\n", strerror(errno));

@@ -15,14 +15,6 @@
 #include <bpf/bpf.h>
 #include "libtandem.h"
 
-static int pinned(const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", tdm_pin_root(), name);
-	return bpf_obj_get(path);
-}
-
 int main(int argc, char **argv)
 {
 	struct tdm_sched_reg r = { .weight_fd = -1 };
@@ -36,8 +28,8 @@ int main(int argc, char **argv)
 	}
 	r.nf_id = atoi(argv[1]);
 	r.pid = argc == 3 ? atoi(argv[2]) : 0;
-	r.xsks_fd = pinned("tdm_xsks");
-	r.queues_fd = pinned("tdm_nf_queues");
+	r.xsks_fd = tdm_pinned_map("tdm_xsks");
+	r.queues_fd = tdm_pinned_map("tdm_nf_queues");
 	fd = tdm_kmod_open();
 	if (fd < 0 || r.xsks_fd < 0 || r.queues_fd < 0) {
 		fprintf(stderr, "kmod_reg: %s\n", strerror(fd < 0 ? -fd : 2));

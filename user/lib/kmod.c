@@ -7,6 +7,7 @@
  * the chain program to load.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -18,6 +19,16 @@
 bool tdm_kmod_loaded(void)
 {
 	return access(KMOD_BTF, F_OK) == 0;
+}
+
+int tdm_pinned_map(const char *name)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", tdm_pin_root(), name);
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
 }
 
 int tdm_kmod_open(void)

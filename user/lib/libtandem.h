@@ -331,6 +331,9 @@ int tdm_daemon_unregister(struct tdm_ctx *ctx, __u32 pid);
  * fd's: closing it unregisters them.
  */
 bool tdm_kmod_loaded(void);
+/* An fd of the pinned map NAME (tdm_xsks, tdm_nf_queues...), or -errno:
+ * what a registration hands the module */
+int tdm_pinned_map(const char *name);
 int tdm_kmod_open(void);
 int tdm_kmod_register(int fd, const struct tdm_sched_reg *reg);
 int tdm_kmod_unregister(int fd, __u32 nf_id);

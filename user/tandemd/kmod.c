@@ -40,16 +40,6 @@ static struct {
 	struct kreg nfs[TDM_MAX_NFS];
 } km = { .fd = -1, .xsks_fd = -1, .queues_fd = -1 };
 
-static int pinned_map(const char *name)
-{
-	char path[512];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", tdm_pin_root(), name);
-	fd = bpf_obj_get(path);
-	return fd < 0 ? -errno : fd;
-}
-
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -107,8 +97,8 @@ bool km_detect(void)
 	if (!err && info.version != TDM_SCHED_VERSION)
 		err = -EPROTO;
 	if (!err) {
-		km.xsks_fd = pinned_map("tdm_xsks");
-		km.queues_fd = pinned_map("tdm_nf_queues");
+		km.xsks_fd = tdm_pinned_map("tdm_xsks");
+		km.queues_fd = tdm_pinned_map("tdm_nf_queues");
 		err = km.xsks_fd < 0 ? km.xsks_fd :
 		      km.queues_fd < 0 ? km.queues_fd : 0;
 	}
