@@ -89,7 +89,7 @@ $(O)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) $(wildcard include/tandem/*.
 
 $(LIB): $(LIB_OBJS)
 	@echo "  AR      $@"
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(O)/cli/%.o: user/tandem/%.c $(wildcard user/tandem/*.h) $(wildcard user/lib/*.h) \
 		$(wildcard include/tandem/*.h)

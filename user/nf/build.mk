@@ -20,7 +20,7 @@ $(O)/nf/%.o: user/nf/%.c $(NF_HDRS)
 
 $(NF_LIB): $(O)/nf/nf.o
 	@echo "  AR      $@"
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(O)/tandem-nf-burn: $(O)/nf/burn.o $(NF_LIB)
 	@echo "  LD      $@"
