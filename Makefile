@@ -28,19 +28,23 @@ ARCH	:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -dumpmachine)
 
 CFLAGS	?= -O2 -g
+# -fno-strict-aliasing, as the kernel: an NF's parameters are read as its
+# own struct from union tdm_nf_params' bytes (TDM_NF_PARAMS())
 CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-	   -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(O)
+	   -fno-strict-aliasing -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -Ibpf -I$(O)
 NL_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 CFLAGS	+= $(NL_CFLAGS)
 LIBS	:= $(shell pkg-config --libs libbpf json-c libnl-route-3.0 2>/dev/null || \
 		echo -lbpf -lelf -lz -ljson-c -lnl-route-3 -lnl-3)
 
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -fno-strict-aliasing \
 	      -I$(O) -Iinclude -Ibpf -I/usr/include/$(MULTIARCH) \
 	      -Wall -Wno-unused-function
 
-# Built-in NFs: every bpf/nf_*.bpf.c, inlined into the hop program
+# Built-in NFs: every bpf/nf_*.bpf.c, inlined into the hop program, with
+# its library half user/lib/nf_*.c (bpf/lib/nf.h)
 NF_SRCS   := $(sort $(wildcard bpf/nf_*.bpf.c))
+NF_LIB_SRCS := $(sort $(wildcard user/lib/nf_*.c))
 BPF_PROGS := entry chain proc bench_mono
 BPF_OBJS  := $(patsubst %,$(O)/bpf/%.bpf.o,$(BPF_PROGS))
 SKELS	  := $(patsubst %,$(O)/bpf/%.skel.h,$(BPF_PROGS))
@@ -63,26 +67,27 @@ $(O)/vmlinux.h:
 	$(Q)mkdir -p $(O)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(O)/vmlinux.h
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(O)/vmlinux.h $(NF_SRCS) $(O)/nf_list.h
 	@echo "  BPF     $@"
 	$(Q)mkdir -p $(O)/bpf
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 # Made on every run, replaced only when it changes: an NF file added or
-# removed, or its TDM_NF() line edited, rebuilds the hop program.
+# removed, or its TDM_NF() line edited, rebuilds the hop program. It
+# fails when the datapath's NFs and the library's differ.
 $(O)/nf_list.h: FORCE
 	$(Q)mkdir -p $(O)
-	$(Q)tools/gen-nf-list $(NF_SRCS) > $@.tmp
+	$(Q)tools/gen-nf-list $(NF_SRCS) -- $(NF_LIB_SRCS) > $@.tmp || \
+		{ rm -f $@.tmp; exit 1; }
 	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else \
 		echo "  GEN     $@"; mv $@.tmp $@; fi
 
-$(O)/bpf/chain.bpf.o: $(NF_SRCS) $(O)/nf_list.h
 
 $(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
 	@echo "  SKEL    $@"
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,tdm_$*) > $@.tmp && mv $@.tmp $@
 
-$(O)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) $(wildcard include/tandem/*.h) $(SKELS) $(O)/nf_list.h
+$(O)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) $(wildcard include/tandem/*.h) $(SKELS) $(O)/nf_list.h $(NF_SRCS)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(O)/lib
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -92,7 +97,7 @@ $(LIB): $(LIB_OBJS)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(O)/cli/%.o: user/tandem/%.c $(wildcard user/tandem/*.h) $(wildcard user/lib/*.h) \
-		$(wildcard include/tandem/*.h)
+		$(wildcard include/tandem/*.h) $(O)/nf_list.h $(NF_SRCS)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(O)/cli
 	$(Q)$(CC) $(CFLAGS) -Iuser/tandem -c $< -o $@
@@ -102,7 +107,7 @@ $(O)/tandem: $(CLI_OBJS) $(LIB)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(O)/daemon/%.o: user/tandemd/%.c $(wildcard user/tandemd/*.h) \
-		$(wildcard user/lib/*.h) $(wildcard include/tandem/*.h)
+		$(wildcard user/lib/*.h) $(wildcard include/tandem/*.h) $(O)/nf_list.h $(NF_SRCS)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(O)/daemon
 	$(Q)$(CC) $(CFLAGS) $(DMN_CFLAGS) -Iuser/tandemd -c $< -o $@

@@ -13,7 +13,17 @@
  * constant index too, which the JIT turns into a direct jump.
  */
 #include "lib/nf.h"
-#include "nf_list.h"	/* generated: includes every bpf/nf_*.bpf.c */
+/* generated: every bpf/nf_*.bpf.c's run function */
+#define TDM_NF_DATAPATH
+#include "nf_list.h"
+#undef TDM_NF_DATAPATH
+
+#define TDM_NF_TYPE(name, id, params_t, ndrops)				\
+	_Static_assert(__builtin_types_compatible_p(typeof(name##_run),	\
+						    tdm_nf_run_t),	\
+		       #name "_run() is not a tdm_nf_run_t");
+TDM_NF_TYPES
+#undef TDM_NF_TYPE
 
 const volatile struct tdm_hop tdm_hop = {
 	.next_slot = TDM_SLOT_NONE,
@@ -43,7 +53,7 @@ static __always_inline int chain_drop(__u32 nf_id, int reason)
 	struct tdm_nf_stats *st;
 
 	st = bpf_map_lookup_elem(&tdm_nf_stats, &nf_id);
-	if (st && reason >= 0 && reason < TDM_DROP_MAX)
+	if (st && reason >= 0 && reason < TDM_NF_MAX_DROPS)
 		st->drops[reason]++;
 	if (cs) {
 		cs->dropped++;
@@ -120,7 +130,7 @@ static __always_inline int run_nf(struct xdp_md *ctx, struct tdm_meta *pm,
 				  const volatile struct tdm_hop_nf *nf)
 {
 	switch (nf->type) {
-#define TDM_NF_TYPE(name, id)						\
+#define TDM_NF_TYPE(name, id, params_t, ndrops)				\
 	case id:							\
 		return name##_run(ctx, pm, nf);
 	TDM_NF_TYPES
@@ -185,10 +195,10 @@ static __always_inline int hop(struct xdp_md *ctx, bool km)
 					      tdm_hop.ran);
 			if (res == PROCESS_DOWN)
 				return chain_drop(tdm_hop.nfs[i].nf_id,
-						  TDM_DROP_NF_DOWN);
+						  TDM_PROCESS_DROP_DOWN);
 			if (res == PROCESS_OVERSIZE)
 				return chain_drop(tdm_hop.nfs[i].nf_id,
-						  TDM_DROP_OVERSIZE);
+						  TDM_PROCESS_DROP_OVERSIZE);
 			if (res != PROCESS_BYPASS)
 				return res;
 			/* bypassed: on to the hop after the NF */

@@ -14,8 +14,61 @@
  * a field it lacks would let a later rule or the default pass it. It
  * takes the firewall's unparsed action instead, drop unless set.
  */
-#include "lib/nf.h"
+#ifdef TDM_NF_DECLARATIONS
+#define TDM_FW_MAX_RULES	64	/* rules in one firewall */
+
+struct tdm_firewall_params {
+	__u32 default_action;		/* TDM_ACT_PASS or TDM_ACT_DROP */
+	__u32 bank;			/* active ruleset bank, 0 or 1 */
+	__u32 next_rule_id;
+	__u32 unparsed_action;		/* for TDM_F_UNPARSED packets */
+};
+
+enum {
+	TDM_FIREWALL_DROP_RULE = TDM_DROP_NF,	/* a rule said drop */
+	TDM_FIREWALL_DROP_DEFAULT,		/* the default action */
+	TDM_FIREWALL_DROP_UNPARSED,		/* a TDM_F_UNPARSED packet */
+	TDM_FIREWALL_DROP_MAX,
+};
+
+struct tdm_fw_rule {
+	__u32 id;			/* stable, for `rule del` */
+	__u32 prio;			/* lower first, then id */
+	__u32 action;			/* TDM_ACT_PASS or TDM_ACT_DROP */
+	__u32 pad;
+	struct tdm_match m;
+};
+
+/* Two rulesets per firewall (double buffer): key nf_id * 2 + bank. */
+struct tdm_fw_ruleset {
+	__u32 nrules;
+	__u32 default_action;
+	struct tdm_fw_rule rules[TDM_FW_MAX_RULES];
+};
+
+/* The tdm_fw_rules key of bank (0 or 1) of firewall nf_id. */
+static inline __u32 tdm_fw_ruleset_key(__u32 nf_id, __u32 bank)
+{
+	return nf_id * 2 + bank;
+}
+
+TDM_NF(firewall, 2, struct tdm_firewall_params, TDM_FIREWALL_DROP_MAX);
+#endif /* TDM_NF_DECLARATIONS */
+
+#ifdef TDM_NF_MAPS
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TDM_MAX_NFS * 2);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);		/* tdm_fw_ruleset_key() */
+	__type(value, struct tdm_fw_ruleset);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_fw_rules SEC(".maps");
+#endif /* TDM_NF_MAPS */
+
+#ifdef TDM_NF_DATAPATH
 #include "lib/match.h"
+
 
 /*
  * The rule walk is a global function: the verifier checks it once, on
@@ -40,24 +93,25 @@ __noinline int firewall_eval(const struct tdm_meta *pm, __u32 key)
 		if (i >= n)
 			break;
 		if (tdm_match(&r->m, pm))
-			return r->action == TDM_ACT_DROP ? TDM_DROP_RULE :
-							   NF_CONTINUE;
+			return r->action == TDM_ACT_DROP ?
+			       TDM_FIREWALL_DROP_RULE : NF_CONTINUE;
 	}
-	return rs->default_action == TDM_ACT_DROP ? TDM_DROP_DEFAULT :
-						    NF_CONTINUE;
+	return rs->default_action == TDM_ACT_DROP ?
+	       TDM_FIREWALL_DROP_DEFAULT : NF_CONTINUE;
 }
 
 static __always_inline int firewall_run(struct xdp_md *ctx,
 					struct tdm_meta *pm,
 					const volatile struct tdm_hop_nf *nf)
 {
+	const volatile struct tdm_firewall_params *p =
+		TDM_HOP_PARAMS(nf, firewall);
+
 	if (pm->flags & TDM_F_UNPARSED)
-		return nf->params.firewall.unparsed_action == TDM_ACT_PASS ?
-		       NF_CONTINUE : TDM_DROP_UNPARSED;
+		return p->unparsed_action == TDM_ACT_PASS ?
+		       NF_CONTINUE : TDM_FIREWALL_DROP_UNPARSED;
 	if (pm->l3_proto != ETH_P_IP && pm->l3_proto != ETH_P_IPV6)
 		return NF_CONTINUE;
-	return firewall_eval(pm, tdm_fw_ruleset_key(nf->nf_id,
-						   nf->params.firewall.bank));
+	return firewall_eval(pm, tdm_fw_ruleset_key(nf->nf_id, p->bank));
 }
-
-TDM_NF(firewall, TDM_NF_FIREWALL);
+#endif /* TDM_NF_DATAPATH */

@@ -5,8 +5,52 @@
  * its cost to TAT, TAT is less than one burst ahead of now. One
  * compare-and-swap updates it, so CPUs share a bucket without a lock.
  */
-#include "lib/nf.h"
+#ifdef TDM_NF_DECLARATIONS
+#define TDM_POLICER_SOURCES	65536	/* per-source buckets, in all */
 
+struct tdm_policer_params {
+	__u64 rate;			/* packets/s or bits/s */
+	__u64 burst;			/* packets or bytes */
+	__u32 bits;			/* 1: rate is bits/s */
+	__u32 per_source;		/* 1: one bucket per source address */
+};
+
+enum {
+	TDM_POLICER_DROP_RATE = TDM_DROP_NF,	/* out of profile */
+	TDM_POLICER_DROP_MAX,
+};
+
+struct tdm_policer_state {
+	__u64 tat;			/* ns, bpf_ktime_get_ns() clock */
+};
+
+struct tdm_policer_src_key {
+	__u32 nf_id;
+	struct tdm_addr addr;
+};
+
+TDM_NF(policer, 3, struct tdm_policer_params, TDM_POLICER_DROP_MAX);
+#endif /* TDM_NF_DECLARATIONS */
+
+#ifdef TDM_NF_MAPS
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TDM_MAX_NFS);
+	__type(key, __u32);		/* nf_id */
+	__type(value, struct tdm_policer_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_policer SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TDM_POLICER_SOURCES);
+	__type(key, struct tdm_policer_src_key);
+	__type(value, struct tdm_policer_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_policer_src SEC(".maps");
+#endif /* TDM_NF_MAPS */
+
+#ifdef TDM_NF_DATAPATH
 #define POLICER_NSEC_PER_SEC	1000000000ULL
 #define POLICER_CAS_TRIES	4
 #define POLICER_BITS		1	/* policer_eval() flags */
@@ -74,18 +118,18 @@ __noinline int policer_eval(const struct tdm_meta *pm, __u32 nf_id,
 		tau = burst * cost;
 	}
 	return policer_conform(st, now, cost, tau) ? NF_CONTINUE :
-						     TDM_DROP_RATE;
+						     TDM_POLICER_DROP_RATE;
 }
 
 static __always_inline int policer_run(struct xdp_md *ctx,
 				       struct tdm_meta *pm,
 				       const volatile struct tdm_hop_nf *nf)
 {
-	__u32 flags = (nf->params.policer.bits ? POLICER_BITS : 0) |
-		      (nf->params.policer.per_source ? POLICER_PER_SOURCE : 0);
+	const volatile struct tdm_policer_params *p =
+		TDM_HOP_PARAMS(nf, policer);
+	__u32 flags = (p->bits ? POLICER_BITS : 0) |
+		      (p->per_source ? POLICER_PER_SOURCE : 0);
 
-	return policer_eval(pm, nf->nf_id, nf->params.policer.rate,
-			    nf->params.policer.burst, flags);
+	return policer_eval(pm, nf->nf_id, p->rate, p->burst, flags);
 }
-
-TDM_NF(policer, TDM_NF_POLICER);
+#endif /* TDM_NF_DATAPATH */

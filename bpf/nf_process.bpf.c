@@ -7,7 +7,42 @@
  * and runs the chain's next hop. While the process is down, the chain
  * goes on without it (fail open) or drops (fail closed).
  */
-#include "lib/nf.h"
+#ifdef TDM_NF_DECLARATIONS
+/*
+ * Documentation/process-nfs.rst: the chain hands its packets over a veth
+ * pair of its own, tdmnf<id>a -> tdmnf<id>b, to the process's AF_XDP
+ * socket on tdmnf<id>b queue 0; the process sends what it passes back
+ * the same way, and the chain goes on from tdmnf<id>a. Its maps (the
+ * sockets, queues and command lines) are in bpf/lib/maps.h: the program
+ * at the pair's end (proc.bpf.c) and tandem_sched.ko read them too.
+ */
+struct tdm_process_params {
+	__u64 cpus;			/* bit n: may run on CPU n; 0: any */
+	__u32 ring;			/* RX ring, frames: power of 2 */
+	__u16 weight;			/* CPU weight 1..10000; 0: auto */
+	__u8 high;			/* congested at this % of ring... */
+	__u8 low;			/* ...until back at this % */
+	__u8 fail;			/* down: TDM_ACT_PASS or _DROP */
+	__u8 no_backpressure;		/* 1: never congested (tests) */
+	__u8 pad[2];
+};
+
+enum {
+	TDM_PROCESS_DROP_DOWN = TDM_DROP_NF,	/* down, fail closed */
+	TDM_PROCESS_DROP_OVERSIZE,	/* too large for the NF's pair */
+	/*
+	 * The process's own drops: the library adds them from its queue
+	 * (struct tdm_nf_queue), the datapath never counts them.
+	 */
+	TDM_PROCESS_DROP_VERDICT,	/* the process said drop */
+	TDM_PROCESS_DROP_RING,		/* the kernel's, ring full */
+	TDM_PROCESS_DROP_MAX,
+};
+
+TDM_NF(process, 4, struct tdm_process_params, TDM_PROCESS_DROP_MAX);
+#endif /* TDM_NF_DECLARATIONS */
+
+#ifdef TDM_NF_DATAPATH
 #include "lib/proc.h"
 
 /* The work is the hop's: see process_handoff(). */
@@ -17,8 +52,6 @@ static __always_inline int process_run(struct xdp_md *ctx,
 {
 	return NF_CONTINUE;
 }
-
-TDM_NF(process, TDM_NF_PROCESS);
 
 /* Did the packet come in on a device attached in generic mode? */
 static __always_inline bool process_generic(const struct tdm_meta *pm)
@@ -65,7 +98,7 @@ static __always_inline int process_handoff(struct xdp_md *ctx,
 	 * and over.
 	 */
 	if (!tdm_proc_up(id) || process_generic(pm)) {
-		if (nf->params.process.fail == TDM_ACT_DROP)
+		if (TDM_HOP_PARAMS(nf, process)->fail == TDM_ACT_DROP)
 			return PROCESS_DOWN;
 		q = bpf_map_lookup_elem(&tdm_nf_queues, &id);
 		if (q)
@@ -112,3 +145,4 @@ static __always_inline int process_deliver(struct xdp_md *ctx,
 	d->ifindex = pm->ifindex;
 	return XDP_PASS;
 }
+#endif /* TDM_NF_DATAPATH */

@@ -26,9 +26,9 @@ FUZZ_BIN    := $(FUZZ_O)/policy_fuzz
 FUZZ_TIME   ?= 600
 FUZZ_FLAGS  ?= -rss_limit_mb=2048 -timeout=5
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-strict-aliasing $(FUZZ_SAN) \
 	       -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-	       -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(O) $(NL_CFLAGS)
+	       -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -Ibpf -I$(O) $(NL_CFLAGS)
 FUZZ_LIB_OBJS := $(patsubst user/lib/%.c,$(FUZZ_O)/lib/%.o,$(LIB_SRCS))
 
 $(FUZZ_O)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) include/tandem/tandem.h $(SKELS) $(O)/nf_list.h

@@ -58,6 +58,18 @@ m = json.load(sys.stdin)
 if not m.get("btf_id") and m["type"] not in ("prog_array", "xskmap"): print(m["name"])'
 done)
 expect "maps without BTF: '$nobtf'" "$(echo -n "$nobtf" | wc -w)" -eq 0
+# an NF's parameters read as its type's struct (bpf/lib/maps.h), its
+# private maps (declared in its BPF file) are pinned with the others
+check "a policer" tdm nf add pol policer rate 2500pps burst 7
+check "its rate reads by name" output_has '"rate": 2500' \
+	bpftool map dump pinned "$PIN/tdm_nfs"
+check "its burst too" output_has '"burst": 7' \
+	bpftool map dump pinned "$PIN/tdm_nfs"
+check "a firewall's parameters" output_has '"unparsed_action": 1' \
+	bpftool map dump pinned "$PIN/tdm_nfs"
+for m in tdm_fw_rules tdm_policer tdm_policer_src; do
+	check "NF map $m is pinned" test -e "$PIN/$m"
+done
 case_end "every_map_has_btf"
 
 ktap_finish

@@ -22,6 +22,14 @@
 #include "lib/ktap.h"
 #include "lib/pkt.h"
 
+/* The drop reasons the cases count (bpf/nf_firewall.bpf.c, nf_policer) */
+enum {
+	FW_RULE = TDM_FIREWALL_DROP_RULE,
+	FW_DEFAULT = TDM_FIREWALL_DROP_DEFAULT,
+	FW_UNPARSED = TDM_FIREWALL_DROP_UNPARSED,
+	POL_RATE = TDM_POLICER_DROP_RATE,
+};
+
 #define LO	1	/* loopback's ifindex in a new netns */
 
 static struct tdm_ctx *ctx;
@@ -188,8 +196,9 @@ static void test_firewall_v4(void)
 	pkt_udp4(&p, "192.168.8.9", "10.0.0.2", 1000, 5002, 10);
 	CHECK(run(&p) == XDP_PASS, "src outside");
 	st = nf_stats("fw4");
-	CHECK(st.packets == 4 && st.drops[TDM_DROP_RULE] == 2, "%llu %llu",
-	      st.packets, st.drops[TDM_DROP_RULE]);
+	CHECK(st.packets == 4 && st.drops[FW_RULE] == 2,
+	      "%llu %llu",
+	      st.packets, st.drops[FW_RULE]);
 	ktap_case_end("firewall_ipv4_port_and_prefix_rules");
 }
 
@@ -247,10 +256,10 @@ static void test_firewall_default_drop(void)
 	((__u8 *)pkt_put(&p, 10))[0] = 0x45;
 	CHECK(run(&p) == XDP_DROP, "a truncated IPv4 header: unparsed");
 	st = nf_stats("fwd");
-	CHECK(st.packets == 5 && st.drops[TDM_DROP_DEFAULT] == 2 &&
-	      st.drops[TDM_DROP_UNPARSED] == 1,
+	CHECK(st.packets == 5 && st.drops[FW_DEFAULT] == 2 &&
+	      st.drops[FW_UNPARSED] == 1,
 	      "packets %llu default drops %llu unparsed %llu", st.packets,
-	      st.drops[TDM_DROP_DEFAULT], st.drops[TDM_DROP_UNPARSED]);
+	      st.drops[FW_DEFAULT], st.drops[FW_UNPARSED]);
 	ktap_case_end("firewall_default_drop_filters_ip_only");
 }
 
@@ -323,17 +332,19 @@ static void test_firewall_bank_recovery(void)
 {
 	struct tdm_journal j = { .op = TDM_J_FW_BANK };
 	struct tdm_fw_ruleset rs = { .nrules = 1 };
+	struct tdm_firewall_params *fp;
 	struct tdm_chain_info ci;
 	struct tdm_nf_info info;
 	__u32 key = 0;
 	struct pkt p;
 	int id, cid, fd;
 
+	fp = TDM_NF_PARAMS(&info.params, firewall);
 	CHECK(!nf("fwk", "firewall", ""), "");
 	CHECK(!chain("c_fwk", "fwk", TDM_ACT_PASS, NULL), "");
 	CHECK(!rule("fwk", "proto udp dport 7001", TDM_ACT_DROP), "");
 	id = tdm_nf_lookup(ctx, "fwk", &info);
-	CHECK(id >= 0 && info.params.firewall.bank == 1, "");
+	CHECK(id >= 0 && fp->bank == 1, "");
 
 	/* the change cut short: bank 0 written, the journal, nothing else */
 	rs.rules[0].id = 2;
@@ -360,11 +371,10 @@ static void test_firewall_bank_recovery(void)
 	tdm_close(ctx);
 	CHECK(!tdm_open(&ctx, TDM_OPEN_READONLY), "%s", tdm_open_errmsg());
 	id = tdm_nf_lookup(ctx, "fwk", &info);
-	CHECK(info.params.firewall.bank == 0 &&
-	      info.params.firewall.next_rule_id == 3, "record: bank %u next %u",
-	      info.params.firewall.bank, info.params.firewall.next_rule_id);
+	CHECK(fp->bank == 0 && fp->next_rule_id == 3, "record: bank %u next %u",
+	      fp->bank, fp->next_rule_id);
 	cid = tdm_chain_lookup(ctx, "c_fwk", &ci);
-	CHECK(cid >= 0 && ci.fw_rulesets[0] == tdm_fw_ruleset_key(id, 0), "");
+	CHECK(cid >= 0 && ci.nf_state[0] == tdm_fw_ruleset_key(id, 0), "");
 	CHECK(run(&p) == XDP_PASS, "the rule the change took out");
 	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1, 7002, 0);
 	CHECK(run(&p) == XDP_DROP, "the rule it put in");
@@ -605,12 +615,12 @@ static void test_malformed(void)
 	expect_pkt(&p, XDP_DROP, 0, 0, 1, "udp 5002, broken options");
 
 	na = nf_stats("fw4");
-	CHECK(na.drops[TDM_DROP_UNPARSED] - nb.drops[TDM_DROP_UNPARSED] == 19,
+	CHECK(na.drops[FW_UNPARSED] - nb.drops[FW_UNPARSED] == 19,
 	      "unparsed drops %llu",
-	      na.drops[TDM_DROP_UNPARSED] - nb.drops[TDM_DROP_UNPARSED]);
-	CHECK(na.drops[TDM_DROP_RULE] - nb.drops[TDM_DROP_RULE] == 7,
+	      na.drops[FW_UNPARSED] - nb.drops[FW_UNPARSED]);
+	CHECK(na.drops[FW_RULE] - nb.drops[FW_RULE] == 7,
 	      "rule drops %llu",
-	      na.drops[TDM_DROP_RULE] - nb.drops[TDM_DROP_RULE]);
+	      na.drops[FW_RULE] - nb.drops[FW_RULE]);
 	ktap_case_end("unparsed_packets_are_dropped_ports_read_where_present");
 }
 
@@ -663,7 +673,7 @@ static void test_unparsed_pass(void)
 	expect_pkt(&p, XDP_DROP, 0, 0, 0, "default drop");
 	((struct iphdr *)(p.buf + 14))->ihl = 3;
 	expect_pkt(&p, XDP_PASS, 0, 1, 1, "unparsed pass");
-	CHECK(nf_stats("fwu").drops[TDM_DROP_UNPARSED] == 0, "");
+	CHECK(nf_stats("fwu").drops[FW_UNPARSED] == 0, "");
 	ktap_case_end("firewall_unparsed_pass");
 }
 
@@ -939,7 +949,7 @@ static void test_policer(void)
 	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1, 2, 10);
 	CHECK(run_n(&p, 20) == XDP_DROP, "the 20th packet");
 	st = nf_stats("pol");
-	passed = st.packets - st.drops[TDM_DROP_RATE];
+	passed = st.packets - st.drops[POL_RATE];
 	CHECK(st.packets == 20 && (passed == 5 || passed == 6),
 	      "packets %llu passed %llu", st.packets, passed);
 
@@ -951,7 +961,7 @@ static void test_policer(void)
 	pkt_udp6(&p, "fd00::7", "fd00::2", 1, 2, 10);
 	run_n(&p, 10);
 	st = nf_stats("pol_src");
-	passed = st.packets - st.drops[TDM_DROP_RATE];
+	passed = st.packets - st.drops[POL_RATE];
 	CHECK(st.packets == 20 && (passed >= 6 && passed <= 8),
 	      "packets %llu passed %llu", st.packets, passed);
 
@@ -964,7 +974,7 @@ static void test_policer(void)
 	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1, 2, 100 - 42);
 	run_n(&p, 30);
 	st = nf_stats("pol_bit");
-	passed = st.packets - st.drops[TDM_DROP_RATE];
+	passed = st.packets - st.drops[POL_RATE];
 	CHECK(passed == 20 || passed == 21, "passed %llu", passed);
 	ktap_case_end("policer_pps_per_source_and_bits");
 }
@@ -1343,10 +1353,10 @@ static void test_long_chain_is_one_program(void)
 	}
 	CHECK(ok, "");
 	st = nf_stats("l9");
-	CHECK(st.drops[TDM_DROP_RULE] == 1, "l9 dropped %llu",
-	      st.drops[TDM_DROP_RULE]);
+	CHECK(st.drops[FW_RULE] == 1, "l9 dropped %llu",
+	      st.drops[FW_RULE]);
 	st = nf_stats("l8");
-	CHECK(st.drops[TDM_DROP_RULE] + st.drops[TDM_DROP_RATE] == 0, "");
+	CHECK(st.drops[FW_RULE] + st.drops[POL_RATE] == 0, "");
 	ktap_case_end("longest_chain_of_every_type_is_one_program");
 }
 

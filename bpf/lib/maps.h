@@ -9,6 +9,7 @@
 #define TANDEM_BPF_MAPS_H
 
 #include "common.h"
+#include "nf_list.h"	/* generated: every NF's declarations */
 
 /*
  * The jump table. Slot c < TDM_MAX_CHAINS is chain c's first hop; the
@@ -134,13 +135,31 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_steer_rules SEC(".maps");
 
+/*
+ * tdm_nfs's value as BTF shows it (bpftool map dump): struct tdm_nf_info
+ * with the parameters by type.
+ */
+struct tdm_nf_record {
+	char name[TDM_NAME_LEN];
+	__u32 type;			/* enum tdm_nf_type_id, 0: free */
+	__u32 pad;
+	union {
+#define TDM_NF_TYPE(name, id, params_t, ndrops) params_t name;
+		TDM_NF_TYPES
+#undef TDM_NF_TYPE
+		__u8 raw[TDM_NF_PARAMS_SIZE];
+	} params;
+};
+_Static_assert(sizeof(struct tdm_nf_record) == sizeof(struct tdm_nf_info),
+	       "struct tdm_nf_record is struct tdm_nf_info");
+
 /* Control state: names and configuration, read by the library only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TDM_MAX_NFS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);		/* nf_id */
-	__type(value, struct tdm_nf_info);
+	__type(value, struct tdm_nf_record);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_nfs SEC(".maps");
 
@@ -168,32 +187,6 @@ struct {
 	__type(value, struct tdm_chain_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_chain_stats SEC(".maps");
-
-/* NF state. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TDM_MAX_NFS * 2);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32);		/* nf_id * 2 + bank */
-	__type(value, struct tdm_fw_ruleset);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tdm_fw_rules SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TDM_MAX_NFS);
-	__type(key, __u32);		/* nf_id */
-	__type(value, struct tdm_policer_state);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tdm_policer SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TDM_POLICER_SOURCES);
-	__type(key, struct tdm_policer_src_key);
-	__type(value, struct tdm_policer_state);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tdm_policer_src SEC(".maps");
 
 /*
  * Process NFs: the AF_XDP socket of each (key nf_id; the NF's process
@@ -230,6 +223,11 @@ struct {
 	__type(value, struct tdm_nf_cmd);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_nf_cmds SEC(".maps");
+
+/* Every NF's private maps (bpf/nf_*.bpf.c) */
+#define TDM_NF_MAPS
+#include "nf_list.h"
+#undef TDM_NF_MAPS
 
 static __always_inline struct tdm_meta *tdm_meta_get(void)
 {

@@ -25,7 +25,7 @@ struct tdm_deliver {
 
 /*
  * The largest frame with its handoff header the pair carries: its MTU
- * (user/lib/process.c) and an Ethernet header. The veth drops larger
+ * (user/lib/nf_process.c) and an Ethernet header. The veth drops larger
  * ones without a count: the hop does not hand them over.
  */
 #define TDM_PROC_MAX_FRAME	(TDM_PROC_MTU + 14)

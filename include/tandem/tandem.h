@@ -20,7 +20,7 @@
  * refuses pins stamped with another version (libbpf itself only checks
  * map types and sizes).
  */
-#define TDM_ABI_VERSION		5
+#define TDM_ABI_VERSION		6
 
 struct tdm_abi {
 	__u32 version;			/* TDM_ABI_VERSION of the creator */
@@ -32,13 +32,11 @@ struct tdm_abi {
 #define TDM_MAX_CHAIN_NFS	16	/* NFs in one chain (tail call limit 33) */
 #define TDM_JMP_SLOTS		4096	/* prog array: chain entries + later hops */
 #define TDM_MAX_DEVS		64	/* attached devices */
-#define TDM_FW_MAX_RULES	64	/* rules in one firewall */
 #define TDM_MAX_STEER_FLOWS	65536	/* exact 5-tuple steering entries */
 #define TDM_MAX_STEER_RULES	131072	/* prefix/port steering rules */
 #define TDM_MAX_STEER_LEAVES	131072	/* distinct (dev, dst prefix) */
 #define TDM_STEER_BUCKET	16	/* rules that may cover one dst prefix */
 #define TDM_STEER_LENS		4	/* dst prefix lengths probed by hash */
-#define TDM_POLICER_SOURCES	65536	/* per-source policer buckets */
 #define TDM_NAME_LEN		32
 #define TDM_MAX_CHAIN_PROCS	4	/* process NFs in one chain */
 #define TDM_NF_CMD_LEN		1024	/* a process NF's command line */
@@ -118,101 +116,49 @@ enum tdm_verdict {
 	TDM_ACT_REDIRECT = 3,
 };
 
-/* Why a packet was dropped; per-NF and per-chain counters. */
-enum tdm_drop_reason {
-	TDM_DROP_RULE = 0,		/* firewall rule said drop */
-	TDM_DROP_DEFAULT,		/* firewall default action */
-	TDM_DROP_RATE,			/* policer out of profile */
-	TDM_DROP_MISSED,		/* tail call to the next hop failed */
-	TDM_DROP_UNPARSED,		/* firewall: TDM_F_UNPARSED packet */
-	TDM_DROP_NF_DOWN,		/* process NF not running, fail closed */
-	/*
-	 * A process NF's own drops: the library adds them from its queue
-	 * (struct tdm_nf_queue), the datapath never counts them.
-	 */
-	TDM_DROP_VERDICT,		/* the process said drop */
-	TDM_DROP_RING,			/* the kernel dropped it from the ring */
-	TDM_DROP_OVERSIZE,		/* too large for a process NF's pair */
-	TDM_DROP_MAX,
-};
-
-/* ---- firewall ---- */
-struct tdm_fw_rule {
-	__u32 id;			/* stable, for `rule del` */
-	__u32 prio;			/* lower first, then id */
-	__u32 action;			/* TDM_ACT_PASS or TDM_ACT_DROP */
-	__u32 pad;
-	struct tdm_match m;
-};
-
-/* Two rulesets per firewall (double buffer): key nf_id * 2 + bank. */
-struct tdm_fw_ruleset {
-	__u32 nrules;
-	__u32 default_action;
-	struct tdm_fw_rule rules[TDM_FW_MAX_RULES];
-};
-
-/* The tdm_fw_rules key of bank (0 or 1) of firewall nf_id. */
-static inline __u32 tdm_fw_ruleset_key(__u32 nf_id, __u32 bank)
-{
-	return nf_id * 2 + bank;
-}
-
-/* ---- policer (GCRA: theoretical arrival time) ---- */
-struct tdm_policer_state {
-	__u64 tat;			/* ns, bpf_ktime_get_ns() clock */
-};
-
-struct tdm_policer_src_key {
-	__u32 nf_id;
-	struct tdm_addr addr;
+/*
+ * Why a packet was dropped: each NF has TDM_NF_MAX_DROPS counters
+ * (struct tdm_nf_stats). Counter TDM_DROP_MISSED is the hop program's own
+ * (the tail call to the next hop failed: counted on the hop's last NF);
+ * TDM_DROP_NF on are the NF type's reasons, in the order its file
+ * declares them (TDM_NF()), so that adding an NF or a reason never
+ * changes a pinned layout.
+ */
+#define TDM_NF_MAX_DROPS	16
+enum {
+	TDM_DROP_MISSED = 0,
+	TDM_DROP_NF = 1,		/* an NF type's first reason */
 };
 
 /* ---- NF instances (control state) ---- */
-enum tdm_nf_type_id {
-	TDM_NF_COUNTER = 1,
-	TDM_NF_FIREWALL = 2,
-	TDM_NF_POLICER = 3,
-	TDM_NF_PROCESS = 4,		/* a process on an AF_XDP socket */
-};
-
-struct tdm_policer_params {
-	__u64 rate;			/* packets/s or bits/s */
-	__u64 burst;			/* packets or bytes */
-	__u32 bits;			/* 1: rate is bits/s */
-	__u32 per_source;		/* 1: one bucket per source address */
-};
-
-struct tdm_firewall_params {
-	__u32 default_action;		/* TDM_ACT_PASS or TDM_ACT_DROP */
-	__u32 bank;			/* active ruleset bank, 0 or 1 */
-	__u32 next_rule_id;
-	__u32 unparsed_action;		/* for TDM_F_UNPARSED packets */
-};
 
 /*
- * A process NF (Documentation/process-nfs.rst): the chain hands its
- * packets over a veth pair of its own, tdmnf<id>a -> tdmnf<id>b, to the
- * process's AF_XDP socket on tdmnf<id>b queue 0; the process sends what
- * it passes back the same way, and the chain goes on from tdmnf<id>a.
+ * An NF's parameters: its type's own struct, declared in its file
+ * bpf/nf_<type>.bpf.c, at most TDM_NF_PARAMS_SIZE bytes. BTF shows them
+ * by type (bpf/lib/maps.h); code reads them with TDM_NF_PARAMS().
  */
-struct tdm_process_params {
-	__u64 cpus;			/* bit n: may run on CPU n; 0: any */
-	__u32 ring;			/* RX ring, frames: power of 2 */
-	__u16 weight;			/* CPU weight 1..10000; 0: auto */
-	__u8 high;			/* congested at this % of ring... */
-	__u8 low;			/* ...until back at this % */
-	__u8 fail;			/* while down: TDM_ACT_PASS or _DROP */
-	__u8 no_backpressure;		/* 1: never congested (experiments) */
-	__u8 pad[2];
+#define TDM_NF_PARAMS_SIZE	64
+union tdm_nf_params {
+	__u8 raw[TDM_NF_PARAMS_SIZE];
+	__u64 align;
 };
 
-union tdm_nf_params {
-	struct tdm_policer_params policer;
-	struct tdm_firewall_params firewall;
-	struct tdm_process_params process;
-	__u8 raw[32];
-};
+/* The parameters of NF type name in p (a union tdm_nf_params *) */
+#define TDM_NF_PARAMS(p, name)						\
+	((struct tdm_##name##_params *)(void *)(p)->raw)
+
+/*
+ * Declares NF type name, in the declarations of its file (see
+ * bpf/lib/nf.h): its id (for ever: pinned records hold it), its
+ * parameters' struct and how many drop reasons it has, counting from
+ * TDM_DROP_NF (its enum's end). tools/gen-nf-list reads this line.
+ */
+#define TDM_NF(name, id, params_t, ndrops)				\
+	_Static_assert(sizeof(params_t) <= TDM_NF_PARAMS_SIZE &&	\
+		       (int)(ndrops) >= (int)TDM_DROP_NF &&		\
+		       (int)(ndrops) <= TDM_NF_MAX_DROPS && (id) > 0,	\
+		       #name ": parameters above TDM_NF_PARAMS_SIZE or "	\
+		       "drop reasons past TDM_NF_MAX_DROPS")
 
 struct tdm_nf_info {
 	char name[TDM_NAME_LEN];
@@ -224,7 +170,7 @@ struct tdm_nf_info {
 struct tdm_nf_stats {
 	__u64 packets;
 	__u64 bytes;
-	__u64 drops[TDM_DROP_MAX];
+	__u64 drops[TDM_NF_MAX_DROPS];	/* by reason, as above */
 };
 
 /* ---- chains ---- */
@@ -239,8 +185,9 @@ struct tdm_chain_info {
 	__u32 nf_ids[TDM_MAX_CHAIN_NFS];
 	/* prog array slot of each hop; hop 0 lives in slot chain_id */
 	__u32 slots[TDM_MAX_CHAIN_NFS];
-	/* the firewall ruleset each NF reads (its bank, for firewalls) */
-	__u32 fw_rulesets[TDM_MAX_CHAIN_NFS];
+	/* the state each NF's hop reads, as its type says (a firewall:
+	 * the tdm_fw_rules key of its bank); 0: none */
+	__u32 nf_state[TDM_MAX_CHAIN_NFS];
 	/* the index of each hop's first NF: a packet back from the process
 	 * NF at position p goes on in the hop whose first NF is p + 1 */
 	__u32 first[TDM_MAX_CHAIN_NFS];
@@ -456,7 +403,7 @@ struct tdm_nf_cmd {
 struct tdm_hop_nf {
 	__u32 type;			/* enum tdm_nf_type_id */
 	__u32 nf_id;
-	union tdm_nf_params params;	/* a firewall reads params' bank */
+	union tdm_nf_params params;	/* as the NF's record has them */
 };
 
 /*

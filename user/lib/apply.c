@@ -221,7 +221,7 @@ static int step_undo(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
 		if (nf.type == TDM_NF_PROCESS) {
 			int err = tdm_nf_cmd_unstash(ctx, s->id) ?:
 				  tdm_proc_watermarks(ctx, s->id,
-						      &s->nf.params.process);
+						      TDM_NF_PARAMS(&s->nf.params, process));
 
 			if (err)
 				return err;
@@ -659,7 +659,7 @@ static void ruleset_build(const struct tdm_policy *p, int w,
 			want[k].id = old[o++].id;
 		}
 		for (; k < end; k++)
-			want[k].id = info->params.firewall.next_rule_id++;
+			want[k].id = TDM_NF_PARAMS(&info->params, firewall)->next_rule_id++;
 		i = end;
 	}
 	/* (prio, id) order: within a prio the kept ids come first */
@@ -674,7 +674,7 @@ static void ruleset_build(const struct tdm_policy *p, int w,
 	}
 	memset(rs, 0, sizeof(*rs));
 	rs->nrules = nw;
-	rs->default_action = info->params.firewall.default_action;
+	rs->default_action = TDM_NF_PARAMS(&info->params, firewall)->default_action;
 	memcpy(rs->rules, want, nw * sizeof(want[0]));
 	*changed = nw != no;
 	for (i = 0; !*changed && i < nw; i++)
@@ -1068,7 +1068,7 @@ static int change_nfs(struct applier *ap)
 			err = gate(ap, nf->line) ?: log_step(ap, &s) ?:
 			      tdm_nf_cmd_stash(ctx, id) ?:
 			      tdm_nf_cmd_set(ctx, id, nf->cmd) ?:
-			      tdm_proc_watermarks(ctx, id, &info.params.process) ?:
+			      tdm_proc_watermarks(ctx, id, TDM_NF_PARAMS(&info.params, process)) ?:
 			      tdm_fw_bank_finish(ctx, id, &info);
 			continue;
 		}
@@ -1080,10 +1080,10 @@ static int change_nfs(struct applier *ap)
 			      tdm_fw_bank_finish(ctx, id, &info);
 			continue;
 		}
-		info.params.firewall.default_action =
-			nf->info.params.firewall.default_action;
-		info.params.firewall.unparsed_action =
-			nf->info.params.firewall.unparsed_action;
+		TDM_NF_PARAMS(&info.params, firewall)->default_action =
+			TDM_NF_PARAMS(&nf->info.params, firewall)->default_action;
+		TDM_NF_PARAMS(&info.params, firewall)->unparsed_action =
+			TDM_NF_PARAMS(&nf->info.params, firewall)->unparsed_action;
 		{
 			bool rules_changed;
 

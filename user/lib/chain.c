@@ -157,6 +157,7 @@ static int chain_nfs(struct tdm_ctx *ctx, struct tdm_chain_info *ci,
 		     const struct tdm_nf_info *override, __u32 override_id,
 		     struct tdm_hop_nf *nfs)
 {
+	const struct tdm_nf_type *t;
 	struct tdm_nf_info nf;
 	__u32 i;
 	int err;
@@ -165,19 +166,15 @@ static int chain_nfs(struct tdm_ctx *ctx, struct tdm_chain_info *ci,
 		err = nf_of(ctx, ci->nf_ids[i], override, override_id, &nf);
 		if (err)
 			return err;
-		if (!tdm_nf_type_by_id(nf.type))
+		t = tdm_nf_type_by_id(nf.type);
+		if (!t)
 			return tdm_err(ctx, EINVAL, "NF '%s' has unknown type %u",
 				       nf.name, nf.type);
-		/* a type in nf_types[] without its bpf/nf_*.bpf.c */
-		if (!tdm_nf_type_in_datapath(nf.type))
-			return tdm_err(ctx, EINVAL,
-				       "NF '%s': type %s is not built into the datapath",
-				       nf.name, tdm_nf_type_name(tdm_nf_type_by_id(nf.type)));
 		nfs[i].type = nf.type;
 		nfs[i].nf_id = ci->nf_ids[i];
 		nfs[i].params = nf.params;
-		ci->fw_rulesets[i] = nf.type != TDM_NF_FIREWALL ? 0 :
-			tdm_fw_ruleset_key(ci->nf_ids[i], nf.params.firewall.bank);
+		ci->nf_state[i] = t->ops->hop_state ?
+				  t->ops->hop_state(ci->nf_ids[i], &nf.params) : 0;
 	}
 	return 0;
 }

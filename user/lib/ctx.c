@@ -146,6 +146,14 @@ static int prepare_pin_root(struct tdm_ctx *ctx, const char *root)
 	return 0;	/* tdm_pin_dir_open() makes the directory */
 }
 
+int tdm_map_fd(struct tdm_ctx *ctx, const char *name)
+{
+	struct bpf_map *m;
+
+	m = bpf_object__find_map_by_name(ctx->maps->obj, name);
+	return m ? bpf_map__fd(m) : -1;
+}
+
 void tdm_skel_opts(struct bpf_object_open_opts *opts)
 {
 	memset(opts, 0, sizeof(*opts));
@@ -227,9 +235,6 @@ static int open_maps(struct tdm_ctx *ctx)
 	ctx->chains_fd = bpf_map__fd(s->maps.tdm_chains);
 	ctx->nf_stats_fd = bpf_map__fd(s->maps.tdm_nf_stats);
 	ctx->chain_stats_fd = bpf_map__fd(s->maps.tdm_chain_stats);
-	ctx->fw_rules_fd = bpf_map__fd(s->maps.tdm_fw_rules);
-	ctx->policer_fd = bpf_map__fd(s->maps.tdm_policer);
-	ctx->policer_src_fd = bpf_map__fd(s->maps.tdm_policer_src);
 	ctx->journal_fd = bpf_map__fd(s->maps.tdm_journal);
 	ctx->status_fd = bpf_map__fd(s->maps.tdm_status);
 	ctx->apply_log_fd = bpf_map__fd(s->maps.tdm_apply_log);

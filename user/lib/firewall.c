@@ -30,7 +30,7 @@ static int ruleset_read(struct tdm_ctx *ctx, __u32 id, __u32 bank,
 {
 	__u32 key = tdm_fw_ruleset_key(id, bank);
 
-	if (bpf_map_lookup_elem(ctx->fw_rules_fd, &key, rs))
+	if (bpf_map_lookup_elem(tdm_fw_rules_fd(ctx), &key, rs))
 		return tdm_err(ctx, errno, "reading firewall rules: %s",
 			       strerror(errno));
 	return 0;
@@ -66,14 +66,14 @@ int tdm_fw_commit(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_info *info,
 	__u32 key;
 	int err;
 
-	next.params.firewall.bank ^= 1;
-	key = tdm_fw_ruleset_key(id, next.params.firewall.bank);
-	if (bpf_map_update_elem(ctx->fw_rules_fd, &key, rs, BPF_ANY))
+	TDM_NF_PARAMS(&next.params, firewall)->bank ^= 1;
+	key = tdm_fw_ruleset_key(id, TDM_NF_PARAMS(&next.params, firewall)->bank);
+	if (bpf_map_update_elem(tdm_fw_rules_fd(ctx), &key, rs, BPF_ANY))
 		return tdm_err(ctx, errno, "writing firewall rules: %s",
 			       strerror(errno));
 	tdm_crash_point(ctx);
-	j.bank = next.params.firewall.bank;
-	j.next_rule_id = next.params.firewall.next_rule_id;
+	j.bank = TDM_NF_PARAMS(&next.params, firewall)->bank;
+	j.next_rule_id = TDM_NF_PARAMS(&next.params, firewall)->next_rule_id;
 	err = tdm_journal_begin(ctx, &j);
 	if (err)
 		return err;
@@ -113,7 +113,7 @@ int tdm_rule_add(struct tdm_ctx *ctx, const char *nf,
 	rs = malloc(sizeof(*rs));
 	if (!rs)
 		return tdm_err(ctx, ENOMEM, "out of memory");
-	err = ruleset_read(ctx, id, info.params.firewall.bank, rs);
+	err = ruleset_read(ctx, id, TDM_NF_PARAMS(&info.params, firewall)->bank, rs);
 	if (err)
 		goto out;
 	if (rs->nrules >= TDM_FW_MAX_RULES) {
@@ -121,7 +121,7 @@ int tdm_rule_add(struct tdm_ctx *ctx, const char *nf,
 			      nf, TDM_FW_MAX_RULES);
 		goto out;
 	}
-	r.id = info.params.firewall.next_rule_id++;
+	r.id = TDM_NF_PARAMS(&info.params, firewall)->next_rule_id++;
 	r.prio = spec->prio;
 	r.action = spec->action;
 	r.m = spec->m;
@@ -154,7 +154,7 @@ int tdm_rule_del(struct tdm_ctx *ctx, const char *nf, __u32 rule_id)
 	rs = malloc(sizeof(*rs));
 	if (!rs)
 		return tdm_err(ctx, ENOMEM, "out of memory");
-	err = ruleset_read(ctx, id, info.params.firewall.bank, rs);
+	err = ruleset_read(ctx, id, TDM_NF_PARAMS(&info.params, firewall)->bank, rs);
 	if (err)
 		goto out;
 	for (i = 0; i < rs->nrules; i++)
@@ -184,5 +184,5 @@ int tdm_rule_list(struct tdm_ctx *ctx, const char *nf,
 	id = firewall_lookup(ctx, nf, &info);
 	if (id < 0)
 		return id;
-	return ruleset_read(ctx, id, info.params.firewall.bank, rs);
+	return ruleset_read(ctx, id, TDM_NF_PARAMS(&info.params, firewall)->bank, rs);
 }

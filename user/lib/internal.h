@@ -27,7 +27,7 @@ struct tdm_ctx {
 	/* fds of the pinned maps, from the skeleton */
 	int jmp_fd, devs_fd, dev_stats_fd, flows_fd, lpm_fd, pfx_fd, srules_fd;
 	int nfs_fd, chains_fd, nf_stats_fd, chain_stats_fd;
-	int fw_rules_fd, policer_fd, policer_src_fd, journal_fd, status_fd;
+	int journal_fd, status_fd;
 	int apply_log_fd, xsks_fd, nf_queues_fd, nf_cmds_fd;
 	/* TANDEM_CRASH_AT: SIGKILL at this crash point (tests); 0: never */
 	unsigned long crash_at, crash_steps;
@@ -63,7 +63,11 @@ int tdm_percpu_zero(struct tdm_ctx *ctx, int fd, __u32 key, size_t size);
 int tdm_percpu_sum(struct tdm_ctx *ctx, int fd, __u32 key, size_t size,
 		   __u64 *sum);
 
-/* NF types: the table lives in nf_types.c. */
+/*
+ * NF types (bpf/lib/nf.h): each is its BPF file and its library half,
+ * user/lib/nf_<name>.c, which defines struct tdm_nf_ops tdm_nf_<name>;
+ * nftypes.c lists them as the datapath does (nf_list.h).
+ */
 /* One "NAME VALUE" parameter of an NF type. */
 struct tdm_nf_param {
 	const char *name;
@@ -73,10 +77,11 @@ struct tdm_nf_param {
 
 #define TDM_NF_MAX_PARAMS	8
 
-struct tdm_nf_type {
-	const char *name;
-	__u32 id;
+/* What an NF type's library half does. */
+struct tdm_nf_ops {
 	const char *summary;
+	/* more on the parameters, for `tandem nf help` (may be NULL) */
+	const char *help;
 	/* the parameters, ending with one without name; the usage and the
 	 * checks on the words (unknown, twice, missing) come from it */
 	const struct tdm_nf_param *params;
@@ -88,7 +93,24 @@ struct tdm_nf_type {
 	/* set up and tear down per-instance state (may be NULL) */
 	int (*create)(struct tdm_ctx *ctx, __u32 id, union tdm_nf_params *p);
 	void (*destroy)(struct tdm_ctx *ctx, __u32 id);
+	/* the state the hop program reads for NF id with parameters p, as
+	 * struct tdm_chain_info.nf_state records it (NULL: 0, none) */
+	__u32 (*hop_state)(__u32 id, const union tdm_nf_params *p);
+	/* add the NF's own counters, which the datapath does not count
+	 * (NULL: none); 0 or -errno */
+	int (*stats)(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_stats *st);
+	/* the names of drop reasons TDM_DROP_NF... (the BPF file's enum;
+	 * TDM_<TYPE>_DROP_MAX entries, the first unused) */
+	const char *const *drops;
 	bool command;			/* takes "-- CMD ARGS..." */
+};
+
+/* An NF type: its BPF file's declaration and its library half. */
+struct tdm_nf_type {
+	const char *name;
+	__u32 id;			/* enum tdm_nf_type_id */
+	__u32 ndrops;			/* drop reasons, TDM_DROP_NF + its own */
+	const struct tdm_nf_ops *ops;
 };
 
 /*
@@ -105,14 +127,7 @@ int tdm_nf_params_parse(const struct tdm_nf_type *t, union tdm_nf_params *p,
 int tdm_nf_create(struct tdm_ctx *ctx, const struct tdm_nf_info *info,
 		  const char *cmd);
 
-/* process.c: the process NF type (nf_types.c lists it) */
-extern const struct tdm_nf_param tdm_process_params[];
-int tdm_process_parse(union tdm_nf_params *p, const char *const *vals,
-		      char *err, size_t errlen);
-void tdm_process_format(const union tdm_nf_params *p, char *buf,
-			size_t size);
-int tdm_process_create(struct tdm_ctx *ctx, __u32 id, union tdm_nf_params *p);
-void tdm_process_destroy(struct tdm_ctx *ctx, __u32 id);
+/* nf_process.c */
 /* The ifindex of process NF id's chain end (tdmnf<id>a), or -ENODEV */
 int tdm_proc_ifindex(struct tdm_ctx *ctx, __u32 id, __u32 *ifindex);
 /* Set (or with "" or NULL delete) process NF id's command line */
@@ -126,8 +141,11 @@ void tdm_nf_cmd_stash_drop(struct tdm_ctx *ctx);
 int tdm_proc_watermarks(struct tdm_ctx *ctx, __u32 id,
 			const struct tdm_process_params *pp);
 
-/* Is NF type id built into the hop program (a bpf/nf_*.bpf.c)? */
-bool tdm_nf_type_in_datapath(__u32 id);
+/* The fd of pinned map name: an NF's private map (bpf/nf_*.bpf.c) or
+ * any other; -1 if there is none */
+int tdm_map_fd(struct tdm_ctx *ctx, const char *name);
+/* nf_firewall.c: the fd of tdm_fw_rules */
+#define tdm_fw_rules_fd(ctx)	tdm_map_fd(ctx, "tdm_fw_rules")
 
 /*
  * pin.c: may the state be trusted. Each returns 0 (or an fd) or -errno

@@ -72,8 +72,8 @@ static int recover_fw_bank(struct tdm_ctx *ctx, const struct tdm_journal *j)
 		return 0;	/* nothing left to finish */
 	if (err)
 		return err;
-	info.params.firewall.bank = j->bank;
-	info.params.firewall.next_rule_id = j->next_rule_id;
+	TDM_NF_PARAMS(&info.params, firewall)->bank = j->bank;
+	TDM_NF_PARAMS(&info.params, firewall)->next_rule_id = j->next_rule_id;
 	return tdm_fw_bank_finish(ctx, j->nf_id, &info);
 }
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <tandem/tandem.h>
 #include <tandem/sched.h>
+#include "nf_list.h"	/* generated: the NF types' declarations */
 
 #define TDM_PIN_ROOT_DEFAULT	"/sys/fs/bpf/tandem"
 
@@ -117,7 +118,6 @@ int tdm_format_prefix(const struct tdm_addr *a, __u8 len, char *buf,
 const char *tdm_proto_name(__u8 proto, char *buf, size_t size);
 const char *tdm_action_name(__u32 action);
 int tdm_parse_action(const char *s, __u32 *action);
-const char *tdm_drop_reason_name(int reason);
 
 /* ---- NF types ---- */
 struct tdm_nf_type;
@@ -127,6 +127,15 @@ const struct tdm_nf_type *tdm_nf_type_at(int i);	/* NULL past end */
 const char *tdm_nf_type_name(const struct tdm_nf_type *t);
 const char *tdm_nf_type_summary(const struct tdm_nf_type *t);
 const char *tdm_nf_type_usage(const struct tdm_nf_type *t);
+__u32 tdm_nf_type_id(const struct tdm_nf_type *t);	/* enum tdm_nf_type_id */
+/* More on the type's parameters, for help: lines ending in '\n', or "" */
+const char *tdm_nf_type_help(const struct tdm_nf_type *t);
+/*
+ * The name of drop reason (index into struct tdm_nf_stats.drops) of an
+ * NF of type: "missed" for TDM_DROP_MISSED, the type's own from
+ * TDM_DROP_NF on; NULL past the type's last. Loop until NULL.
+ */
+const char *tdm_nf_drop_name(__u32 type, int reason);
 /* "rate 1000pps burst 100"-style description of an instance's params */
 void tdm_nf_params_format(const struct tdm_nf_info *nf, char *buf,
 			  size_t size);
@@ -140,7 +149,7 @@ int tdm_nf_lookup(struct tdm_ctx *ctx, const char *name,
 		  struct tdm_nf_info *info);
 int tdm_nf_get(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_info *info);
 
-/* ---- process NFs (user/lib/process.c) ---- */
+/* ---- process NFs (user/lib/nf_process.c) ---- */
 /*
  * The command line of process NF id (its arguments joined by single
  * spaces), into buf ("" if it has none): 0, -ENOSPC (buf too small) or

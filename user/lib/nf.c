@@ -69,15 +69,15 @@ int tdm_nf_create(struct tdm_ctx *ctx, const struct tdm_nf_info *nf,
 		return tdm_err(ctx, ENOSPC, "no room for another NF (at most %d)",
 			       TDM_MAX_NFS);
 	/* state and counters first, the name last: no half-made NF shows */
-	if (t->create) {
-		err = t->create(ctx, free_id, &info.params);
+	if (t->ops->create) {
+		err = t->ops->create(ctx, free_id, &info.params);
 		if (err)
 			return err;
 	}
-	if (t->command) {
+	if (t->ops->command) {
 		err = tdm_nf_cmd_set(ctx, free_id, cmd);
 		if (err) {
-			t->destroy(ctx, free_id);
+			t->ops->destroy(ctx, free_id);
 			return err;
 		}
 	}
@@ -87,8 +87,8 @@ int tdm_nf_create(struct tdm_ctx *ctx, const struct tdm_nf_info *nf,
 		err = tdm_err(ctx, errno, "writing NF '%s': %s", info.name,
 			      strerror(errno));
 	if (err) {
-		if (t->destroy)
-			t->destroy(ctx, free_id);
+		if (t->ops->destroy)
+			t->ops->destroy(ctx, free_id);
 		return err;
 	}
 	return free_id;
@@ -135,7 +135,7 @@ int tdm_nf_del(struct tdm_ctx *ctx, const char *name)
 		return tdm_err(ctx, errno, "deleting NF '%s': %s", name,
 			       strerror(errno));
 	t = tdm_nf_type_by_id(info.type);
-	if (t && t->destroy)
-		t->destroy(ctx, id);
+	if (t && t->ops->destroy)
+		t->ops->destroy(ctx, id);
 	return 0;
 }

@@ -486,18 +486,3 @@ int tdm_parse_action(const char *s, __u32 *action)
 	}
 	return -EINVAL;
 }
-
-static const char *const drop_names[TDM_DROP_MAX] = {
-	[TDM_DROP_RULE] = "rule", [TDM_DROP_DEFAULT] = "default",
-	[TDM_DROP_RATE] = "rate", [TDM_DROP_MISSED] = "missed",
-	[TDM_DROP_UNPARSED] = "unparsed", [TDM_DROP_NF_DOWN] = "nf_down",
-	[TDM_DROP_VERDICT] = "verdict", [TDM_DROP_RING] = "ring",
-	[TDM_DROP_OVERSIZE] = "oversize",
-};
-_Static_assert(TDM_DROP_OVERSIZE + 1 == TDM_DROP_MAX,
-	       "a drop reason without a name");
-
-const char *tdm_drop_reason_name(int reason)
-{
-	return reason >= 0 && reason < TDM_DROP_MAX ? drop_names[reason] : "?";
-}

@@ -4,21 +4,17 @@
 
 int tdm_stats_nf(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_stats *st)
 {
-	struct tdm_nf_queue q;
+	const struct tdm_nf_type *t;
 	struct tdm_nf_info nf;
 	int err;
 
 	err = tdm_percpu_sum(ctx, ctx->nf_stats_fd, id, sizeof(*st),
 			     (__u64 *)st);
-	if (err || tdm_nf_get(ctx, id, &nf) || nf.type != TDM_NF_PROCESS)
+	if (err || tdm_nf_get(ctx, id, &nf))
 		return err;
-	/* a process NF's own drops are in its queue, not the datapath's */
-	err = tdm_nf_queue_get(ctx, id, &q);
-	if (!err) {
-		st->drops[TDM_DROP_VERDICT] = q.dropped;
-		st->drops[TDM_DROP_RING] = q.ring_drops;
-	}
-	return err;
+	/* counters of the NF's own, which the datapath does not count */
+	t = tdm_nf_type_by_id(nf.type);
+	return t && t->ops->stats ? t->ops->stats(ctx, id, st) : 0;
 }
 
 int tdm_stats_chain(struct tdm_ctx *ctx, __u32 id, struct tdm_chain_stats *st)

@@ -11,7 +11,8 @@ NF_PROGS    := $(O)/tandem-nf-scan
 ifeq ($(ARCH),x86)
 NF_PROGS    += $(O)/tandem-nf-burn
 endif
-NF_HDRS	    := include/tandem/nf.h include/tandem/tandem.h $(wildcard user/nf/*.h)
+NF_HDRS	    := include/tandem/nf.h include/tandem/tandem.h $(wildcard user/nf/*.h) \
+	       $(O)/nf_list.h $(NF_SRCS)
 
 $(O)/nf/%.o: user/nf/%.c $(NF_HDRS)
 	@echo "  CC      $@"

@@ -33,6 +33,7 @@
 #include <xdp/xsk.h>
 
 #include <tandem/nf.h>
+#include "nf_list.h"	/* generated: struct tdm_process_params */
 
 #define NF_BATCH		64	/* frames per RX batch */
 #define NF_FRAME_SIZE		XSK_UMEM__DEFAULT_FRAME_SIZE	/* 4096 */
@@ -127,7 +128,7 @@ static int nf_find(struct tdm_nf *nf, const char *name, char *err,
 			break;
 		}
 		nf->id = key;
-		nf->ring = info.params.process.ring;
+		nf->ring = TDM_NF_PARAMS(&info.params, process)->ring;
 		ret = 0;
 		break;
 	}

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 
+/* Each type's parameters, and what each type says of them. */
 static void nf_more_help(FILE *f)
 {
 	const struct tdm_nf_type *t;
@@ -14,39 +15,29 @@ static void nf_more_help(FILE *f)
 	for (i = 0; (t = tdm_nf_type_at(i)); i++)
 		fprintf(f, "  %-9s %s\n", tdm_nf_type_name(t),
 			tdm_nf_type_usage(t));
-	fprintf(f, "\nRATE := NUM{pps|kpps|mpps|bit|kbit|mbit|gbit}\n"
-		"BURST := packets for a pps rate; bytes NUM[b|k|kb|m|mb] for a bit\n"
-		"         rate (k = 1024), at least 1522 (one full frame);\n"
-		"         default: 100 ms worth\n"
-		"Example: tandem nf add pol1 policer rate 1000pps burst 100\n"
-		"\nA process NF runs as a process on an AF_XDP socket, in the chain\n"
-		"like any NF (Documentation/process-nfs.rst); tandemd runs CMD:\n"
-		"  cpu LIST      CPUs it may run on: 1, 0-3, 0,2 (default: any)\n"
-		"  weight auto|N CPU weight 1..10000 (cgroup cpu.weight units), or\n"
-		"                auto: arrival rate x cost per packet (default)\n"
-		"  fail open|closed  while its process is down, the chain goes on\n"
-		"                without it, or drops (default closed)\n"
-		"  ring N        its socket's RX ring, frames, power of 2, 64..4096\n"
-		"                (default 1024)\n"
-		"  high/low PCT  backpressure: its chains drop at entry from high %%\n"
-		"                of the ring until back at low %% (default 80, 60)\n"
-		"  backpressure on|off  off: never congested, for experiments\n"
-		"                (default on)\n"
-		"  -- CMD ARG... the command (no blanks, '#' or '\\' in a word)\n"
-		"Example: tandem nf add dpi1 process cpu 1 -- /usr/local/lib/tandem/tandem-nf-scan -f /etc/tandem/dpi.rules\n");
+	for (i = 0; (t = tdm_nf_type_at(i)); i++)
+		if (*tdm_nf_type_help(t))
+			fprintf(f, "\n%s", tdm_nf_type_help(t));
 }
 
 static int nf_types(struct args *a)
 {
 	const struct tdm_nf_type *t;
 	json_object *arr = json_object_new_array();
-	int i;
+	const char *reason;
+	int i, r;
 
 	if (!json_mode)
 		printf("%-10s %-40s %s\n", "TYPE", "PARAMS", "DESCRIPTION");
 	for (i = 0; (t = tdm_nf_type_at(i)); i++) {
 		if (json_mode) {
 			json_object *o = json_object_new_object();
+			json_object *dr = json_object_new_array();
+
+			for (r = 0; (reason = tdm_nf_drop_name(
+					tdm_nf_type_id(t), r)); r++)
+				json_object_array_add(dr, jstr(reason));
+			json_object_object_add(o, "drop_reasons", dr);
 
 			json_object_object_add(o, "type",
 				jstr(tdm_nf_type_name(t)));
@@ -106,7 +97,7 @@ static int nf_del(struct args *a)
 static int process_show(struct tdm_ctx *ctx, __u32 id,
 			const struct tdm_nf_info *nf, json_object *o)
 {
-	const struct tdm_process_params *pp = &nf->params.process;
+	const struct tdm_process_params *pp = TDM_NF_PARAMS(&nf->params, process);
 	struct tdm_nf_queue q;
 	char cmd[TDM_NF_CMD_LEN];
 	double cost;

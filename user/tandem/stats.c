@@ -15,8 +15,9 @@ enum kind { K_NF, K_CHAIN, K_DEV, K_MAX };
 struct row {
 	char name[TDM_NAME_LEN];
 	const char *type;		/* NF type, or NULL */
+	__u32 type_id;
 	__u64 v[MAX_COLS];		/* v[0] packets, v[1] bytes */
-	__u64 drop_reason[TDM_DROP_MAX];
+	__u64 drop_reason[TDM_NF_MAX_DROPS];
 };
 
 struct table {
@@ -73,9 +74,10 @@ static int collect(struct tdm_ctx *ctx, enum kind k, const char *name,
 			memset(r, 0, sizeof(*r));
 			snprintf(r->name, sizeof(r->name), "%s", nf.name);
 			r->type = tdm_nf_type_name(tdm_nf_type_by_id(nf.type));
+			r->type_id = nf.type;
 			r->v[0] = st.packets;
 			r->v[1] = st.bytes;
-			for (i = 0; i < TDM_DROP_MAX; i++) {
+			for (i = 0; i < TDM_NF_MAX_DROPS; i++) {
 				r->drop_reason[i] = st.drops[i];
 				r->v[2] += st.drops[i];
 			}
@@ -138,9 +140,10 @@ static json_object *row_json(enum kind k, const struct row *r,
 		json_object_object_add(o, cols[k][i], json_u64(r->v[i]));
 	if (k == K_NF) {
 		json_object *dr = json_object_new_object();
+		const char *reason;
 
-		for (i = 0; i < TDM_DROP_MAX; i++)
-			json_object_object_add(dr, tdm_drop_reason_name(i),
+		for (i = 0; (reason = tdm_nf_drop_name(r->type_id, i)); i++)
+			json_object_object_add(dr, reason,
 					       json_u64(r->drop_reason[i]));
 		json_object_object_add(o, "drop_reasons", dr);
 	}

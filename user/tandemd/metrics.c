@@ -125,10 +125,13 @@ static void nf_metrics(FILE *f, const struct sample *s)
 	family(f, "tandem_nf_drops_total", "counter",
 	       "Packets the NF dropped, by reason.");
 	for (i = 0; i < s->nnfs; i++) {
-		for (r = 0; r < TDM_DROP_MAX; r++) {
+		const char *reason;
+
+		for (r = 0; (reason = tdm_nf_drop_name(s->nfs[i].type_id, r));
+		     r++) {
 			fputs("tandem_nf_drops_total", f);
 			nf_labels(f, &s->nfs[i]);
-			put_label(f, "reason", tdm_drop_reason_name(r), false);
+			put_label(f, "reason", reason, false);
 			fprintf(f, "} %llu\n",
 				(unsigned long long)s->nfs[i].st.drops[r]);
 		}

@@ -135,8 +135,8 @@ int procs_sync(void)
 				*p = old[k];
 		p->id = id;
 		snprintf(p->name, sizeof(p->name), "%s", nf.name);
-		p->cpus = nf.params.process.cpus;
-		p->pinned = nf.params.process.weight;
+		p->cpus = TDM_NF_PARAMS(&nf.params, process)->cpus;
+		p->pinned = TDM_NF_PARAMS(&nf.params, process)->weight;
 		if (tdm_nf_cmd_get(ctx, id, sp->cmd, sizeof(sp->cmd)))
 			sp->cmd[0] = '\0';
 		p->supervised = sp->cmd[0];

@@ -49,6 +49,7 @@ static int read_nfs(struct tdm_ctx *ctx, struct sample *s)
 		n->id = id;
 		snprintf(n->name, sizeof(n->name), "%s", nf.name);
 		n->type = tdm_nf_type_name(tdm_nf_type_by_id(nf.type));
+		n->type_id = nf.type;
 		if (nf.type == TDM_NF_PROCESS) {
 			err = tdm_nf_queue_get(ctx, id, &n->q);
 			if (err)

@@ -54,6 +54,7 @@ struct nf_sample {
 	__u32 id;
 	char name[TDM_NAME_LEN];
 	const char *type;		/* static, from the library */
+	__u32 type_id;			/* enum tdm_nf_type_id */
 	struct tdm_nf_stats st;
 	double pps, bps;		/* bytes/s; 0 without a previous sample */
 	/* process NFs only: their queue, and whether the process is up */

@@ -75,7 +75,7 @@ static void cpu_list_format(__u64 mask, char *buf, size_t size)
 	}
 }
 
-const struct tdm_nf_param tdm_process_params[] = {
+static const struct tdm_nf_param process_params[] = {
 	{ "cpu", "LIST" },
 	{ "weight", "auto|N" },
 	{ "fail", "open|closed" },
@@ -86,10 +86,10 @@ const struct tdm_nf_param tdm_process_params[] = {
 	{}
 };
 
-int tdm_process_parse(union tdm_nf_params *p, const char *const *vals,
+static int process_parse(union tdm_nf_params *p, const char *const *vals,
 			 char *err, size_t errlen)
 {
-	struct tdm_process_params *pp = &p->process;
+	struct tdm_process_params *pp = TDM_NF_PARAMS(p, process);
 	const char *cpu = vals[0], *weight = vals[1], *fail = vals[2];
 	const char *ring = vals[3], *high = vals[4], *low = vals[5];
 	const char *bp = vals[6];
@@ -161,10 +161,10 @@ int tdm_process_parse(union tdm_nf_params *p, const char *const *vals,
 	return 0;
 }
 
-void tdm_process_format(const union tdm_nf_params *p, char *buf,
+static void process_format(const union tdm_nf_params *p, char *buf,
 			   size_t size)
 {
-	const struct tdm_process_params *pp = &p->process;
+	const struct tdm_process_params *pp = TDM_NF_PARAMS(p, process);
 	char cpus[192] = "", weight[16] = "auto";
 
 	if (pp->cpus) {
@@ -390,7 +390,7 @@ static void queue_reset(struct tdm_ctx *ctx, __u32 id,
 	bpf_map_update_elem(ctx->nf_queues_fd, &id, &q, BPF_ANY);
 }
 
-void tdm_process_destroy(struct tdm_ctx *ctx, __u32 id)
+static void process_destroy(struct tdm_ctx *ctx, __u32 id)
 {
 	char a[IFNAMSIZ], b[IFNAMSIZ], path[256];
 	struct nl_sock *sk;
@@ -410,7 +410,7 @@ void tdm_process_destroy(struct tdm_ctx *ctx, __u32 id)
 	queue_reset(ctx, id, NULL);
 }
 
-int tdm_process_create(struct tdm_ctx *ctx, __u32 id,
+static int process_create(struct tdm_ctx *ctx, __u32 id,
 			  union tdm_nf_params *p)
 {
 	struct nl_sock *sk = nl_open(ctx);
@@ -422,13 +422,13 @@ int tdm_process_create(struct tdm_ctx *ctx, __u32 id,
 	nl_socket_free(sk);
 	if (err)
 		return err;
-	queue_reset(ctx, id, &p->process);
+	queue_reset(ctx, id, TDM_NF_PARAMS(p, process));
 	err = progs_attach(ctx, id);
 	if (err) {
 		char msg[sizeof(ctx->err)];
 
 		snprintf(msg, sizeof(msg), "%s", ctx->err);
-		tdm_process_destroy(ctx, id);
+		process_destroy(ctx, id);
 		snprintf(ctx->err, sizeof(ctx->err), "%s", msg);
 	}
 	return err;
@@ -592,3 +592,49 @@ int tdm_proc_watermarks(struct tdm_ctx *ctx, __u32 id,
 	tdm_nf_queues_unmap(qs);
 	return 0;
 }
+
+/* The process's own drops, from its queue: the datapath never sees them. */
+static int process_stats(struct tdm_ctx *ctx, __u32 id,
+			 struct tdm_nf_stats *st)
+{
+	struct tdm_nf_queue q;
+	int err = tdm_nf_queue_get(ctx, id, &q);
+
+	if (!err) {
+		st->drops[TDM_PROCESS_DROP_VERDICT] = q.dropped;
+		st->drops[TDM_PROCESS_DROP_RING] = q.ring_drops;
+	}
+	return err;
+}
+
+static const char *const process_drops[TDM_PROCESS_DROP_MAX] = {
+	[TDM_PROCESS_DROP_DOWN] = "nf_down",
+	[TDM_PROCESS_DROP_OVERSIZE] = "oversize",
+	[TDM_PROCESS_DROP_VERDICT] = "verdict",
+	[TDM_PROCESS_DROP_RING] = "ring",
+};
+
+const struct tdm_nf_ops tdm_nf_process = {
+	.summary = "a process on an AF_XDP socket (tandemd runs CMD)",
+	.help = "process: runs as a process on an AF_XDP socket, in the chain like\n"
+		"any NF (Documentation/process-nfs.rst); tandemd runs CMD:\n"
+		"  cpu LIST      CPUs it may run on: 1, 0-3, 0,2 (default: any)\n"
+		"  weight auto|N CPU weight 1..10000 (cgroup cpu.weight units), or\n"
+		"                auto: arrival rate x cost per packet (default)\n"
+		"  fail open|closed  while its process is down, the chain goes on\n"
+		"                without it, or drops (default closed)\n"
+		"  ring N        its socket's RX ring, frames, power of 2, 64..4096\n"
+		"                (default 1024)\n"
+		"  high/low PCT  backpressure: its chains drop at entry from high %\n"
+		"                of the ring until back at low % (default 80, 60)\n"
+		"  backpressure on|off  off: never congested, for experiments\n"
+		"                (default on)\n"
+		"  -- CMD ARG... the command (no blanks, '#' or '\\' in a word)\n"
+		"  Example: tandem nf add dpi1 process cpu 1 -- /usr/local/lib/tandem/tandem-nf-scan -f /etc/tandem/dpi.rules\n",
+	.params = process_params,
+	.parse = process_parse, .format = process_format,
+	.create = process_create, .destroy = process_destroy,
+	.stats = process_stats,
+	.drops = process_drops,
+	.command = true,
+};
