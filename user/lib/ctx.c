@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The library context: the bpffs pin root, the state lock, the pinned
- * maps, and the grace period primitive.
+ * maps, and the grace period primitive; errors, names, and the helpers
+ * every layer uses (map walks, per-CPU counters, a device's ifindex,
+ * our network namespace).
  */
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
@@ -480,4 +484,45 @@ int tdm_percpu_sum(struct tdm_ctx *ctx, int fd, __u32 key, size_t size,
 	}
 	free(buf);
 	return 0;
+}
+
+int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex)
+{
+	char name[IF_NAMESIZE];
+
+	if (!dev || !*dev)
+		return tdm_err(ctx, EINVAL, "no device given");
+	if (strlen(dev) >= IF_NAMESIZE)
+		return tdm_err(ctx, ENODEV, "device '%s' does not exist", dev);
+	*ifindex = if_nametoindex(dev);
+	if (!*ifindex)
+		return tdm_err(ctx, ENODEV, "device '%s' does not exist", dev);
+	/*
+	 * A process NF's veth pair carries the chain's handoffs: a chain
+	 * on it, or redirecting into it, would let frames in that no hop
+	 * handed over (Documentation/process-nfs.rst).
+	 */
+	if (!if_indextoname(*ifindex, name) ||
+	    !strncmp(name, TDM_PROC_DEV_PREFIX, strlen(TDM_PROC_DEV_PREFIX)))
+		return tdm_err(ctx, EPERM,
+			       "device '%s' is a process NF's (%s*): tandem does not attach to it or redirect into it",
+			       dev, TDM_PROC_DEV_PREFIX);
+	return 0;
+}
+
+/* The cookie of our network namespace (SO_NETNS_COOKIE, Linux 5.14). */
+__u64 tdm_netns_cookie(void)
+{
+	static __u64 cookie;
+	socklen_t len = sizeof(cookie);
+	int fd;
+
+	if (cookie)
+		return cookie;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len);
+		close(fd);
+	}
+	return cookie;
 }

@@ -17,30 +17,6 @@
 #include "internal.h"
 #include "bpf/entry.skel.h"
 
-int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex)
-{
-	char name[IF_NAMESIZE];
-
-	if (!dev || !*dev)
-		return tdm_err(ctx, EINVAL, "no device given");
-	if (strlen(dev) >= IF_NAMESIZE)
-		return tdm_err(ctx, ENODEV, "device '%s' does not exist", dev);
-	*ifindex = if_nametoindex(dev);
-	if (!*ifindex)
-		return tdm_err(ctx, ENODEV, "device '%s' does not exist", dev);
-	/*
-	 * A process NF's veth pair carries the chain's handoffs: a chain
-	 * on it, or redirecting into it, would let frames in that no hop
-	 * handed over (Documentation/process-nfs.rst).
-	 */
-	if (!if_indextoname(*ifindex, name) ||
-	    !strncmp(name, TDM_PROC_DEV_PREFIX, strlen(TDM_PROC_DEV_PREFIX)))
-		return tdm_err(ctx, EPERM,
-			       "device '%s' is a process NF's (%s*): tandem does not attach to it or redirect into it",
-			       dev, TDM_PROC_DEV_PREFIX);
-	return 0;
-}
-
 const char *tdm_dev_state_name(enum tdm_dev_state s)
 {
 	switch (s) {
@@ -55,23 +31,6 @@ const char *tdm_dev_state_name(enum tdm_dev_state s)
 	default:
 		return "gone";
 	}
-}
-
-/* The cookie of our network namespace (SO_NETNS_COOKIE, Linux 5.14). */
-__u64 tdm_netns_cookie(void)
-{
-	static __u64 cookie;
-	socklen_t len = sizeof(cookie);
-	int fd;
-
-	if (cookie)
-		return cookie;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0) {
-		getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len);
-		close(fd);
-	}
-	return cookie;
 }
 
 static void link_pin_path(__u32 slot, char *buf, size_t size)

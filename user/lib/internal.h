@@ -63,6 +63,11 @@ int tdm_percpu_zero(struct tdm_ctx *ctx, int fd, __u32 key, size_t size);
 int tdm_percpu_sum(struct tdm_ctx *ctx, int fd, __u32 key, size_t size,
 		   __u64 *sum);
 
+/* The cookie of our network namespace (SO_NETNS_COOKIE), 0 if unknown */
+__u64 tdm_netns_cookie(void);
+/* ifindex of the device called dev in our namespace, or -ENODEV */
+int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex);
+
 /* NF types: the table lives in nf_types.c. */
 /* One "NAME VALUE" parameter of an NF type. */
 struct tdm_nf_param {
@@ -168,10 +173,6 @@ bool tdm_chain_in_use(struct tdm_ctx *ctx, __u32 chain_id, char *user,
 		      size_t size);
 
 /* dev.c */
-/* The cookie of our network namespace (SO_NETNS_COOKIE), 0 if unknown */
-__u64 tdm_netns_cookie(void);
-/* ifindex of the device called dev in our namespace, or -ENODEV */
-int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex);
 /*
  * The record of the device called dev: the one of that name here now,
  * under whatever name tandem took it; or, when no device here has the
