@@ -38,6 +38,13 @@ struct tdm_ctx {
 	/* names of gone devices tdm_dev_gc() forgot: detach says done */
 	char gone[TDM_MAX_DEVS][16];
 	int ngone;
+	/*
+	 * The journal's recovery (tdm_journal_recover(), recover.c), which
+	 * tdm_journal_begin() runs first. Set by tdm_open(): it calls the
+	 * finishers of chain.c, steer.c, dev.c and firewall.c, layers
+	 * above the journal that begin their changes with it.
+	 */
+	int (*journal_recover)(struct tdm_ctx *ctx);
 };
 
 /* The netmask of a prefix length in the 128-bit address space. */
@@ -226,7 +233,8 @@ int tdm_steer_list_slot(struct tdm_ctx *ctx, __u32 slot,
 
 /*
  * journal.c: the change in progress. begin() before a change's first
- * write the datapath sees, end() after its last; recover() at open.
+ * write the datapath sees, end() after its last; recover() at open
+ * (recover.c).
  */
 int tdm_journal_begin(struct tdm_ctx *ctx, const struct tdm_journal *j);
 int tdm_journal_end(struct tdm_ctx *ctx);

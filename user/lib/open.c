@@ -250,6 +250,7 @@ int tdm_open(struct tdm_ctx **ctxp, unsigned int flags)
 	ctx->sync_outer_fd = -1;
 	ctx->sync_inner_fd = -1;
 	ctx->open_flags = flags;
+	ctx->journal_recover = tdm_journal_recover;
 
 	err = prepare_pin_root(ctx, root);
 	if (err)
