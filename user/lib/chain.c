@@ -77,6 +77,29 @@ bool tdm_nf_in_use(struct tdm_ctx *ctx, __u32 nf_id, char *chain,
 	return false;
 }
 
+/* An NF is deleted here, where the chains that may use it are seen. */
+int tdm_nf_del(struct tdm_ctx *ctx, const char *name)
+{
+	struct tdm_nf_info info;
+	const struct tdm_nf_type *t;
+	char chain[TDM_NAME_LEN];
+	int id;
+
+	id = tdm_nf_lookup(ctx, name, &info);
+	if (id < 0)
+		return id;
+	if (tdm_nf_in_use(ctx, id, chain, sizeof(chain)))
+		return tdm_err(ctx, EBUSY, "NF '%s' is used by chain '%s'",
+			       name, chain);
+	if (bpf_map_delete_elem(ctx->nfs_fd, &id))
+		return tdm_err(ctx, errno, "deleting NF '%s': %s", name,
+			       strerror(errno));
+	t = tdm_nf_type_by_id(info.type);
+	if (t && t->destroy)
+		t->destroy(ctx, id);
+	return 0;
+}
+
 /* Mark the slots that any chain's current hops occupy. */
 static void slots_in_use(struct tdm_ctx *ctx, bool *used)
 {
