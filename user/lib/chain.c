@@ -556,23 +556,19 @@ int tdm_chain_finish(struct tdm_ctx *ctx, __u32 id,
 	return err ? err : chain_write(ctx, id, &c);
 }
 
-int tdm_chain_del(struct tdm_ctx *ctx, const char *name)
+/*
+ * Delete chain id called name, of record *ci, that nothing uses
+ * (tdm_chain_del() in steer.c asks): its record and entry slot now, its
+ * other hops after a grace period.
+ */
+int tdm_chain_remove(struct tdm_ctx *ctx, const char *name, int id,
+		     const struct tdm_chain_info *ci)
 {
-	struct tdm_chain_info ci;
-	char user[64];
-	int id;
-
-	id = tdm_chain_lookup(ctx, name, &ci);
-	if (id < 0)
-		return id;
-	if (tdm_chain_in_use(ctx, id, user, sizeof(user)))
-		return tdm_err(ctx, EBUSY, "chain '%s' is used by %s", name,
-			       user);
 	if (bpf_map_delete_elem(ctx->chains_fd, &id))
 		return tdm_err(ctx, errno, "deleting chain '%s': %s", name,
 			       strerror(errno));
 	bpf_map_delete_elem(ctx->jmp_fd, &id);
-	chain_retire(ctx, &ci);
+	chain_retire(ctx, ci);
 	return chain_reap(ctx);
 }
 

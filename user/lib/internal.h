@@ -176,6 +176,10 @@ int tdm_chains_rebuild_nf(struct tdm_ctx *ctx, __u32 nf_id,
 			  const struct tdm_nf_info *override);
 bool tdm_nf_in_use(struct tdm_ctx *ctx, __u32 nf_id, char *chain,
 		   size_t size);
+/* chain.c: delete chain id (record *ci) that nothing uses */
+int tdm_chain_remove(struct tdm_ctx *ctx, const char *name, int id,
+		     const struct tdm_chain_info *ci);
+/* steer.c: is chain_id a device's default chain or an entry's chain? */
 bool tdm_chain_in_use(struct tdm_ctx *ctx, __u32 chain_id, char *user,
 		      size_t size);
 

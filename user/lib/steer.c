@@ -860,6 +860,22 @@ bool tdm_chain_in_use(struct tdm_ctx *ctx, __u32 chain_id, char *user,
 	return false;
 }
 
+/* A chain is deleted here, where the devices and entries using it are seen. */
+int tdm_chain_del(struct tdm_ctx *ctx, const char *name)
+{
+	struct tdm_chain_info ci;
+	char user[64];
+	int id;
+
+	id = tdm_chain_lookup(ctx, name, &ci);
+	if (id < 0)
+		return id;
+	if (tdm_chain_in_use(ctx, id, user, sizeof(user)))
+		return tdm_err(ctx, EBUSY, "chain '%s' is used by %s", name,
+			       user);
+	return tdm_chain_remove(ctx, name, id, &ci);
+}
+
 int tdm_steer_list(struct tdm_ctx *ctx, const char *dev,
 		   struct tdm_steer_entry **out, int *n)
 {
