@@ -183,7 +183,18 @@ int tdm_chain_remove(struct tdm_ctx *ctx, const char *name, int id,
 bool tdm_chain_in_use(struct tdm_ctx *ctx, __u32 chain_id, char *user,
 		      size_t size);
 
-/* dev.c */
+/* devrec.c: device records, the tdm_devs table */
+/* The pin path of device slot's bpf_link (links/dev_SLOT) */
+void tdm_dev_link_path(__u32 slot, char *buf, size_t size);
+/* Where the device of record d is now, into *st (see devrec.c) */
+enum tdm_dev_state tdm_dev_state(const struct tdm_dev *d,
+				 struct tdm_dev_status *st);
+/* The record of the device called name, with where it is now */
+int tdm_dev_lookup(struct tdm_ctx *ctx, const char *name,
+		   struct tdm_dev_status *out);
+/* A new record for ifindex in a free slot, not written yet */
+int tdm_dev_init(struct tdm_ctx *ctx, __u32 ifindex, __u32 chain,
+		 struct tdm_dev *d);
 /*
  * The record of the device called dev: the one of that name here now,
  * under whatever name tandem took it; or, when no device here has the
@@ -197,19 +208,25 @@ int tdm_dev_find(struct tdm_ctx *ctx, const char *dev, struct tdm_dev *d);
  */
 int tdm_dev_take(struct tdm_ctx *ctx, const char *dev, struct tdm_dev *d,
 		 bool *created);
-/* Write record *d with fresh steering counts (one atomic update). */
-int tdm_dev_put(struct tdm_ctx *ctx, struct tdm_dev *d);
-/* Forget the records of devices that are gone (see dev.c). */
-int tdm_dev_gc(struct tdm_ctx *ctx);
 /* The name of slot's device now (or as taken, if not here), or "?" */
 void tdm_dev_name(struct tdm_ctx *ctx, __u32 slot, char *buf, size_t size);
+
+/* steer.c: write record *d with fresh steering counts (one atomic
+ * update); _put() is a crash point too */
+int tdm_dev_write(struct tdm_ctx *ctx, struct tdm_dev *d);
+int tdm_dev_put(struct tdm_ctx *ctx, struct tdm_dev *d);
+/* steer.c: forget record d: its steering entries, then the record */
+int tdm_dev_forget(struct tdm_ctx *ctx, const struct tdm_dev *d);
+/* steer.c: rewrite slot's record (if any) with fresh steering counts. */
+int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 slot);
+
+/* dev.c: forget the records of devices that are gone (see dev.c). */
+int tdm_dev_gc(struct tdm_ctx *ctx);
 /* tdm_dev_detach() that keeps the record (slot, counters) for a
  * re-attach in another mode */
 int tdm_dev_detach_keep(struct tdm_ctx *ctx, const char *dev);
 /* Forget slot's record if it has no link and no steering entries. */
 int tdm_dev_forget_unused(struct tdm_ctx *ctx, __u32 slot);
-/* Rewrite slot's record (if any) with fresh steering counts. */
-int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 slot);
 
 /* steer.c: is m one 5-tuple (an entry of the exact table)? */
 bool tdm_steer_is_exact(const struct tdm_match *m);
