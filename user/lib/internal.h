@@ -3,6 +3,40 @@
 #ifndef TANDEM_LIB_INTERNAL_H
 #define TANDEM_LIB_INTERNAL_H
 
+/*
+ * The library's layers, bottom to top: a file calls functions of its own
+ * and of the files listed before it, never of a file listed after it. A
+ * lower file reaches up only through a function pointer (an NF type's
+ * create and destroy, ctx->journal_recover). tools/check-layers, run by
+ * make, reads this list and fails the build on a call that goes up; every
+ * .c file of user/lib must be in it. See Documentation/architecture.rst.
+ *
+ * layers:
+ *	parse.c		text to structs and back: prefixes, ports, matches
+ *	ctx.c		the context: errors, names, map helpers, ifindex
+ *	pin.c		trusting the pin directory; the state lock
+ *	journal.c	the change in progress: begin, end, crash points
+ *	kmod.c		tandem_sched.ko: is it loaded, its ioctls
+ *	status.c	the tdm_status record for `tandem status`
+ *	process.c	process NFs: veth pair, queue, command line
+ *	nf_types.c	the NF types and their parameters
+ *	grammar.c	the one parser of commands, driven by tables
+ *	commands.c	the tables of the commands that say what exists
+ *	nf.c		NF instances: the tdm_nfs table
+ *	chain.c		chains and their hops; deleting an NF
+ *	devrec.c	device records: where a device is, find, take
+ *	steer.c		steering entries; writing device records with
+ *			their counts; deleting a chain
+ *	dev.c		attaching and detaching devices, their gc
+ *	firewall.c	firewall rules: banks, chains rebuilt to switch
+ *	recover.c	the journal's recovery: the finishers by kind
+ *	policy.c	policy files: text to struct tdm_policy
+ *	apply.c		the running state as a policy; applying one
+ *	dump.c		the running state as a policy file
+ *	stats.c		counters, summed
+ *	open.c		tdm_open(), tdm_close(): the entry, and recovery
+ */
+
 #include <errno.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
