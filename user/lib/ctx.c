@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The library context: the bpffs pin root, the pinned maps' fds, and the
- * grace period primitive; errors, names, and the helpers
- * every layer uses (map walks, per-CPU counters, a device's ifindex,
- * our network namespace).
+ * grace period primitive; errors, names, and the helpers every layer
+ * uses (map walks, per-CPU counters, a device's ifindex, our network
+ * namespace). Opening and closing it is open.c's.
  */
 #include <net/if.h>
 #include <stdarg.h>
