@@ -61,7 +61,8 @@ DMN_CFLAGS := $(shell pkg-config --cflags libmicrohttpd libsystemd 2>/dev/null)
 DMN_LIBS  := $(shell pkg-config --libs libmicrohttpd libsystemd 2>/dev/null || \
 		echo -lmicrohttpd -lsystemd) -lpthread -lm
 
-all: $(O)/tandem $(O)/tandemd $(O)/tdm-bench $(O)/udp-blast selftests-build
+all: $(O)/tandem $(O)/tandemd $(O)/tdm-bench $(O)/udp-blast selftests-build \
+	$(O)/layers.ok
 
 $(O)/vmlinux.h:
 	$(Q)mkdir -p $(O)
@@ -95,6 +96,13 @@ $(O)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) $(wildcard include/tandem/*.
 $(LIB): $(LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+# The library's calls go only down its layers, listed in user/lib/internal.h
+# (Documentation/architecture.rst): a call up fails the build.
+$(O)/layers.ok: $(LIB) tools/check-layers user/lib/internal.h
+	@echo "  LAYERS  $(LIB)"
+	$(Q)tools/check-layers $(O)
+	$(Q)touch $@
 
 $(O)/cli/%.o: user/tandem/%.c $(wildcard user/tandem/*.h) $(wildcard user/lib/*.h) \
 		$(wildcard include/tandem/*.h) $(O)/nf_list.h $(NF_SRCS)

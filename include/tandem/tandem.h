@@ -450,7 +450,7 @@ struct tdm_hop {
  * device's lifetime: ifindex, netns and name as they were when tandem
  * took the device, and the id of the bpf_link that attaches the entry
  * program (0: not attached), which follows the device wherever it goes
- * and says where it is now (see user/lib/dev.c).
+ * and says where it is now (see user/lib/devrec.c).
  */
 struct tdm_dev {
 	char name[16];			/* when tandem took it */

@@ -77,6 +77,29 @@ bool tdm_nf_in_use(struct tdm_ctx *ctx, __u32 nf_id, char *chain,
 	return false;
 }
 
+/* An NF is deleted here, where the chains that may use it are seen. */
+int tdm_nf_del(struct tdm_ctx *ctx, const char *name)
+{
+	struct tdm_nf_info info;
+	const struct tdm_nf_type *t;
+	char chain[TDM_NAME_LEN];
+	int id;
+
+	id = tdm_nf_lookup(ctx, name, &info);
+	if (id < 0)
+		return id;
+	if (tdm_nf_in_use(ctx, id, chain, sizeof(chain)))
+		return tdm_err(ctx, EBUSY, "NF '%s' is used by chain '%s'",
+			       name, chain);
+	if (bpf_map_delete_elem(ctx->nfs_fd, &id))
+		return tdm_err(ctx, errno, "deleting NF '%s': %s", name,
+			       strerror(errno));
+	t = tdm_nf_type_by_id(info.type);
+	if (t && t->ops->destroy)
+		t->ops->destroy(ctx, id);
+	return 0;
+}
+
 /* Mark the slots that any chain's current hops occupy. */
 static void slots_in_use(struct tdm_ctx *ctx, bool *used)
 {
@@ -530,23 +553,19 @@ int tdm_chain_finish(struct tdm_ctx *ctx, __u32 id,
 	return err ? err : chain_write(ctx, id, &c);
 }
 
-int tdm_chain_del(struct tdm_ctx *ctx, const char *name)
+/*
+ * Delete chain id called name, of record *ci, that nothing uses
+ * (tdm_chain_del() in steer.c asks): its record and entry slot now, its
+ * other hops after a grace period.
+ */
+int tdm_chain_remove(struct tdm_ctx *ctx, const char *name, int id,
+		     const struct tdm_chain_info *ci)
 {
-	struct tdm_chain_info ci;
-	char user[64];
-	int id;
-
-	id = tdm_chain_lookup(ctx, name, &ci);
-	if (id < 0)
-		return id;
-	if (tdm_chain_in_use(ctx, id, user, sizeof(user)))
-		return tdm_err(ctx, EBUSY, "chain '%s' is used by %s", name,
-			       user);
 	if (bpf_map_delete_elem(ctx->chains_fd, &id))
 		return tdm_err(ctx, errno, "deleting chain '%s': %s", name,
 			       strerror(errno));
 	bpf_map_delete_elem(ctx->jmp_fd, &id);
-	chain_retire(ctx, &ci);
+	chain_retire(ctx, ci);
 	return chain_reap(ctx);
 }
 

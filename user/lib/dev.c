@@ -2,6 +2,8 @@
 /*
  * Devices: the entry program attached with a bpf_link, pinned so that it
  * outlives the process that attached it, and the device's default chain.
+ * The records themselves are devrec.c's; their writes, with the steering
+ * counts, steer.c's.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -10,232 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <linux/if_link.h>
 
 #include "internal.h"
 #include "bpf/entry.skel.h"
-
-int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex)
-{
-	char name[IF_NAMESIZE];
-
-	if (!dev || !*dev)
-		return tdm_err(ctx, EINVAL, "no device given");
-	if (strlen(dev) >= IF_NAMESIZE)
-		return tdm_err(ctx, ENODEV, "device '%s' does not exist", dev);
-	*ifindex = if_nametoindex(dev);
-	if (!*ifindex)
-		return tdm_err(ctx, ENODEV, "device '%s' does not exist", dev);
-	/*
-	 * A process NF's veth pair carries the chain's handoffs: a chain
-	 * on it, or redirecting into it, would let frames in that no hop
-	 * handed over (Documentation/process-nfs.rst).
-	 */
-	if (!if_indextoname(*ifindex, name) ||
-	    !strncmp(name, TDM_PROC_DEV_PREFIX, strlen(TDM_PROC_DEV_PREFIX)))
-		return tdm_err(ctx, EPERM,
-			       "device '%s' is a process NF's (%s*): tandem does not attach to it or redirect into it",
-			       dev, TDM_PROC_DEV_PREFIX);
-	return 0;
-}
-
-const char *tdm_dev_state_name(enum tdm_dev_state s)
-{
-	switch (s) {
-	case TDM_DEV_ATTACHED:
-		return "attached";
-	case TDM_DEV_DETACHED:
-		return "detached";
-	case TDM_DEV_MOVED:
-		return "moved";
-	case TDM_DEV_OTHER_NS:
-		return "other-ns";
-	default:
-		return "gone";
-	}
-}
-
-/* The cookie of our network namespace (SO_NETNS_COOKIE, Linux 5.14). */
-__u64 tdm_netns_cookie(void)
-{
-	static __u64 cookie;
-	socklen_t len = sizeof(cookie);
-	int fd;
-
-	if (cookie)
-		return cookie;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0) {
-		getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len);
-		close(fd);
-	}
-	return cookie;
-}
-
-static void link_pin_path(__u32 slot, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s/links/dev_%u", tdm_pin_root(), slot);
-}
-
-/*
- * Where the device of record d is now, from the bpf_link that attaches
- * its entry program (pinned at links/dev_SLOT): the link follows the
- * device through renames and namespace moves, and says ifindex 0 once
- * the device is gone. The device is here if the XDP program on that
- * ifindex in our namespace is the link's.
- */
-static enum tdm_dev_state dev_state(const struct tdm_dev *d,
-				    struct tdm_dev_status *st)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	struct bpf_link_info info;
-	__u32 len = sizeof(info);
-	char path[PATH_MAX];
-	int fd;
-
-	st->ifindex_now = 0;
-	st->name_now[0] = '\0';
-	st->prog_id = 0;
-	link_pin_path(d->slot, path, sizeof(path));
-	fd = bpf_obj_get(path);
-	memset(&info, 0, sizeof(info));
-	if (fd >= 0 && (bpf_obj_get_info_by_fd(fd, &info, &len) ||
-			info.type != BPF_LINK_TYPE_XDP)) {
-		close(fd);
-		fd = -1;
-	}
-	if (fd < 0) {
-		/*
-		 * Not attached: no link to follow the device. It is here if
-		 * its ifindex still has its name in the namespace it was in;
-		 * another device that took the ifindex is not it.
-		 */
-		if (d->netns != tdm_netns_cookie())
-			return TDM_DEV_OTHER_NS;
-		if (if_indextoname(d->ifindex, st->name_now) &&
-		    !strncmp(st->name_now, d->name, sizeof(d->name)))
-			st->ifindex_now = d->ifindex;
-		else
-			st->name_now[0] = '\0';
-		return TDM_DEV_DETACHED;
-	}
-	close(fd);
-	st->link_id = info.id;
-	st->prog_id = info.prog_id;
-	if (!info.xdp.ifindex)
-		return TDM_DEV_GONE;
-	/* program ids are global: ours on that ifindex here is the device */
-	if (!bpf_xdp_query(info.xdp.ifindex, 0, &q) &&
-	    (q.prog_id == info.prog_id || q.drv_prog_id == info.prog_id ||
-	     q.skb_prog_id == info.prog_id) &&
-	    if_indextoname(info.xdp.ifindex, st->name_now)) {
-		st->ifindex_now = info.xdp.ifindex;
-		return TDM_DEV_ATTACHED;
-	}
-	return d->netns != tdm_netns_cookie() ? TDM_DEV_OTHER_NS : TDM_DEV_MOVED;
-}
-
-/* Every record, with where its device is now; caller frees *out. */
-int tdm_dev_list(struct tdm_ctx *ctx, struct tdm_dev_status **out, int *n)
-{
-	struct tdm_dev_status *v = NULL;
-	__u32 key, *prev = NULL;
-	int cnt = 0;
-
-	while (!bpf_map_get_next_key(ctx->devs_fd, prev, &key)) {
-		struct tdm_dev_status st = {};
-		void *p;
-
-		prev = &key;
-		if (bpf_map_lookup_elem(ctx->devs_fd, &key, &st.dev))
-			continue;
-		st.state = dev_state(&st.dev, &st);
-		st.attached = st.state == TDM_DEV_ATTACHED;
-		st.elsewhere = st.state == TDM_DEV_MOVED ||
-			       st.state == TDM_DEV_OTHER_NS;
-		st.renamed = st.name_now[0] &&
-			     strncmp(st.name_now, st.dev.name,
-				     sizeof(st.dev.name));
-		p = realloc(v, (cnt + 1) * sizeof(*v));
-		if (!p) {
-			free(v);
-			return tdm_err(ctx, ENOMEM, "out of memory");
-		}
-		v = p;
-		v[cnt++] = st;
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
-}
-
-/*
- * The record of the device called name: the device of that name here
- * now (under whatever name tandem took it), else, if no device here has
- * that name, the record of a device tandem took under that name that
- * has since moved away or gone. 0, or -ENOENT, -ENODEV with the error.
- */
-static int dev_lookup(struct tdm_ctx *ctx, const char *name,
-		      struct tdm_dev_status *out)
-{
-	struct tdm_dev_status *v;
-	__u32 ifindex = 0;
-	int n, i, found = -1;
-
-	if (!name || !*name)
-		return tdm_err(ctx, EINVAL, "no device given");
-	if (strlen(name) < IF_NAMESIZE)
-		ifindex = if_nametoindex(name);
-	if (tdm_dev_list(ctx, &v, &n))
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		const struct tdm_dev_status *st = &v[i];
-
-		if (ifindex && st->ifindex_now == ifindex) {
-			/* a record of the device attached wins a stale one */
-			if (found < 0 || st->state == TDM_DEV_ATTACHED)
-				found = i;
-		} else if (found >= 0) {
-			continue;
-		}
-		if (!ifindex && !st->ifindex_now &&
-			 !strncmp(st->dev.name, name, sizeof(st->dev.name)) &&
-			 st->state != TDM_DEV_OTHER_NS)
-			found = i;
-	}
-	if (found >= 0)
-		*out = v[found];
-	free(v);
-	if (found >= 0)
-		return 0;
-	if (!ifindex)
-		return tdm_err(ctx, ENODEV, "device '%s' does not exist", name);
-	return tdm_err(ctx, ENOENT, "tandem is not attached to %s", name);
-}
-
-int tdm_dev_find(struct tdm_ctx *ctx, const char *name, struct tdm_dev *d)
-{
-	struct tdm_dev_status st;
-	int err = dev_lookup(ctx, name, &st);
-
-	if (!err)
-		*d = st.dev;
-	return err;
-}
-
-void tdm_dev_name(struct tdm_ctx *ctx, __u32 slot, char *buf, size_t size)
-{
-	struct tdm_dev_status st = {};
-
-	if (bpf_map_lookup_elem(ctx->devs_fd, &slot, &st.dev)) {
-		snprintf(buf, size, "?");
-		return;
-	}
-	dev_state(&st.dev, &st);
-	snprintf(buf, size, "%s", st.name_now[0] ? st.name_now : st.dev.name);
-}
 
 const char *tdm_mode_name(__u32 xdp_flags)
 {
@@ -273,92 +54,10 @@ int tdm_entry_load(struct tdm_ctx *ctx, __u32 dev_slot)
 	return fd;
 }
 
-static int dev_slot_alloc(struct tdm_ctx *ctx, __u32 *slot)
-{
-	struct tdm_dev d;
-	__u32 i;
-
-	for (i = 0; i < TDM_MAX_DEVS; i++) {
-		if (bpf_map_lookup_elem(ctx->devs_fd, &i, &d)) {
-			*slot = i;
-			return 0;
-		}
-	}
-	return tdm_err(ctx, ENOSPC, "no room for another device (at most %d)",
-		       TDM_MAX_DEVS);
-}
-
-/*
- * Write record *d with fresh steering counts: one hash update, which
- * the datapath sees whole (the old element is freed after RCU).
- */
-static int dev_write(struct tdm_ctx *ctx, struct tdm_dev *d)
-{
-	int err = tdm_steer_summary(ctx, d->slot, d);
-
-	if (err)
-		return err;
-	if (bpf_map_update_elem(ctx->devs_fd, &d->slot, d, BPF_ANY))
-		return tdm_err(ctx, errno, "writing device %s: %s", d->name,
-			       strerror(errno));
-	return 0;
-}
-
-int tdm_dev_put(struct tdm_ctx *ctx, struct tdm_dev *d)
-{
-	int err = dev_write(ctx, d);
-
-	if (!err)
-		tdm_crash_point(ctx);
-	return err;
-}
-
-/*
- * A new record for ifindex in a free slot, with zeroed counters, not
- * written yet: the caller writes it (tdm_dev_put()) when it commits.
- */
-static int dev_init(struct tdm_ctx *ctx, __u32 ifindex, __u32 chain,
-		    struct tdm_dev *d)
-{
-	char name[IF_NAMESIZE] = "";
-	int err;
-
-	memset(d, 0, sizeof(*d));
-	err = dev_slot_alloc(ctx, &d->slot);
-	if (err)
-		return err;
-	err = tdm_percpu_zero(ctx, ctx->dev_stats_fd, d->slot,
-			      sizeof(struct tdm_dev_stats));
-	if (err)
-		return err;
-	if_indextoname(ifindex, name);
-	snprintf(d->name, sizeof(d->name), "%s", name);
-	d->ifindex = ifindex;
-	d->netns = tdm_netns_cookie();
-	d->default_chain = chain;
-	return 0;
-}
-
 static int dev_new(struct tdm_ctx *ctx, __u32 ifindex, __u32 chain,
 		   struct tdm_dev *d)
 {
-	return dev_init(ctx, ifindex, chain, d) ?: dev_write(ctx, d);
-}
-
-/* Forget record d: its steering entries, then the record itself. */
-static int dev_forget(struct tdm_ctx *ctx, const struct tdm_dev *d)
-{
-	char path[PATH_MAX];
-	int err;
-
-	link_pin_path(d->slot, path, sizeof(path));
-	unlink(path);
-	err = tdm_steer_flush(ctx, d->slot);
-	if (!err && bpf_map_delete_elem(ctx->devs_fd, &d->slot) &&
-	    errno != ENOENT)
-		err = tdm_err(ctx, errno, "deleting device %s: %s", d->name,
-			      strerror(errno));
-	return err;
+	return tdm_dev_init(ctx, ifindex, chain, d) ?: tdm_dev_write(ctx, d);
 }
 
 /*
@@ -378,50 +77,13 @@ int tdm_dev_gc(struct tdm_ctx *ctx)
 		if (v[i].state != TDM_DEV_GONE &&
 		    !(v[i].state == TDM_DEV_DETACHED && !v[i].ifindex_now))
 			continue;
-		err = dev_forget(ctx, &v[i].dev);
+		err = tdm_dev_forget(ctx, &v[i].dev);
 		if (!err && ctx->ngone < TDM_MAX_DEVS)
 			memcpy(ctx->gone[ctx->ngone++], v[i].dev.name,
 			       sizeof(ctx->gone[0]));
 	}
 	free(v);
 	return err;
-}
-
-int tdm_dev_take(struct tdm_ctx *ctx, const char *name, struct tdm_dev *d,
-		 bool *created)
-{
-	__u32 ifindex;
-	int err;
-
-	*created = false;
-	err = tdm_dev_find(ctx, name, d);
-	if (err != -ENOENT)
-		return err;
-	err = tdm_ifindex(ctx, name, &ifindex);
-	if (err)
-		return err;
-	*created = true;
-	return dev_init(ctx, ifindex, TDM_CHAIN_NONE, d);
-}
-
-/*
- * Rewrite slot's record with fresh steering counts; a record left with
- * nothing (no link, no entries, no default chain) is forgotten: tandem
- * knew the device only for its steering entries.
- */
-int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 slot)
-{
-	struct tdm_dev_status st = {};
-	int err;
-
-	if (bpf_map_lookup_elem(ctx->devs_fd, &slot, &st.dev))
-		return 0;
-	err = dev_write(ctx, &st.dev);
-	if (err || st.dev.nflows || st.dev.nrules ||
-	    st.dev.default_chain != TDM_CHAIN_NONE ||
-	    dev_state(&st.dev, &st) != TDM_DEV_DETACHED)
-		return err;
-	return dev_forget(ctx, &st.dev);
 }
 
 int tdm_dev_register(struct tdm_ctx *ctx, __u32 ifindex, const char *chain,
@@ -445,7 +107,7 @@ int tdm_dev_register(struct tdm_ctx *ctx, __u32 ifindex, const char *chain,
 		err = dev_new(ctx, ifindex, chain_id, &d);
 	else if (!err) {
 		d.default_chain = chain_id;
-		err = dev_write(ctx, &d);
+		err = tdm_dev_write(ctx, &d);
 	}
 	if (!err && slot)
 		*slot = d.slot;
@@ -545,7 +207,7 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 			return id;
 		chain_id = id;
 	}
-	err = dev_lookup(ctx, dev, &st);
+	err = tdm_dev_lookup(ctx, dev, &st);
 	if (err && err != -ENOENT)
 		return err;
 	existed = !err;
@@ -557,7 +219,7 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 				       "%s is attached in %s mode; detach it first to change the mode",
 				       dev, tdm_mode_name(st.dev.mode));
 		st.dev.default_chain = chain_id;
-		return dev_write(ctx, &st.dev);
+		return tdm_dev_write(ctx, &st.dev);
 	}
 
 	if (bpf_xdp_query(ifindex, 0, &q))
@@ -588,7 +250,7 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 		d.default_chain = chain_id;
 		d.link_id = 0;
 	} else {
-		err = dev_init(ctx, ifindex, chain_id, &d);
+		err = tdm_dev_init(ctx, ifindex, chain_id, &d);
 		if (err)
 			goto err_foreign;
 	}
@@ -636,7 +298,7 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 		close(link_fd);	/* detaches */
 		goto err_restore;
 	}
-	link_pin_path(d.slot, path, sizeof(path));
+	tdm_dev_link_path(d.slot, path, sizeof(path));
 	unlink(path);	/* a stale pin of a device that went away */
 	if (bpf_obj_pin(link_fd, path)) {
 		err = tdm_err(ctx, errno, "pinning the link at %s: %s", path,
@@ -644,7 +306,7 @@ int tdm_dev_attach(struct tdm_ctx *ctx, const char *dev, const char *chain,
 		close(link_fd);	/* detaches */
 		goto err_restore;
 	}
-	/* attached: the pin is what says so (dev_state()) */
+	/* attached: the pin is what says so (tdm_dev_state()) */
 	tdm_crash_point(ctx);
 	close(link_fd);
 	if (foreign_fd >= 0)
@@ -687,7 +349,7 @@ static int link_unpin(struct tdm_ctx *ctx, __u32 slot)
 	char path[PATH_MAX];
 	int fd, err = 0;
 
-	link_pin_path(slot, path, sizeof(path));
+	tdm_dev_link_path(slot, path, sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
@@ -716,7 +378,7 @@ int tdm_dev_forget_unused(struct tdm_ctx *ctx, __u32 slot)
 	err = tdm_steer_summary(ctx, slot, &d);
 	if (err || d.link_id || d.nflows || d.nrules)
 		return err;
-	return dev_forget(ctx, &d);
+	return tdm_dev_forget(ctx, &d);
 }
 
 static int dev_unlinked(struct tdm_ctx *ctx, __u32 slot)
@@ -742,7 +404,7 @@ int tdm_dev_detach_recover(struct tdm_ctx *ctx, __u32 slot, bool forget)
 		return dev_unlinked(ctx, slot);
 	if (bpf_map_lookup_elem(ctx->devs_fd, &slot, &d))
 		return 0;
-	return dev_forget(ctx, &d);
+	return tdm_dev_forget(ctx, &d);
 }
 
 /*
@@ -761,7 +423,7 @@ int tdm_dev_attach_recover(struct tdm_ctx *ctx, __u32 slot, bool created)
 
 	if (bpf_map_lookup_elem(ctx->devs_fd, &slot, &d))
 		return link_unpin(ctx, slot);	/* no record to keep */
-	link_pin_path(slot, path, sizeof(path));
+	tdm_dev_link_path(slot, path, sizeof(path));
 	fd = bpf_obj_get(path);
 	linked = fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
 		 info.type == BPF_LINK_TYPE_XDP && info.xdp.ifindex &&
@@ -772,7 +434,7 @@ int tdm_dev_attach_recover(struct tdm_ctx *ctx, __u32 slot, bool created)
 }
 
 /*
- * Detach the device called name (dev_lookup()). Its steering entries
+ * Detach the device called name (tdm_dev_lookup()). Its steering entries
  * stay while the device does, for the next attach; a device that moved
  * away or is gone is forgotten with them.
  */
@@ -784,7 +446,7 @@ static int dev_detach(struct tdm_ctx *ctx, const char *dev, bool keep)
 	struct tdm_dev_status st;
 	int err, i;
 
-	err = dev_lookup(ctx, dev, &st);
+	err = tdm_dev_lookup(ctx, dev, &st);
 	for (i = 0; err == -ENODEV && i < ctx->ngone; i++)
 		if (!strncmp(ctx->gone[i], dev, sizeof(ctx->gone[i])))
 			return 0;	/* gone, and forgotten as we opened */

@@ -3,6 +3,43 @@
 #ifndef TANDEM_LIB_INTERNAL_H
 #define TANDEM_LIB_INTERNAL_H
 
+/*
+ * The library's layers, bottom to top: a file calls functions of its own
+ * and of the files listed before it, never of a file listed after it. A
+ * lower file reaches up only through a function pointer (an NF type's
+ * create and destroy, ctx->journal_recover). tools/check-layers, run by
+ * make, reads this list and fails the build on a call that goes up; every
+ * .c file of user/lib must be in it. See Documentation/architecture.rst.
+ *
+ * layers:
+ *	parse.c		text to structs and back: prefixes, ports, matches
+ *	ctx.c		the context: errors, names, map helpers, ifindex
+ *	pin.c		trusting the pin directory; the state lock
+ *	journal.c	the change in progress: begin, end, crash points
+ *	kmod.c		tandem_sched.ko: is it loaded, its ioctls
+ *	status.c	the tdm_status record for `tandem status`
+ *	nf_process.c	process NFs: veth pair, queue, command line
+ *	nf_counter.c	the NF types' library halves (bpf/lib/nf.h)
+ *	nf_policer.c
+ *	nf_firewall.c
+ *	nftypes.c	the list of NF types; their parameters' words
+ *	grammar.c	the one parser of commands, driven by tables
+ *	commands.c	the tables of the commands that say what exists
+ *	nf.c		NF instances: the tdm_nfs table
+ *	chain.c		chains and their hops; deleting an NF
+ *	devrec.c	device records: where a device is, find, take
+ *	steer.c		steering entries; writing device records with
+ *			their counts; deleting a chain
+ *	dev.c		attaching and detaching devices, their gc
+ *	firewall.c	firewall rules: banks, chains rebuilt to switch
+ *	recover.c	the journal's recovery: the finishers by kind
+ *	policy.c	policy files: text to struct tdm_policy
+ *	apply.c		the running state as a policy; applying one
+ *	dump.c		the running state as a policy file
+ *	stats.c		counters, summed
+ *	open.c		tdm_open(), tdm_close(): the entry, and recovery
+ */
+
 #include <errno.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -38,6 +75,13 @@ struct tdm_ctx {
 	/* names of gone devices tdm_dev_gc() forgot: detach says done */
 	char gone[TDM_MAX_DEVS][16];
 	int ngone;
+	/*
+	 * The journal's recovery (tdm_journal_recover(), recover.c), which
+	 * tdm_journal_begin() runs first. Set by tdm_open(): it calls the
+	 * finishers of chain.c, steer.c, dev.c and firewall.c, layers
+	 * above the journal that begin their changes with it.
+	 */
+	int (*journal_recover)(struct tdm_ctx *ctx);
 };
 
 /* The netmask of a prefix length in the 128-bit address space. */
@@ -62,6 +106,11 @@ int tdm_map_delete_if(struct tdm_ctx *ctx, int fd, size_t key_size,
 int tdm_percpu_zero(struct tdm_ctx *ctx, int fd, __u32 key, size_t size);
 int tdm_percpu_sum(struct tdm_ctx *ctx, int fd, __u32 key, size_t size,
 		   __u64 *sum);
+
+/* The cookie of our network namespace (SO_NETNS_COOKIE), 0 if unknown */
+__u64 tdm_netns_cookie(void);
+/* ifindex of the device called dev in our namespace, or -ENODEV */
+int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex);
 
 /*
  * NF types (bpf/lib/nf.h): each is its BPF file and its library half,
@@ -182,14 +231,25 @@ int tdm_chains_rebuild_nf(struct tdm_ctx *ctx, __u32 nf_id,
 			  const struct tdm_nf_info *override);
 bool tdm_nf_in_use(struct tdm_ctx *ctx, __u32 nf_id, char *chain,
 		   size_t size);
+/* chain.c: delete chain id (record *ci) that nothing uses */
+int tdm_chain_remove(struct tdm_ctx *ctx, const char *name, int id,
+		     const struct tdm_chain_info *ci);
+/* steer.c: is chain_id a device's default chain or an entry's chain? */
 bool tdm_chain_in_use(struct tdm_ctx *ctx, __u32 chain_id, char *user,
 		      size_t size);
 
-/* dev.c */
-/* The cookie of our network namespace (SO_NETNS_COOKIE), 0 if unknown */
-__u64 tdm_netns_cookie(void);
-/* ifindex of the device called dev in our namespace, or -ENODEV */
-int tdm_ifindex(struct tdm_ctx *ctx, const char *dev, __u32 *ifindex);
+/* devrec.c: device records, the tdm_devs table */
+/* The pin path of device slot's bpf_link (links/dev_SLOT) */
+void tdm_dev_link_path(__u32 slot, char *buf, size_t size);
+/* Where the device of record d is now, into *st (see devrec.c) */
+enum tdm_dev_state tdm_dev_state(const struct tdm_dev *d,
+				 struct tdm_dev_status *st);
+/* The record of the device called name, with where it is now */
+int tdm_dev_lookup(struct tdm_ctx *ctx, const char *name,
+		   struct tdm_dev_status *out);
+/* A new record for ifindex in a free slot, not written yet */
+int tdm_dev_init(struct tdm_ctx *ctx, __u32 ifindex, __u32 chain,
+		 struct tdm_dev *d);
 /*
  * The record of the device called dev: the one of that name here now,
  * under whatever name tandem took it; or, when no device here has the
@@ -203,19 +263,25 @@ int tdm_dev_find(struct tdm_ctx *ctx, const char *dev, struct tdm_dev *d);
  */
 int tdm_dev_take(struct tdm_ctx *ctx, const char *dev, struct tdm_dev *d,
 		 bool *created);
-/* Write record *d with fresh steering counts (one atomic update). */
-int tdm_dev_put(struct tdm_ctx *ctx, struct tdm_dev *d);
-/* Forget the records of devices that are gone (see dev.c). */
-int tdm_dev_gc(struct tdm_ctx *ctx);
 /* The name of slot's device now (or as taken, if not here), or "?" */
 void tdm_dev_name(struct tdm_ctx *ctx, __u32 slot, char *buf, size_t size);
+
+/* steer.c: write record *d with fresh steering counts (one atomic
+ * update); _put() is a crash point too */
+int tdm_dev_write(struct tdm_ctx *ctx, struct tdm_dev *d);
+int tdm_dev_put(struct tdm_ctx *ctx, struct tdm_dev *d);
+/* steer.c: forget record d: its steering entries, then the record */
+int tdm_dev_forget(struct tdm_ctx *ctx, const struct tdm_dev *d);
+/* steer.c: rewrite slot's record (if any) with fresh steering counts. */
+int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 slot);
+
+/* dev.c: forget the records of devices that are gone (see dev.c). */
+int tdm_dev_gc(struct tdm_ctx *ctx);
 /* tdm_dev_detach() that keeps the record (slot, counters) for a
  * re-attach in another mode */
 int tdm_dev_detach_keep(struct tdm_ctx *ctx, const char *dev);
 /* Forget slot's record if it has no link and no steering entries. */
 int tdm_dev_forget_unused(struct tdm_ctx *ctx, __u32 slot);
-/* Rewrite slot's record (if any) with fresh steering counts. */
-int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 slot);
 
 /* steer.c: is m one 5-tuple (an entry of the exact table)? */
 bool tdm_steer_is_exact(const struct tdm_match *m);
@@ -243,7 +309,8 @@ int tdm_steer_list_slot(struct tdm_ctx *ctx, __u32 slot,
 
 /*
  * journal.c: the change in progress. begin() before a change's first
- * write the datapath sees, end() after its last; recover() at open.
+ * write the datapath sees, end() after its last; recover() at open
+ * (recover.c).
  */
 int tdm_journal_begin(struct tdm_ctx *ctx, const struct tdm_journal *j);
 int tdm_journal_end(struct tdm_ctx *ctx);

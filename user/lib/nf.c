@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* NF instances: the tdm_nfs table of names, types and parameters. */
+/*
+ * NF instances: the tdm_nfs table of names, types and parameters.
+ * Deleting one (tdm_nf_del()) is in chain.c, which sees the chains.
+ */
 #include <stdio.h>
 #include <string.h>
 
@@ -116,26 +119,4 @@ int tdm_nf_add(struct tdm_ctx *ctx, const char *name, const char *type,
 	if (err)
 		return err;
 	return tdm_nf_create(ctx, &info, cmd);
-}
-
-int tdm_nf_del(struct tdm_ctx *ctx, const char *name)
-{
-	struct tdm_nf_info info;
-	const struct tdm_nf_type *t;
-	char chain[TDM_NAME_LEN];
-	int id;
-
-	id = tdm_nf_lookup(ctx, name, &info);
-	if (id < 0)
-		return id;
-	if (tdm_nf_in_use(ctx, id, chain, sizeof(chain)))
-		return tdm_err(ctx, EBUSY, "NF '%s' is used by chain '%s'",
-			       name, chain);
-	if (bpf_map_delete_elem(ctx->nfs_fd, &id))
-		return tdm_err(ctx, errno, "deleting NF '%s': %s", name,
-			       strerror(errno));
-	t = tdm_nf_type_by_id(info.type);
-	if (t && t->ops->destroy)
-		t->ops->destroy(ctx, id);
-	return 0;
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Trusting the pin directory: who may run tandem, which directories and
- * pins it accepts, and a bounded wait for the state lock.
+ * pins it accepts, and a bounded wait for the state lock (tdm_relock()
+ * takes it again, tdm_unlock() lets it go).
  *
  * A bpffs mounted without mode= has a root of mode 1777: any user can
  * make the pin directory before root does, plant pins in it, hold its
@@ -503,4 +504,16 @@ int tdm_lock_wait(struct tdm_ctx *ctx, int fd, int op)
 		nap.tv_nsec = nap.tv_nsec * 2 > LOCK_POLL_MAX_NS ?
 			      LOCK_POLL_MAX_NS : nap.tv_nsec * 2;
 	}
+}
+
+void tdm_unlock(struct tdm_ctx *ctx)
+{
+	flock(ctx->lock_fd, LOCK_UN);
+}
+
+int tdm_relock(struct tdm_ctx *ctx)
+{
+	return tdm_lock_wait(ctx, ctx->lock_fd,
+			     ctx->open_flags & TDM_OPEN_READONLY ?
+			     LOCK_SH : LOCK_EX);
 }

@@ -15,10 +15,12 @@
  * reads them into an array indexed the same way.
  */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -750,6 +752,72 @@ int tdm_steer_summary(struct tdm_ctx *ctx, __u32 slot, struct tdm_dev *d)
 	return 0;
 }
 
+/*
+ * Device records with their steering counts: written here, where the
+ * counts are known (devrec.c finds and takes records, dev.c attaches).
+ */
+
+/*
+ * Write record *d with fresh steering counts: one hash update, which
+ * the datapath sees whole (the old element is freed after RCU).
+ */
+int tdm_dev_write(struct tdm_ctx *ctx, struct tdm_dev *d)
+{
+	int err = tdm_steer_summary(ctx, d->slot, d);
+
+	if (err)
+		return err;
+	if (bpf_map_update_elem(ctx->devs_fd, &d->slot, d, BPF_ANY))
+		return tdm_err(ctx, errno, "writing device %s: %s", d->name,
+			       strerror(errno));
+	return 0;
+}
+
+int tdm_dev_put(struct tdm_ctx *ctx, struct tdm_dev *d)
+{
+	int err = tdm_dev_write(ctx, d);
+
+	if (!err)
+		tdm_crash_point(ctx);
+	return err;
+}
+
+/* Forget record d: its steering entries, then the record itself. */
+int tdm_dev_forget(struct tdm_ctx *ctx, const struct tdm_dev *d)
+{
+	char path[PATH_MAX];
+	int err;
+
+	tdm_dev_link_path(d->slot, path, sizeof(path));
+	unlink(path);
+	err = tdm_steer_flush(ctx, d->slot);
+	if (!err && bpf_map_delete_elem(ctx->devs_fd, &d->slot) &&
+	    errno != ENOENT)
+		err = tdm_err(ctx, errno, "deleting device %s: %s", d->name,
+			      strerror(errno));
+	return err;
+}
+
+/*
+ * Rewrite slot's record with fresh steering counts; a record left with
+ * nothing (no link, no entries, no default chain) is forgotten: tandem
+ * knew the device only for its steering entries.
+ */
+int tdm_dev_refresh(struct tdm_ctx *ctx, __u32 slot)
+{
+	struct tdm_dev_status st = {};
+	int err;
+
+	if (bpf_map_lookup_elem(ctx->devs_fd, &slot, &st.dev))
+		return 0;
+	err = tdm_dev_write(ctx, &st.dev);
+	if (err || st.dev.nflows || st.dev.nrules ||
+	    st.dev.default_chain != TDM_CHAIN_NONE ||
+	    tdm_dev_state(&st.dev, &st) != TDM_DEV_DETACHED)
+		return err;
+	return tdm_dev_forget(ctx, &st.dev);
+}
+
 static int cmp_entry(const void *pa, const void *pb)
 {
 	const struct tdm_steer_entry *a = pa, *b = pb;
@@ -858,6 +926,22 @@ bool tdm_chain_in_use(struct tdm_ctx *ctx, __u32 chain_id, char *user,
 	}
 	free(v);
 	return false;
+}
+
+/* A chain is deleted here, where the devices and entries using it are seen. */
+int tdm_chain_del(struct tdm_ctx *ctx, const char *name)
+{
+	struct tdm_chain_info ci;
+	char user[64];
+	int id;
+
+	id = tdm_chain_lookup(ctx, name, &ci);
+	if (id < 0)
+		return id;
+	if (tdm_chain_in_use(ctx, id, user, sizeof(user)))
+		return tdm_err(ctx, EBUSY, "chain '%s' is used by %s", name,
+			       user);
+	return tdm_chain_remove(ctx, name, id, &ci);
 }
 
 int tdm_steer_list(struct tdm_ctx *ctx, const char *dev,
