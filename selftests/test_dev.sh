@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 bpftool
 
 PASS_OBJ=$TOP/build/selftests/xdp_pass.bpf.o
-ktap_plan 11
+ktap_plan 12
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 
 ifindex_of()	# DEV's ifindex in ns B
@@ -203,5 +203,36 @@ check "with its steering entries" output_has '^\[\]$' tdm -j steer show
 check "detach veth1" tdm dev detach veth1
 check "chain deletable now" tdm chain del all
 case_end "device_removed_while_attached"
+
+# devices are listed in the order tandem took them (their slots), however
+# often their records are written again: the map's own order would move
+check "chains a and b" sh -c "nsenter --net=/run/netns/$NS_B $TANDEM nf add oc counter &&
+	nsenter --net=/run/netns/$NS_B $TANDEM chain add oa oc &&
+	nsenter --net=/run/netns/$NS_B $TANDEM chain add ob oc"
+for i in 0 1 2 3 4 5 6 7; do
+	ip -n "$NS_B" link add ord$i type veth peer name ordp$i &&
+		ip -n "$NS_B" link set ord$i up && ip -n "$NS_B" link set ordp$i up
+	check "attach ord$i" tdm dev attach ord$i chain oa mode generic
+done
+order()
+{
+	tdm -j dev show | python3 -c 'import json,sys
+print(" ".join(d["dev"] for d in json.load(sys.stdin) if d["dev"].startswith("ord")))'
+}
+want="ord0 ord1 ord2 ord3 ord4 ord5 ord6 ord7"
+expect "in the order attached: $(order)" "$(order)" = "$want"
+for round in 1 2 3; do
+	for i in 7 3 5 1 6 0 2 4; do
+		check "re-attach ord$i" tdm dev attach ord$i chain \
+			$([ $((round % 2)) = 1 ] && echo ob || echo oa) mode generic
+	done
+	expect "after round $round: $(order)" "$(order)" = "$want"
+done
+check "and in dump" sh -c "nsenter --net=/run/netns/$NS_B $TANDEM dump |
+	grep -o 'dev attach ord[0-9]' | tr '\n' ' ' | grep -q '^dev attach ord0 dev attach ord1 dev attach ord2'"
+for i in 0 1 2 3 4 5 6 7; do
+	check "detach ord$i" tdm dev detach ord$i
+done
+case_end "devices_list_in_the_order_taken"
 
 ktap_finish

@@ -94,7 +94,18 @@ enum tdm_dev_state tdm_dev_state(const struct tdm_dev *d,
 	return d->netns != tdm_netns_cookie() ? TDM_DEV_OTHER_NS : TDM_DEV_MOVED;
 }
 
-/* Every record, with where its device is now; caller frees *out. */
+static int by_slot(const void *a, const void *b)
+{
+	const struct tdm_dev_status *x = a, *y = b;
+
+	return (x->dev.slot > y->dev.slot) - (x->dev.slot < y->dev.slot);
+}
+
+/*
+ * Every record, with where its device is now, in slot order (the hash
+ * map's own order moves when a record is written again: a listing, a
+ * dump, must not); caller frees *out.
+ */
 int tdm_dev_list(struct tdm_ctx *ctx, struct tdm_dev_status **out, int *n)
 {
 	struct tdm_dev_status *v = NULL;
@@ -123,6 +134,8 @@ int tdm_dev_list(struct tdm_ctx *ctx, struct tdm_dev_status **out, int *n)
 		v = p;
 		v[cnt++] = st;
 	}
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), by_slot);
 	*out = v;
 	*n = cnt;
 	return 0;
