@@ -21,7 +21,6 @@
  *	nf_process.c	process NFs: veth pair, queue, command line
  *	nf_counter.c	the NF types' library halves (bpf/lib/nf.h)
  *	nf_policer.c
- *	nf_firewall.c
  *	nftypes.c	the list of NF types; their parameters' words
  *	grammar.c	the one parser of commands, driven by tables
  *	commands.c	the tables of the commands that say what exists
@@ -31,7 +30,8 @@
  *	steer.c		steering entries; writing device records with
  *			their counts; deleting a chain
  *	dev.c		attaching and detaching devices, their gc
- *	firewall.c	firewall rules: banks, chains rebuilt to switch
+ *	nf_firewall.c	firewall: parameters, rules, banks, the chains
+ *			rebuilt to switch banks
  *	recover.c	the journal's recovery: the finishers by kind
  *	policy.c	policy files: text to struct tdm_policy
  *	apply.c		the running state as a policy; applying one
@@ -78,7 +78,7 @@ struct tdm_ctx {
 	/*
 	 * The journal's recovery (tdm_journal_recover(), recover.c), which
 	 * tdm_journal_begin() runs first. Set by tdm_open(): it calls the
-	 * finishers of chain.c, steer.c, dev.c and firewall.c, layers
+	 * finishers of chain.c, steer.c, dev.c and nf_firewall.c, layers
 	 * above the journal that begin their changes with it.
 	 */
 	int (*journal_recover)(struct tdm_ctx *ctx);
@@ -320,7 +320,7 @@ int tdm_journal_pending(struct tdm_ctx *ctx);
 /* A step of a change, where a test may kill us (TANDEM_CRASH_AT). */
 void tdm_crash_point(struct tdm_ctx *ctx);
 
-/* firewall.c: write rs to firewall nf_id's inactive bank and switch to
+/* nf_firewall.c: write rs to firewall nf_id's inactive bank and switch to
  * it with record *info (params may change too); *info is updated */
 int tdm_fw_commit(struct tdm_ctx *ctx, __u32 nf_id, struct tdm_nf_info *info,
 		  const struct tdm_fw_ruleset *rs);
@@ -329,7 +329,7 @@ int tdm_apply_recover(struct tdm_ctx *ctx);
 int tdm_apply_pending(struct tdm_ctx *ctx);
 
 /* The journal's finishers, idempotent. */
-/* firewall.c: move every chain of firewall nf_id to info's bank, record it */
+/* nf_firewall.c: move every chain of firewall nf_id to info's bank, record it */
 int tdm_fw_bank_finish(struct tdm_ctx *ctx, __u32 nf_id,
 		       const struct tdm_nf_info *info);
 /* chain.c: replace chain id by record *ci (NF ids, action, redirect
