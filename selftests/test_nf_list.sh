@@ -86,8 +86,8 @@ gen_fails "id 0" "must be above 0" \
 case_end "a_wrong_list_fails_naming_the_file"
 
 # A new NF, 'minlen' (drops frames shorter than a minimum), written as
-# two files in a copy of the tree: it builds, and tandem lists it with
-# its parameters and drop reason.
+# two files in a copy of the tree: it builds, tandem lists it with its
+# parameters and drop reason, and its command is tandem's.
 if [ "${NF_LIST_BUILD:-1}" = 0 ]; then
 	echo "# NF_LIST_BUILD=0: not building a copy"
 else
@@ -134,7 +134,9 @@ EOF
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <stdio.h>
 #include <stdlib.h>
+#include <json-c/json.h>
 #include "internal.h"
+#include "grammar.h"
 
 static const struct tdm_nf_param minlen_params[] = {
 	{ "min", "N", true },
@@ -158,11 +160,45 @@ static const char *const minlen_drops[TDM_MINLEN_DROP_MAX] = {
 	[TDM_MINLEN_DROP_SHORT] = "short",
 };
 
+/* a command of its own: tandem minlen check LEN MIN */
+static const struct arg minlen_check_args[] = {
+	{ .meta = "LEN", .type = ARG_NUM, .flags = ARG_REQUIRED, .max = 65535,
+	  .help = "a frame length" },
+	{ .meta = "MIN", .type = ARG_NUM, .flags = ARG_REQUIRED, .max = 65535,
+	  .help = "the NF's min" },
+	{}
+};
+
+static int minlen_check(struct tdm_ctx *ctx, const struct args *a,
+			struct json_object **out)
+{
+	*out = json_object_new_boolean(arg_num(a, "LEN", 0) <
+				       arg_num(a, "MIN", 0));
+	return 0;
+}
+
+static void minlen_check_print(struct json_object *o, FILE *f)
+{
+	fprintf(f, "%s\n", json_object_get_boolean(o) ? "dropped" : "passed");
+}
+
+static const struct tdm_nf_command minlen_cmds[] = {
+	{ "check", NULL, minlen_check_args, "would a frame be dropped",
+	  false, minlen_check, minlen_check_print },
+	{}
+};
+
+static const struct tdm_nf_object minlen_object = {
+	.name = "minlen", .summary = "the minlen NF's commands",
+	.cmds = minlen_cmds,
+};
+
 const struct tdm_nf_ops tdm_nf_minlen = {
 	.summary = "drops frames shorter than min bytes",
 	.params = minlen_params,
 	.parse = minlen_parse, .format = minlen_format,
 	.drops = minlen_drops,
+	.object = &minlen_object,
 };
 EOF
 	if ! make -C "$TMP/tree" -j2 build/tandem > "$TMP/build.log" 2>&1; then
@@ -179,6 +215,25 @@ assert t[0]["drop_reasons"] == ["missed", "short"], t[0]
 PY
 		grep -q tdm_minlen_seen "$TMP/tree/build/bpf/entry.skel.h" ||
 			fail "its private map is not among the maps the library makes"
+		# its command, in the CLI that never heard of it
+		"$TMP/tree/build/tandem" help | grep -q "minlen .*the minlen NF's commands" ||
+			fail "tandem help lacks the minlen object"
+		# run, in a private bpffs (it opens the state, as every command)
+		tm()
+		{
+			unshare -m sh -c 'mount -t bpf bpf /sys/fs/bpf && exec "$0" "$@"' \
+				"$TMP/tree/build/tandem" "$@" 2>&1
+		}
+		if [ "$(id -u)" -eq 0 ]; then
+			[ "$(tm minlen check 60 64)" = dropped ] ||
+				fail "tandem minlen check 60 64: $(tm minlen check 60 64)"
+			[ "$(tm -j minlen check 100 64)" = false ] ||
+				fail "tandem -j minlen check 100 64: $(tm -j minlen check 100 64)"
+		else
+			echo "# not root: its command is not run"
+		fi
+		"$TMP/tree/build/tandem" minlen check 60 > /dev/null 2>&1
+		[ $? -eq 2 ] || fail "a missing word is not a usage error"
 	fi
 fi
 case_end "a_new_nf_is_two_files"

@@ -12,6 +12,7 @@
 #define TANDEM_GRAMMAR_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include "libtandem.h"
 
 #define ARGS_MAX_WORDS	16	/* entries of a command's table */
@@ -90,6 +91,37 @@ unsigned long long arg_num(const struct args *a, const char *name,
 /* What a value of entry d must be, for errors and help: "a decimal
  * number 0-4294967295", "native, generic or skb". */
 const char *arg_expect(const struct arg *d, char *buf, size_t size);
+
+/*
+ * A command an NF type adds to the front ends: `tandem OBJECT COMMAND`,
+ * its words read by its table like every command's. It hands back a
+ * JSON value the front end prints (-j) or shows as text.
+ */
+struct json_object;
+
+struct tdm_nf_command {
+	const char *name;
+	const char *alias;		/* another spelling, or NULL */
+	const struct arg *args;		/* ends with an entry without meta */
+	const char *help;
+	bool writes;			/* changes state (the lock, exclusive) */
+	/* 0 and *out (NULL: nothing to show), or -errno with the error
+	 * set in ctx */
+	int (*run)(struct tdm_ctx *ctx, const struct args *a,
+		   struct json_object **out);
+	/* *out as text (NULL: nothing to print but the JSON) */
+	void (*print)(struct json_object *out, FILE *f);
+};
+
+struct tdm_nf_object {
+	const char *name;		/* the first word: "rule" */
+	const char *summary;
+	const char *notes;		/* help printed after the commands */
+	const struct tdm_nf_command *cmds;	/* ends with an entry without name */
+};
+
+/* The object NF type t adds (NULL: none) */
+const struct tdm_nf_object *tdm_nf_type_object(const struct tdm_nf_type *t);
 
 /* ---- the commands a policy file may hold ---- */
 #define RULE_PRIO_DEFAULT	100

@@ -13,6 +13,7 @@
  *
  * layers:
  *	parse.c		text to structs and back: prefixes, ports, matches
+ *	json.c		JSON of the library's objects
  *	ctx.c		the context: errors, names, map helpers, ifindex
  *	pin.c		trusting the pin directory; the state lock
  *	journal.c	the change in progress: begin, end, crash points
@@ -152,6 +153,8 @@ struct tdm_nf_ops {
 	 * TDM_<TYPE>_DROP_MAX entries, the first unused) */
 	const char *const *drops;
 	bool command;			/* takes "-- CMD ARGS..." */
+	/* the commands it adds to the front ends (grammar.h; may be NULL) */
+	const struct tdm_nf_object *object;
 };
 
 /* An NF type: its BPF file's declaration and its library half. */

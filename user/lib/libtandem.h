@@ -136,6 +136,10 @@ const char *tdm_nf_type_help(const struct tdm_nf_type *t);
  * TDM_DROP_NF on; NULL past the type's last. Loop until NULL.
  */
 const char *tdm_nf_drop_name(__u32 type, int reason);
+/* JSON of match m into object o: family, src, dst, proto, sport, dport,
+ * as the text has them ("any" where not set) */
+struct json_object;
+void tdm_json_match(struct json_object *o, const struct tdm_match *m);
 /* "rate 1000pps burst 100"-style description of an instance's params */
 void tdm_nf_params_format(const struct tdm_nf_info *nf, char *buf,
 			  size_t size);

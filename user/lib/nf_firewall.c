@@ -10,7 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <inttypes.h>
+#include <json-c/json.h>
+
 #include "internal.h"
+#include "grammar.h"
 
 static int perr(char *err, size_t errlen, const char *fmt, const char *a,
 		const char *b)
@@ -287,6 +291,143 @@ int tdm_rule_list(struct tdm_ctx *ctx, const char *nf,
 	return ruleset_read(ctx, id, fw_of(&info)->bank, rs);
 }
 
+/* ---- its commands: tandem rule add|del|show ---- */
+
+static int rule_add_run(struct tdm_ctx *ctx, const struct args *a,
+			struct json_object **out)
+{
+	const char *nf = arg_str(a, "NF");
+	struct tdm_rule_spec spec = {
+		.prio = arg_num(a, "prio", RULE_PRIO_DEFAULT),
+		/* the index in tdm_rule_actions[] is the verdict */
+		.action = arg_num(a, "action", 0) ? TDM_ACT_DROP : TDM_ACT_PASS,
+		.m = a->m,
+	};
+	__u32 id;
+	int err;
+
+	err = tdm_rule_add(ctx, nf, &spec, &id);
+	if (err)
+		return err;
+	*out = json_object_new_object();
+	json_object_object_add(*out, "nf", json_object_new_string(nf));
+	json_object_object_add(*out, "id", json_object_new_int64(id));
+	return 0;
+}
+
+static void rule_add_print(struct json_object *o, FILE *f)
+{
+	fprintf(f, "rule %" PRId64 " added to %s\n",
+		json_object_get_int64(json_object_object_get(o, "id")),
+		json_object_get_string(json_object_object_get(o, "nf")));
+}
+
+static int rule_del_run(struct tdm_ctx *ctx, const struct args *a,
+			struct json_object **out)
+{
+	return tdm_rule_del(ctx, arg_str(a, "NF"), arg_num(a, "ID", 0));
+}
+
+static int rule_show_run(struct tdm_ctx *ctx, const struct args *a,
+			 struct json_object **out)
+{
+	const char *nf = arg_str(a, "NF");
+	struct json_object *arr;
+	struct tdm_fw_ruleset *rs;
+	char buf[256];
+	__u32 i;
+	int err;
+
+	rs = malloc(sizeof(*rs));
+	if (!rs)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	err = tdm_rule_list(ctx, nf, rs);
+	if (err) {
+		free(rs);
+		return err;
+	}
+	*out = json_object_new_object();
+	arr = json_object_new_array();
+	json_object_object_add(*out, "nf", json_object_new_string(nf));
+	json_object_object_add(*out, "default", json_object_new_string(
+		tdm_action_name(rs->default_action)));
+	for (i = 0; i < rs->nrules; i++) {
+		const struct tdm_fw_rule *r = &rs->rules[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "id", json_object_new_int64(r->id));
+		json_object_object_add(o, "prio",
+				       json_object_new_int64(r->prio));
+		tdm_json_match(o, &r->m);
+		/* and as the text shows it, which rule add reads back */
+		json_object_object_add(o, "match", json_object_new_string(
+			tdm_format_match(&r->m, buf, sizeof(buf))));
+		json_object_object_add(o, "action", json_object_new_string(
+			tdm_action_name(r->action)));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(*out, "rules", arr);
+	free(rs);
+	return 0;
+}
+
+static const char *jget(struct json_object *o, const char *key)
+{
+	return json_object_get_string(json_object_object_get(o, key));
+}
+
+static void rule_show_print(struct json_object *o, FILE *f)
+{
+	struct json_object *arr = json_object_object_get(o, "rules");
+	size_t i;
+
+	fprintf(f, "%-5s %-6s %-60s %s\n", "ID", "PRIO", "MATCH", "ACTION");
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *r = json_object_array_get_idx(arr, i);
+
+		fprintf(f, "%-5s %-6s %-60s %s\n", jget(r, "id"),
+			jget(r, "prio"), jget(r, "match"), jget(r, "action"));
+	}
+	fprintf(f, "%-5s %-6s %-60s %s\n", "-", "-", "(default)",
+		jget(o, "default"));
+}
+
+static const struct arg rule_del_args[] = {
+	{ .meta = "NF", .type = ARG_NAME, .flags = ARG_REQUIRED,
+	  .help = "the firewall NF" },
+	{ NULL, NULL, "ID", ARG_NUM, ARG_REQUIRED, 1, 0xffffffff, NULL,
+	  "the rule's id, as 'rule show' prints it", "rule id" },
+	{}
+};
+
+static const struct arg rule_show_args[] = {
+	{ .meta = "NF", .type = ARG_NAME, .flags = ARG_REQUIRED,
+	  .help = "the firewall NF" },
+	{}
+};
+
+static const struct tdm_nf_command rule_cmds[] = {
+	{ "add", NULL, tdm_rule_add_args, "add a rule to a firewall", true,
+	  rule_add_run, rule_add_print },
+	{ "del", "delete", rule_del_args, "delete a rule", true,
+	  rule_del_run, NULL },
+	{ "show", "list", rule_show_args,
+	  "a firewall's rules, in the order they are tried", false,
+	  rule_show_run, rule_show_print },
+	{}
+};
+
+static const struct tdm_nf_object rule_object = {
+	.name = "rule",
+	.summary = "firewall rules",
+	.cmds = rule_cmds,
+	.notes = MATCH_NOTES
+		 "\n"
+		 "Rules are tried in (prio, id) order, lowest first; the first\n"
+		 "match decides; no match takes the firewall's default.\n"
+		 "sport/dport never match non-first fragments or truncated packets.\n",
+};
+
 /* ---- the type ---- */
 
 /* The hop reads the ruleset of the bank its parameters name. */
@@ -311,5 +452,6 @@ const struct tdm_nf_ops tdm_nf_firewall = {
 	.parse = firewall_parse, .format = firewall_format,
 	.create = firewall_create, .destroy = firewall_destroy,
 	.hop_state = firewall_hop_state,
+	.object = &rule_object,
 	.drops = firewall_drops,
 };

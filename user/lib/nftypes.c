@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "grammar.h"
 
 static int perr(char *err, size_t errlen, const char *fmt, const char *a,
 		const char *b)
@@ -72,6 +73,11 @@ const char *tdm_nf_type_summary(const struct tdm_nf_type *t)
 __u32 tdm_nf_type_id(const struct tdm_nf_type *t)
 {
 	return t->id;
+}
+
+const struct tdm_nf_object *tdm_nf_type_object(const struct tdm_nf_type *t)
+{
+	return t->ops->object;
 }
 
 const char *tdm_nf_type_help(const struct tdm_nf_type *t)

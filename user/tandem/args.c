@@ -33,7 +33,7 @@ static int command_run(const struct object *obj, const struct command *c,
 		 c->name[0] ? " " : "", c->name);
 	if (args_parse(&a, c->args, name, argc, argv))
 		return cli_usage(obj->name, "%s", a.err);
-	return c->fn(&a);
+	return c->nf ? nf_command_run(c->nf, &a) : c->fn(&a);
 }
 
 int object_run(const struct object *obj, int argc, char **argv)

@@ -17,6 +17,8 @@ struct command {
 	int (*fn)(struct args *a);
 	const struct arg *args;		/* ends with an entry without meta */
 	const char *help;
+	/* a command an NF type adds (fn is NULL): run by nf_command_run() */
+	const struct tdm_nf_command *nf;
 };
 
 struct object {
@@ -34,7 +36,12 @@ int object_run(const struct object *obj, int argc, char **argv);
 
 /* Help, from the tables: of one object, or of every object. */
 void object_help(const struct object *obj, FILE *f);
-/* The object tables, for the help and the docs test */
-extern const struct object *const objects[];
+/* Every object: tandem's and those the NF types add, NULL-terminated */
+extern const struct object *objects[];
+
+/* nfcmd.c: the objects NF types add, as CLI objects: *n of them */
+const struct object *nf_objects(int *n);
+/* Run a command an NF type added, with its words read into a */
+int nf_command_run(const struct tdm_nf_command *c, struct args *a);
 
 #endif /* TANDEM_ARGS_H */

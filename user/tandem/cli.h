@@ -49,7 +49,7 @@ const char *fmt_match(const struct tdm_match *m, char *buf, size_t size);
 void json_add_match(json_object *o, const struct tdm_match *m);
 
 /* The objects */
-extern const struct object nf_object, rule_object, chain_object,
+extern const struct object nf_object, chain_object,
 	steer_object, dev_object, stats_object, apply_object, dump_object,
 	status_object;
 

@@ -23,20 +23,45 @@ static struct tdm_ctx *ctx;
 static int all_argc;
 static char **all_argv;
 
-const struct object *const objects[] = {
-	&nf_object, &rule_object, &chain_object, &steer_object, &dev_object,
-	&stats_object, &apply_object, &dump_object, &status_object, NULL,
+/* tandem's own objects, after nf those the NF types add (nfcmd.c) */
+static const struct object *const own_objects[] = {
+	&chain_object, &steer_object, &dev_object, &stats_object,
+	&apply_object, &dump_object, &status_object,
 };
+
+#define MAX_OBJECTS	32
+const struct object *objects[MAX_OBJECTS + 1];
+
+static void objects_init(void)
+{
+	const struct object *nf;
+	int i, k = 0, n;
+
+	objects[k++] = &nf_object;
+	nf = nf_objects(&n);
+	for (i = 0; i < n && k < MAX_OBJECTS - (int)ARRAY_SIZE(own_objects); i++)
+		objects[k++] = &nf[i];
+	for (i = 0; i < (int)ARRAY_SIZE(own_objects); i++)
+		objects[k++] = own_objects[i];
+	objects[k] = NULL;
+}
 
 static void usage(FILE *f)
 {
-	int i;
+	int i, len;
 
 	fprintf(f, "Usage: tandem [OPTIONS] OBJECT COMMAND [ARGS]...\n"
 		"       tandem help | tandem OBJECT help\n"
 		"\n"
-		"OBJECT := { nf | rule | chain | steer | dev | stats | apply | dump |\n"
-		"            status }\n");
+		"OBJECT := {");
+	for (i = 0, len = 11; objects[i]; i++) {
+		if (len + strlen(objects[i]->name) + 3 > 72) {
+			fprintf(f, "\n           ");
+			len = 11;
+		}
+		len += fprintf(f, " %s%s", objects[i]->name,
+			       objects[i + 1] ? " |" : " }\n");
+	}
 	for (i = 0; objects[i]; i++)
 		fprintf(f, "  %-7s %s\n", objects[i]->name, objects[i]->summary);
 	fprintf(f, "\n"
@@ -390,6 +415,7 @@ int main(int argc, char **argv)
 	char msg[128];
 	int c, i, ret, act = 0;
 
+	objects_init();
 	all_argc = argc;
 	all_argv = argv;
 	/* tandem's own line is the only error line */
