@@ -435,25 +435,6 @@ unparsed:
 	tdm_give_up(m, TDM_F_TRUNC);
 }
 
-/* A cheap mix of the 5-tuple; the same flow always gets the same hash. */
-static __always_inline __u32 tdm_flow_hash(const struct tdm_meta *m)
-{
-	__u32 h = 0x9e3779b9 ^ m->l4_proto;
-	int i;
-
-#pragma unroll
-	for (i = 0; i < 4; i++) {
-		h ^= m->saddr.w[i];
-		h *= 0x85ebca6b;
-		h ^= m->daddr.w[i];
-		h = (h << 13) | (h >> 19);
-	}
-	h ^= ((__u32)m->sport << 16) | m->dport;
-	h *= 0xc2b2ae35;
-	h ^= h >> 16;
-	return h;
-}
-
 /* Fill *m from the packet in ctx. */
 static __always_inline void tdm_parse(struct xdp_md *ctx, struct tdm_meta *m)
 {
@@ -477,7 +458,6 @@ static __always_inline void tdm_parse(struct xdp_md *ctx, struct tdm_meta *m)
 		l4 = tdm_parse_ipv6(&c, m);
 	if (l4)
 		tdm_parse_l4(&c, m, l4);
-	m->hash = tdm_flow_hash(m);
 }
 
 #endif /* TANDEM_BPF_PARSE_H */

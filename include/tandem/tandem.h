@@ -72,7 +72,6 @@ struct tdm_addr {
 
 struct tdm_meta {
 	__u32 flags;			/* enum tdm_meta_flags */
-	__u32 hash;			/* flow hash of the 5-tuple */
 	__u32 pkt_len;			/* data_end - data at entry */
 	__u32 ifindex;			/* ingress device (a bond's slave...) */
 	__u32 dev;			/* tandem's device: the entry's slot */

@@ -15,7 +15,7 @@ import struct
 from craft import csum
 
 MAGIC = 0x74646D31  # TDM_HANDOFF_MAGIC, "tdm1"
-META_LEN = 76       # sizeof(struct tdm_meta)
+META_LEN = 72       # sizeof(struct tdm_meta)
 
 
 def frame(a, seq):
@@ -27,10 +27,9 @@ def frame(a, seq):
     ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
     eth = bytes.fromhex(a.dmac.replace(":", "")) + b"\x02\0\0\0\0\x99" + \
         struct.pack("!H", 0x0800)
-    # struct tdm_meta: flags, hash, pkt_len, ifindex, then zeros
+    # struct tdm_meta: flags, pkt_len, ifindex, then zeros
     # (host byte order, as the datapath writes it)
-    meta = struct.pack("=IIII", 1 << 1, 0, 14 + len(ip) + len(udp),
-                       a.ifindex)
+    meta = struct.pack("=III", 1 << 1, 14 + len(ip) + len(udp), a.ifindex)
     meta += b"\0" * (META_LEN - len(meta))
     # ran[4]: every NF, as if the packet had run all before the NF
     hdr = struct.pack("=IIII", a.magic, a.nf, a.chain, a.pos) + \
