@@ -31,7 +31,8 @@ FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-strict-aliasing $(FUZZ_SAN) \
 	       -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -Ibpf -I$(O) $(NL_CFLAGS)
 FUZZ_LIB_OBJS := $(patsubst user/lib/%.c,$(FUZZ_O)/lib/%.o,$(LIB_SRCS))
 
-$(FUZZ_O)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) include/tandem/tandem.h $(SKELS) $(O)/nf_list.h
+$(FUZZ_O)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) include/tandem/tandem.h $(SKELS) $(O)/nf_list.h \
+		$(NF_SRCS)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(FUZZ_O)/lib
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
@@ -59,7 +60,8 @@ SUP_SRCS := user/tandemd/supervise.c user/tandemd/cgroup.c \
 	    user/tandemd/weights.c user/tandemd/log.c
 SUP_BINS := $(O)/selftests/test_sup $(O)/selftests/sup_driver
 
-$(SUP_BINS): $(O)/selftests/%: selftests/%.c $(SUP_SRCS) user/tandemd/tandemd.h $(wildcard include/tandem/*.h)
+$(SUP_BINS): $(O)/selftests/%: selftests/%.c $(SUP_SRCS) user/tandemd/tandemd.h $(wildcard include/tandem/*.h) \
+		$(wildcard user/lib/*.h) $(O)/nf_list.h $(NF_SRCS)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(O)/selftests
 	$(Q)$(CC) $(CFLAGS) -Iselftests -Iuser/tandemd -o $@ $< $(SUP_SRCS) -lm

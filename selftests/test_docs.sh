@@ -19,8 +19,12 @@ man = open(docs + "/tandem.8").read()
 # groff to words: font escapes, \- and \(aq go
 man = re.sub(r"\\f[BIRP]", "", man).replace("\\-", "-").replace("\\(aq", "'")
 rst = open(docs + "/cli.rst").read()
-objects = ["nf", "rule", "chain", "steer", "dev", "stats", "apply", "dump",
-           "status"]
+# every object, tandem's and those the NF types add: from the help
+usage = json.loads(subprocess.run([tandem, "-j", "help"], capture_output=True,
+                                  check=True).stdout)["usage"]
+objects = re.search(r"OBJECT := \{([^}]*)\}", usage).group(1)
+objects = [o.strip() for o in objects.split("|")]
+assert len(objects) >= 9 and "rule" in objects, objects
 
 def words(obj):
     h = json.loads(subprocess.run([tandem, "-j", obj, "help"],

@@ -81,7 +81,11 @@ gen_fails "a name not the file's" "declares NF 'police'" \
 	$(echo $BPF | sed "s|bpf/nf_policer.bpf.c|$TMP/bpf/nf_policer.bpf.c|") -- $LIB
 sed 's/^TDM_NF(policer, [0-9]*,/TDM_NF(policer, 0,/' bpf/nf_policer.bpf.c \
 	> "$TMP/bpf/nf_policer.bpf.c"
-gen_fails "id 0" "must be above 0" \
+gen_fails "id 0" "(id: 1, 2, ...)" \
+	$(echo $BPF | sed "s|bpf/nf_policer.bpf.c|$TMP/bpf/nf_policer.bpf.c|") -- $LIB
+sed 's/^TDM_NF(policer, \([0-9]*\), struct tdm_policer_params,/TDM_NF(policer, \1, struct tdm_policer_state,/' \
+	bpf/nf_policer.bpf.c > "$TMP/bpf/nf_policer.bpf.c"
+gen_fails "parameters of another struct" "are struct tdm_policer_params" \
 	$(echo $BPF | sed "s|bpf/nf_policer.bpf.c|$TMP/bpf/nf_policer.bpf.c|") -- $LIB
 case_end "a_wrong_list_fails_naming_the_file"
 
@@ -201,7 +205,10 @@ const struct tdm_nf_ops tdm_nf_minlen = {
 	.object = &minlen_object,
 };
 EOF
-	if ! make -C "$TMP/tree" -j2 build/tandem > "$TMP/build.log" 2>&1; then
+	# its own build: not the caller's make flags (O=, -j) nor its build dir;
+	# the layer check too, which must place the new file by itself
+	if ! env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -C "$TMP/tree" -j2 O=build \
+		build/tandem build/layers.ok > "$TMP/build.log" 2>&1; then
 		fail "the tree with minlen does not build"
 		grep -E "error|Error" "$TMP/build.log" | head -10 | sed 's/^/# /'
 	else

@@ -1355,8 +1355,11 @@ static void test_long_chain_is_one_program(void)
 	st = nf_stats("l9");
 	CHECK(st.drops[FW_RULE] == 1, "l9 dropped %llu",
 	      st.drops[FW_RULE]);
+	/* the NF before it dropped nothing, for no reason */
 	st = nf_stats("l8");
-	CHECK(st.drops[FW_RULE] + st.drops[POL_RATE] == 0, "");
+	for (i = 0; i < TDM_NF_MAX_DROPS; i++)
+		ok &= st.drops[i] == 0;
+	CHECK(ok, "l8 dropped");
 	ktap_case_end("longest_chain_of_every_type_is_one_program");
 }
 
@@ -1533,11 +1536,38 @@ static void test_numbers(void)
 	ktap_case_end("numbers_are_digits_only_and_range_checked");
 }
 
+/* Every NF type's library half names each of its drop reasons. */
+static void test_nf_types_whole(void)
+{
+	const struct tdm_nf_type *t;
+	const char *reason;
+	int i, r, n = 0;
+
+	for (i = 0; (t = tdm_nf_type_at(i)); i++, n++) {
+		CHECK(*tdm_nf_type_name(t) && *tdm_nf_type_summary(t), "");
+		CHECK(!strcmp(tdm_nf_drop_name(tdm_nf_type_id(t), 0), "missed"),
+		      "");
+		for (r = 1; (reason = tdm_nf_drop_name(tdm_nf_type_id(t), r));
+		     r++)
+			CHECK(strcmp(reason, "unnamed") && *reason,
+			      "%s: drop reason %d has no name",
+			      tdm_nf_type_name(t), r);
+		CHECK(r <= TDM_NF_MAX_DROPS, "");
+	}
+	CHECK(n >= 4, "%d types", n);
+	CHECK(tdm_nf_drop_name(tdm_nf_type_id(tdm_nf_type_by_name("firewall")),
+			       TDM_FIREWALL_DROP_UNPARSED) &&
+	      !strcmp(tdm_nf_drop_name(TDM_NF_FIREWALL,
+				       TDM_FIREWALL_DROP_UNPARSED), "unparsed"),
+	      "");
+	ktap_case_end("every_nf_type_names_its_drop_reasons");
+}
+
 int main(void)
 {
 	int err;
 
-	ktap_plan(23);
+	ktap_plan(24);
 	err = setup();
 	if (err) {
 		printf("# setup failed: %s\n", strerror(-err));
@@ -1547,6 +1577,7 @@ int main(void)
 	}
 	test_match_round_trip();
 	test_numbers();
+	test_nf_types_whole();
 	test_counter_chain();
 	test_firewall_v4();
 	test_firewall_v6();

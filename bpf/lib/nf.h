@@ -24,7 +24,8 @@
  *
  * The run function reads the parsed packet in *pm (never the headers
  * again) and its instance's id and parameters in *nf (TDM_HOP_PARAMS()),
- * and returns NF_CONTINUE or one of its drop reasons. Counting, running
+ * and returns NF_CONTINUE or one of its drop reasons (TDM_DROP_NF on,
+ * never 0, the hop's own "missed"). Counting, running
  * the next NF, the jump to the next hop and the chain's terminal action
  * are the hop program's. Keep an NF's own helpers and constants prefixed
  * with its name: every NF is compiled into one program.

@@ -118,7 +118,7 @@ static void blocked(int family, int i, char *buf, size_t size)
 		snprintf(buf, size, "fd00:b::%x:%x", i >> 16, i & 0xffff);
 }
 
-/* A 64-byte UDP frame (IPv6: 78) from the last of n blocked sources */
+/* A 60-byte UDP frame (IPv6: 80) from the last of n blocked sources */
 static void frame(int family, int n, struct pkt *p)
 {
 	char src[64];
@@ -351,7 +351,7 @@ static void report(FILE *f, struct result r[2][NWAYS][NSIZES])
 		"kernel %s. Numbers move with the machine's load: compare rows\n"
 		"of one run, not runs.\n\n", date, cpu, u.release);
 	fprintf(f,
-		"A 64-byte UDP frame (IPv6: 78 bytes) from a blocked source is\n"
+		"A 60-byte UDP frame (IPv6: 80 bytes) from a blocked source is\n"
 		"dropped; frames are injected into a veth as if received\n"
 		"(BPF_F_TEST_XDP_LIVE_FRAMES), the same frames for each way.\n"
 		"tandem drops it in XDP: the entry program and a chain of one\n"

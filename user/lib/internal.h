@@ -33,6 +33,8 @@
  *	dev.c		attaching and detaching devices, their gc
  *	nf_firewall.c	firewall: parameters, rules, banks, the chains
  *			rebuilt to switch banks
+ *	nf_*.c		any other NF type's library half (a pattern: a new
+ *			NF's file needs no line here)
  *	recover.c	the journal's recovery: the finishers by kind
  *	policy.c	policy files: text to struct tdm_policy
  *	apply.c		the running state as a policy; applying one

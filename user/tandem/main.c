@@ -39,11 +39,23 @@ static void objects_init(void)
 
 	objects[k++] = &nf_object;
 	nf = nf_objects(&n);
-	for (i = 0; i < n && k < MAX_OBJECTS - (int)ARRAY_SIZE(own_objects); i++)
+	if (n > MAX_OBJECTS - 1 - (int)ARRAY_SIZE(own_objects)) {
+		fprintf(stderr, "tandem: more objects than %d\n", MAX_OBJECTS);
+		exit(EXIT_RUNTIME);
+	}
+	for (i = 0; i < n; i++)
 		objects[k++] = &nf[i];
 	for (i = 0; i < (int)ARRAY_SIZE(own_objects); i++)
 		objects[k++] = own_objects[i];
 	objects[k] = NULL;
+	/* an NF's object must not hide another's (a bug of the NF) */
+	for (i = 0; i < k; i++)
+		for (n = i + 1; n < k; n++)
+			if (!strcmp(objects[i]->name, objects[n]->name)) {
+				fprintf(stderr, "tandem: two objects are called '%s'\n",
+					objects[i]->name);
+				exit(EXIT_RUNTIME);
+			}
 }
 
 static void usage(FILE *f)
