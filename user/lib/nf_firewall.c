@@ -200,6 +200,18 @@ int tdm_fw_commit(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_info *info,
 	return tdm_journal_end(ctx);
 }
 
+/* Firewall nf's record into *info and its active ruleset into *rs: its
+ * id, or -errno with the error set */
+static int active_rules(struct tdm_ctx *ctx, const char *nf,
+			struct tdm_nf_info *info, struct tdm_fw_ruleset *rs)
+{
+	int id = firewall_lookup(ctx, nf, info);
+
+	if (id < 0)
+		return id;
+	return ruleset_read(ctx, id, fw_of(info)->bank, rs) ?: id;
+}
+
 int tdm_rule_add(struct tdm_ctx *ctx, const char *nf,
 		 const struct tdm_rule_spec *spec, __u32 *idp)
 {
@@ -209,17 +221,16 @@ int tdm_rule_add(struct tdm_ctx *ctx, const char *nf,
 	__u32 i, pos;
 	int id, err;
 
-	id = firewall_lookup(ctx, nf, &info);
-	if (id < 0)
-		return id;
-	if (spec->action != TDM_ACT_PASS && spec->action != TDM_ACT_DROP)
-		return tdm_err(ctx, EINVAL, "a firewall rule's action is pass or drop");
 	rs = malloc(sizeof(*rs));
 	if (!rs)
 		return tdm_err(ctx, ENOMEM, "out of memory");
-	err = ruleset_read(ctx, id, fw_of(&info)->bank, rs);
-	if (err)
+	err = id = active_rules(ctx, nf, &info, rs);
+	if (id < 0)
 		goto out;
+	if (spec->action != TDM_ACT_PASS && spec->action != TDM_ACT_DROP) {
+		err = tdm_err(ctx, EINVAL, "a firewall rule's action is pass or drop");
+		goto out;
+	}
 	if (rs->nrules >= TDM_FW_MAX_RULES) {
 		err = tdm_err(ctx, ENOSPC, "firewall '%s' is full (%d rules)",
 			      nf, TDM_FW_MAX_RULES);
@@ -252,14 +263,11 @@ int tdm_rule_del(struct tdm_ctx *ctx, const char *nf, __u32 rule_id)
 	__u32 i;
 	int id, err;
 
-	id = firewall_lookup(ctx, nf, &info);
-	if (id < 0)
-		return id;
 	rs = malloc(sizeof(*rs));
 	if (!rs)
 		return tdm_err(ctx, ENOMEM, "out of memory");
-	err = ruleset_read(ctx, id, fw_of(&info)->bank, rs);
-	if (err)
+	err = id = active_rules(ctx, nf, &info, rs);
+	if (id < 0)
 		goto out;
 	for (i = 0; i < rs->nrules; i++)
 		if (rs->rules[i].id == rule_id)
@@ -283,12 +291,9 @@ int tdm_rule_list(struct tdm_ctx *ctx, const char *nf,
 		  struct tdm_fw_ruleset *rs)
 {
 	struct tdm_nf_info info;
-	int id;
+	int id = active_rules(ctx, nf, &info, rs);
 
-	id = firewall_lookup(ctx, nf, &info);
-	if (id < 0)
-		return id;
-	return ruleset_read(ctx, id, fw_of(&info)->bank, rs);
+	return id < 0 ? id : 0;
 }
 
 /* ---- its commands: tandem rule add|del|show ---- */
