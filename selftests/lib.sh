@@ -28,6 +28,9 @@ TMP=$(mktemp -d /tmp/tandem-test.XXXXXX)
 ktap_count=0
 ktap_failed=0
 case_failed=0
+# when the current case began (bash's SECONDS): each case says what it
+# took, so that a slow suite shows where its time goes
+case_t0=$SECONDS
 
 ktap_plan()
 {
@@ -87,13 +90,16 @@ case_end()
 	else
 		echo "ok $ktap_count $1"
 	fi
+	echo "# $1: $((SECONDS - case_t0)) s"
 	case_failed=0
+	case_t0=$SECONDS
 }
 
 case_skip()
 {
 	ktap_count=$((ktap_count + 1))
 	echo "ok $ktap_count $1 # SKIP $2"
+	case_t0=$SECONDS
 }
 
 ktap_finish()
