@@ -23,8 +23,9 @@
  *	N times: load KO, register NF ID with tandem's pinned maps, GET it,
  *	call both kfuncs from a program built here (libbpf's load of OBJ
  *	parses vmlinux's BTF each time: too slow for 100 cycles under
- *	TCG), unregister, unload. Exit 0 if every step of every cycle
- *	worked.
+ *	TCG), unregister, unload; meanwhile two probes of its own are
+ *	held on the module's tracepoints (hold_tracepoints()). Exit 0 if
+ *	every step of every cycle worked.
  *   kmod_probe noload OBJ
  *	exit 0 if OBJ fails to load (no module), 1 if it loads.
  */
@@ -1146,15 +1147,57 @@ static int kfunc_prog(int btf_fd, int backlog_id, int congested_id, int out_fd, 
 			     sizeof(insns) / sizeof(insns[0]), &o);
 }
 
+/*
+ * Hold two do-nothing BPF raw tracepoint probes on each tracepoint the
+ * module probes, for the cycles. Linux (kernel/tracepoint.c,
+ * tracepoint_update_call()) points a tracepoint's static call straight
+ * at its probe while it has one, and at the iterator from two on; a
+ * static key guards it from one on. Each change rewrites kernel text
+ * (text_poke_bp(): int3, IPIs) at call sites every CPU runs, such as
+ * __schedule()'s. With two probes held, the module's register and
+ * unregister move the count between 2 and 3 and patch nothing. Under
+ * TCG, cross-CPU patching of code the other vCPU runs now and then hung
+ * the guest (a soft lockup in rmmod while the other vCPU looped in
+ * exc_int3): what this test is about is the module, not qemu's
+ * handling of cross-modified code. fds[] gets 2 per name; 0 or -errno.
+ */
+static int hold_tracepoints(int *fds, const char *const *names, int n)
+{
+	struct bpf_insn insns[] = {
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),
+		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+	};
+	int i, pfd;
+
+	for (i = 0; i < 2 * n; i++) {
+		pfd = bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "kmod_hold",
+				    "GPL", insns, 2, NULL);
+		if (pfd < 0)
+			return pfd;
+		fds[i] = bpf_raw_tracepoint_open(names[i / 2], pfd);
+		close(pfd);		/* the attachment holds the program */
+		if (fds[i] < 0)
+			return fds[i];
+	}
+	return 0;
+}
+
 static int cmd_cycles(const char *ko, int n, uint32_t id)
 {
 	struct tdm_sched_reg r = { .nf_id = id, .weight_fd = -1 };
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	struct tdm_sched_state st;
 	int i, k, e, kfd, dfd, bfd, pfd, out, bid = 0, cid = 0, bad = 0;
+	static const char *const tps[] = { "sched_switch", "sched_process_exit" };
+	int held[4] = { -1, -1, -1, -1 };
 	int32_t res[2];
 	char pkt[64] = {};
 
+	e = hold_tracepoints(held, tps, 2);
+	if (e) {
+		printf("# hold sched_switch, sched_process_exit: %s\n", strerror(-e));
+		return 1;
+	}
 	r.xsks_fd = tdm_pinned_map("tdm_xsks");
 	r.queues_fd = tdm_pinned_map("tdm_nf_queues");
 	out = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 8, 1, NULL);

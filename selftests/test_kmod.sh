@@ -129,25 +129,12 @@ udp_recv_start 7002 r7002 && RECVPID=$!
 rm -f "$TMP/send.stop"
 in_a $UDP send 10.10.0.2 7002 --count 100000000 --rate 300 --stop "$TMP/send.stop" > "$TMP/send.json" &
 SENDPID=$!
-# Each insmod and rmmod would turn the sched_switch and
-# sched_process_exit tracepoints' static keys on and off: kernel text
-# patched twice a cycle. Under TCG, on 6.1, that hung the guest now and
-# then (a soft lockup in rmmod while the other vCPU looped in exc_int3).
-# Their tracefs events keep the keys on for the loop, which then tests
-# the module's own (un)registration of its probes, not qemu's handling
-# of cross-CPU code patching.
-TR=/sys/kernel/tracing
-[ -d $TR/events/sched ] || TR=/sys/kernel/debug/tracing
-for e in sched_switch sched_process_exit; do
-	echo 1 > $TR/events/sched/$e/enable 2>/dev/null
-done
 # (kmod_probe cycles: insmod, register, get, both kfuncs from XDP,
-# unregister, rmmod; in one process, as libbpf's loads were too slow)
+# unregister, rmmod; in one process, as libbpf's loads were too slow.
+# It holds probes of its own on the module's tracepoints, so that the
+# module's come and go patch no kernel text: see hold_tracepoints())
 "$PROBE" cycles "$KO" "$CYCLES" "$ID" > "$TMP/cycles" 2>&1
 bad=$?
-for e in sched_switch sched_process_exit; do
-	echo 0 > $TR/events/sched/$e/enable 2>/dev/null
-done
 sed 's/^/# /' "$TMP/cycles"
 touch "$TMP/send.stop"
 wait $SENDPID
