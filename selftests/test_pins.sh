@@ -11,7 +11,7 @@ PIN=/sys/fs/bpf/tandem
 NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all"
 holders=""
 
-ktap_plan 8
+ktap_plan 9
 
 trap 'stop_holders; cleanup' EXIT
 
@@ -234,5 +234,25 @@ wait_lock "$!"
 check "a writer waits for a short holder" env TANDEM_LOCK_TIMEOUT=20 "$TANDEM" nf add w counter
 stop_holders
 case_end "shared_holders_let_readers_in_and_heirs_are_named"
+
+# A command takes the maps from their pins without loading the BPF
+# object (user/lib/open.c, reuse_pins()): it must still refuse a pin of
+# another layout as the load does (here only the value size differs),
+# and make a missing one
+rm -rf "$PIN"
+check "nf add" "$TANDEM" nf add c counter
+rm "$PIN/tdm_nf_cmds"
+check "a map of another value size in its place" \
+	bpftool map create "$PIN/tdm_nf_cmds" type hash key 4 value 4 entries 256 name tdm_nf_cmds flags 1
+refused "incompatible pins.*rm -r $PIN" "$TANDEM" nf show
+refused "incompatible pins" "$TANDEM" nf add d counter
+rm "$PIN/tdm_nf_cmds"
+check "a missing pin is made again" "$TANDEM" nf show
+check "... a map of the declared layout" \
+	bash -c "bpftool -j map show pinned '$PIN/tdm_nf_cmds' | grep -q '\"bytes_value\":[1-9][0-9]'"
+check "nothing else changed" output_has '"name":"c"' "$TANDEM" -j nf show
+check "d was not added" bash -c "! '$TANDEM' nf show d"
+rm -rf "$PIN"
+case_end "pins_of_another_layout_are_refused_missing_ones_made"
 
 ktap_finish

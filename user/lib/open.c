@@ -130,6 +130,53 @@ static int abi_check(struct tdm_ctx *ctx, struct tdm_entry *s)
 	return 0;
 }
 
+/*
+ * Take every map of the entry object from its pin, when all are pinned
+ * and each is what the object declares (the checks libbpf's own reuse
+ * makes: type, key and value size, max_entries, flags). Then the object
+ * is never loaded: a load reads and parses the kernel's BTF (about 5 MiB)
+ * for CO-RE and probes the kernel's features, though no program is
+ * loaded, and costs each command several times what it does (a third of
+ * a second under TCG). Internal maps (.rodata, .bss) are left out: only
+ * programs use them. 0, or -ENOENT / -EINVAL when the object must be
+ * loaded (pins to create, or a mismatch, which the load then reports).
+ */
+static int reuse_pins(struct tdm_entry *s)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	struct bpf_map *m;
+	const char *path;
+	int fd, err;
+
+	bpf_object__for_each_map(m, s->obj) {
+		if (bpf_map__is_internal(m))
+			continue;
+		path = bpf_map__pin_path(m);
+		if (!path)
+			return -EINVAL;
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			return -ENOENT;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		err = bpf_obj_get_info_by_fd(fd, &info, &len);
+		if (err || info.type != bpf_map__type(m) ||
+		    info.key_size != bpf_map__key_size(m) ||
+		    info.value_size != bpf_map__value_size(m) ||
+		    info.max_entries != bpf_map__max_entries(m) ||
+		    info.map_flags != bpf_map__map_flags(m)) {
+			close(fd);
+			return -EINVAL;
+		}
+		err = bpf_map__reuse_fd(m, fd);
+		close(fd);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int open_maps(struct tdm_ctx *ctx)
 {
 	struct bpf_object_open_opts opts;
@@ -143,7 +190,7 @@ static int open_maps(struct tdm_ctx *ctx)
 			       strerror(errno));
 	/* maps only: creates the pins on first use, else reuses them */
 	bpf_program__set_autoload(s->progs.tdm_entry, false);
-	err = tdm_entry__load(s);
+	err = reuse_pins(s) ? tdm_entry__load(s) : 0;
 	if (err) {
 		tdm_entry__destroy(s);
 		if (err == -EPERM || err == -EACCES)
