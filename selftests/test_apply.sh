@@ -78,19 +78,13 @@ snap()
 	{
 		tdm dump
 		tdm -j nf show
-		for fw in $(tdm -j nf show | python3 -c 'import json,sys
-print(" ".join(n["name"] for n in json.load(sys.stdin) if n["type"] == "firewall"))'); do
+		for fw in $(tdm -j nf show | jq -r '.[] | select(.type == "firewall") | .name'); do
 			tdm -j rule show "$fw"
 		done
 		tdm -j steer show
-		tdm -j chain show | python3 -c 'import json,sys
-for c in json.load(sys.stdin): c.pop("generation"); print(c)'
-		tdm -j dev show | python3 -c 'import json,sys
-for d in json.load(sys.stdin): d.pop("prog_id"); d.pop("link_id"); print(d)'
-		tdm -j stats | python3 -c 'import json,sys
-s = json.load(sys.stdin)
-for n in s["nf"]:
-	if n["name"] in ("cnt2", "gone"): print(n)'
+		tdm -j chain show | jq -c '.[] | del(.generation)'
+		tdm -j dev show | jq -c '.[] | del(.prog_id, .link_id)'
+		tdm -j stats | jq -c '.nf[] | select(.name == "cnt2" or .name == "gone")'
 	} > "$1" 2>&1
 }
 

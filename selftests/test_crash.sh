@@ -54,7 +54,11 @@ random_kill()
 # agree WHAT LISTED PASSES: a listed drop must drop, an unlisted one pass
 agree()
 {
-	if [ "$2" -eq "$3" ]; then
+	if ! [[ $2 =~ ^[01]$ && $3 =~ ^[01]$ ]]; then
+		# a listing or a probe that failed says neither
+		echo "# check failed: $1: listed='$2' passes='$3', not 0 or 1"
+		case_failed=1
+	elif [ "$2" -eq "$3" ]; then
 		echo "# check failed: $1: listed=$2 but passes=$3"
 		case_failed=1
 	fi
@@ -63,26 +67,24 @@ agree()
 
 listed_rule()	# PORT: 1 if fw lists a rule for it
 {
-	tdm -j rule show fw | python3 -c 'import json,sys
-print(int(any(r["dport"] == sys.argv[1] for r in json.load(sys.stdin)["rules"])))' "$1"
+	tdm -j rule show fw |
+		jq -r --arg p "$1" '[.rules[] | select(.dport == $p)] | length | if . > 0 then 1 else 0 end'
 }
 
 listed_steer()	# PORT: 1 if veth1 lists a steering entry for it
 {
-	tdm -j steer show veth1 | python3 -c 'import json,sys
-print(int(any(e["dport"] == sys.argv[1] for e in json.load(sys.stdin))))' "$1"
+	tdm -j steer show veth1 |
+		jq -r --arg p "$1" '[.[] | select(.dport == $p)] | length | if . > 0 then 1 else 0 end'
 }
 
 rule_id()	# PORT: the id of fw's rule for it
 {
-	tdm -j rule show fw | python3 -c 'import json,sys
-print([r["id"] for r in json.load(sys.stdin)["rules"] if r["dport"] == sys.argv[1]][0])' "$1"
+	tdm -j rule show fw | jq -er --arg p "$1" '[.rules[] | select(.dport == $p) | .id][0]'
 }
 
 steer_id()	# PORT
 {
-	tdm -j steer show veth1 | python3 -c 'import json,sys
-print([e["id"] for e in json.load(sys.stdin) if e["dport"] == sys.argv[1]][0])' "$1"
+	tdm -j steer show veth1 | jq -er --arg p "$1" '[.[] | select(.dport == $p) | .id][0]'
 }
 
 check "nf fw" tdm nf add fw firewall default pass
@@ -161,8 +163,8 @@ case_end "steer_exact_add_and_del_killed_at_every_step"
 kills=0
 listed_fw2()
 {
-	tdm -j chain show | python3 -c 'import json,sys
-print(int(any(c["name"] == "edge" and c["nfs"] == ["fw2"] for c in json.load(sys.stdin))))'
+	tdm -j chain show |
+		jq -r '[.[] | select(.name == "edge" and .nfs == ["fw2"])] | length | if . > 0 then 1 else 0 end'
 }
 for n in $(seq 1 60); do
 	to=fw2
@@ -187,8 +189,8 @@ case_end "chain_replace_killed_at_every_step"
 kills=0
 listed_attached()
 {
-	tdm -j dev show | python3 -c 'import json,sys
-print(int(any(d["dev"] == "veth1" and d["state"] == "attached" for d in json.load(sys.stdin))))'
+	tdm -j dev show |
+		jq -r '[.[] | select(.dev == "veth1" and .state == "attached")] | length | if . > 0 then 1 else 0 end'
 }
 for n in $(seq 1 60); do
 	crash_run $n tdm dev detach veth1
