@@ -12,7 +12,13 @@ require ip nsenter python3
 
 CRAFT="python3 $TOP/selftests/lib/craft.py"
 RANDOM_KILLS=${RANDOM_KILLS:-8}
+# kill at crash points KILL_FIRST, KILL_FIRST + KILL_STRIDE, ... (every
+# one by default; the two guests take the odd and the even ones)
+KILL_FIRST=${KILL_FIRST:-1}
+KILL_STRIDE=${KILL_STRIDE:-1}
 ktap_plan 7
+[ "$KILL_STRIDE" -gt 1 ] &&
+	echo "# killed at crash points $KILL_FIRST, $((KILL_FIRST + KILL_STRIDE)), ... only"
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 peer_start || exit $KSFT_FAIL
 
@@ -22,6 +28,12 @@ passes()
 	local c=v4-udp-dport$1${2:+-sport$2}
 	in_a $CRAFT run veth0 "$PEER_PID" "$c" > "$TMP/craft.json" || return 1
 	json_get "$(cat "$TMP/craft.json")" "$c"
+}
+
+# the crash points to kill at, up to past the last step of any change
+steps()
+{
+	seq "$KILL_FIRST" "$KILL_STRIDE" 60
 }
 
 # crash_run N CMD...: CMD with a kill at crash point N; 0 if it got
@@ -104,7 +116,7 @@ each_step()
 {
 	local what=$1 base=$2 prep=$3 op=$4 listed=$5 sport=${6:-} n port rc
 
-	for n in $(seq 1 60); do
+	for n in $(steps); do
 		port=$((base + n))
 		[ -n "$prep" ] && $prep $port
 		$op $n $port
@@ -166,7 +178,7 @@ listed_fw2()
 	tdm -j chain show |
 		jq -r '[.[] | select(.name == "edge" and .nfs == ["fw2"])] | length | if . > 0 then 1 else 0 end'
 }
-for n in $(seq 1 60); do
+for n in $(steps); do
 	to=fw2
 	[ "$(listed_fw2)" -eq 1 ] && to=fw
 	crash_run $n tdm chain replace edge $to
@@ -192,7 +204,7 @@ listed_attached()
 	tdm -j dev show |
 		jq -r '[.[] | select(.dev == "veth1" and .state == "attached")] | length | if . > 0 then 1 else 0 end'
 }
-for n in $(seq 1 60); do
+for n in $(steps); do
 	crash_run $n tdm dev detach veth1
 	rc=$?
 	[ $rc -eq 2 ] && { case_failed=1; break; }
@@ -200,7 +212,7 @@ for n in $(seq 1 60); do
 	[ $rc -eq 1 ] && break
 	[ "$(listed_attached)" -eq 1 ] || check "attach again" tdm dev attach veth1 chain edge
 done
-for n in $(seq 1 60); do
+for n in $(steps); do
 	[ "$(listed_attached)" -eq 1 ] && check "detach" tdm dev detach veth1
 	crash_run $n tdm dev attach veth1 chain edge
 	rc=$?
