@@ -13,15 +13,36 @@
  * ports are missing) never meets the rules: a rule that skipped it for
  * a field it lacks would let a later rule or the default pass it. It
  * takes the firewall's unparsed action instead, drop unless set.
+ *
+ * Classification (Documentation/architecture.rst, "Classification"): a
+ * ruleset is looked up either linearly, rule after rule, or by tuple
+ * space search (Srinivasan, Suri, Varghese, SIGCOMM 1999): the rules are
+ * grouped by mask shape (a tuple) and each tuple is one hash lookup of
+ * the packet's fields under its masks, in tdm_fw_tuples. Tuples are
+ * sorted by the best (prio, id) of their rules, and the search stops
+ * when the next tuple cannot beat the match found (Open vSwitch's
+ * priority-sorted tuples, Pfaff et al., NSDI 2015): the cost is the
+ * number of tuples tried, whatever the number of rules. Both give the
+ * same verdict for every packet; the library picks one per ruleset.
  */
 #ifdef TDM_NF_DECLARATIONS
 #define TDM_FW_MAX_RULES	64	/* rules in one firewall */
+#define TDM_FW_MAX_TUPLES	64	/* tuples of one ruleset (tuples mode) */
+#define TDM_FW_MAX_ENTRIES	(1 << 20)	/* tdm_fw_tuples, all firewalls */
+
+/* The lookup parameter: how the library compiles the rulesets. */
+enum tdm_fw_lookup {
+	TDM_FW_LOOKUP_AUTO = 0,		/* linear up to TDM_FW_AUTO_LINEAR rules */
+	TDM_FW_LOOKUP_LINEAR,
+	TDM_FW_LOOKUP_TUPLES,		/* linear if it does not fit the tables */
+};
 
 struct tdm_firewall_params {
 	__u32 default_action;		/* TDM_ACT_PASS or TDM_ACT_DROP */
 	__u32 bank;			/* active ruleset bank, 0 or 1 */
 	__u32 next_rule_id;
 	__u32 unparsed_action;		/* for TDM_F_UNPARSED packets */
+	__u32 lookup;			/* enum tdm_fw_lookup */
 };
 
 enum {
@@ -39,10 +60,68 @@ struct tdm_fw_rule {
 	struct tdm_match m;
 };
 
-/* Two rulesets per firewall (double buffer): key nf_id * 2 + bank. */
+/* How a ruleset is looked up: what the datapath reads (its mode). */
+enum tdm_fw_mode {
+	TDM_FW_MODE_LINEAR = 0,		/* rules[], in order */
+	TDM_FW_MODE_TUPLES,		/* tuples[], then tdm_fw_tuples */
+};
+
+/*
+ * A tuple: one mask shape. Its rules' entries in tdm_fw_tuples are keyed
+ * by their fields under these masks; a packet's key is its fields under
+ * the same masks. A port mask other than 0 needs TDM_F_L4 (a prefix of
+ * length 0 is the full range, the only one that takes packets without
+ * ports). Lengths are there for people (bpftool); the datapath reads
+ * the masks.
+ */
+struct tdm_fw_tuple {
+	struct tdm_addr smask;		/* network order, 128-bit space */
+	struct tdm_addr dmask;
+	__u16 sport_mask;		/* host order */
+	__u16 dport_mask;
+	__u8 family;			/* 0 any, 4, 6: as the rules' */
+	__u8 has_proto;			/* 1: the rules name one protocol */
+	__u8 src_len, dst_len;		/* 0 to 128 */
+	__u8 sport_len, dport_len;	/* 0 to 16 */
+	__u16 pad;
+	__u32 prio, id;			/* the best (lowest) rule in it */
+};
+
+/*
+ * An entry of tdm_fw_tuples: the fields of a rule (one prefix of each
+ * of its port ranges) under the masks of tuple `tuple` of ruleset
+ * `ruleset`. No padding: the datapath builds it field by field.
+ */
+struct tdm_fw_tuple_key {
+	__u32 ruleset;			/* tdm_fw_ruleset_key() */
+	__u16 tuple;			/* index in the ruleset's tuples[] */
+	__u8 family;			/* the tuple's: 0, 4 or 6 */
+	__u8 proto;			/* 0 if the tuple takes any */
+	__u16 sport;			/* host order, masked */
+	__u16 dport;
+	struct tdm_addr src;		/* network order, masked */
+	struct tdm_addr dst;
+};
+
+/* The best rule with that key in that tuple: lowest (prio, id). */
+struct tdm_fw_tuple_val {
+	__u32 prio;
+	__u32 id;
+	__u32 action;			/* TDM_ACT_PASS or TDM_ACT_DROP */
+};
+
+/*
+ * Two rulesets per firewall (double buffer): key nf_id * 2 + bank. The
+ * rules are always there (rule show, the next change); mode says what
+ * the datapath reads. tuples[] is sorted by (prio, id) of each tuple's
+ * best rule, ascending.
+ */
 struct tdm_fw_ruleset {
 	__u32 nrules;
 	__u32 default_action;
+	__u32 mode;			/* enum tdm_fw_mode */
+	__u32 ntuples;			/* TDM_FW_MODE_TUPLES: used tuples[] */
+	struct tdm_fw_tuple tuples[TDM_FW_MAX_TUPLES];
 	struct tdm_fw_rule rules[TDM_FW_MAX_RULES];
 };
 
@@ -64,11 +143,72 @@ struct {
 	__type(value, struct tdm_fw_ruleset);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_fw_rules SEC(".maps");
+
+/* The tuples' entries of every ruleset in TDM_FW_MODE_TUPLES. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TDM_FW_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tdm_fw_tuple_key);
+	__type(value, struct tdm_fw_tuple_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_fw_tuples SEC(".maps");
 #endif /* TDM_NF_MAPS */
 
 #ifdef TDM_NF_DATAPATH
 #include "lib/match.h"
 
+static __always_inline __u64 fw_order(__u32 prio, __u32 id)
+{
+	return (__u64)prio << 32 | id;
+}
+
+/*
+ * Tuple space search: one hash lookup per tuple the packet can match,
+ * in the order of the tuples' best rules; it stops at the first tuple
+ * whose best rule is not better than the match in hand, which none of
+ * its rules nor those of the tuples after it can beat. Returns the
+ * action of the best rule, or -1 if none matches.
+ */
+static __always_inline int fw_tuples(const struct tdm_meta *pm, __u32 key,
+				     const struct tdm_fw_ruleset *rs)
+{
+	struct tdm_fw_tuple_key k;
+	__u64 best = ~0ULL;
+	int action = -1;
+	__u32 i, j, n;
+
+	n = rs->ntuples;
+	for (i = 0; i < TDM_FW_MAX_TUPLES; i++) {
+		const struct tdm_fw_tuple *t = &rs->tuples[i];
+		struct tdm_fw_tuple_val *v;
+
+		if (i >= n || fw_order(t->prio, t->id) >= best)
+			break;
+		if (t->family == 4 && !(pm->flags & TDM_F_IPV4))
+			continue;
+		if (t->family == 6 && !(pm->flags & TDM_F_IPV6))
+			continue;
+		if ((t->sport_mask | t->dport_mask) && !(pm->flags & TDM_F_L4))
+			continue;
+		k.ruleset = key;
+		k.tuple = i;
+		k.family = t->family;
+		k.proto = t->has_proto ? pm->l4_proto : 0;
+		k.sport = pm->sport & t->sport_mask;
+		k.dport = pm->dport & t->dport_mask;
+		for (j = 0; j < 4; j++) {
+			k.src.w[j] = pm->saddr.w[j] & t->smask.w[j];
+			k.dst.w[j] = pm->daddr.w[j] & t->dmask.w[j];
+		}
+		v = bpf_map_lookup_elem(&tdm_fw_tuples, &k);
+		if (v && fw_order(v->prio, v->id) < best) {
+			best = fw_order(v->prio, v->id);
+			action = v->action;
+		}
+	}
+	return action;
+}
 
 /*
  * The rule walk is a global function: the verifier checks it once, on
@@ -80,12 +220,21 @@ __noinline int firewall_eval(const struct tdm_meta *pm, __u32 key)
 {
 	struct tdm_fw_ruleset *rs;
 	__u32 i, n;
+	int action;
 
 	if (!pm)
 		return NF_CONTINUE;
 	rs = bpf_map_lookup_elem(&tdm_fw_rules, &key);
 	if (!rs)
 		return NF_CONTINUE;
+	if (rs->mode == TDM_FW_MODE_TUPLES) {
+		action = fw_tuples(pm, key, rs);
+		if (action >= 0)
+			return action == TDM_ACT_DROP ?
+			       TDM_FIREWALL_DROP_RULE : NF_CONTINUE;
+		return rs->default_action == TDM_ACT_DROP ?
+		       TDM_FIREWALL_DROP_DEFAULT : NF_CONTINUE;
+	}
 	n = rs->nrules;
 	for (i = 0; i < TDM_FW_MAX_RULES; i++) {
 		struct tdm_fw_rule *r = &rs->rules[i];
