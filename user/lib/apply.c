@@ -1084,6 +1084,8 @@ static int change_nfs(struct applier *ap)
 			TDM_NF_PARAMS(&nf->info.params, firewall)->default_action;
 		TDM_NF_PARAMS(&info.params, firewall)->unparsed_action =
 			TDM_NF_PARAMS(&nf->info.params, firewall)->unparsed_action;
+		TDM_NF_PARAMS(&info.params, firewall)->lookup =
+			TDM_NF_PARAMS(&nf->info.params, firewall)->lookup;
 		{
 			bool rules_changed;
 

@@ -31,6 +31,8 @@
  *	steer.c		steering entries; writing device records with
  *			their counts; deleting a chain
  *	dev.c		attaching and detaching devices, their gc
+ *	tss.c		firewall rulesets compiled to tuples (tuple space
+ *			search) and their entries in tdm_fw_tuples
  *	nf_firewall.c	firewall: parameters, rules, banks, the chains
  *			rebuilt to switch banks
  *	nf_*.c		any other NF type's library half (a pattern: a new
@@ -200,6 +202,67 @@ int tdm_proc_watermarks(struct tdm_ctx *ctx, __u32 id,
 int tdm_map_fd(struct tdm_ctx *ctx, const char *name);
 /* nf_firewall.c: the fd of tdm_fw_rules */
 #define tdm_fw_rules_fd(ctx)	tdm_map_fd(ctx, "tdm_fw_rules")
+/* tss.c: the fd of tdm_fw_tuples */
+#define tdm_fw_tuples_fd(ctx)	tdm_map_fd(ctx, "tdm_fw_tuples")
+
+/* ---- tss.c: tuple space search (bpf/nf_firewall.bpf.c) ---- */
+
+/*
+ * lookup auto: rulesets of up to this many rules are walked linearly,
+ * larger ones by tuples. Measured (BPF_PROG_TEST_RUN, repeat 200000,
+ * test_unit's firewall_lookup_cost case, one firewall, a UDP/IPv4
+ * packet that matches no rule): see the numbers in nf_firewall.c.
+ */
+#define TDM_FW_AUTO_LINEAR	8
+
+/* An aligned port prefix: ports value to value + 2^(16 - len) - 1. */
+struct tdm_port_pfx {
+	__u16 value;			/* host order, low 16 - len bits 0 */
+	__u8 len;			/* 0 (every port) to 16 (one port) */
+};
+
+/* a 16-bit range splits into at most 2 * 16 - 2 aligned prefixes */
+#define TDM_PORT_PFX_MAX	30
+
+/*
+ * Range [lo, hi] (lo <= hi, host order) as the fewest aligned prefixes,
+ * ascending, into out[TDM_PORT_PFX_MAX]; returns how many (1 to 30).
+ * The full range is one prefix of length 0.
+ */
+int tdm_port_prefixes(__u16 lo, __u16 hi, struct tdm_port_pfx *out);
+
+struct tdm_tss_entry {
+	struct tdm_fw_tuple_key key;
+	struct tdm_fw_tuple_val val;
+};
+
+/* The entries a compile makes: v[0..n), sorted by key, no two alike. */
+struct tdm_tss_entries {
+	struct tdm_tss_entry *v;
+	size_t n, cap;
+};
+
+/*
+ * Compile rs (nrules, rules[] set) for ruleset key rs_key: fills its
+ * tuples[], ntuples and mode TDM_FW_MODE_TUPLES, and e with the entries
+ * (one per rule and pair of its sport and dport prefixes; of rules with
+ * one key in one tuple, the lowest (prio, id)'s). Up to 30 x 30 entries
+ * a rule. Returns 0; -E2BIG if the rules need more than
+ * TDM_FW_MAX_TUPLES tuples (rs's tuples untouched: compile it linear);
+ * -ENOMEM. e is reused across calls; tdm_tss_free() frees it.
+ */
+int tdm_tss_compile(struct tdm_fw_ruleset *rs, __u32 rs_key,
+		    struct tdm_tss_entries *e);
+void tdm_tss_free(struct tdm_tss_entries *e);
+/* Delete every entry of ruleset rs_key from tdm_fw_tuples: 0 or -errno */
+int tdm_tss_clear(struct tdm_ctx *ctx, __u32 rs_key);
+/*
+ * Write e into tdm_fw_tuples (one batch if the kernel has batch ops,
+ * else entry by entry). Returns 0; -E2BIG or -ENOMEM without an error
+ * message if the map is full (what was written stays: clear it); other
+ * -errno with the error set.
+ */
+int tdm_tss_write(struct tdm_ctx *ctx, const struct tdm_tss_entries *e);
 
 /*
  * pin.c: may the state be trusted. Each returns 0 (or an fd) or -errno

@@ -27,13 +27,44 @@ static int perr(char *err, size_t errlen, const char *fmt, const char *a,
  * default pass|drop: packets no rule matches (pass if not given);
  * unparsed pass|drop: packets the parser could not classify as the
  * kernel will (TDM_F_UNPARSED; drop if not given: passing them unread
- * would let them around every rule).
+ * would let them around every rule);
+ * lookup auto|linear|tuples: how the rules are looked up (auto if not
+ * given: linear up to TDM_FW_AUTO_LINEAR rules, tuples above).
  */
 static const struct tdm_nf_param firewall_params[] = {
 	{ "default", "pass|drop" },
 	{ "unparsed", "pass|drop" },
+	{ "lookup", "auto|linear|tuples" },
 	{}
 };
+
+static const char *const fw_lookups[] = {
+	[TDM_FW_LOOKUP_AUTO] = "auto",
+	[TDM_FW_LOOKUP_LINEAR] = "linear",
+	[TDM_FW_LOOKUP_TUPLES] = "tuples",
+};
+
+static int fw_lookup_parse(const char *val, __u32 *lookup, char *err,
+			   size_t errlen)
+{
+	__u32 i;
+
+	if (!val)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(fw_lookups); i++)
+		if (!strcmp(val, fw_lookups[i])) {
+			*lookup = i;
+			return 0;
+		}
+	return perr(err, errlen,
+		    "firewall: bad lookup '%s' for '%s' (expected auto, linear or tuples)",
+		    val, "lookup");
+}
+
+static const char *fw_lookup_name(__u32 lookup)
+{
+	return lookup < ARRAY_SIZE(fw_lookups) ? fw_lookups[lookup] : "?";
+}
 
 static int fw_action(const char *key, const char *val, __u32 *action,
 		     char *err, size_t errlen)
@@ -59,10 +90,12 @@ static int firewall_parse(union tdm_nf_params *p, const char *const *vals,
 	fp->default_action = TDM_ACT_PASS;
 	fp->unparsed_action = TDM_ACT_DROP;
 	fp->next_rule_id = 1;
+	fp->lookup = TDM_FW_LOOKUP_AUTO;
 	return fw_action("default", vals[0], &fp->default_action,
 			 err, errlen) ?:
 	       fw_action("unparsed", vals[1], &fp->unparsed_action,
-			 err, errlen);
+			 err, errlen) ?:
+	       fw_lookup_parse(vals[2], &fp->lookup, err, errlen);
 }
 
 static void firewall_format(const union tdm_nf_params *p, char *buf,
@@ -70,9 +103,10 @@ static void firewall_format(const union tdm_nf_params *p, char *buf,
 {
 	const struct tdm_firewall_params *fp = TDM_NF_PARAMS(p, firewall);
 
-	snprintf(buf, size, "default %s unparsed %s",
+	snprintf(buf, size, "default %s unparsed %s lookup %s",
 		 tdm_action_name(fp->default_action),
-		 tdm_action_name(fp->unparsed_action));
+		 tdm_action_name(fp->unparsed_action),
+		 fw_lookup_name(fp->lookup));
 }
 
 /* An empty ruleset in both banks, with the default action. */
@@ -104,6 +138,7 @@ static void firewall_destroy(struct tdm_ctx *ctx, __u32 id)
 	for (bank = 0; bank < 2; bank++) {
 		key = tdm_fw_ruleset_key(id, bank);
 		bpf_map_delete_elem(tdm_fw_rules_fd(ctx), &key);
+		tdm_tss_clear(ctx, key);
 	}
 }
 
@@ -157,10 +192,78 @@ int tdm_fw_bank_finish(struct tdm_ctx *ctx, __u32 nf_id,
 	       fw_record(ctx, nf_id, info);
 }
 
+/* Tuples for a ruleset of n rules, as parameter lookup says? */
+static bool fw_tuples(__u32 lookup, __u32 n)
+{
+	switch (lookup) {
+	case TDM_FW_LOOKUP_LINEAR:
+		return false;
+	case TDM_FW_LOOKUP_TUPLES:
+		return true;
+	default:
+		return n > TDM_FW_AUTO_LINEAR;
+	}
+}
+
+static void fw_linear(struct tdm_fw_ruleset *rs)
+{
+	rs->mode = TDM_FW_MODE_LINEAR;
+	rs->ntuples = 0;
+	memset(rs->tuples, 0, sizeof(rs->tuples));
+}
+
+/*
+ * Write the rules of in (nrules, rules[], default_action) to ruleset
+ * key, compiled as lookup says: first take out the key's old tuple
+ * entries (whatever a write cut short left), then the new ones, then
+ * the ruleset, which says how to read them. No packet reads the key:
+ * it is the inactive bank, and the switch that made it so waited for
+ * a grace period (tdm_chains_rebuild_nf() reaps the old hops) before it
+ * returned, or was finished at open. A ruleset that does not fit the
+ * tuple tables (too many tuples, tdm_fw_tuples full) is written linear:
+ * always right, at up to TDM_FW_MAX_RULES rules.
+ */
+static int fw_write(struct tdm_ctx *ctx, __u32 key, __u32 lookup,
+		    const struct tdm_fw_ruleset *in)
+{
+	struct tdm_tss_entries e = {};
+	struct tdm_fw_ruleset *rs;
+	int err;
+
+	rs = malloc(sizeof(*rs));
+	if (!rs)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	*rs = *in;
+	fw_linear(rs);
+	err = tdm_tss_clear(ctx, key);
+	if (err)
+		goto out;
+	if (fw_tuples(lookup, rs->nrules)) {
+		err = tdm_tss_compile(rs, key, &e);
+		if (!err)
+			err = tdm_tss_write(ctx, &e);
+		tdm_crash_point(ctx);
+		if (err == -E2BIG || err == -ENOMEM) {
+			fw_linear(rs);
+			err = tdm_tss_clear(ctx, key);
+		}
+		if (err)
+			goto out;
+	}
+	if (bpf_map_update_elem(tdm_fw_rules_fd(ctx), &key, rs, BPF_ANY))
+		err = tdm_err(ctx, errno, "writing firewall rules: %s",
+			      strerror(errno));
+out:
+	tdm_tss_free(&e);
+	free(rs);
+	return err;
+}
+
 /*
  * Write rs to the inactive bank (no chain reads it: a change cut short
- * was finished when the state was opened), then, under the journal,
- * switch every chain of the firewall to it and record it.
+ * was finished when the state was opened), compiled as the firewall's
+ * lookup parameter in *info says, then, under the journal, switch every
+ * chain of the firewall to it and record it.
  */
 int tdm_fw_commit(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_info *info,
 		  const struct tdm_fw_ruleset *rs)
@@ -172,9 +275,9 @@ int tdm_fw_commit(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_info *info,
 
 	fw_of(&next)->bank ^= 1;
 	key = tdm_fw_ruleset_key(id, fw_of(&next)->bank);
-	if (bpf_map_update_elem(tdm_fw_rules_fd(ctx), &key, rs, BPF_ANY))
-		return tdm_err(ctx, errno, "writing firewall rules: %s",
-			       strerror(errno));
+	err = fw_write(ctx, key, fw_of(&next)->lookup, rs);
+	if (err)
+		return err;
 	tdm_crash_point(ctx);
 	j.bank = fw_of(&next)->bank;
 	j.next_rule_id = fw_of(&next)->next_rule_id;
@@ -452,7 +555,10 @@ const struct tdm_nf_ops tdm_nf_firewall = {
 	.help = "firewall: its rules are 'tandem rule' commands\n"
 		"  default pass|drop   packets no rule matches (default pass)\n"
 		"  unparsed pass|drop  packets the parser could not read as the\n"
-		"                      kernel will (default drop)\n",
+		"                      kernel will (default drop)\n"
+		"  lookup auto|linear|tuples  rule after rule, or a hash lookup\n"
+		"                      per mask shape (tuple space search); auto:\n"
+		"                      linear up to 8 rules (default auto)\n",
 	.params = firewall_params,
 	.parse = firewall_parse, .format = firewall_format,
 	.create = firewall_create, .destroy = firewall_destroy,
