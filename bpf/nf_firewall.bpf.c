@@ -32,7 +32,7 @@
 
 /* The lookup parameter: how the library compiles the rulesets. */
 enum tdm_fw_lookup {
-	TDM_FW_LOOKUP_AUTO = 0,		/* linear up to TDM_FW_AUTO_LINEAR rules */
+	TDM_FW_LOOKUP_AUTO = 0,		/* by rules and tuples (the library) */
 	TDM_FW_LOOKUP_LINEAR,
 	TDM_FW_LOOKUP_TUPLES,		/* linear if it does not fit the tables */
 };

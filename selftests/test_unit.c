@@ -13,12 +13,13 @@
 #include <stdlib.h>
 #include <sched.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/mount.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 
-#include "libtandem.h"
+#include "internal.h"	/* tdm_fw_commit(): a whole ruleset at once */
 #include "lib/ktap.h"
 #include "lib/pkt.h"
 
@@ -1363,6 +1364,680 @@ static void test_long_chain_is_one_program(void)
 	ktap_case_end("longest_chain_of_every_type_is_one_program");
 }
 
+/* ---- the firewall's two lookups against a model (tss.c) ---- */
+
+static __u64 tss_state;
+
+/* xorshift64*: the differential case's own stream, from its seed */
+static __u32 trnd(__u32 n)
+{
+	tss_state ^= tss_state >> 12;
+	tss_state ^= tss_state << 25;
+	tss_state ^= tss_state >> 27;
+	return n ? (__u32)((tss_state * 0x2545F4914F6CDD1DULL) >> 32) % n : 0;
+}
+
+/* What the rules see of a packet (the parser's struct tdm_meta). */
+struct tss_pkt {
+	int fam;			/* 4 or 6 */
+	__u8 proto;
+	bool l4;			/* TDM_F_L4: ports (ICMP: 0) valid */
+	bool later_frag;		/* a non-first fragment */
+	__u16 sport, dport;		/* 0 without L4 or for ICMP */
+	struct tdm_addr src, dst;	/* 128-bit space, network order */
+};
+
+static void tss_mask(__u8 len, struct tdm_addr *m)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		int bits = len > 32 * i ? len - 32 * i : 0;
+
+		m->w[i] = bits >= 32 ? 0xffffffffU :
+			  htonl(bits ? ~0U << (32 - bits) : 0);
+	}
+}
+
+/* The model: tdm_match() as the documentation says it, in C. */
+static bool ref_port(const struct tss_pkt *p, __u16 port, __u16 lo, __u16 hi)
+{
+	if (lo == 0 && hi == 0xffff)
+		return true;
+	return p->l4 && port >= lo && port <= hi;
+}
+
+static bool ref_match(const struct tdm_match *m, const struct tss_pkt *p)
+{
+	struct tdm_addr mk;
+	int i;
+
+	if (m->family && m->family != p->fam)
+		return false;
+	if (m->proto && m->proto != p->proto)
+		return false;
+	tss_mask(m->src_len, &mk);
+	for (i = 0; i < 4; i++)
+		if ((p->src.w[i] & mk.w[i]) != m->src.w[i])
+			return false;
+	tss_mask(m->dst_len, &mk);
+	for (i = 0; i < 4; i++)
+		if ((p->dst.w[i] & mk.w[i]) != m->dst.w[i])
+			return false;
+	return ref_port(p, p->sport, m->sport_lo, m->sport_hi) &&
+	       ref_port(p, p->dport, m->dport_lo, m->dport_hi);
+}
+
+/* First match in (prio, id) order, whatever order rules[] is in. */
+static int ref_verdict(const struct tdm_fw_ruleset *rs, const struct tss_pkt *p)
+{
+	const struct tdm_fw_rule *best = NULL;
+	__u32 i;
+
+	for (i = 0; i < rs->nrules; i++) {
+		const struct tdm_fw_rule *r = &rs->rules[i];
+
+		if (!ref_match(&r->m, p))
+			continue;
+		if (!best || r->prio < best->prio ||
+		    (r->prio == best->prio && r->id < best->id))
+			best = r;
+	}
+	if (best)
+		return best->action == TDM_ACT_DROP ? XDP_DROP : XDP_PASS;
+	return rs->default_action == TDM_ACT_DROP ? XDP_DROP : XDP_PASS;
+}
+
+/* A few networks both rules and packets draw from, so that they meet. */
+static const char *const tss_pool4[] = {
+	"10.0.0.0", "10.1.2.3", "192.168.1.200", "172.16.255.255",
+};
+static const char *const tss_pool6[] = {
+	"2001:db8::", "2001:db8:0:1::5", "fd00::1:2", "::ffff:10.1.0.0",
+};
+
+static void tss_addr(int fam, struct tdm_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (fam == 4) {
+		a->w[2] = htonl(0xffff);
+		inet_pton(AF_INET, tss_pool4[trnd(4)], &a->w[3]);
+	} else {
+		inet_pton(AF_INET6, tss_pool6[trnd(4)], a);
+	}
+	/* a few random bits low down */
+	if (trnd(2))
+		a->w[3] ^= htonl(trnd(256));
+}
+
+static void flip_bit(struct tdm_addr *a, int bit)
+{
+	a->w[bit / 32] ^= htonl(1U << (31 - bit % 32));
+}
+
+static const __u8 tss_protos[] = { 0, IPPROTO_UDP, IPPROTO_TCP, IPPROTO_ICMP,
+				   IPPROTO_ICMPV6, 47 };
+
+static void tss_range(__u16 *lo, __u16 *hi)
+{
+	static const __u16 edges[] = { 0, 1, 22, 53, 1023, 1024, 4096, 32768,
+				       65534, 65535 };
+	__u32 a, b, t;
+
+	/* mostly what rulesets hold: any port, one port, a power of 2 */
+	switch (trnd(8)) {
+	case 0: case 1: case 2:
+		*lo = 0, *hi = 0xffff;
+		return;
+	case 3: case 4:
+		*lo = *hi = trnd(2) ? edges[trnd(10)] : trnd(65536);
+		return;
+	case 5:
+		a = 1U << trnd(16);
+		*lo = trnd(65536) & ~(a - 1);
+		*hi = *lo + a - 1;
+		return;
+	}
+	a = trnd(2) ? edges[trnd(10)] : trnd(65536);
+	b = trnd(2) ? a + trnd(300) : trnd(65536);
+	if (b > 0xffff)
+		b = 0xffff;
+	if (a > b)
+		t = a, a = b, b = t;
+	*lo = a, *hi = b;
+}
+
+/* A prefix length: mostly the usual ones, so that shapes repeat */
+static __u8 tss_len(int fam)
+{
+	static const __u8 v4[] = { 104, 112, 120, 128 }, v6[] = { 32, 48, 64, 128 };
+
+	if (!trnd(3))	/* v4 prefixes live in the mapped /96 */
+		return fam == 4 ? 96 + trnd(33) : trnd(129);
+	return fam == 4 ? v4[trnd(4)] : v6[trnd(4)];
+}
+
+static void tss_rule(struct tdm_fw_rule *r, __u32 id)
+{
+	struct tdm_match *m = &r->m;
+	struct tdm_addr mk;
+	int fam, i;
+
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	r->prio = 1 + trnd(4);		/* ties: id decides */
+	r->action = trnd(2) ? TDM_ACT_DROP : TDM_ACT_PASS;
+	tdm_match_init(m);
+	m->family = (const __u8[]){ 0, 4, 6 }[trnd(3)];
+	fam = m->family ? m->family : (trnd(2) ? 4 : 6);
+	m->proto = tss_protos[trnd(6)];
+	m->src_len = trnd(3) ? 0 : tss_len(fam);
+	m->dst_len = trnd(2) ? 0 : tss_len(fam);
+	tss_addr(fam, &m->src);
+	tss_addr(fam, &m->dst);
+	tss_mask(m->src_len, &m->smask);
+	tss_mask(m->dst_len, &m->dmask);
+	tss_mask(m->src_len, &mk);
+	for (i = 0; i < 4; i++)
+		m->src.w[i] &= mk.w[i];
+	tss_mask(m->dst_len, &mk);
+	for (i = 0; i < 4; i++)
+		m->dst.w[i] &= mk.w[i];
+	tss_range(&m->sport_lo, &m->sport_hi);
+	tss_range(&m->dport_lo, &m->dport_hi);
+}
+
+static __u16 tss_port_near(__u16 lo, __u16 hi)
+{
+	int v;
+
+	switch (trnd(5)) {
+	case 0: v = lo - 1; break;
+	case 1: v = lo; break;
+	case 2: v = hi; break;
+	case 3: v = hi + 1; break;
+	default: v = trnd(65536);
+	}
+	return v & 0xffff;
+}
+
+/* A packet made to meet rule r, or to just miss it: near its edges. */
+static void tss_packet(const struct tdm_fw_rule *r, struct tss_pkt *p)
+{
+	const struct tdm_match *m = &r->m;
+
+	memset(p, 0, sizeof(*p));
+	p->fam = m->family ? m->family : (trnd(4) ? 4 : 6);
+	if (!trnd(8))
+		p->fam = 10 - p->fam;	/* the other family */
+	p->proto = m->proto && trnd(4) ? m->proto : tss_protos[1 + trnd(5)];
+	if (p->proto == IPPROTO_ICMP && p->fam == 6)
+		p->proto = IPPROTO_ICMPV6;
+	if (p->proto == IPPROTO_ICMPV6 && p->fam == 4)
+		p->proto = IPPROTO_ICMP;
+	tss_addr(p->fam, &p->src);
+	tss_addr(p->fam, &p->dst);
+	if (p->fam == (m->family ? m->family : p->fam) && trnd(4)) {
+		/* inside the rule's prefixes, maybe one bit outside */
+		struct tdm_addr mk;
+		int i;
+
+		tss_mask(m->src_len, &mk);
+		for (i = 0; i < 4; i++)
+			p->src.w[i] = m->src.w[i] | (p->src.w[i] & ~mk.w[i]);
+		tss_mask(m->dst_len, &mk);
+		for (i = 0; i < 4; i++)
+			p->dst.w[i] = m->dst.w[i] | (p->dst.w[i] & ~mk.w[i]);
+		if (m->src_len && !trnd(6))
+			flip_bit(&p->src, m->src_len - 1);
+		if (m->dst_len && !trnd(6))
+			flip_bit(&p->dst, m->dst_len - 1);
+		if (p->fam == 4) {	/* the parser maps them */
+			p->src.w[0] = p->src.w[1] = p->dst.w[0] = p->dst.w[1] = 0;
+			p->src.w[2] = p->dst.w[2] = htonl(0xffff);
+		}
+	}
+	p->l4 = p->proto != 47;
+	if (p->proto == IPPROTO_UDP || p->proto == IPPROTO_TCP) {
+		p->sport = tss_port_near(m->sport_lo, m->sport_hi);
+		p->dport = tss_port_near(m->dport_lo, m->dport_hi);
+	}
+	if (!trnd(8)) {			/* a later fragment: no L4 header */
+		p->later_frag = true;
+		p->l4 = false;
+		p->sport = p->dport = 0;
+	}
+}
+
+static void tss_build(const struct tss_pkt *t, struct pkt *p)
+{
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	struct iphdr *ip;
+
+	p->len = 0;
+	if (t->fam == 4) {
+		inet_ntop(AF_INET, &t->src.w[3], s, sizeof(s));
+		inet_ntop(AF_INET, &t->dst.w[3], d, sizeof(d));
+		pkt_eth(p, ETH_P_IP);
+		ip = pkt_ip4(p, s, d, t->proto, 0);
+		if (t->later_frag)
+			ip->frag_off = htons(0x0010);
+	} else {
+		inet_ntop(AF_INET6, &t->src, s, sizeof(s));
+		inet_ntop(AF_INET6, &t->dst, d, sizeof(d));
+		pkt_eth(p, ETH_P_IPV6);
+		pkt_ip6(p, s, d, t->later_frag ? 44 : t->proto);
+		if (t->later_frag)
+			pkt_ip6_frag(p, t->proto, 100, 0);
+	}
+	if (t->proto == IPPROTO_UDP)
+		pkt_udp(p, t->sport, t->dport, 8);
+	else if (t->proto == IPPROTO_TCP)
+		pkt_tcp(p, t->sport, t->dport);
+	else if (t->proto == IPPROTO_ICMP || t->proto == IPPROTO_ICMPV6)
+		pkt_icmp(p, 8);
+	else
+		pkt_put(p, 8);
+}
+
+static void tss_print_rules(const struct tdm_fw_ruleset *rs)
+{
+	char buf[256];
+	__u32 i;
+
+	for (i = 0; i < rs->nrules; i++)
+		printf("#   rule %u prio %u %s action %s\n", rs->rules[i].id,
+		       rs->rules[i].prio,
+		       tdm_format_match(&rs->rules[i].m, buf, sizeof(buf)),
+		       tdm_action_name(rs->rules[i].action));
+	printf("#   default %s\n", tdm_action_name(rs->default_action));
+}
+
+static void tss_print_pkt(const struct tss_pkt *t)
+{
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+
+	inet_ntop(AF_INET6, &t->src, s, sizeof(s));
+	inet_ntop(AF_INET6, &t->dst, d, sizeof(d));
+	printf("#   packet ipv%d %s -> %s proto %u sport %u dport %u%s%s\n",
+	       t->fam, s, d, t->proto, t->sport, t->dport,
+	       t->l4 ? "" : " (no L4)", t->later_frag ? " later fragment" : "");
+}
+
+/* Write rs (rules in any order) as firewall nf's ruleset, in one commit. */
+static int tss_commit(const char *nfname, struct tdm_fw_ruleset *rs)
+{
+	struct tdm_nf_info info;
+	struct tdm_fw_rule t;
+	int id, i, j;
+
+	/* the library keeps rules[] in (prio, id) order */
+	for (i = 1; i < (int)rs->nrules; i++) {
+		t = rs->rules[i];
+		for (j = i; j > 0 && (rs->rules[j - 1].prio > t.prio ||
+				      (rs->rules[j - 1].prio == t.prio &&
+				       rs->rules[j - 1].id > t.id)); j--)
+			rs->rules[j] = rs->rules[j - 1];
+		rs->rules[j] = t;
+	}
+	id = tdm_nf_lookup(ctx, nfname, &info);
+	if (id < 0 || tdm_fw_commit(ctx, id, &info, rs)) {
+		printf("# commit %s: %s\n", nfname, tdm_errmsg(ctx));
+		return -1;
+	}
+	return 0;
+}
+
+/* The mode firewall nf's active ruleset is in; -1 if unknown. */
+static int tss_mode(const char *nfname, __u32 *ntuples)
+{
+	static struct tdm_fw_ruleset rs;
+
+	if (tdm_rule_list(ctx, nfname, &rs))
+		return -1;
+	if (ntuples)
+		*ntuples = rs.ntuples;
+	return rs.mode;
+}
+
+/*
+ * Run the packets through chain c_dfl (firewall dfl, lookup linear) and
+ * c_dft (dft, lookup tuples) and compare both with the model. Returns
+ * the number of disagreements (each printed with the rules).
+ */
+static int tss_compare(const struct tdm_fw_ruleset *rs, const struct tss_pkt *pk,
+		       int n, int *vl)
+{
+	struct pkt p;
+	int i, v, bad = 0;
+
+	if (tdm_dev_register(ctx, LO, "c_dfl", NULL))
+		return n;
+	for (i = 0; i < n; i++) {
+		tss_build(&pk[i], &p);
+		vl[i] = run(&p);
+	}
+	if (tdm_dev_register(ctx, LO, "c_dft", NULL))
+		return n;
+	for (i = 0; i < n; i++) {
+		int want = ref_verdict(rs, &pk[i]);
+
+		tss_build(&pk[i], &p);
+		v = run(&p);
+		if (v == want && vl[i] == want)
+			continue;
+		if (!bad)
+			tss_print_rules(rs);
+		if (bad++ < 10) {
+			tss_print_pkt(&pk[i]);
+			printf("#   model %s, linear %s, tuples %s\n",
+			       want == XDP_DROP ? "drop" : "pass",
+			       vl[i] == XDP_DROP ? "drop" : "pass",
+			       v == XDP_DROP ? "drop" : "pass");
+		}
+	}
+	return bad;
+}
+
+#define TSS_ROUNDS	40
+#define TSS_PKTS	400
+
+/*
+ * Random rulesets (families, protocols, prefixes, port ranges, tied
+ * prios, both actions and defaults) and packets made to fall on their
+ * edges, through a linear and a tuples firewall, against the model.
+ * TDM_TSS_SEED=N replays a run.
+ */
+static void test_firewall_lookups_agree(void)
+{
+	static struct tdm_fw_ruleset rs;
+	static struct tss_pkt pk[TSS_PKTS];
+	static int vl[TSS_PKTS];
+	const char *env = getenv("TDM_TSS_SEED");
+	__u64 seed = env ? strtoull(env, NULL, 0) : (__u64)time(NULL);
+	int round, i, bad = 0, tuples = 0, npkts = 0;
+	__u32 nt, maxt = 0;
+
+	printf("# firewall lookups: seed %llu (TDM_TSS_SEED=%llu replays)\n",
+	       (unsigned long long)seed, (unsigned long long)seed);
+	tss_state = seed * 2654435761ULL + 1;
+	CHECK(!nf("dfl", "firewall", "lookup linear"), "");
+	CHECK(!nf("dft", "firewall", "lookup tuples"), "");
+	CHECK(!chain("c_dfl", "dfl", TDM_ACT_PASS, NULL), "");
+	CHECK(!chain("c_dft", "dft", TDM_ACT_PASS, NULL), "");
+	for (round = 0; round < TSS_ROUNDS && !bad; round++) {
+		memset(&rs, 0, sizeof(rs));
+		rs.nrules = 1 + trnd(round < TSS_ROUNDS / 2 ? 12 : TDM_FW_MAX_RULES);
+		rs.default_action = trnd(2) ? TDM_ACT_DROP : TDM_ACT_PASS;
+		for (i = 0; i < (int)rs.nrules; i++)
+			tss_rule(&rs.rules[i], 1 + i);
+		if (tss_commit("dfl", &rs) || tss_commit("dft", &rs)) {
+			bad++;
+			break;
+		}
+		CHECK(tss_mode("dfl", NULL) == TDM_FW_MODE_LINEAR, "");
+		if (tss_mode("dft", &nt) == TDM_FW_MODE_TUPLES) {
+			tuples++;
+			maxt = nt > maxt ? nt : maxt;
+		}
+		for (i = 0; i < TSS_PKTS; i++)
+			tss_packet(&rs.rules[trnd(rs.nrules)], &pk[i]);
+		bad += tss_compare(&rs, pk, TSS_PKTS, vl);
+		npkts += TSS_PKTS;
+	}
+	printf("# %d rulesets (%d in tuples mode, up to %u tuples), %d packets\n",
+	       round, tuples, maxt, npkts);
+	CHECK(!bad, "%d packets disagree (seed %llu)", bad,
+	      (unsigned long long)seed);
+	CHECK(tuples >= TSS_ROUNDS / 4, "only %d rulesets took tuples", tuples);
+	ktap_case_end("firewall_linear_and_tuples_agree_with_the_model");
+}
+
+/*
+ * A ruleset of more tuples than a ruleset holds (port ranges of many
+ * prefix lengths) is written linear, and decides as the model does.
+ */
+static void test_firewall_tuples_fall_back(void)
+{
+	static struct tdm_fw_ruleset rs;
+	static struct tss_pkt pk[TSS_PKTS];
+	static int vl[TSS_PKTS];
+	int i;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.nrules = 3;
+	rs.default_action = TDM_ACT_PASS;
+	for (i = 0; i < 3; i++) {
+		tdm_match_init(&rs.rules[i].m);
+		rs.rules[i].id = i + 1;
+		rs.rules[i].prio = 10;
+	}
+	/* 15 x 15 shapes: 1-65534 is prefixes of every length but 0 */
+	rs.rules[0].m.proto = IPPROTO_UDP;
+	rs.rules[0].m.sport_lo = rs.rules[0].m.dport_lo = 1;
+	rs.rules[0].m.sport_hi = rs.rules[0].m.dport_hi = 65534;
+	rs.rules[0].action = TDM_ACT_DROP;
+	rs.rules[1].m.proto = IPPROTO_TCP;
+	rs.rules[1].m.dport_lo = rs.rules[1].m.dport_hi = 22;
+	rs.rules[1].action = TDM_ACT_DROP;
+	rs.rules[2].m.family = 6;
+	rs.rules[2].action = TDM_ACT_DROP;
+	CHECK(!tss_commit("dft", &rs) && !tss_commit("dfl", &rs), "");
+	CHECK(tss_mode("dft", NULL) == TDM_FW_MODE_LINEAR,
+	      "too many tuples, yet mode %d", tss_mode("dft", NULL));
+	for (i = 0; i < TSS_PKTS; i++)
+		tss_packet(&rs.rules[trnd(rs.nrules)], &pk[i]);
+	CHECK(!tss_compare(&rs, pk, TSS_PKTS, vl), "");
+	ktap_case_end("firewall_too_many_tuples_falls_back_to_linear");
+}
+
+static int tuple_entries(__u32 nf_id)
+{
+	struct tdm_fw_tuple_key k, *prev = NULL;
+	int fd = map_fd("tdm_fw_tuples"), n = 0;
+
+	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &k)) {
+		prev = &k;
+		n += k.ruleset / 2 == nf_id;
+	}
+	close(fd);
+	return fd < 0 ? -1 : n;
+}
+
+/* Rule add and del through the library, in tuples mode, take at once. */
+static void test_firewall_tuples_rule_change(void)
+{
+	struct tdm_rule_spec spec = { .prio = 10, .action = TDM_ACT_PASS };
+	struct tdm_fw_ruleset *rs = calloc(1, sizeof(*rs));
+	struct pkt a, b;
+	__u32 i, nt = 0, pass_id = 0;
+	int id;
+
+	CHECK(!nf("ftu", "firewall", "lookup tuples default pass"), "");
+	CHECK(!chain("c_ftu", "ftu", TDM_ACT_PASS, NULL), "");
+	CHECK(!rule("ftu", "proto udp dport 7100-7103", TDM_ACT_DROP), "");
+	CHECK(tss_mode("ftu", &nt) == TDM_FW_MODE_TUPLES && nt == 1,
+	      "mode %d, %u tuples", tss_mode("ftu", NULL), nt);
+	pkt_udp4(&a, "10.9.0.1", "10.0.0.2", 1000, 7102, 10);
+	pkt_udp6(&b, "2001:db8:9::1", "fd00::2", 1000, 7103, 10);
+	CHECK(run(&a) == XDP_DROP && run(&b) == XDP_DROP, "added drop rule");
+	pkt_udp4(&a, "10.9.0.1", "10.0.0.2", 1000, 7104, 10);
+	CHECK(run(&a) == XDP_PASS, "7104");
+
+	/* a pass rule before it, for one source: the next packet sees it */
+	tdm_match_init(&spec.m);
+	spec.m.family = 4;
+	spec.m.src_len = 120;
+	tss_mask(120, &spec.m.smask);
+	spec.m.src.w[2] = htonl(0xffff);
+	inet_pton(AF_INET, "10.9.0.0", &spec.m.src.w[3]);
+	CHECK(!tdm_rule_add(ctx, "ftu", &spec, &pass_id), "%s", tdm_errmsg(ctx));
+	pkt_udp4(&a, "10.9.0.1", "10.0.0.2", 1000, 7102, 10);
+	CHECK(run(&a) == XDP_PASS, "pass rule before the drop");
+	pkt_udp4(&a, "10.9.1.1", "10.0.0.2", 1000, 7102, 10);
+	CHECK(run(&a) == XDP_DROP, "other source still dropped");
+	CHECK(tss_mode("ftu", &nt) == TDM_FW_MODE_TUPLES && nt == 2, "%u", nt);
+	CHECK(!tdm_rule_del(ctx, "ftu", pass_id), "%s", tdm_errmsg(ctx));
+	pkt_udp4(&a, "10.9.0.1", "10.0.0.2", 1000, 7102, 10);
+	CHECK(run(&a) == XDP_DROP, "pass rule deleted");
+
+	/* both banks' entries: 1 now, 2 before; none once it is gone */
+	id = tdm_nf_lookup(ctx, "ftu", NULL);
+	CHECK(tuple_entries(id) == 3, "%d entries", tuple_entries(id));
+	CHECK(!tdm_rule_list(ctx, "ftu", rs), "");
+	for (i = 0; i < rs->nrules; i++)
+		CHECK(rs->rules[i].id != pass_id, "");
+	CHECK(!tdm_dev_register(ctx, LO, NULL, NULL) && !tdm_chain_del(ctx, "c_ftu") && !tdm_nf_del(ctx, "ftu"), "%s",
+	      tdm_errmsg(ctx));
+	CHECK(tuple_entries(id) == 0, "%d entries left", tuple_entries(id));
+	free(rs);
+	ktap_case_end("firewall_tuples_rule_change_takes_at_once");
+}
+
+/* The entry program's mean ns per packet over repeat runs, best of 3. */
+static double run_ns(struct pkt *p, int repeat)
+{
+	struct xdp_md md = { .data_end = p->len, .ingress_ifindex = LO };
+	double best = -1;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o,
+			.data_in = p->buf, .data_size_in = p->len,
+			.ctx_in = &md, .ctx_size_in = sizeof(md),
+			.repeat = repeat,
+		);
+
+		if (bpf_prog_test_run_opts(entry_fd, &o))
+			return -1;
+		if (best < 0 || o.duration < best)
+			best = o.duration;
+	}
+	return best;
+}
+
+/*
+ * What a lookup costs (for TDM_FW_AUTO_LINEAR): a TCP packet to port 22
+ * that no rule matches, through firewalls of n rules: "src S/112 proto
+ * tcp dport 22" of n sources S, all one tuple, the packet's source none
+ * of them (linear: each rule fails at its source), walked linearly and
+ * by tuples; "src 10.0.0.0/16 proto tcp dport P" of n ports, the source
+ * the packet's (linear: each rule fails at its last field); n rules of
+ * n prefix lengths (n tuples, none skipped: the worst case of tuples).
+ * Prints ns per packet of the whole entry program; the first line (no
+ * rule) is the rest of the path. TDM_FW_COST_REPEAT=N: repeat count.
+ */
+static void cost_rules(struct tdm_fw_ruleset *rs, int n, int shape)
+{
+	int i;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->nrules = n;
+	for (i = 0; i < n; i++) {
+		struct tdm_match *m = &rs->rules[i].m;
+
+		tdm_match_init(m);
+		rs->rules[i].id = i + 1;
+		rs->rules[i].prio = 100;
+		rs->rules[i].action = TDM_ACT_DROP;
+		m->family = 4;
+		m->proto = IPPROTO_TCP;
+		m->dport_lo = m->dport_hi = 22;
+		m->src.w[2] = htonl(0xffff);
+		switch (shape) {
+		case 0:		/* n sources, one shape */
+			m->src_len = 112;
+			m->src.w[3] = htonl(0x0b000000 | i << 16);
+			break;
+		case 1:		/* the packet's source, n ports */
+			m->src_len = 112;
+			m->src.w[3] = htonl(0x0a000000);
+			m->dport_lo = m->dport_hi = 1000 + i;
+			break;
+		default:	/* n shapes: source and destination lengths */
+			m->src_len = 128 - i % 32;
+			m->dst_len = 128 - i / 32;
+			m->src.w[3] = htonl(0x0b000000);
+			m->dst.w[2] = htonl(0xffff);
+			m->dst.w[3] = htonl(0x0b000000);
+			break;
+		}
+		tss_mask(m->src_len, &m->smask);
+		tss_mask(m->dst_len, &m->dmask);
+		for (int w = 0; w < 4; w++) {
+			m->src.w[w] &= m->smask.w[w];
+			m->dst.w[w] &= m->dmask.w[w];
+		}
+	}
+}
+
+static double cost_of(const char *fw, const char *c, int n, int shape,
+		      struct pkt *p, int repeat)
+{
+	static struct tdm_fw_ruleset rs;
+	double ns;
+
+	cost_rules(&rs, n, shape);
+	CHECK(!tss_commit(fw, &rs), "");
+	CHECK(!tdm_dev_register(ctx, LO, c, NULL), "");
+	ns = run_ns(p, repeat);
+	CHECK(run(p) == XDP_PASS, "%s %d rules of shape %d", fw, n, shape);
+	return ns;
+}
+
+static void test_firewall_lookup_cost(void)
+{
+	static const int ns[] = { 0, 1, 2, 4, 8, 16, 32, 64 };
+	int repeat = getenv("TDM_FW_COST_REPEAT") ?
+		     atoi(getenv("TDM_FW_COST_REPEAT")) : 20000;
+	struct pkt p;
+	__u32 k;
+
+	CHECK(!nf("fcl", "firewall", "lookup linear"), "");
+	CHECK(!nf("fct", "firewall", "lookup tuples"), "");
+	CHECK(!chain("c_fcl", "fcl", TDM_ACT_PASS, NULL), "");
+	CHECK(!chain("c_fct", "fct", TDM_ACT_PASS, NULL), "");
+	p.len = 0;
+	pkt_eth(&p, ETH_P_IP);
+	pkt_ip4(&p, "10.0.0.1", "10.0.0.2", IPPROTO_TCP, 0);
+	pkt_tcp(&p, 40000, 22);
+	printf("# lookup cost, ns/packet (entry program, repeat %d, best of 3)\n",
+	       repeat);
+	printf("# %5s %12s %12s %9s %9s\n", "rules", "linear:src",
+	       "linear:port", "tuples:1", "tuples:n");
+	for (k = 0; k < ARRAY_SIZE(ns); k++) {
+		double l0 = cost_of("fcl", "c_fcl", ns[k], 0, &p, repeat);
+		double l1 = cost_of("fcl", "c_fcl", ns[k], 1, &p, repeat);
+		double t1 = cost_of("fct", "c_fct", ns[k], 0, &p, repeat);
+		double tn = cost_of("fct", "c_fct", ns[k], 2, &p, repeat);
+
+		printf("# %5d %12.0f %12.0f %9.0f %9.0f\n", ns[k], l0, l1, t1,
+		       tn);
+	}
+	CHECK(!tdm_dev_register(ctx, LO, NULL, NULL), "");
+
+	/* lookup auto: tuples for many rules of few shapes, else linear */
+	{
+		static struct tdm_fw_ruleset rs;
+		static const struct { int n, shape, mode; } want[] = {
+			{ TDM_FW_AUTO_LINEAR, 0, TDM_FW_MODE_LINEAR },
+			{ TDM_FW_AUTO_LINEAR + 1, 0, TDM_FW_MODE_TUPLES },
+			{ 64, 1, TDM_FW_MODE_TUPLES },
+			{ 16, 2, TDM_FW_MODE_LINEAR },
+		};
+
+		CHECK(!nf("fca", "firewall", ""), "");
+		for (k = 0; k < ARRAY_SIZE(want); k++) {
+			cost_rules(&rs, want[k].n, want[k].shape);
+			CHECK(!tss_commit("fca", &rs), "");
+			CHECK(tss_mode("fca", NULL) == want[k].mode,
+			      "auto, %d rules of shape %d: mode %d", want[k].n,
+			      want[k].shape, tss_mode("fca", NULL));
+		}
+	}
+	ktap_case_end("firewall_lookup_cost_and_auto");
+}
+
 static int setup(void)
 {
 	if (unshare(CLONE_NEWNS | CLONE_NEWNET))
@@ -1567,7 +2242,7 @@ int main(void)
 {
 	int err;
 
-	ktap_plan(24);
+	ktap_plan(28);
 	err = setup();
 	if (err) {
 		printf("# setup failed: %s\n", strerror(-err));
@@ -1585,6 +2260,10 @@ int main(void)
 	test_rule_family();
 	test_zero_length_prefixes();
 	test_firewall_bank_recovery();
+	test_firewall_lookups_agree();
+	test_firewall_tuples_fall_back();
+	test_firewall_tuples_rule_change();
+	test_firewall_lookup_cost();
 	test_vlan();
 	test_ipv4_options_and_fragments();
 	test_malformed();

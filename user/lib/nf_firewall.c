@@ -29,7 +29,8 @@ static int perr(char *err, size_t errlen, const char *fmt, const char *a,
  * kernel will (TDM_F_UNPARSED; drop if not given: passing them unread
  * would let them around every rule);
  * lookup auto|linear|tuples: how the rules are looked up (auto if not
- * given: linear up to TDM_FW_AUTO_LINEAR rules, tuples above).
+ * given: linear up to TDM_FW_AUTO_LINEAR rules, above by tuples if they
+ * cost less, see fw_worth()).
  */
 static const struct tdm_nf_param firewall_params[] = {
 	{ "default", "pass|drop" },
@@ -192,7 +193,10 @@ int tdm_fw_bank_finish(struct tdm_ctx *ctx, __u32 nf_id,
 	       fw_record(ctx, nf_id, info);
 }
 
-/* Tuples for a ruleset of n rules, as parameter lookup says? */
+/*
+ * Compile a ruleset of n rules to tuples, as parameter lookup says?
+ * auto: only above TDM_FW_AUTO_LINEAR rules; then fw_worth() decides.
+ */
 static bool fw_tuples(__u32 lookup, __u32 n)
 {
 	switch (lookup) {
@@ -203,6 +207,14 @@ static bool fw_tuples(__u32 lookup, __u32 n)
 	default:
 		return n > TDM_FW_AUTO_LINEAR;
 	}
+}
+
+/* lookup auto: do rs's tuples, as compiled, cost less than its rules? */
+static bool fw_worth(__u32 lookup, const struct tdm_fw_ruleset *rs)
+{
+	return lookup != TDM_FW_LOOKUP_AUTO ||
+	       (__u64)rs->ntuples * TDM_FW_TUPLE_NS <
+	       (__u64)rs->nrules * TDM_FW_RULE_NS;
 }
 
 static void fw_linear(struct tdm_fw_ruleset *rs)
@@ -240,6 +252,8 @@ static int fw_write(struct tdm_ctx *ctx, __u32 key, __u32 lookup,
 		goto out;
 	if (fw_tuples(lookup, rs->nrules)) {
 		err = tdm_tss_compile(rs, key, &e);
+		if (!err && !fw_worth(lookup, rs))
+			err = -E2BIG;	/* not worth it: linear */
 		if (!err)
 			err = tdm_tss_write(ctx, &e);
 		tdm_crash_point(ctx);
@@ -558,7 +572,8 @@ const struct tdm_nf_ops tdm_nf_firewall = {
 		"                      kernel will (default drop)\n"
 		"  lookup auto|linear|tuples  rule after rule, or a hash lookup\n"
 		"                      per mask shape (tuple space search); auto:\n"
-		"                      linear up to 8 rules (default auto)\n",
+		"                      tuples above 8 rules if they cost less\n"
+		"                      (default auto)\n",
 	.params = firewall_params,
 	.parse = firewall_parse, .format = firewall_format,
 	.create = firewall_create, .destroy = firewall_destroy,
