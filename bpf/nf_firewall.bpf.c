@@ -183,7 +183,7 @@ static __always_inline int fw_tuples(const struct tdm_meta *pm, __u32 key,
 		const struct tdm_fw_tuple *t = &rs->tuples[i];
 		struct tdm_fw_tuple_val *v;
 
-		if (i >= n || fw_order(t->prio, t->id) >= best)
+		if (i >= n || (action >= 0 && fw_order(t->prio, t->id) >= best))
 			break;
 		if (t->family == 4 && !(pm->flags & TDM_F_IPV4))
 			continue;

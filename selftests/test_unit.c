@@ -1769,8 +1769,12 @@ static void test_firewall_lookups_agree(void)
 		memset(&rs, 0, sizeof(rs));
 		rs.nrules = 1 + trnd(round < TSS_ROUNDS / 2 ? 12 : TDM_FW_MAX_RULES);
 		rs.default_action = trnd(2) ? TDM_ACT_DROP : TDM_ACT_PASS;
-		for (i = 0; i < (int)rs.nrules; i++)
+		for (i = 0; i < (int)rs.nrules; i++) {
 			tss_rule(&rs.rules[i], 1 + i);
+			/* some shadow or are shadowed: one key, two rules */
+			if (i && !trnd(4))
+				rs.rules[i].m = rs.rules[trnd(i)].m;
+		}
 		if (tss_commit("dfl", &rs) || tss_commit("dft", &rs)) {
 			bad++;
 			break;
