@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # A firewall -> counter chain on veth, driven by the CLI: a port blocked
-# over IPv4 and IPv6, the rest passes, and the counters say so.
+# over IPv4 and IPv6, the rest passes, and the counters say so; then the
+# same chain with a firewall looked up by tuples (tuple space search).
 source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 ping
 
-ktap_plan 4
+ktap_plan 5
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 
 check "nf add fw" tdm nf add fw firewall default pass
@@ -50,5 +51,36 @@ in_a $UDP send 10.10.0.2 5001 --count 50 --rate 2000 > /dev/null
 udp_recv_wait $p1 r5001b
 expect "after rule del: 5001 received" "$(udp_count r5001b)" -eq 50
 case_end "rule_delete_takes_effect_on_live_traffic"
+
+# lookup tuples: a port range from our prefixes, and before it (prio)
+# a pass rule for one port of the range; other ports pass by default
+check "nf add fwt" tdm nf add fwt firewall default pass lookup tuples
+check "rule v4 range" tdm rule add fwt src 10.10.0.0/24 proto udp dport 6000-6007 action drop
+check "rule v6 range" tdm rule add fwt src fd00::/64 proto udp dport 6000-6007 action drop
+check "rule pass first" tdm rule add fwt prio 10 proto udp dport 6006 action pass
+check "rule other source" tdm rule add fwt src 10.99.0.0/16 proto udp dport 6008 action drop
+check "chain replace" tdm chain replace web fwt cnt
+expect "nf show: lookup tuples" "$(tdm nf show fwt | grep -c 'lookup tuples')" -eq 1
+r=$(tdm -j rule show fwt)
+expect "rule show: mode tuples" "$(json_get "$r" mode)" = tuples
+expect "rule show: 4 tuples (4 mask shapes)" "$(json_get "$r" tuples)" -eq 4
+for fam in 10.10.0.2 fd00::2; do
+	for port in 6000 6006 6007 6008; do
+		udp_recv_start $port r$port; pids[$port]=$!
+	done
+	for port in 6000 6006 6007 6008; do
+		in_a $UDP send $fam $port --count 50 --rate 2000 > /dev/null
+	done
+	for port in 6000 6006 6007 6008; do
+		udp_recv_wait ${pids[$port]} r$port
+	done
+	expect "$fam: 6000 (range) received" "$(udp_count r6000)" -eq 0
+	expect "$fam: 6006 (pass rule first) received" "$(udp_count r6006)" -eq 50
+	expect "$fam: 6007 (range) received" "$(udp_count r6007)" -eq 0
+	expect "$fam: 6008 (other source) received" "$(udp_count r6008)" -eq 50
+done
+s=$(tdm -j stats nf fwt)
+expect "fwt rule drops" "$(json_get "$s" drops)" -eq 200
+case_end "lookup_tuples_drops_and_passes_as_the_rules_say"
 
 ktap_finish

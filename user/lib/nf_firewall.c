@@ -473,6 +473,11 @@ static int rule_show_run(struct tdm_ctx *ctx, const struct args *a,
 	json_object_object_add(*out, "nf", json_object_new_string(nf));
 	json_object_object_add(*out, "default", json_object_new_string(
 		tdm_action_name(rs->default_action)));
+	/* how the datapath looks them up: lookup auto picked, or a fallback */
+	json_object_object_add(*out, "mode", json_object_new_string(
+		rs->mode == TDM_FW_MODE_TUPLES ? "tuples" : "linear"));
+	json_object_object_add(*out, "tuples", json_object_new_int64(
+		rs->mode == TDM_FW_MODE_TUPLES ? rs->ntuples : 0));
 	for (i = 0; i < rs->nrules; i++) {
 		const struct tdm_fw_rule *r = &rs->rules[i];
 		struct json_object *o = json_object_new_object();
