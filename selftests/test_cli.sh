@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 setpriv
 
-ktap_plan 15
+ktap_plan 16
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 
 check "nf fw" tdm nf add fw firewall
@@ -344,5 +344,24 @@ for k in name type packets bytes drops; do
 done
 check "errors are JSON too" sh -c "nsenter --net=/run/netns/$NS_B $TANDEM -j nf add x nat64 2>/dev/null | python3 -c 'import json,sys; assert \"error\" in json.load(sys.stdin)'"
 case_end "json_output_on_every_command"
+
+# the firewall's lookup parameter: checked, shown, dumped, applied back
+err_is "a bad lookup" 1 "bad lookup 'hash'" nf add fl firewall lookup hash
+check "nf add lookup tuples" tdm nf add fl firewall default drop lookup tuples
+check "nf show says it" output_has "default drop unparsed drop lookup tuples" tdm nf show fl
+check "nf show: lookup auto by default" output_has "unparsed drop lookup auto" tdm nf show fw
+check "a rule" tdm rule add fl proto udp dport 1000-1999 action pass
+expect "rule show: mode tuples" "$(json_get "$(tdm -j rule show fl)" mode)" = tuples
+tdm dump > "$TMP/fl.conf"
+check "dump has it" grep -q "^nf add fl firewall default drop unparsed drop lookup tuples$" "$TMP/fl.conf"
+check "its apply changes nothing" output_has "0 added, 0 changed, 0 deleted" \
+	tdm apply "$TMP/fl.conf"
+sed -i 's/lookup tuples/lookup linear/' "$TMP/fl.conf"
+check "lookup linear applied" output_has "0 added, 1 changed, 0 deleted" \
+	tdm apply "$TMP/fl.conf"
+check "nf show: linear" output_has "lookup linear" tdm nf show fl
+expect "rule show: mode linear" "$(json_get "$(tdm -j rule show fl)" mode)" = linear
+check "nf del" tdm nf del fl
+case_end "firewall_lookup_parameter_round_trips"
 
 ktap_finish
