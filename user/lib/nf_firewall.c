@@ -253,13 +253,17 @@ static int fw_write(struct tdm_ctx *ctx, __u32 key, __u32 lookup,
 	if (fw_tuples(lookup, rs->nrules)) {
 		err = tdm_tss_compile(rs, key, &e);
 		if (!err && !fw_worth(lookup, rs))
-			err = -E2BIG;	/* not worth it: linear */
-		if (!err)
+			err = -E2BIG;
+		if (!err) {
 			err = tdm_tss_write(ctx, &e);
-		tdm_crash_point(ctx);
+			tdm_crash_point(ctx);
+			/* the map is full: what went in comes out */
+			if (err == -E2BIG || err == -ENOMEM)
+				err = tdm_tss_clear(ctx, key) ?: -E2BIG;
+		}
 		if (err == -E2BIG || err == -ENOMEM) {
 			fw_linear(rs);
-			err = tdm_tss_clear(ctx, key);
+			err = 0;
 		}
 		if (err)
 			goto out;
