@@ -71,16 +71,19 @@ enum tdm_fw_mode {
  * by their fields under these masks; a packet's key is its fields under
  * the same masks. A port mask other than 0 needs TDM_F_L4 (a prefix of
  * length 0 is the full range, the only one that takes packets without
- * ports). Lengths are there for people (bpftool); the datapath reads
- * the masks.
+ * ports). Lengths and family are there for people (bpftool); the
+ * datapath reads the masks and need: one test, one branch less per
+ * tuple for the verifier to walk.
  */
 struct tdm_fw_tuple {
 	struct tdm_addr smask;		/* network order, 128-bit space */
 	struct tdm_addr dmask;
+	/* the flags a packet needs: its family's, TDM_F_L4 for ports */
+	__u32 need;			/* enum tdm_meta_flags */
 	__u16 sport_mask;		/* host order */
 	__u16 dport_mask;
 	__u8 family;			/* 0 any, 4, 6: as the rules' */
-	__u8 has_proto;			/* 1: the rules name one protocol */
+	__u8 proto_mask;		/* 0xff: the rules name one; 0: any */
 	__u8 src_len, dst_len;		/* 0 to 128 */
 	__u8 sport_len, dport_len;	/* 0 to 16 */
 	__u16 pad;
@@ -185,16 +188,12 @@ static __always_inline int fw_tuples(const struct tdm_meta *pm, __u32 key,
 
 		if (i >= n || (action >= 0 && fw_order(t->prio, t->id) >= best))
 			break;
-		if (t->family == 4 && !(pm->flags & TDM_F_IPV4))
-			continue;
-		if (t->family == 6 && !(pm->flags & TDM_F_IPV6))
-			continue;
-		if ((t->sport_mask | t->dport_mask) && !(pm->flags & TDM_F_L4))
+		if ((pm->flags & t->need) != t->need)
 			continue;
 		k.ruleset = key;
 		k.tuple = i;
 		k.family = t->family;
-		k.proto = t->has_proto ? pm->l4_proto : 0;
+		k.proto = pm->l4_proto & t->proto_mask;
 		k.sport = pm->sport & t->sport_mask;
 		k.dport = pm->dport & t->dport_mask;
 		for (j = 0; j < 4; j++) {

@@ -49,7 +49,7 @@ static __u16 port_mask(__u8 len)
 static bool tuple_same(const struct tdm_fw_tuple *a,
 		       const struct tdm_fw_tuple *b)
 {
-	return a->family == b->family && a->has_proto == b->has_proto &&
+	return a->family == b->family && a->proto_mask == b->proto_mask &&
 	       a->src_len == b->src_len && a->dst_len == b->dst_len &&
 	       a->sport_len == b->sport_len && a->dport_len == b->dport_len;
 }
@@ -125,8 +125,12 @@ int tdm_tss_compile(struct tdm_fw_ruleset *rs, __u32 rs_key,
 					.smask = smask, .dmask = dmask,
 					.sport_mask = port_mask(sp[a].len),
 					.dport_mask = port_mask(dp[b].len),
+					.need = (m->family == 4 ? TDM_F_IPV4 :
+						 m->family == 6 ? TDM_F_IPV6 : 0) |
+						(sp[a].len || dp[b].len ?
+						 TDM_F_L4 : 0),
 					.family = m->family,
-					.has_proto = m->proto != 0,
+					.proto_mask = m->proto ? 0xff : 0,
 					.src_len = m->src_len,
 					.dst_len = m->dst_len,
 					.sport_len = sp[a].len,
