@@ -71,9 +71,9 @@ enum tdm_fw_mode {
  * by their fields under these masks; a packet's key is its fields under
  * the same masks. A port mask other than 0 needs TDM_F_L4 (a prefix of
  * length 0 is the full range, the only one that takes packets without
- * ports). Lengths and family are there for people (bpftool); the
- * datapath reads the masks and need: one test, one branch less per
- * tuple for the verifier to walk.
+ * ports). The lengths are there for people (bpftool); the datapath
+ * reads the masks, and need: one test where family and ports would be
+ * three branches for the verifier to walk per tuple.
  */
 struct tdm_fw_tuple {
 	struct tdm_addr smask;		/* network order, 128-bit space */
