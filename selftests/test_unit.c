@@ -1664,6 +1664,46 @@ static void tss_print_pkt(const struct tss_pkt *t)
 	       t->l4 ? "" : " (no L4)", t->later_frag ? " later fragment" : "");
 }
 
+/*
+ * Range-to-prefix expansion (tss.c): the prefixes of [lo, hi] are
+ * aligned, ascending, adjacent, cover exactly the range, are at most 30,
+ * and the full range is the one prefix of length 0.
+ */
+static void test_port_prefixes(void)
+{
+	struct tdm_port_pfx pf[TDM_PORT_PFX_MAX];
+	int i, n, t, bad = 0;
+
+	tss_state = 0x9e3779b97f4a7c15ULL;	/* fixed: not the seeded case's */
+	n = tdm_port_prefixes(0, 0xffff, pf);
+	CHECK(n == 1 && pf[0].value == 0 && pf[0].len == 0, "%d", n);
+	n = tdm_port_prefixes(1, 0xfffe, pf);
+	CHECK(n == TDM_PORT_PFX_MAX, "1-65534: %d prefixes", n);
+	n = tdm_port_prefixes(80, 80, pf);
+	CHECK(n == 1 && pf[0].value == 80 && pf[0].len == 16, "%d", n);
+	for (t = 0; t < 20000 && bad < 5; t++) {
+		__u32 lo = trnd(65536), hi = lo + trnd(65536 - lo), next = lo;
+
+		if (t & 1)
+			hi = lo + trnd(hi - lo < 64 ? hi - lo + 1 : 64);
+		n = tdm_port_prefixes(lo, hi, pf);
+		for (i = 0; i < n; i++) {
+			__u32 size = 1U << (16 - pf[i].len);
+
+			if (pf[i].value != next || (pf[i].value & (size - 1)))
+				break;
+			next += size;
+		}
+		if (i < n || next != hi + 1 || n < 1 || n > TDM_PORT_PFX_MAX) {
+			printf("# [%u, %u]: %d prefixes, bad at %d\n", lo, hi,
+			       n, i);
+			bad++;
+		}
+	}
+	CHECK(!bad, "");
+	ktap_case_end("port_ranges_split_into_aligned_prefixes");
+}
+
 /* Write rs (rules in any order) as firewall nf's ruleset, in one commit. */
 static int tss_commit(const char *nfname, struct tdm_fw_ruleset *rs)
 {
@@ -2246,7 +2286,7 @@ int main(void)
 {
 	int err;
 
-	ktap_plan(28);
+	ktap_plan(29);
 	err = setup();
 	if (err) {
 		printf("# setup failed: %s\n", strerror(-err));
@@ -2264,6 +2304,7 @@ int main(void)
 	test_rule_family();
 	test_zero_length_prefixes();
 	test_firewall_bank_recovery();
+	test_port_prefixes();
 	test_firewall_lookups_agree();
 	test_firewall_tuples_fall_back();
 	test_firewall_tuples_rule_change();
