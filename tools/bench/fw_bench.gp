@@ -10,7 +10,7 @@ set ylabel "ns per frame (min)"
 set logscale xy
 set key top left
 set grid
-set datafile missingvalue "NaN"
+set datafile missing "NaN"
 plot dat using 1:2 with linespoints lw 2 pt 7 title "tandem, IPv4", \
      dat using 1:5 with linespoints lw 2 pt 5 title "tandem, IPv6", \
      dat using 1:3 with linespoints dt 2 pt 7 title "nft rules, IPv4", \
