@@ -13,6 +13,9 @@
  *   nft set      the same chain with one rule, "ip saddr @blocked drop",
  *                and the N addresses in a hash set: nftables' best form
  *
+ *   floor        an XDP program that only drops: what a live frame
+ *                costs before anyone filters it, paid both ways
+ *
  * for N = 1, 64, 100, 1,000, 10,000, 100,000, IPv4 and IPv6. Frames are
  * injected with BPF_F_TEST_XDP_LIVE_FRAMES, as if received on the veth;
  * each figure is ns per frame, the minimum and the median over runs of
@@ -238,23 +241,42 @@ static int tandem_dropped_all(void)
 	return 0;
 }
 
+/*
+ * What a live frame costs before anyone filters it: an XDP program that
+ * only drops, per family (the frames of one family are the same size
+ * whatever N). Both ways pay it; what each adds is above it.
+ */
+static struct result floor_ns[2];
+
 static int bench(struct result r[2][NWAYS][NSIZES])
 {
-	int family, way, s, fd, pass_fd, ret;
+	int family, way, s, fd, pass_fd, drop_fd, ret;
 	struct bpf_insn pass[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0,
 		  .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	struct bpf_insn drop[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0,
+		  .imm = XDP_DROP },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	struct pkt p;
 
 	pass_fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "tdm_fw_pass", "GPL",
 				pass, 2, NULL);
-	if (pass_fd < 0)
+	drop_fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "tdm_fw_drop", "GPL",
+				drop, 2, NULL);
+	if (pass_fd < 0 || drop_fd < 0)
 		return -1;
 	for (family = 4; family <= 6; family += 2) {
 		struct result (*rf)[NSIZES] = r[family == 6];
 
+		nft_file("flush ruleset\n");
+		frame(family, 1, &p);
+		fprintf(stderr, "tdm-fw-bench: IPv%d, XDP drop alone\n", family);
+		if (measure(drop_fd, &p, &floor_ns[family == 6]))
+			return -1;
 		for (s = 0; s < NSIZES; s++) {
 			int n = sizes[s];
 
@@ -291,6 +313,7 @@ static int bench(struct result r[2][NWAYS][NSIZES])
 	}
 	nft_file("flush ruleset\n");
 	close(pass_fd);
+	close(drop_fd);
 	return 0;
 lib_err:
 	fprintf(stderr, "tdm-fw-bench: %s\n", tdm_errmsg(ctx));
@@ -360,14 +383,21 @@ static void report(FILE *f, struct result r[2][NWAYS][NSIZES])
 		"hook, after XDP passed it to the stack: N `ip saddr ADDR drop`\n"
 		"rules (the frame's the last), or one rule and the N addresses in\n"
 		"a set. ns per frame, min / median of %d runs; `-`: not measured\n"
-		"(tandem's firewall holds at most %d rules).\n\n",
+		"(tandem's firewall holds at most %d rules).\n\n"
+		"A live frame costs something before anyone filters it: the\n"
+		"floor is an XDP program that only drops it. \"nft best / tandem\"\n"
+		"divides the totals; \"above the floor\" divides what each way\n"
+		"adds to the floor (its minimum, nftables' best form).\n\n",
 		runs, TDM_FW_MAX_RULES);
 	for (family = 4; family <= 6; family += 2) {
-		fprintf(f, "## IPv%d\n\n| rules |", family);
+		const struct result *fl = &floor_ns[family == 6];
+
+		fprintf(f, "## IPv%d\n\nThe floor (XDP drop alone): %.0f / %.0f ns.\n\n| rules |",
+			family, fl->min, fl->median);
 		for (way = 0; way < NWAYS; way++)
 			fprintf(f, " %s |", way_name[way]);
-		fprintf(f, " nft best / tandem |\n|---:|");
-		for (way = 0; way <= NWAYS; way++)
+		fprintf(f, " nft best / tandem | above the floor |\n|---:|");
+		for (way = 0; way <= NWAYS + 1; way++)
 			fprintf(f, "---:|");
 		fprintf(f, "\n");
 		for (s = 0; s < NSIZES; s++) {
@@ -382,7 +412,12 @@ static void report(FILE *f, struct result r[2][NWAYS][NSIZES])
 			for (way = 0; way < NWAYS; way++)
 				cell(f, &r[family == 6][way][s]);
 			if (best >= 0 && rt->min > 0)
-				fprintf(f, " %.1fx |\n", best / rt->min);
+				fprintf(f, " %.1fx |", best / rt->min);
+			else
+				fprintf(f, " - |");
+			if (best >= 0 && rt->min > fl->min && fl->min > 0)
+				fprintf(f, " %.1fx |\n",
+					(best - fl->min) / (rt->min - fl->min));
 			else
 				fprintf(f, " - |\n");
 		}
