@@ -28,8 +28,12 @@
  *	every step of every cycle worked.
  *   kmod_probe noload OBJ
  *	exit 0 if OBJ fails to load (no module), 1 if it loads.
+ *   kmod_probe hold PID
+ *	hold two probes on each of the module's tracepoints while PID
+ *	lives (hold_tracepoints()); prints "held" once they are.
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -1182,6 +1186,32 @@ static int hold_tracepoints(int *fds, const char *const *names, int n)
 	return 0;
 }
 
+/*
+ * Hold the probes of hold_tracepoints() while process pid (a test)
+ * lives, so that every insmod and rmmod of the test patches no kernel
+ * text. Not the test's child: a test's bare `wait` would wait for it.
+ * Prints "held" once the probes are in place.
+ */
+static int cmd_hold(int pid)
+{
+	static const char *const tps[] = { "sched_switch", "sched_process_exit" };
+	int held[4] = { -1, -1, -1, -1 };
+	int e;
+
+	if (pid <= 1 || kill(pid, 0))
+		return 1;
+	e = hold_tracepoints(held, tps, 2);
+	if (e) {
+		printf("# hold sched_switch, sched_process_exit: %s\n", strerror(-e));
+		return 1;
+	}
+	printf("held\n");
+	fflush(stdout);
+	while (!kill(pid, 0))
+		usleep(200000);
+	return 0;
+}
+
 static int cmd_cycles(const char *ko, int n, uint32_t id)
 {
 	struct tdm_sched_reg r = { .nf_id = id, .weight_fd = -1 };
@@ -1292,10 +1322,12 @@ int main(int argc, char **argv)
 		return cmd_kfunc(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "backlog"))
 		return cmd_backlog(argv[2], strtoul(argv[3], NULL, 0));
+	if (argc == 3 && !strcmp(argv[1], "hold"))
+		return cmd_hold(atoi(argv[2]));
 	if (argc == 5 && !strcmp(argv[1], "cycles"))
 		return cmd_cycles(argv[2], atoi(argv[3]), strtoul(argv[4], NULL, 0));
 	if (argc == 3 && !strcmp(argv[1], "noload"))
 		return cmd_noload(argv[2]);
-	fprintf(stderr, "usage: kmod_probe ioctl [SEED [CASES]] | kfunc OBJ | backlog OBJ ID | cycles KO N ID | noload OBJ\n");
+	fprintf(stderr, "usage: kmod_probe ioctl [SEED [CASES]] | kfunc OBJ | backlog OBJ ID | cycles KO N ID | noload OBJ | hold PID\n");
 	return 2;
 }

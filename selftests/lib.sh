@@ -286,10 +286,30 @@ KO=$TOP/build/kmod/$(uname -r)/tandem_sched.ko
 # require_kmod: skip the whole test unless tandem_sched.ko can be loaded
 # here (the host cannot load modules: the VMs run these tests). Leaves
 # it unloaded.
+# kmod_hold: until this test ends, hold two probes of our own on the
+# module's tracepoints (kmod_probe hold), so that loading and unloading
+# tandem_sched.ko patches no kernel text that the other CPUs run: under
+# TCG that hung guests (a soft lockup in insmod or rmmod while the other
+# vCPU looped on a breakpoint). See hold_tracepoints() in kmod_probe.c.
+kmod_hold()
+{
+	local i
+
+	[ -x "$TOP/build/selftests/kmod_probe" ] || return 0
+	# not a child of the test: a trap's bare `wait` would wait for it
+	( "$TOP/build/selftests/kmod_probe" hold $$ > "$TMP/kmod_hold" 2>&1 & )
+	for i in $(seq 300); do
+		grep -q '^held$' "$TMP/kmod_hold" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	echo "# kmod_probe hold: $(cat "$TMP/kmod_hold" 2>/dev/null)"
+}
+
 require_kmod()
 {
 	local err
 	[ -f "$KO" ] || { echo "1..0 # SKIP no tandem_sched.ko for $(uname -r) (make kmod)"; exit $KSFT_SKIP; }
+	kmod_hold
 	if [ -e /sys/module/tandem_sched ]; then
 		echo "1..0 # SKIP tandem_sched is loaded already"
 		exit $KSFT_SKIP

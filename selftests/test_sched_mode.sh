@@ -23,6 +23,8 @@ if [ -e /sys/module/tandem_sched ]; then
 	exit $KSFT_SKIP
 fi
 
+# the module comes and goes below (VMs): hold its tracepoints first
+[ -f "$KO" ] && kmod_hold
 ktap_plan 3
 TDM_PID="" NFP="" NFQ="" REGPID="" LOADED=""
 
