@@ -1163,17 +1163,22 @@ static int kfunc_prog(int btf_fd, int backlog_id, int congested_id, int out_fd, 
  * TCG, cross-CPU patching of code the other vCPU runs now and then hung
  * the guest (a soft lockup in rmmod while the other vCPU looped in
  * exc_int3): what this test is about is the module, not qemu's
- * handling of cross-modified code. fds[] gets 2 per name; 0 or -errno.
+ * handling of cross-modified code. fds[] gets 2 per tracepoint; 0 or
+ * -errno.
  */
-static int hold_tracepoints(int *fds, const char *const *names, int n)
+#define HOLD_TPS	2
+static int hold_tracepoints(int fds[2 * HOLD_TPS])
 {
+	static const char *const names[HOLD_TPS] = {
+		"sched_switch", "sched_process_exit",
+	};
 	struct bpf_insn insns[] = {
 		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),
 		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
 	};
 	int i, pfd;
 
-	for (i = 0; i < 2 * n; i++) {
+	for (i = 0; i < 2 * HOLD_TPS; i++) {
 		pfd = bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "kmod_hold",
 				    "GPL", insns, 2, NULL);
 		if (pfd < 0)
@@ -1194,13 +1199,12 @@ static int hold_tracepoints(int *fds, const char *const *names, int n)
  */
 static int cmd_hold(int pid)
 {
-	static const char *const tps[] = { "sched_switch", "sched_process_exit" };
-	int held[4] = { -1, -1, -1, -1 };
+	int held[2 * HOLD_TPS];
 	int e;
 
 	if (pid <= 1 || kill(pid, 0))
 		return 1;
-	e = hold_tracepoints(held, tps, 2);
+	e = hold_tracepoints(held);
 	if (e) {
 		printf("# hold sched_switch, sched_process_exit: %s\n", strerror(-e));
 		return 1;
@@ -1218,12 +1222,11 @@ static int cmd_cycles(const char *ko, int n, uint32_t id)
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	struct tdm_sched_state st;
 	int i, k, e, kfd, dfd, bfd, pfd, out, bid = 0, cid = 0, bad = 0;
-	static const char *const tps[] = { "sched_switch", "sched_process_exit" };
-	int held[4] = { -1, -1, -1, -1 };
+	int held[2 * HOLD_TPS];
 	int32_t res[2];
 	char pkt[64] = {};
 
-	e = hold_tracepoints(held, tps, 2);
+	e = hold_tracepoints(held);
 	if (e) {
 		printf("# hold sched_switch, sched_process_exit: %s\n", strerror(-e));
 		return 1;
