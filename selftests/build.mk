@@ -1,6 +1,6 @@
 # Selftest binaries (included by the top Makefile).
 SELFTEST_BINS := $(O)/selftests/test_unit $(O)/selftests/xdp_blast $(O)/selftests/kmod_reg \
-		 $(O)/selftests/kmod_get $(O)/selftests/kmod_probe
+		 $(O)/selftests/kmod_get $(O)/selftests/kmod_probe $(O)/selftests/vm_hold
 
 $(O)/selftests/%: selftests/%.c $(LIB) $(wildcard selftests/lib/*.h)
 	@echo "  CC      $@"

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vm_hold: in a tools/vmtest guest, keep still the kernel code that the
+ * tests would otherwise have the kernel patch while the other vCPU runs
+ * it. For selftests/run_all; selftests/test_vm_quiet.sh checks it.
+ *
+ *   vm_hold IFNAME...
+ *	1. attach a program of its own (XDP_PASS, loaded once per device,
+ *	   so each is a distinct program) to each device in generic (SKB)
+ *	   mode;
+ *	2. leave a process behind (it lives until the guest powers off)
+ *	   holding a socket with SO_TIMESTAMP on;
+ *	and exit 0 if all of it worked.
+ *
+ * Why: the kernel patches its own code with text_poke_bp() (an int3,
+ * then IPIs to every CPU) when a static call or a static key changes.
+ * Under TCG that cross-modification of code another vCPU is running
+ * crashed guests (an int3 oops at bpf_dispatcher_xdp_func+0xa on 6.12)
+ * and hung them (soft lockups on 6.1). What the tests do all the time
+ * changed three of them:
+ *  - the XDP dispatcher (kernel/bpf/dispatcher.c): every XDP program
+ *    attached in driver or generic mode, and every program that
+ *    BPF_PROG_TEST_RUN runs with repeat > 1, is added to it, which
+ *    rewrites its image and re-points bpf_dispatcher_xdp_func. It has
+ *    BPF_DISPATCHER_MAX (48) slots; once they are full, a program added
+ *    gets none (the image calls it indirectly) and nothing is patched.
+ *    Hence more devices than slots (64 in run_all).
+ *  - generic_xdp_needed_key (net/core/dev.c), flipped when the first
+ *    generic-mode program comes or the last goes: the attachments of 1
+ *    keep it on.
+ *  - netstamp_needed_key (net/core/dev.c), flipped when the first
+ *    socket asks for receive timestamps (ping does) or the last one
+ *    goes: the socket of 2 keeps it on.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <linux/bpf.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+static int hold_dispatcher(int n, char **names)
+{
+	struct bpf_insn insns[] = {
+		/* r0 = XDP_PASS; exit */
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	unsigned int ifindex;
+	int i, fd, e, bad = 0;
+
+	for (i = 0; i < n; i++) {
+		ifindex = if_nametoindex(names[i]);
+		if (!ifindex) {
+			fprintf(stderr, "vm_hold: %s: %s\n", names[i], strerror(errno));
+			bad = 1;
+			continue;
+		}
+		fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "vm_hold", "GPL", insns, 2, NULL);
+		if (fd < 0) {
+			fprintf(stderr, "vm_hold: loading: %s\n", strerror(-fd));
+			return 1;
+		}
+		e = bpf_xdp_attach(ifindex, fd, XDP_FLAGS_SKB_MODE, NULL);
+		close(fd);	/* the attachment holds the program */
+		if (e) {
+			fprintf(stderr, "vm_hold: %s: %s\n", names[i], strerror(-e));
+			bad = 1;
+		}
+	}
+	return bad;
+}
+
+/* a child that holds a socket with SO_TIMESTAMP until it is killed */
+static int hold_netstamp(void)
+{
+	int one = 1, fd;
+	pid_t pid;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_TIMESTAMP, &one, sizeof(one))) {
+		fprintf(stderr, "vm_hold: SO_TIMESTAMP: %s\n", strerror(errno));
+		return 1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "vm_hold: fork: %s\n", strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		/* out of the caller's session; no fd but the socket */
+		setsid();
+		signal(SIGHUP, SIG_IGN);
+		for (int i = 0; i < 3; i++)
+			close(i);
+		for (;;)
+			pause();
+	}
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int bad;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: vm_hold IFNAME...\n");
+		return 2;
+	}
+	bad = hold_dispatcher(argc - 1, argv + 1);
+	bad |= hold_netstamp();
+	return bad;
+}
