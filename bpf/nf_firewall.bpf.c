@@ -26,9 +26,16 @@
  * same verdict for every packet; the library picks one per ruleset.
  */
 #ifdef TDM_NF_DECLARATIONS
-#define TDM_FW_MAX_RULES	64	/* rules in one firewall */
+#define TDM_FW_MAX_RULES	(1 << 18)	/* rules in one firewall */
+#define TDM_FW_LINEAR_MAX	64	/* rules of a ruleset looked up linearly */
 #define TDM_FW_MAX_TUPLES	64	/* tuples of one ruleset (tuples mode) */
-#define TDM_FW_MAX_ENTRIES	(1 << 20)	/* tdm_fw_tuples, all firewalls */
+/*
+ * Entries of tdm_fw_tuples and tdm_fw_store, all firewalls and banks.
+ * The maps are not preallocated, but a hash map's buckets are: 16 bytes
+ * each, so 32 MiB and 16 MiB of kernel memory from the start.
+ */
+#define TDM_FW_MAX_ENTRIES	(1 << 21)
+#define TDM_FW_STORE_MAX	(1 << 20)
 
 /* The lookup parameter: how the library compiles the rulesets. */
 enum tdm_fw_lookup {
@@ -114,10 +121,12 @@ struct tdm_fw_tuple_val {
 };
 
 /*
- * Two rulesets per firewall (double buffer): key nf_id * 2 + bank. The
- * rules are always there (rule show, the next change); mode says what
- * the datapath reads. tuples[] is sorted by (prio, id) of each tuple's
- * best rule, ascending.
+ * Two rulesets per firewall (double buffer): key nf_id * 2 + bank. All
+ * nrules rules, in (prio, id) order, are in tdm_fw_store (rule show, the
+ * next change); mode says what the datapath reads: tuples[], sorted by
+ * (prio, id) of each tuple's best rule, ascending, and their entries; or
+ * rules[], a copy of the store's, when there are at most
+ * TDM_FW_LINEAR_MAX.
  */
 struct tdm_fw_ruleset {
 	__u32 nrules;
@@ -125,7 +134,13 @@ struct tdm_fw_ruleset {
 	__u32 mode;			/* enum tdm_fw_mode */
 	__u32 ntuples;			/* TDM_FW_MODE_TUPLES: used tuples[] */
 	struct tdm_fw_tuple tuples[TDM_FW_MAX_TUPLES];
-	struct tdm_fw_rule rules[TDM_FW_MAX_RULES];
+	struct tdm_fw_rule rules[TDM_FW_LINEAR_MAX];	/* TDM_FW_MODE_LINEAR */
+};
+
+/* A rule of a ruleset in tdm_fw_store: its position in (prio, id) order. */
+struct tdm_fw_store_key {
+	__u32 ruleset;			/* tdm_fw_ruleset_key() */
+	__u32 index;			/* 0 to nrules - 1 */
 };
 
 /* The tdm_fw_rules key of bank (0 or 1) of firewall nf_id. */
@@ -146,6 +161,16 @@ struct {
 	__type(value, struct tdm_fw_ruleset);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_fw_rules SEC(".maps");
+
+/* The rules of every ruleset; the datapath never reads them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TDM_FW_STORE_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tdm_fw_store_key);
+	__type(value, struct tdm_fw_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_fw_store SEC(".maps");
 
 /* The tuples' entries of every ruleset in TDM_FW_MODE_TUPLES. */
 struct {
@@ -256,7 +281,7 @@ __noinline int firewall_eval(const struct tdm_meta *pm, __u32 key)
 		       TDM_FIREWALL_DROP_DEFAULT : NF_CONTINUE;
 	}
 	n = rs->nrules;
-	for (i = 0; i < TDM_FW_MAX_RULES; i++) {
+	for (i = 0; i < TDM_FW_LINEAR_MAX; i++) {
 		struct tdm_fw_rule *r = &rs->rules[i];
 
 		if (i >= n)

@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # A firewall -> counter chain on veth, driven by the CLI: a port blocked
 # over IPv4 and IPv6, the rest passes, and the counters say so; then the
-# same chain with a firewall looked up by tuples (tuple space search).
+# same chain with a firewall looked up by tuples (tuple space search);
+# then a policy file that adds a firewall of FW_BIG_RULES rules (default
+# 100,000; guests 10,000) to the chain.
 source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 ping
 
-ktap_plan 5
+ktap_plan 6
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 
 check "nf add fw" tdm nf add fw firewall default pass
@@ -82,5 +84,51 @@ done
 s=$(tdm -j stats nf fwt)
 expect "fwt rule drops" "$(json_get "$s" drops)" -eq 200
 case_end "lookup_tuples_drops_and_passes_as_the_rules_say"
+
+# FW_BIG_RULES source rules, half IPv4 /32, half IPv6 /128, and among
+# them one of each for ns A's addresses and UDP port 7000, added by
+# apply to the running state (its dump) in front of the chain
+n=${FW_BIG_RULES:-100000}
+{
+	echo "nf add fwbig firewall default pass"
+	tdm dump | sed 's/^chain add web /chain add web fwbig /'
+	awk -v n="$n" 'BEGIN {
+		for (i = 0; i < n - 2; i++) {
+			if (i % 2)
+				printf "rule add fwbig src 10.%d.%d.%d action drop\n",
+				       100 + int(i / 65536), int(i / 256) % 256, i % 256
+			else
+				printf "rule add fwbig src fd00:20::%x:%x action drop\n",
+				       int(i / 65536), i % 65536
+			if (i == int(n / 2)) {
+				print "rule add fwbig src 10.10.0.1 proto udp dport 7000 action drop"
+				print "rule add fwbig src fd00::1 proto udp dport 7000 action drop"
+			}
+		}
+	}'
+} > "$TMP/big.conf"
+expect "policy lines" "$(grep -c '^rule add fwbig' "$TMP/big.conf")" -eq "$n"
+t0=$(date +%s.%N)
+check "apply $n rules" tdm apply "$TMP/big.conf"
+echo "# $n rules applied in $(echo "$(date +%s.%N) - $t0" | bc) s"
+r=$(tdm -j rule show fwbig)
+expect "rule show: $n rules" "$(jq '.rules | length' <<< "$r")" -eq "$n"
+expect "rule show: mode tuples" "$(jq -r .mode <<< "$r")" = tuples
+for fam in 10.10.0.2 fd00::2; do
+	udp_recv_start 7000 r7000; p1=$!
+	udp_recv_start 7001 r7001; p2=$!
+	in_a $UDP send $fam 7000 --count 50 --rate 2000 > /dev/null
+	in_a $UDP send $fam 7001 --count 50 --rate 2000 > /dev/null
+	udp_recv_wait $p1 r7000
+	udp_recv_wait $p2 r7001
+	expect "$fam: 7000 (a rule among $n) received" "$(udp_count r7000)" -eq 0
+	expect "$fam: 7001 received" "$(udp_count r7001)" -eq 50
+done
+expect "fwbig rule drops" "$(json_get "$(tdm -j stats nf fwbig)" drops)" -eq 100
+t0=$(date +%s.%N)
+check "apply again: nothing changes" output_has "0 added, 0 changed, 0 deleted" tdm apply "$TMP/big.conf"
+echo "# the same file again in $(echo "$(date +%s.%N) - $t0" | bc) s"
+expect "dump: $n rules" "$(tdm dump | grep -c '^rule add fwbig')" -eq "$n"
+case_end "a_policy_of_${n}_rules_applies_and_filters"
 
 ktap_finish

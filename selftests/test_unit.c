@@ -355,6 +355,10 @@ static void test_firewall_bank_recovery(void)
 	rs.rules[0].m.proto = IPPROTO_UDP;
 	rs.rules[0].m.dport_lo = rs.rules[0].m.dport_hi = 7002;
 	key = tdm_fw_ruleset_key(id, 0);
+	fd = map_fd("tdm_fw_store");
+	CHECK(fd >= 0 && !bpf_map_update_elem(fd, &(struct tdm_fw_store_key){ key, 0 },
+					      &rs.rules[0], BPF_ANY), "");
+	close(fd);
 	fd = map_fd("tdm_fw_rules");
 	CHECK(fd >= 0 && !bpf_map_update_elem(fd, &key, &rs, BPF_ANY), "");
 	close(fd);
@@ -1368,6 +1372,14 @@ static void test_long_chain_is_one_program(void)
 
 static __u64 tss_state;
 
+/* A ruleset as the firewall lookup cases make it: rules in any order. */
+#define TSS_MAX_RULES	64
+struct tss_rules {
+	__u32 nrules;
+	__u32 default_action;
+	struct tdm_fw_rule rules[TSS_MAX_RULES];
+};
+
 /* xorshift64*: the differential case's own stream, from its seed */
 static __u32 trnd(__u32 n)
 {
@@ -1429,7 +1441,7 @@ static bool ref_match(const struct tdm_match *m, const struct tss_pkt *p)
 }
 
 /* First match in (prio, id) order, whatever order rules[] is in. */
-static int ref_verdict(const struct tdm_fw_ruleset *rs, const struct tss_pkt *p)
+static int ref_verdict(const struct tss_rules *rs, const struct tss_pkt *p)
 {
 	const struct tdm_fw_rule *best = NULL;
 	__u32 i;
@@ -1640,7 +1652,7 @@ static void tss_build(const struct tss_pkt *t, struct pkt *p)
 		pkt_put(p, 8);
 }
 
-static void tss_print_rules(const struct tdm_fw_ruleset *rs)
+static void tss_print_rules(const struct tss_rules *rs)
 {
 	char buf[256];
 	__u32 i;
@@ -1705,8 +1717,10 @@ static void test_port_prefixes(void)
 }
 
 /* Write rs (rules in any order) as firewall nf's ruleset, in one commit. */
-static int tss_commit(const char *nfname, struct tdm_fw_ruleset *rs)
+static int tss_commit(const char *nfname, struct tss_rules *rs)
 {
+	struct tdm_fw_rules rl = { .v = rs->rules, .n = rs->nrules,
+				   .default_action = rs->default_action };
 	struct tdm_nf_info info;
 	struct tdm_fw_rule t;
 	int id, i, j;
@@ -1721,7 +1735,7 @@ static int tss_commit(const char *nfname, struct tdm_fw_ruleset *rs)
 		rs->rules[j] = t;
 	}
 	id = tdm_nf_lookup(ctx, nfname, &info);
-	if (id < 0 || tdm_fw_commit(ctx, id, &info, rs)) {
+	if (id < 0 || tdm_fw_commit(ctx, id, &info, &rl)) {
 		printf("# commit %s: %s\n", nfname, tdm_errmsg(ctx));
 		return -1;
 	}
@@ -1731,13 +1745,16 @@ static int tss_commit(const char *nfname, struct tdm_fw_ruleset *rs)
 /* The mode firewall nf's active ruleset is in; -1 if unknown. */
 static int tss_mode(const char *nfname, __u32 *ntuples)
 {
-	static struct tdm_fw_ruleset rs;
+	struct tdm_fw_rules rl = {};
+	int mode = -1;
 
-	if (tdm_rule_list(ctx, nfname, &rs))
-		return -1;
-	if (ntuples)
-		*ntuples = rs.ntuples;
-	return rs.mode;
+	if (!tdm_rule_list(ctx, nfname, &rl)) {
+		mode = rl.mode;
+		if (ntuples)
+			*ntuples = rl.ntuples;
+	}
+	tdm_fw_rules_free(&rl);
+	return mode;
 }
 
 /*
@@ -1745,7 +1762,7 @@ static int tss_mode(const char *nfname, __u32 *ntuples)
  * c_dft (dft, lookup tuples) and compare both with the model. Returns
  * the number of disagreements (each printed with the rules).
  */
-static int tss_compare(const struct tdm_fw_ruleset *rs, const struct tss_pkt *pk,
+static int tss_compare(const struct tss_rules *rs, const struct tss_pkt *pk,
 		       int n, int *vl)
 {
 	struct pkt p;
@@ -1790,7 +1807,7 @@ static int tss_compare(const struct tdm_fw_ruleset *rs, const struct tss_pkt *pk
  */
 static void test_firewall_lookups_agree(void)
 {
-	static struct tdm_fw_ruleset rs;
+	static struct tss_rules rs;
 	static struct tss_pkt pk[TSS_PKTS];
 	static int vl[TSS_PKTS];
 	const char *env = getenv("TDM_TSS_SEED");
@@ -1809,7 +1826,7 @@ static void test_firewall_lookups_agree(void)
 	CHECK(!chain("c_dft", "dft", TDM_ACT_PASS, NULL), "");
 	for (round = 0; round < rounds && !bad; round++) {
 		memset(&rs, 0, sizeof(rs));
-		rs.nrules = 1 + trnd(round < rounds / 2 ? 12 : TDM_FW_MAX_RULES);
+		rs.nrules = 1 + trnd(round < rounds / 2 ? 12 : TSS_MAX_RULES);
 		rs.default_action = trnd(2) ? TDM_ACT_DROP : TDM_ACT_PASS;
 		for (i = 0; i < (int)rs.nrules; i++) {
 			tss_rule(&rs.rules[i], 1 + i);
@@ -1845,7 +1862,7 @@ static void test_firewall_lookups_agree(void)
  */
 static void test_firewall_tuples_fall_back(void)
 {
-	static struct tdm_fw_ruleset rs;
+	static struct tss_rules rs;
 	static struct tss_pkt pk[TSS_PKTS];
 	static int vl[TSS_PKTS];
 	int i;
@@ -1894,7 +1911,7 @@ static int tuple_entries(__u32 nf_id)
 static void test_firewall_tuples_rule_change(void)
 {
 	struct tdm_rule_spec spec = { .prio = 10, .action = TDM_ACT_PASS };
-	struct tdm_fw_ruleset *rs = calloc(1, sizeof(*rs));
+	struct tdm_fw_rules rl = {};
 	struct pkt a, b;
 	__u32 i, nt = 0, pass_id = 0;
 	int id;
@@ -1930,14 +1947,180 @@ static void test_firewall_tuples_rule_change(void)
 	/* both banks' entries: 1 now, 2 before; none once it is gone */
 	id = tdm_nf_lookup(ctx, "ftu", NULL);
 	CHECK(tuple_entries(id) == 3, "%d entries", tuple_entries(id));
-	CHECK(!tdm_rule_list(ctx, "ftu", rs), "");
-	for (i = 0; i < rs->nrules; i++)
-		CHECK(rs->rules[i].id != pass_id, "");
+	CHECK(!tdm_rule_list(ctx, "ftu", &rl), "");
+	for (i = 0; i < rl.n; i++)
+		CHECK(rl.v[i].id != pass_id, "");
+	tdm_fw_rules_free(&rl);
 	CHECK(!tdm_dev_register(ctx, LO, NULL, NULL) && !tdm_chain_del(ctx, "c_ftu") && !tdm_nf_del(ctx, "ftu"), "%s",
 	      tdm_errmsg(ctx));
 	CHECK(tuple_entries(id) == 0, "%d entries left", tuple_entries(id));
-	free(rs);
 	ktap_case_end("firewall_tuples_rule_change_takes_at_once");
+}
+
+/* Entries of firewall nf_id's rulesets (both banks) in tdm_fw_store. */
+static int store_entries(__u32 nf_id)
+{
+	struct tdm_fw_store_key k, *prev = NULL;
+	int fd = map_fd("tdm_fw_store"), n = 0;
+
+	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &k)) {
+		prev = &k;
+		n += k.ruleset / 2 == nf_id;
+	}
+	close(fd);
+	return fd < 0 ? -1 : n;
+}
+
+/* rule i of the large ruleset: a source address of its own, /32 or /128 */
+static void big_rule(struct tdm_fw_rule *r, __u32 i)
+{
+	memset(r, 0, sizeof(*r));
+	tdm_match_init(&r->m);
+	r->id = i + 1;
+	r->prio = 100;
+	r->action = TDM_ACT_DROP;
+	r->m.src_len = 128;
+	tss_mask(128, &r->m.smask);
+	if (i % 10) {
+		r->m.family = 4;
+		r->m.src.w[2] = htonl(0xffff);
+		r->m.src.w[3] = htonl(0x0a000000 | (i + 1));	/* 10.x.y.z */
+	} else {
+		r->m.family = 6;
+		r->m.src.w[0] = htonl(0x20010db8);
+		r->m.src.w[3] = htonl(i + 1);
+	}
+}
+
+static void big_pkt(struct pkt *p, __u32 i)
+{
+	char a[INET6_ADDRSTRLEN];
+	struct in_addr v4 = { htonl(0x0a000000 | (i + 1)) };
+	struct in6_addr v6 = {};
+
+	if (i % 10) {
+		inet_ntop(AF_INET, &v4, a, sizeof(a));
+		pkt_udp4(p, a, "10.255.0.2", 1000, 53, 10);
+	} else {
+		v6.s6_addr32[0] = htonl(0x20010db8);
+		v6.s6_addr32[3] = htonl(i + 1);
+		inet_ntop(AF_INET6, &v6, a, sizeof(a));
+		pkt_udp6(p, a, "fd00::2", 1000, 53, 10);
+	}
+}
+
+#define FW_BIG_RULES	20000	/* TDM_FW_BIG=N sets it (guests: 5000) */
+
+/*
+ * A firewall of many more rules than a linear walk holds (one source
+ * each, IPv4 and IPv6, and a pass rule before them for one of them):
+ * written in one commit, it is looked up by tuples; packets from its
+ * sources are dropped, others pass; rule show gives them all back in
+ * order; a rule deleted or added takes effect; rules of more shapes
+ * than a ruleset holds are refused with nothing changed; and when the
+ * firewall goes, nothing of it stays in the maps.
+ */
+static void test_firewall_large_ruleset(void)
+{
+	const char *env = getenv("TDM_FW_BIG");
+	__u32 n = env && atoi(env) > 0 ? atoi(env) : FW_BIG_RULES, i, nt = 0;
+	struct tdm_fw_rules rl = {}, back = {};
+	struct tdm_rule_spec spec = { .prio = 100, .action = TDM_ACT_DROP };
+	struct tdm_nf_info info;
+	struct timespec t0, t1;
+	struct pkt p;
+	int id, bad = 0, err;
+	__u32 added = 0;
+
+	CHECK(!nf("fbig", "firewall", "default pass"), "");
+	CHECK(!chain("c_fbig", "fbig", TDM_ACT_PASS, NULL), "");
+	id = tdm_nf_lookup(ctx, "fbig", &info);
+	/* a pass rule first, for the source of rule 7 */
+	CHECK(!tdm_fw_rules_push(&rl, &(struct tdm_fw_rule){ .id = n + 1, .prio = 10 }), "");
+	big_rule(&rl.v[0], 7);
+	rl.v[0].id = n + 1;
+	rl.v[0].prio = 10;
+	rl.v[0].action = TDM_ACT_PASS;
+	for (i = 0; i < n; i++) {
+		struct tdm_fw_rule r;
+
+		big_rule(&r, i);
+		CHECK(!tdm_fw_rules_push(&rl, &r), "");
+	}
+	TDM_NF_PARAMS(&info.params, firewall)->next_rule_id = n + 2;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = tdm_fw_commit(ctx, id, &info, &rl);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK(!err, "%s", tdm_errmsg(ctx));
+	printf("# %u rules written in %.2f s\n", n + 1,
+	       t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	CHECK(tss_mode("fbig", &nt) == TDM_FW_MODE_TUPLES && nt == 2,
+	      "mode %d, %u tuples", tss_mode("fbig", NULL), nt);
+	CHECK(!tdm_dev_register(ctx, LO, "c_fbig", NULL), "");
+	for (i = 0; i < n && bad < 5; i += 1 + i / 50) {
+		big_pkt(&p, i);
+		if (run(&p) != (i == 7 ? XDP_PASS : XDP_DROP)) {
+			printf("# source of rule %u: not %s\n", i,
+			       i == 7 ? "passed" : "dropped");
+			bad++;
+		}
+	}
+	CHECK(!bad, "");
+	big_pkt(&p, n + 5);
+	CHECK(run(&p) == XDP_PASS, "a source no rule names");
+	big_pkt(&p, n + 10);
+	CHECK(run(&p) == XDP_PASS, "an IPv6 source no rule names");
+
+	/* all of them back, in (prio, id) order */
+	CHECK(!tdm_rule_list(ctx, "fbig", &back) && back.n == n + 1,
+	      "%u rules", back.n);
+	for (i = 0; i < back.n && i <= n; i++)
+		if (memcmp(&back.v[i], &rl.v[i], sizeof(rl.v[i])))
+			break;
+	CHECK(i == n + 1, "rule %u differs", i);
+
+	/* one out, one in */
+	CHECK(!tdm_rule_del(ctx, "fbig", 1000 + 1), "%s", tdm_errmsg(ctx));
+	big_pkt(&p, 1000);
+	CHECK(run(&p) == XDP_PASS, "the deleted rule's source");
+	big_pkt(&p, 1001);
+	CHECK(run(&p) == XDP_DROP, "its neighbour's");
+	big_rule(&rl.v[0], n + 5);
+	spec.m = rl.v[0].m;
+	CHECK(!tdm_rule_add(ctx, "fbig", &spec, &added), "%s", tdm_errmsg(ctx));
+	big_pkt(&p, n + 5);
+	CHECK(run(&p) == XDP_DROP, "the added rule's source");
+
+	/* 65 rules of 65 shapes: more tuples than a ruleset has, refused */
+	rl.n = 0;
+	for (i = 0; i < TDM_FW_LINEAR_MAX + 1; i++) {
+		struct tdm_fw_rule r;
+
+		big_rule(&r, i);
+		r.m.src_len = 128 - i;
+		tss_mask(r.m.src_len, &r.m.smask);
+		for (int w = 0; w < 4; w++)
+			r.m.src.w[w] &= r.m.smask.w[w];
+		CHECK(!tdm_fw_rules_push(&rl, &r), "");
+	}
+	tdm_nf_lookup(ctx, "fbig", &info);
+	err = tdm_fw_commit(ctx, id, &info, &rl);
+	CHECK(err == -ENOSPC, "%d: %s", err, tdm_errmsg(ctx));
+	printf("# %s\n", tdm_errmsg(ctx));
+	CHECK(!tdm_rule_list(ctx, "fbig", &back) && back.n == n + 1,
+	      "%u rules after the refused write", back.n);
+	big_pkt(&p, 1001);
+	CHECK(run(&p) == XDP_DROP, "the ruleset before it still runs");
+
+	CHECK(!tdm_dev_register(ctx, LO, NULL, NULL) &&
+	      !tdm_chain_del(ctx, "c_fbig") && !tdm_nf_del(ctx, "fbig"), "%s",
+	      tdm_errmsg(ctx));
+	CHECK(tuple_entries(id) == 0 && store_entries(id) == 0,
+	      "left: %d tuple entries, %d rules", tuple_entries(id),
+	      store_entries(id));
+	tdm_fw_rules_free(&rl);
+	tdm_fw_rules_free(&back);
+	ktap_case_end("firewall_of_many_rules_by_tuples");
 }
 
 /* The entry program's mean ns per packet over repeat runs, best of 3. */
@@ -1975,7 +2158,7 @@ static double run_ns(struct pkt *p, int repeat)
  * repeat count; make bench-fw-lookup): speed is a benchmark's business.
  * Without it the case checks what lookup auto chooses.
  */
-static void cost_rules(struct tdm_fw_ruleset *rs, int n, int shape)
+static void cost_rules(struct tss_rules *rs, int n, int shape)
 {
 	int i;
 
@@ -2022,7 +2205,7 @@ static void cost_rules(struct tdm_fw_ruleset *rs, int n, int shape)
 static double cost_of(const char *fw, const char *c, int n, int shape,
 		      struct pkt *p, int repeat)
 {
-	static struct tdm_fw_ruleset rs;
+	static struct tss_rules rs;
 	double ns;
 
 	cost_rules(&rs, n, shape);
@@ -2069,7 +2252,7 @@ static void test_firewall_lookup_cost(void)
 
 	/* lookup auto: tuples for many rules of few shapes, else linear */
 	{
-		static struct tdm_fw_ruleset rs;
+		static struct tss_rules rs;
 		static const struct { int n, shape, mode; } want[] = {
 			{ TDM_FW_AUTO_LINEAR, 0, TDM_FW_MODE_LINEAR },
 			{ TDM_FW_AUTO_LINEAR + 1, 0, TDM_FW_MODE_TUPLES },
@@ -2293,7 +2476,7 @@ int main(void)
 {
 	int err;
 
-	ktap_plan(29);
+	ktap_plan(30);
 	err = setup();
 	if (err) {
 		printf("# setup failed: %s\n", strerror(-err));
@@ -2315,6 +2498,7 @@ int main(void)
 	test_firewall_lookups_agree();
 	test_firewall_tuples_fall_back();
 	test_firewall_tuples_rule_change();
+	test_firewall_large_ruleset();
 	test_firewall_lookup_cost();
 	test_vlan();
 	test_ipv4_options_and_fragments();

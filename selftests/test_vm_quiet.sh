@@ -2,15 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # In a tools/vmtest guest, what the tests do all the time patches no
 # kernel text: attaching and detaching XDP programs in driver and
-# generic mode, ping (receive timestamps), and BPF_PROG_TEST_RUN with
-# repeat. Under TCG, patching code that the other vCPU runs crashed and
+# generic mode and on a bond, a clsact qdisc, ping (receive timestamps),
+# and BPF_PROG_TEST_RUN with repeat. Under TCG, patching code that the other vCPU runs crashed and
 # hung guests; run_all's vm_hold keeps that code still first
 # (selftests/vm_hold.c), and the module's tests hold its tracepoints
 # (kmod_hold). Counted by kprobes on the kernel's two ways to patch text
 # that other CPUs may run (text_poke_bp() and text_poke_queue(),
 # arch/x86/kernel/alternative.c).
 source "$(dirname "$0")/lib.sh"
-require ip bpftool
+require ip bpftool tc
 
 if ! grep -qw vmtest.guest=1 /proc/cmdline; then
 	echo "1..0 # SKIP runs only in the tools/vmtest guest"
@@ -42,7 +42,17 @@ done
 in_a ip link set veth0 xdpdrv obj "$TOP/build/selftests/xdp_pass.bpf.o" sec xdp ||
 	echo "# ip link set xdpdrv failed"
 in_a ip link set veth0 xdpdrv off
-check "XDP attach and detach, and ping, patch no kernel text" pokes_report vm_quiet
+# XDP on a bond (bpf_master_redirect_enabled_key), a clsact qdisc
+# (ingress_needed_key, egress_needed_key)
+in_a ip link add qbond type bond || echo "# ip link add bond failed"
+in_a ip link set qbond xdpdrv obj "$TOP/build/selftests/xdp_pass.bpf.o" sec xdp ||
+	echo "# XDP on a bond failed"
+in_a ip link set qbond xdpdrv off
+in_a ip link del qbond
+in_a tc qdisc add dev veth0 clsact || echo "# tc qdisc add clsact failed"
+in_a tc qdisc del dev veth0 clsact
+check "XDP attach and detach, on a bond too, clsact and ping patch no kernel text" \
+	pokes_report vm_quiet
 case_end "xdp_attach_detach_patch_nothing"
 
 bpftool prog load "$TOP/build/selftests/xdp_pass.bpf.o" /sys/fs/bpf/tdm_quiet_pass ||

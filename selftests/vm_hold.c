@@ -4,10 +4,10 @@
  * tests would otherwise have the kernel patch while the other vCPU runs
  * it. For selftests/run_all; selftests/test_vm_quiet.sh checks it.
  *
- *   vm_hold IFNAME...
+ *   vm_hold [drv:]IFNAME...
  *	1. attach a program of its own (XDP_PASS, loaded once per device,
  *	   so each is a distinct program) to each device in generic (SKB)
- *	   mode;
+ *	   mode, or driver mode if its name says drv:;
  *	2. leave a process behind (it lives until the guest powers off)
  *	   holding a socket with SO_TIMESTAMP on;
  *	and exit 0 if all of it worked.
@@ -31,6 +31,11 @@
  *  - netstamp_needed_key (net/core/dev.c), flipped when the first
  *    socket asks for receive timestamps (ping does) or the last one
  *    goes: the socket of 2 keeps it on.
+ * run_all holds two more itself: bpf_master_redirect_enabled_key,
+ * flipped by the first and last XDP program on a bond (a bond with a
+ * program given here in driver mode), and ingress_needed_key and
+ * egress_needed_key, by the first and last clsact qdisc or tcx program
+ * (a clsact qdisc on a device of its own).
  */
 #include <errno.h>
 #include <net/if.h>
@@ -55,9 +60,16 @@ static int hold_dispatcher(int n, char **names)
 	int i, fd, e, bad = 0;
 
 	for (i = 0; i < n; i++) {
-		ifindex = if_nametoindex(names[i]);
+		const char *name = names[i];
+		__u32 mode = XDP_FLAGS_SKB_MODE;
+
+		if (!strncmp(name, "drv:", 4)) {
+			name += 4;
+			mode = XDP_FLAGS_DRV_MODE;
+		}
+		ifindex = if_nametoindex(name);
 		if (!ifindex) {
-			fprintf(stderr, "vm_hold: %s: %s\n", names[i], strerror(errno));
+			fprintf(stderr, "vm_hold: %s: %s\n", name, strerror(errno));
 			bad = 1;
 			continue;
 		}
@@ -66,10 +78,10 @@ static int hold_dispatcher(int n, char **names)
 			fprintf(stderr, "vm_hold: loading: %s\n", strerror(-fd));
 			return 1;
 		}
-		e = bpf_xdp_attach(ifindex, fd, XDP_FLAGS_SKB_MODE, NULL);
+		e = bpf_xdp_attach(ifindex, fd, mode, NULL);
 		close(fd);	/* the attachment holds the program */
 		if (e) {
-			fprintf(stderr, "vm_hold: %s: %s\n", names[i], strerror(-e));
+			fprintf(stderr, "vm_hold: %s: %s\n", name, strerror(-e));
 			bad = 1;
 		}
 	}

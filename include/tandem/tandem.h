@@ -20,7 +20,7 @@
  * refuses pins stamped with another version (libbpf itself only checks
  * map types and sizes).
  */
-#define TDM_ABI_VERSION		7
+#define TDM_ABI_VERSION		8
 
 struct tdm_abi {
 	__u32 version;			/* TDM_ABI_VERSION of the creator */

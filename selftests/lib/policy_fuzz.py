@@ -502,20 +502,23 @@ class Mutator:
         return Case("truncated", lines, i, final_nl=False)
 
     # ---- limits ----
-    def too_many_rules(self, lines):
+    def too_many_tuples(self, lines):
+        """A firewall of more than 64 rules whose rules need more than 64
+        tuples (mask shapes): 81 rules of 81 shapes (IPv6 source and
+        destination prefix lengths 1-9) right after the firewall's nf
+        add, so the 65th of them is the first that does not fit."""
         fw = self.pick(["fw", "fw6"])
-        have = sum(1 for ln in lines if ln.words and
-                   ln.words[:3] == ["rule", "add", fw])
-        at = max(i for i, ln in enumerate(lines) if ln.words and
-                 ln.words[:3] == ["rule", "add", fw]) + 1
+        at = min(i for i, ln in enumerate(lines) if ln.words and
+                 ln.words[:3] == ["nf", "add", fw]) + 1
         extra = []
-        for k in range(65 - have):
-            w = ["rule", "add", fw, "prio", str(k), "proto", "udp", "dport",
-                 str(1000 + k), "action", self.pick(["pass", "drop"])]
-            extra.append(Line(w, ["o", "c", "N", "k", "n", "k", "r", "k",
-                                  "P", "k", "a"]))
+        for k in range(81):
+            w = ["rule", "add", fw, "src", "::/%d" % (1 + k // 9),
+                 "dst", "::/%d" % (1 + k % 9), "action",
+                 self.pick(["pass", "drop"])]
+            extra.append(Line(w, ["o", "c", "N", "k", "p", "k", "p", "k",
+                                  "a"]))
         lines[at:at] = extra
-        return Case("too_many_rules", lines, at + len(extra) - 1)
+        return Case("too_many_tuples", lines, at + 64)
 
     def too_many_in_chain(self, lines):
         at = max(i for i, ln in enumerate(lines) if ln.words and

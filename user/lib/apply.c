@@ -404,14 +404,11 @@ static int cur_chain_index(const struct tdm_policy *cur, __u32 id)
 
 static int read_nfs(struct tdm_ctx *ctx, struct tdm_policy *cur)
 {
-	struct tdm_fw_ruleset *rs;
+	struct tdm_fw_rules rl = {};
 	struct tdm_nf_info nf;
 	__u32 id, i;
 	int err;
 
-	rs = malloc(sizeof(*rs));
-	if (!rs)
-		return tdm_err(ctx, ENOMEM, "out of memory");
 	for (id = 0; id < TDM_MAX_NFS; id++) {
 		err = tdm_nf_get(ctx, id, &nf);
 		if (err == -ENOENT)
@@ -426,27 +423,27 @@ static int read_nfs(struct tdm_ctx *ctx, struct tdm_policy *cur)
 		cur->nnfs++;
 		if (nf.type != TDM_NF_FIREWALL)
 			continue;
-		err = tdm_rule_list(ctx, nf.name, rs);
+		err = tdm_rule_list(ctx, nf.name, &rl);
 		if (err)
 			goto fail;
-		for (i = 0; i < rs->nrules && i < TDM_FW_MAX_RULES; i++) {
+		for (i = 0; i < rl.n; i++) {
 			if (GROW(cur, rules))
 				goto fail;
 			cur->rules[cur->nrules++] = (struct pol_rule){
 				.nf = cur->nnfs - 1,
 				.spec = {
-					.prio = rs->rules[i].prio,
-					.action = rs->rules[i].action,
-					.m = rs->rules[i].m,
+					.prio = rl.v[i].prio,
+					.action = rl.v[i].action,
+					.m = rl.v[i].m,
 				},
-				.id = rs->rules[i].id,
+				.id = rl.v[i].id,
 			};
 		}
 	}
-	free(rs);
+	tdm_fw_rules_free(&rl);
 	return 0;
 fail:
-	free(rs);
+	tdm_fw_rules_free(&rl);
 	return err ? err : tdm_err(ctx, ENOMEM, "out of memory");
 }
 
@@ -604,81 +601,86 @@ static bool match_same(const struct tdm_match *a, const struct tdm_match *b)
 	return !memcmp(a, b, sizeof(*a));
 }
 
-/*
- * The new ruleset of firewall w (index in p) from the running one, rs:
- * rules stay in (prio, id) order, so of the rules of one prio those
- * that keep their ids are the longest run at the head of the file's
- * list that appears, in that order, among the running ones; the rest get
- * new ids, after every running rule of that prio.
- */
-static void ruleset_build(const struct tdm_policy *p, int w,
-			  const struct tdm_policy *cur, int c,
-			  struct tdm_nf_info *info, struct tdm_fw_ruleset *rs,
-			  bool *changed)
+/* (prio, id) order; in ruleset_build() id is first the file's order */
+static int rule_cmp(const void *x, const void *y)
 {
-	struct tdm_fw_rule want[TDM_FW_MAX_RULES], old[TDM_FW_MAX_RULES];
-	int nw = 0, no = 0, i, j, k;
+	const struct tdm_fw_rule *a = x, *b = y;
 
-	for (i = 0; i < cur->nrules; i++)
-		if (c >= 0 && cur->rules[i].nf == c && no < TDM_FW_MAX_RULES)
-			old[no++] = (struct tdm_fw_rule){
+	if (a->prio != b->prio)
+		return a->prio < b->prio ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/*
+ * The new rules of firewall w (index in p) from the running ones (of
+ * firewall c in cur, -1 if none), into *rl: rules stay in (prio, id)
+ * order, so of the rules of one prio those that keep their ids are the
+ * longest run at the head of the file's list that appears, in that
+ * order, among the running ones; the rest get new ids, after every
+ * running rule of that prio. *changed: do they differ from the running
+ * ones. 0 or -ENOMEM.
+ */
+static int ruleset_build(const struct tdm_policy *p, int w,
+			 const struct tdm_policy *cur, int c,
+			 struct tdm_nf_info *info, struct tdm_fw_rules *rl,
+			 bool *changed)
+{
+	struct tdm_fw_rules old = {};
+	__u32 i, k, o, end, nw;
+	int err = 0;
+
+	rl->n = 0;
+	for (i = 0; c >= 0 && i < (__u32)cur->nrules && !err; i++)
+		if (cur->rules[i].nf == c)
+			err = tdm_fw_rules_push(&old, &(struct tdm_fw_rule){
 				.id = cur->rules[i].id,
 				.prio = cur->rules[i].spec.prio,
 				.action = cur->rules[i].spec.action,
 				.m = cur->rules[i].spec.m,
-			};
-	for (i = 0; i < p->nrules; i++)
-		if (p->rules[i].nf == w && nw < TDM_FW_MAX_RULES)
-			want[nw++] = (struct tdm_fw_rule){
+			});
+	/* the file's rules, id = their order in it for a stable sort */
+	for (i = 0; i < (__u32)p->nrules && !err; i++)
+		if (p->rules[i].nf == w)
+			err = tdm_fw_rules_push(rl, &(struct tdm_fw_rule){
+				.id = i,
 				.prio = p->rules[i].spec.prio,
 				.action = p->rules[i].spec.action,
 				.m = p->rules[i].spec.m,
-			};
-	/* stable sort of the file's rules by prio (insertion sort) */
-	for (i = 1; i < nw; i++) {
-		struct tdm_fw_rule r = want[i];
+			});
+	if (err)
+		goto out;
+	nw = rl->n;
+	qsort(rl->v, nw, sizeof(rl->v[0]), rule_cmp);
+	/* per prio: the head of the file's rules that is a subsequence of
+	 * the running ones (which are in (prio, id) order) keeps its ids */
+	for (i = 0, o = 0; i < nw; i = end) {
+		__u32 prio = rl->v[i].prio;
 
-		for (j = i; j > 0 && want[j - 1].prio > r.prio; j--)
-			want[j] = want[j - 1];
-		want[j] = r;
-	}
-	/* per prio: the head of want that is a subsequence of old */
-	for (i = 0; i < nw; ) {
-		__u32 prio = want[i].prio;
-		int end = i, o = 0;
-
-		while (end < nw && want[end].prio == prio)
-			end++;
+		for (end = i; end < nw && rl->v[end].prio == prio; end++)
+			;
+		while (o < old.n && old.v[o].prio < prio)
+			o++;
 		for (k = i; k < end; k++) {
-			while (o < no && !(old[o].prio == prio &&
-					   old[o].action == want[k].action &&
-					   match_same(&old[o].m, &want[k].m)))
+			while (o < old.n && old.v[o].prio == prio &&
+			       !(old.v[o].action == rl->v[k].action &&
+				 match_same(&old.v[o].m, &rl->v[k].m)))
 				o++;
-			if (o == no)
+			if (o == old.n || old.v[o].prio != prio)
 				break;
-			want[k].id = old[o++].id;
+			rl->v[k].id = old.v[o++].id;
 		}
 		for (; k < end; k++)
-			want[k].id = TDM_NF_PARAMS(&info->params, firewall)->next_rule_id++;
-		i = end;
+			rl->v[k].id = TDM_NF_PARAMS(&info->params, firewall)->next_rule_id++;
 	}
 	/* (prio, id) order: within a prio the kept ids come first */
-	for (i = 1; i < nw; i++) {
-		struct tdm_fw_rule r = want[i];
-
-		for (j = i; j > 0 && (want[j - 1].prio > r.prio ||
-				      (want[j - 1].prio == r.prio &&
-				       want[j - 1].id > r.id)); j--)
-			want[j] = want[j - 1];
-		want[j] = r;
-	}
-	memset(rs, 0, sizeof(*rs));
-	rs->nrules = nw;
-	rs->default_action = TDM_NF_PARAMS(&info->params, firewall)->default_action;
-	memcpy(rs->rules, want, nw * sizeof(want[0]));
-	*changed = nw != no;
+	qsort(rl->v, nw, sizeof(rl->v[0]), rule_cmp);
+	rl->default_action = TDM_NF_PARAMS(&info->params, firewall)->default_action;
+	*changed = nw != old.n;
 	for (i = 0; !*changed && i < nw; i++)
-		*changed = want[i].id != old[i].id;
+		*changed = rl->v[i].id != old.v[i].id;
+out:
+	tdm_fw_rules_free(&old);
+	return err;
 }
 
 /* ---- checks against the system, before the first change ---- */
@@ -1037,14 +1039,11 @@ static int change_nfs(struct applier *ap)
 	const struct tdm_policy *p = ap->p;
 	struct tdm_ctx *ctx = ap->ctx;
 	struct tdm_apply_step s = { .op = TDM_AP_NF_CHANGED };
-	struct tdm_fw_ruleset *rs;
+	struct tdm_fw_rules rl = {};
 	struct tdm_nf_info info;
 	int i, c, id, err = 0;
 	bool changed, added;
 
-	rs = malloc(sizeof(*rs));
-	if (!rs)
-		return tdm_err(ctx, ENOMEM, "out of memory");
 	for (i = 0; i < p->nnfs && !err; i++) {
 		const struct pol_nf *nf = &p->nfs[i];
 
@@ -1089,15 +1088,19 @@ static int change_nfs(struct applier *ap)
 		{
 			bool rules_changed;
 
-			ruleset_build(p, i, ap->cur, c, &info, rs, &rules_changed);
+			if (ruleset_build(p, i, ap->cur, c, &info, &rl,
+					  &rules_changed)) {
+				err = tdm_err(ctx, ENOMEM, "out of memory");
+				break;
+			}
 			changed |= rules_changed;
 		}
 		if (!changed)
 			continue;
 		err = gate(ap, nf->line) ?: (added ? 0 : log_step(ap, &s)) ?:
-		      tdm_fw_commit(ctx, id, &info, rs);
+		      tdm_fw_commit(ctx, id, &info, &rl);
 	}
-	free(rs);
+	tdm_fw_rules_free(&rl);
 	return err;
 }
 
@@ -1493,14 +1496,11 @@ static unsigned int count_deleted(const struct tdm_policy *p,
 static int count_changes(struct applier *ap, const int *keep)
 {
 	const struct tdm_policy *p = ap->p, *cur = ap->cur;
-	struct tdm_fw_ruleset *rs;
+	struct tdm_fw_rules rl = {};
 	struct tdm_nf_info info;
 	int i, c;
 	bool changed;
 
-	rs = malloc(sizeof(*rs));
-	if (!rs)
-		return tdm_err(ap->ctx, ENOMEM, "out of memory");
 	for (i = 0; i < p->nnfs; i++) {
 		c = tdm_policy_nf(cur, p->nfs[i].info.name);
 		if (c < 0) {
@@ -1510,12 +1510,15 @@ static int count_changes(struct applier *ap, const int *keep)
 		info = cur->nfs[c].info;
 		changed = !nf_params_same(&info, &p->nfs[i].info) ||
 			  strcmp(cur->nfs[c].cmd, p->nfs[i].cmd);
-		if (!changed && info.type == TDM_NF_FIREWALL)
-			ruleset_build(p, i, cur, c, &info, rs, &changed);
+		if (!changed && info.type == TDM_NF_FIREWALL &&
+		    ruleset_build(p, i, cur, c, &info, &rl, &changed)) {
+			tdm_fw_rules_free(&rl);
+			return tdm_err(ap->ctx, ENOMEM, "out of memory");
+		}
 		ap->res.changed += changed;
 		ap->res.kept += !changed;
 	}
-	free(rs);
+	tdm_fw_rules_free(&rl);
 	for (i = 0; i < p->nchains; i++) {
 		c = tdm_policy_chain(cur, p->chains[i].name);
 		if (c < 0) {

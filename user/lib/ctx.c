@@ -153,6 +153,79 @@ out:
 	return err;
 }
 
+int tdm_map_write(struct tdm_ctx *ctx, int fd, const void *keys,
+		  size_t key_size, const void *vals, size_t val_size,
+		  size_t n, const char *what)
+{
+	const char *k = keys, *v = vals;
+	size_t i;
+	__u32 count;
+
+	while (n) {
+		count = n > UINT32_MAX ? UINT32_MAX : n;
+		if (!bpf_map_update_batch(fd, k, v, &count, NULL)) {
+			k += count * key_size;
+			v += count * val_size;
+			n -= count;
+			continue;
+		}
+		if (errno == E2BIG || errno == ENOMEM)
+			return -errno;	/* full */
+		/* count: how many went in before the one that failed (or
+		 * untouched, n, if the kernel has no batch ops) */
+		if (count >= n)
+			count = 0;
+		k += count * key_size;
+		v += count * val_size;
+		n -= count;
+		break;
+	}
+	/* no batch ops, or a batch that failed: one by one, again */
+	for (i = 0; i < n; i++) {
+		if (!bpf_map_update_elem(fd, k + i * key_size,
+					 v + i * val_size, BPF_ANY))
+			continue;
+		if (errno == E2BIG || errno == ENOMEM)
+			return -errno;
+		return tdm_err(ctx, errno, "writing %s: %s", what,
+			       strerror(errno));
+	}
+	return 0;
+}
+
+int tdm_map_delete_keys(struct tdm_ctx *ctx, int fd, const void *keys,
+			size_t key_size, size_t n, const char *what)
+{
+	const char *k = keys;
+	__u32 count;
+
+	while (n) {
+		count = n > UINT32_MAX ? UINT32_MAX : n;
+		if (!bpf_map_delete_batch(fd, k, &count, NULL)) {
+			n -= count;
+			k += count * key_size;
+			continue;
+		}
+		if (count >= n)
+			count = 0;
+		if (errno == ENOENT) {
+			/* the batch stopped at a key not there: skip it */
+			k += (count + 1) * key_size;
+			n -= count + 1;
+			continue;
+		}
+		/* no batch ops, or another error: one by one, which says */
+		k += count * key_size;
+		n -= count;
+		break;
+	}
+	for (; n; n--, k += key_size)
+		if (bpf_map_delete_elem(fd, k) && errno != ENOENT)
+			return tdm_err(ctx, errno, "deleting %s: %s", what,
+				       strerror(errno));
+	return 0;
+}
+
 int tdm_percpu_zero(struct tdm_ctx *ctx, int fd, __u32 key, size_t size)
 {
 	size_t len = ((size + 7) & ~7UL) * ctx->ncpus;

@@ -102,6 +102,23 @@ int tdm_name_check(struct tdm_ctx *ctx, const char *what, const char *name);
 int tdm_name_valid(const char *what, const char *name, char *err,
 		   size_t errlen);
 
+/*
+ * Write n entries, keys[] and vals[] (arrays of the map's key and value
+ * size), into hash map fd: one batch if the kernel has batch ops, else
+ * one by one. 0; -E2BIG or -ENOMEM without an error message if the map
+ * is full (what was written stays); other -errno with the error set
+ * ("writing WHAT: ...").
+ */
+int tdm_map_write(struct tdm_ctx *ctx, int fd, const void *keys,
+		  size_t key_size, const void *vals, size_t val_size,
+		  size_t n, const char *what);
+/*
+ * Delete n keys (an array of the map's key size) from hash map fd,
+ * those that are there: batches where the kernel has them. 0 or -errno
+ * with the error set.
+ */
+int tdm_map_delete_keys(struct tdm_ctx *ctx, int fd, const void *keys,
+			size_t key_size, size_t n, const char *what);
 /* Delete every key of hash-like map fd for which match(key, arg) holds. */
 int tdm_map_delete_if(struct tdm_ctx *ctx, int fd, size_t key_size,
 		      bool (*match)(const void *key, const void *arg),
@@ -204,6 +221,8 @@ int tdm_map_fd(struct tdm_ctx *ctx, const char *name);
 #define tdm_fw_rules_fd(ctx)	tdm_map_fd(ctx, "tdm_fw_rules")
 /* tss.c: the fd of tdm_fw_tuples */
 #define tdm_fw_tuples_fd(ctx)	tdm_map_fd(ctx, "tdm_fw_tuples")
+/* nf_firewall.c: the fd of tdm_fw_store */
+#define tdm_fw_store_fd(ctx)	tdm_map_fd(ctx, "tdm_fw_store")
 
 /* ---- tss.c: tuple space search (bpf/nf_firewall.bpf.c) ---- */
 
@@ -250,24 +269,34 @@ struct tdm_tss_entries {
 };
 
 /*
- * Compile rs (nrules, rules[] set) for ruleset key rs_key: fills its
- * tuples[], ntuples and mode TDM_FW_MODE_TUPLES, and e with the entries
- * (one per rule and pair of its sport and dport prefixes; of rules with
- * one key in one tuple, the lowest (prio, id)'s). Up to 30 x 30 entries
- * a rule. Returns 0; -E2BIG if the rules need more than
- * TDM_FW_MAX_TUPLES tuples (rs's tuples untouched: compile it linear);
- * -ENOMEM. e is reused across calls; tdm_tss_free() frees it.
+ * Compile rules[0..n), in (prio, id) order, for ruleset key rs_key:
+ * fills rs's tuples[], ntuples and mode TDM_FW_MODE_TUPLES, and e with
+ * the entries (one per rule and pair of its sport and dport prefixes;
+ * of rules with one key in one tuple, the lowest (prio, id)'s), sorted
+ * by key. The same rules give the same tuples and entries. Up to 30 x
+ * 30 entries a rule. Returns 0; -E2BIG if the rules need more than
+ * TDM_FW_MAX_TUPLES tuples (rs untouched); -ENOMEM. e is reused across
+ * calls; tdm_tss_free() frees it.
  */
-int tdm_tss_compile(struct tdm_fw_ruleset *rs, __u32 rs_key,
+int tdm_tss_compile(const struct tdm_fw_rule *rules, __u32 n,
+		    struct tdm_fw_ruleset *rs, __u32 rs_key,
 		    struct tdm_tss_entries *e);
 void tdm_tss_free(struct tdm_tss_entries *e);
-/* Delete every entry of ruleset rs_key from tdm_fw_tuples: 0 or -errno */
-int tdm_tss_clear(struct tdm_ctx *ctx, __u32 rs_key);
 /*
- * Write e into tdm_fw_tuples (one batch if the kernel has batch ops,
- * else entry by entry). Returns 0; -E2BIG or -ENOMEM without an error
- * message if the map is full (what was written stays: clear it); other
- * -errno with the error set.
+ * Of rules[0..n) in this order, the index of the first that needs a
+ * tuple beyond TDM_FW_MAX_TUPLES, or -1 if they all fit (a ruleset of
+ * more than TDM_FW_LINEAR_MAX rules must). Pure: for policy checks.
+ */
+long tdm_tss_overflow(const struct tdm_fw_rule *rules, __u32 n);
+/*
+ * Delete e's keys from tdm_fw_tuples, those that are there (a batch if
+ * the kernel has batch ops). 0 or -errno with the error set.
+ */
+int tdm_tss_delete(struct tdm_ctx *ctx, const struct tdm_tss_entries *e);
+/*
+ * Write e into tdm_fw_tuples (tdm_map_write()). Returns 0; -E2BIG or
+ * -ENOMEM without an error message if the map is full (what was written
+ * stays); other -errno with the error set.
  */
 int tdm_tss_write(struct tdm_ctx *ctx, const struct tdm_tss_entries *e);
 
@@ -395,10 +424,11 @@ int tdm_journal_pending(struct tdm_ctx *ctx);
 /* A step of a change, where a test may kill us (TANDEM_CRASH_AT). */
 void tdm_crash_point(struct tdm_ctx *ctx);
 
-/* nf_firewall.c: write rs to firewall nf_id's inactive bank and switch to
- * it with record *info (params may change too); *info is updated */
+/* nf_firewall.c: write rl (rules, default action) to firewall nf_id's
+ * inactive bank and switch to it with record *info (params may change
+ * too); *info is updated */
 int tdm_fw_commit(struct tdm_ctx *ctx, __u32 nf_id, struct tdm_nf_info *info,
-		  const struct tdm_fw_ruleset *rs);
+		  const struct tdm_fw_rules *rl);
 /* apply.c: a policy apply cut short: take it back or finish it */
 int tdm_apply_recover(struct tdm_ctx *ctx);
 int tdm_apply_pending(struct tdm_ctx *ctx);

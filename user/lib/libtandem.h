@@ -185,8 +185,26 @@ struct tdm_rule_spec {
 int tdm_rule_add(struct tdm_ctx *ctx, const char *nf,
 		 const struct tdm_rule_spec *spec, __u32 *id);
 int tdm_rule_del(struct tdm_ctx *ctx, const char *nf, __u32 id);
+
+/*
+ * A firewall's rules as the library hands them out and takes them in:
+ * v[0..n) in (prio, id) order (up to TDM_FW_MAX_RULES), the default
+ * action, and how the datapath looks them up (mode: enum tdm_fw_mode;
+ * ntuples: its tuples in TDM_FW_MODE_TUPLES). Zero it before first
+ * use; tdm_fw_rules_free() frees v.
+ */
+struct tdm_fw_rules {
+	struct tdm_fw_rule *v;
+	__u32 n, cap;
+	__u32 default_action;
+	__u32 mode, ntuples;
+};
+/* Append r: 0 or -ENOMEM */
+int tdm_fw_rules_push(struct tdm_fw_rules *rl, const struct tdm_fw_rule *r);
+void tdm_fw_rules_free(struct tdm_fw_rules *rl);
+/* Firewall nf's active rules into *rl (its old v is reused): 0 or -errno */
 int tdm_rule_list(struct tdm_ctx *ctx, const char *nf,
-		  struct tdm_fw_ruleset *rs);
+		  struct tdm_fw_rules *rl);
 
 /* ---- chains ---- */
 struct tdm_chain_spec {

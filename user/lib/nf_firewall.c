@@ -132,14 +132,16 @@ static int firewall_create(struct tdm_ctx *ctx, __u32 id,
 	return err;
 }
 
+static int fw_bank_clear(struct tdm_ctx *ctx, __u32 key);
+
 static void firewall_destroy(struct tdm_ctx *ctx, __u32 id)
 {
 	__u32 bank, key;
 
 	for (bank = 0; bank < 2; bank++) {
 		key = tdm_fw_ruleset_key(id, bank);
+		fw_bank_clear(ctx, key);
 		bpf_map_delete_elem(tdm_fw_rules_fd(ctx), &key);
-		tdm_tss_clear(ctx, key);
 	}
 }
 
@@ -165,15 +167,143 @@ static int firewall_lookup(struct tdm_ctx *ctx, const char *nf,
 	return id;
 }
 
-static int ruleset_read(struct tdm_ctx *ctx, __u32 id, __u32 bank,
-			struct tdm_fw_ruleset *rs)
+int tdm_fw_rules_push(struct tdm_fw_rules *rl, const struct tdm_fw_rule *r)
 {
-	__u32 key = tdm_fw_ruleset_key(id, bank);
+	if (rl->n == rl->cap) {
+		__u32 cap = rl->cap ? rl->cap * 2 : 64;
+		struct tdm_fw_rule *v = realloc(rl->v, cap * sizeof(*v));
 
-	if (bpf_map_lookup_elem(tdm_fw_rules_fd(ctx), &key, rs))
+		if (!v)
+			return -ENOMEM;
+		rl->v = v;
+		rl->cap = cap;
+	}
+	rl->v[rl->n++] = *r;
+	return 0;
+}
+
+void tdm_fw_rules_free(struct tdm_fw_rules *rl)
+{
+	free(rl->v);
+	memset(rl, 0, sizeof(*rl));
+}
+
+/*
+ * The ruleset of key: its header into *rs and its rules, from
+ * tdm_fw_store, into *rl (whose v is reused). partial: a bank a write
+ * or a clear cut short, whose header may name rules that are not
+ * there: those are skipped. 0; -ENOENT if there is no ruleset (partial:
+ * without an error message); -errno.
+ */
+static int ruleset_read(struct tdm_ctx *ctx, __u32 key,
+			struct tdm_fw_ruleset *rs, struct tdm_fw_rules *rl,
+			bool partial)
+{
+	struct tdm_fw_store_key k = { .ruleset = key };
+	struct tdm_fw_rule r;
+	int fd = tdm_fw_store_fd(ctx);
+
+	rl->n = 0;
+	if (bpf_map_lookup_elem(tdm_fw_rules_fd(ctx), &key, rs)) {
+		if (partial && errno == ENOENT)
+			return -ENOENT;
 		return tdm_err(ctx, errno, "reading firewall rules: %s",
 			       strerror(errno));
+	}
+	rl->default_action = rs->default_action;
+	rl->mode = rs->mode;
+	rl->ntuples = rs->mode == TDM_FW_MODE_TUPLES ? rs->ntuples : 0;
+	for (k.index = 0; k.index < rs->nrules; k.index++) {
+		if (bpf_map_lookup_elem(fd, &k, &r)) {
+			if (partial && errno == ENOENT)
+				continue;
+			return tdm_err(ctx, errno,
+				       "reading firewall rule %u of %u: %s",
+				       k.index, rs->nrules, strerror(errno));
+		}
+		if (tdm_fw_rules_push(rl, &r))
+			return tdm_err(ctx, ENOMEM, "out of memory");
+	}
 	return 0;
+}
+
+/*
+ * Take out what ruleset key (an inactive bank) holds besides its header:
+ * its tuple entries and its rules in tdm_fw_store. It may be what a
+ * write or a clear cut short left: its header names every rule written
+ * since (fw_write() writes the header first), and the tuple entries
+ * are written only once all the rules are, so compiling the rules that
+ * are there finds every entry that can be (the compile is
+ * deterministic). 0 or -errno.
+ */
+static int fw_bank_clear(struct tdm_ctx *ctx, __u32 key)
+{
+	struct tdm_fw_ruleset *rs = malloc(sizeof(*rs));
+	struct tdm_fw_rules rl = {};
+	struct tdm_tss_entries e = {};
+	struct tdm_fw_store_key *keys = NULL;
+	__u32 i, n;
+	int err;
+
+	if (!rs)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	err = ruleset_read(ctx, key, rs, &rl, true);
+	if (err) {
+		err = err == -ENOENT ? 0 : err;
+		goto out;
+	}
+	/* the entries first: the rules are what finds them */
+	if (rl.n) {
+		err = tdm_tss_compile(rl.v, rl.n, rs, key, &e);
+		if (err == -E2BIG)	/* written linear: no entries */
+			err = 0;
+		else if (err)
+			err = tdm_err(ctx, -err, "compiling firewall rules: %s",
+				      strerror(-err));
+		else
+			err = tdm_tss_delete(ctx, &e);
+		if (err)
+			goto out;
+		tdm_crash_point(ctx);
+	}
+	n = rs->nrules;
+	keys = malloc(n * sizeof(*keys) + 1);
+	if (!keys) {
+		err = tdm_err(ctx, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		keys[i] = (struct tdm_fw_store_key){ key, i };
+	err = tdm_map_delete_keys(ctx, tdm_fw_store_fd(ctx), keys,
+				  sizeof(*keys), n, "firewall rules");
+out:
+	free(keys);
+	tdm_tss_free(&e);
+	tdm_fw_rules_free(&rl);
+	free(rs);
+	return err;
+}
+
+/* Write rl's rules to the store as ruleset key's: 0 or -errno */
+static int fw_store_write(struct tdm_ctx *ctx, __u32 key,
+			  const struct tdm_fw_rules *rl)
+{
+	struct tdm_fw_store_key *keys = malloc(rl->n * sizeof(*keys) + 1);
+	__u32 i;
+	int err;
+
+	if (!keys)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	for (i = 0; i < rl->n; i++)
+		keys[i] = (struct tdm_fw_store_key){ key, i };
+	err = tdm_map_write(ctx, tdm_fw_store_fd(ctx), keys, sizeof(*keys),
+			    rl->v, sizeof(rl->v[0]), rl->n, "firewall rules");
+	if (err == -E2BIG || err == -ENOMEM)
+		err = tdm_err(ctx, ENOSPC,
+			      "the firewall rule store is full (%d rules in all, counting both banks of every firewall)",
+			      TDM_FW_STORE_MAX);
+	free(keys);
+	return err;
 }
 
 static int fw_record(struct tdm_ctx *ctx, __u32 nf_id,
@@ -209,82 +339,132 @@ static bool fw_tuples(__u32 lookup, __u32 n)
 	}
 }
 
-/* lookup auto: do rs's tuples, as compiled, cost less than its rules? */
-static bool fw_worth(__u32 lookup, const struct tdm_fw_ruleset *rs)
+/* lookup auto: do rs's tuples, as compiled, cost less than n rules? */
+static bool fw_worth(__u32 lookup, const struct tdm_fw_ruleset *rs, __u32 n)
 {
 	return lookup != TDM_FW_LOOKUP_AUTO ||
-	       (__u64)rs->ntuples * TDM_FW_TUPLE_NS <
-	       (__u64)rs->nrules * TDM_FW_RULE_NS;
+	       (__u64)rs->ntuples * TDM_FW_TUPLE_NS < (__u64)n * TDM_FW_RULE_NS;
 }
 
-static void fw_linear(struct tdm_fw_ruleset *rs)
+static void fw_linear(struct tdm_fw_ruleset *rs, const struct tdm_fw_rules *rl)
 {
 	rs->mode = TDM_FW_MODE_LINEAR;
 	rs->ntuples = 0;
 	memset(rs->tuples, 0, sizeof(rs->tuples));
+	memset(rs->rules, 0, sizeof(rs->rules));
+	if (rl->n <= TDM_FW_LINEAR_MAX)
+		memcpy(rs->rules, rl->v, rl->n * sizeof(rl->v[0]));
 }
 
 /*
- * Write the rules of in (nrules, rules[], default_action) to ruleset
- * key, compiled as lookup says: first take out the key's old tuple
- * entries (whatever a write cut short left), then the new ones, then
- * the ruleset, which says how to read them. No packet reads the key:
- * it is the inactive bank, and the switch that made it so waited for
- * a grace period (tdm_chains_rebuild_nf() reaps the old hops) before it
- * returned, or was finished at open. A ruleset that does not fit the
- * tuple tables (too many tuples, tdm_fw_tuples full) is written linear:
- * always right, at up to TDM_FW_MAX_RULES rules.
+ * Compile rl to tuples into rs and write their entries. 0; 1 if the
+ * ruleset is better (lookup auto) or only (the tuple tables are full)
+ * looked up linearly, when it can be; -errno with the error set.
+ */
+static int fw_write_tuples(struct tdm_ctx *ctx, __u32 key, __u32 lookup,
+			   const struct tdm_fw_rules *rl,
+			   struct tdm_fw_ruleset *rs)
+{
+	bool linear_ok = rl->n <= TDM_FW_LINEAR_MAX;
+	struct tdm_tss_entries e = {};
+	int err;
+
+	err = tdm_tss_compile(rl->v, rl->n, rs, key, &e);
+	if (err == -E2BIG) {
+		err = linear_ok ? 1 :
+		      tdm_err(ctx, ENOSPC,
+			      "these %u rules need more than %d tuples (mask shapes: family, protocol or not, prefix and port prefix lengths); a firewall of more than %d rules can have at most %d",
+			      rl->n, TDM_FW_MAX_TUPLES, TDM_FW_LINEAR_MAX,
+			      TDM_FW_MAX_TUPLES);
+		goto out;
+	}
+	if (err) {
+		err = tdm_err(ctx, -err, "compiling firewall rules: %s",
+			      strerror(-err));
+		goto out;
+	}
+	if (linear_ok && !fw_worth(lookup, rs, rl->n)) {
+		err = 1;
+		goto out;
+	}
+	err = tdm_tss_write(ctx, &e);
+	tdm_crash_point(ctx);
+	if (err == -E2BIG || err == -ENOMEM) {
+		/* full: what went in comes out */
+		err = tdm_tss_delete(ctx, &e) ?:
+		      linear_ok ? 1 :
+		      tdm_err(ctx, ENOSPC,
+			      "the firewall tuple table is full (%d entries in all)",
+			      TDM_FW_MAX_ENTRIES);
+	}
+out:
+	tdm_tss_free(&e);
+	return err;
+}
+
+/*
+ * Write the rules of rl (v[0..n) in (prio, id) order, default_action)
+ * to ruleset key, compiled as lookup says. No packet reads the key: it
+ * is the inactive bank, and the switch that made it so waited for a
+ * grace period (tdm_chains_rebuild_nf() reaps the old hops) before it
+ * returned, or was finished at open. In this order, so that a write or
+ * clear cut short anywhere leaves what the next one can take out
+ * (fw_bank_clear()): the bank's old rules and entries out; a header
+ * naming the new rules; the rules into tdm_fw_store; their tuple
+ * entries; the header that says how to read them. A ruleset of at most
+ * TDM_FW_LINEAR_MAX rules that does not fit the tuple tables (too many
+ * tuples, tdm_fw_tuples full) is written linear; a larger one is
+ * refused (ENOSPC).
  */
 static int fw_write(struct tdm_ctx *ctx, __u32 key, __u32 lookup,
-		    const struct tdm_fw_ruleset *in)
+		    const struct tdm_fw_rules *rl)
 {
-	struct tdm_tss_entries e = {};
 	struct tdm_fw_ruleset *rs;
 	int err;
 
-	rs = malloc(sizeof(*rs));
+	rs = calloc(1, sizeof(*rs));
 	if (!rs)
 		return tdm_err(ctx, ENOMEM, "out of memory");
-	*rs = *in;
-	fw_linear(rs);
-	err = tdm_tss_clear(ctx, key);
+	err = fw_bank_clear(ctx, key);
 	if (err)
 		goto out;
-	if (fw_tuples(lookup, rs->nrules)) {
-		err = tdm_tss_compile(rs, key, &e);
-		if (!err && !fw_worth(lookup, rs))
-			err = -E2BIG;
-		if (!err) {
-			err = tdm_tss_write(ctx, &e);
-			tdm_crash_point(ctx);
-			/* the map is full: what went in comes out */
-			if (err == -E2BIG || err == -ENOMEM)
-				err = tdm_tss_clear(ctx, key) ?: -E2BIG;
-		}
-		if (err == -E2BIG || err == -ENOMEM) {
-			fw_linear(rs);
-			err = 0;
-		}
-		if (err)
+	rs->nrules = rl->n;
+	rs->default_action = rl->default_action;
+	fw_linear(rs, rl);
+	if (bpf_map_update_elem(tdm_fw_rules_fd(ctx), &key, rs, BPF_ANY)) {
+		err = tdm_err(ctx, errno, "writing firewall rules: %s",
+			      strerror(errno));
+		goto out;
+	}
+	tdm_crash_point(ctx);
+	err = fw_store_write(ctx, key, rl);
+	if (err)
+		goto out;
+	tdm_crash_point(ctx);
+	if (fw_tuples(lookup, rl->n) || rl->n > TDM_FW_LINEAR_MAX) {
+		err = fw_write_tuples(ctx, key, lookup, rl, rs);
+		if (err < 0)
 			goto out;
+		if (err > 0)
+			fw_linear(rs, rl);
+		err = 0;
 	}
 	if (bpf_map_update_elem(tdm_fw_rules_fd(ctx), &key, rs, BPF_ANY))
 		err = tdm_err(ctx, errno, "writing firewall rules: %s",
 			      strerror(errno));
 out:
-	tdm_tss_free(&e);
 	free(rs);
 	return err;
 }
 
 /*
- * Write rs to the inactive bank (no chain reads it: a change cut short
+ * Write rl to the inactive bank (no chain reads it: a change cut short
  * was finished when the state was opened), compiled as the firewall's
  * lookup parameter in *info says, then, under the journal, switch every
  * chain of the firewall to it and record it.
  */
 int tdm_fw_commit(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_info *info,
-		  const struct tdm_fw_ruleset *rs)
+		  const struct tdm_fw_rules *rl)
 {
 	struct tdm_nf_info next = *info;
 	struct tdm_journal j = { .op = TDM_J_FW_BANK, .nf_id = id };
@@ -293,7 +473,7 @@ int tdm_fw_commit(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_info *info,
 
 	fw_of(&next)->bank ^= 1;
 	key = tdm_fw_ruleset_key(id, fw_of(&next)->bank);
-	err = fw_write(ctx, key, fw_of(&next)->lookup, rs);
+	err = fw_write(ctx, key, fw_of(&next)->lookup, rl);
 	if (err)
 		return err;
 	tdm_crash_point(ctx);
@@ -321,38 +501,42 @@ int tdm_fw_commit(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_info *info,
 	return tdm_journal_end(ctx);
 }
 
-/* Firewall nf's record into *info and its active ruleset into *rs: its
+/* Firewall nf's record into *info and its active rules into *rl: its
  * id, or -errno with the error set */
 static int active_rules(struct tdm_ctx *ctx, const char *nf,
-			struct tdm_nf_info *info, struct tdm_fw_ruleset *rs)
+			struct tdm_nf_info *info, struct tdm_fw_rules *rl)
 {
-	int id = firewall_lookup(ctx, nf, info);
+	struct tdm_fw_ruleset *rs;
+	int id = firewall_lookup(ctx, nf, info), err;
 
 	if (id < 0)
 		return id;
-	return ruleset_read(ctx, id, fw_of(info)->bank, rs) ?: id;
+	rs = malloc(sizeof(*rs));
+	if (!rs)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	err = ruleset_read(ctx, tdm_fw_ruleset_key(id, fw_of(info)->bank),
+			   rs, rl, false);
+	free(rs);
+	return err ?: id;
 }
 
 int tdm_rule_add(struct tdm_ctx *ctx, const char *nf,
 		 const struct tdm_rule_spec *spec, __u32 *idp)
 {
-	struct tdm_fw_ruleset *rs;
+	struct tdm_fw_rules rl = {};
 	struct tdm_nf_info info;
 	struct tdm_fw_rule r = {};
-	__u32 i, pos;
+	__u32 pos;
 	int id, err;
 
-	rs = malloc(sizeof(*rs));
-	if (!rs)
-		return tdm_err(ctx, ENOMEM, "out of memory");
-	err = id = active_rules(ctx, nf, &info, rs);
+	err = id = active_rules(ctx, nf, &info, &rl);
 	if (id < 0)
 		goto out;
 	if (spec->action != TDM_ACT_PASS && spec->action != TDM_ACT_DROP) {
 		err = tdm_err(ctx, EINVAL, "a firewall rule's action is pass or drop");
 		goto out;
 	}
-	if (rs->nrules >= TDM_FW_MAX_RULES) {
+	if (rl.n >= TDM_FW_MAX_RULES) {
 		err = tdm_err(ctx, ENOSPC, "firewall '%s' is full (%d rules)",
 			      nf, TDM_FW_MAX_RULES);
 		goto out;
@@ -362,57 +546,54 @@ int tdm_rule_add(struct tdm_ctx *ctx, const char *nf,
 	r.action = spec->action;
 	r.m = spec->m;
 	/* keep (prio, id) order: after every rule of the same prio */
-	for (pos = 0; pos < rs->nrules; pos++)
-		if (rs->rules[pos].prio > r.prio)
+	for (pos = rl.n; pos > 0; pos--)
+		if (rl.v[pos - 1].prio <= r.prio)
 			break;
-	for (i = rs->nrules; i > pos; i--)
-		rs->rules[i] = rs->rules[i - 1];
-	rs->rules[pos] = r;
-	rs->nrules++;
-	err = tdm_fw_commit(ctx, id, &info, rs);
+	if (tdm_fw_rules_push(&rl, &r)) {
+		err = tdm_err(ctx, ENOMEM, "out of memory");
+		goto out;
+	}
+	memmove(&rl.v[pos + 1], &rl.v[pos], (rl.n - 1 - pos) * sizeof(r));
+	rl.v[pos] = r;
+	err = tdm_fw_commit(ctx, id, &info, &rl);
 	if (!err && idp)
 		*idp = r.id;
 out:
-	free(rs);
+	tdm_fw_rules_free(&rl);
 	return err;
 }
 
 int tdm_rule_del(struct tdm_ctx *ctx, const char *nf, __u32 rule_id)
 {
-	struct tdm_fw_ruleset *rs;
+	struct tdm_fw_rules rl = {};
 	struct tdm_nf_info info;
 	__u32 i;
 	int id, err;
 
-	rs = malloc(sizeof(*rs));
-	if (!rs)
-		return tdm_err(ctx, ENOMEM, "out of memory");
-	err = id = active_rules(ctx, nf, &info, rs);
+	err = id = active_rules(ctx, nf, &info, &rl);
 	if (id < 0)
 		goto out;
-	for (i = 0; i < rs->nrules; i++)
-		if (rs->rules[i].id == rule_id)
+	for (i = 0; i < rl.n; i++)
+		if (rl.v[i].id == rule_id)
 			break;
-	if (i == rs->nrules) {
+	if (i == rl.n) {
 		err = tdm_err(ctx, ENOENT, "firewall '%s' has no rule %u", nf,
 			      rule_id);
 		goto out;
 	}
-	for (; i + 1 < rs->nrules; i++)
-		rs->rules[i] = rs->rules[i + 1];
-	rs->nrules--;
-	memset(&rs->rules[rs->nrules], 0, sizeof(rs->rules[0]));
-	err = tdm_fw_commit(ctx, id, &info, rs);
+	memmove(&rl.v[i], &rl.v[i + 1], (rl.n - i - 1) * sizeof(rl.v[0]));
+	rl.n--;
+	err = tdm_fw_commit(ctx, id, &info, &rl);
 out:
-	free(rs);
+	tdm_fw_rules_free(&rl);
 	return err;
 }
 
 int tdm_rule_list(struct tdm_ctx *ctx, const char *nf,
-		  struct tdm_fw_ruleset *rs)
+		  struct tdm_fw_rules *rl)
 {
 	struct tdm_nf_info info;
-	int id = active_rules(ctx, nf, &info, rs);
+	int id = active_rules(ctx, nf, &info, rl);
 
 	return id < 0 ? id : 0;
 }
@@ -458,32 +639,28 @@ static int rule_show_run(struct tdm_ctx *ctx, const struct args *a,
 			 struct json_object **out)
 {
 	const char *nf = arg_str(a, "NF");
+	struct tdm_fw_rules rl = {};
 	struct json_object *arr;
-	struct tdm_fw_ruleset *rs;
 	char buf[256];
 	__u32 i;
 	int err;
 
-	rs = malloc(sizeof(*rs));
-	if (!rs)
-		return tdm_err(ctx, ENOMEM, "out of memory");
-	err = tdm_rule_list(ctx, nf, rs);
+	err = tdm_rule_list(ctx, nf, &rl);
 	if (err) {
-		free(rs);
+		tdm_fw_rules_free(&rl);
 		return err;
 	}
 	*out = json_object_new_object();
 	arr = json_object_new_array();
 	json_object_object_add(*out, "nf", json_object_new_string(nf));
 	json_object_object_add(*out, "default", json_object_new_string(
-		tdm_action_name(rs->default_action)));
+		tdm_action_name(rl.default_action)));
 	/* how the datapath looks them up: lookup auto picked, or a fallback */
 	json_object_object_add(*out, "mode", json_object_new_string(
-		rs->mode == TDM_FW_MODE_TUPLES ? "tuples" : "linear"));
-	json_object_object_add(*out, "tuples", json_object_new_int64(
-		rs->mode == TDM_FW_MODE_TUPLES ? rs->ntuples : 0));
-	for (i = 0; i < rs->nrules; i++) {
-		const struct tdm_fw_rule *r = &rs->rules[i];
+		rl.mode == TDM_FW_MODE_TUPLES ? "tuples" : "linear"));
+	json_object_object_add(*out, "tuples", json_object_new_int64(rl.ntuples));
+	for (i = 0; i < rl.n; i++) {
+		const struct tdm_fw_rule *r = &rl.v[i];
 		struct json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "id", json_object_new_int64(r->id));
@@ -498,7 +675,7 @@ static int rule_show_run(struct tdm_ctx *ctx, const struct args *a,
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(*out, "rules", arr);
-	free(rs);
+	tdm_fw_rules_free(&rl);
 	return 0;
 }
 

@@ -228,7 +228,6 @@ static int line_rule_add(struct reader *r, struct args *a)
 	struct tdm_policy *p = r->p;
 	int nf = nf_ref(r, arg_str(a, "NF"), word_of(r, a, "NF"));
 	struct pol_rule *ru;
-	int i, n = 0;
 
 	if (nf < 0)
 		return nf;
@@ -237,9 +236,7 @@ static int line_rule_add(struct reader *r, struct args *a)
 			    "NF '%s' is a %s, rules belong to firewalls",
 			    arg_str(a, "NF"), tdm_nf_type_name(
 				tdm_nf_type_by_id(p->nfs[nf].info.type)));
-	for (i = 0; i < p->nrules; i++)
-		n += p->rules[i].nf == nf;
-	if (n >= TDM_FW_MAX_RULES)
+	if (p->nfs[nf].nrules >= TDM_FW_MAX_RULES)
 		return rerr(r, -1, "firewall '%s' would have more than %d rules",
 			    arg_str(a, "NF"), TDM_FW_MAX_RULES);
 	if (GROW(p, rules))
@@ -252,6 +249,7 @@ static int line_rule_add(struct reader *r, struct args *a)
 	ru->spec.m = a->m;
 	ru->line = r->line;
 	p->nrules++;
+	p->nfs[nf].nrules++;
 	return 0;
 }
 
@@ -592,6 +590,48 @@ static int read_all(struct reader *r, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * A firewall of more than TDM_FW_LINEAR_MAX rules is looked up by tuples
+ * only, so its rules must fit in TDM_FW_MAX_TUPLES of them, or the
+ * apply would fail (ENOSPC). The error names the first rule, in the
+ * file's order, that does not fit.
+ */
+static int fw_tuples_check(struct reader *r)
+{
+	struct tdm_policy *p = r->p;
+	struct tdm_fw_rules rl = {};
+	int f, i, err = 0;
+	long bad;
+
+	for (f = 0; f < p->nnfs && !err; f++) {
+		if (p->nfs[f].info.type != TDM_NF_FIREWALL ||
+		    p->nfs[f].nrules <= TDM_FW_LINEAR_MAX)
+			continue;
+		rl.n = 0;
+		for (i = 0; i < p->nrules && !err; i++)
+			if (p->rules[i].nf == f)
+				err = tdm_fw_rules_push(&rl, &(struct tdm_fw_rule){
+					.id = i,
+					.prio = p->rules[i].spec.prio,
+					.action = p->rules[i].spec.action,
+					.m = p->rules[i].spec.m,
+				});
+		if (err)
+			break;
+		bad = tdm_tss_overflow(rl.v, rl.n);
+		if (bad < 0)
+			continue;
+		r->nwords = 0;
+		r->line = p->rules[rl.v[bad].id].line;
+		err = rerr(r, -1,
+			   "firewall '%s' has more than %d rules, which must fit in %d tuples (mask shapes: family, protocol or any, prefix lengths, port prefix lengths); this rule needs one more",
+			   p->nfs[f].info.name, TDM_FW_LINEAR_MAX,
+			   TDM_FW_MAX_TUPLES);
+	}
+	tdm_fw_rules_free(&rl);
+	return err;
+}
+
 bool tdm_policy_empty(const struct tdm_policy *p)
 {
 	return !p->nnfs && !p->nrules && !p->nchains && !p->ndevs &&
@@ -633,7 +673,7 @@ int tdm_policy_parse(const char *name, const char *text, size_t len,
 	}
 	memcpy(buf, text, len);
 	buf[len] = '\0';
-	ret = read_all(&r, buf, len);
+	ret = read_all(&r, buf, len) ?: fw_tuples_check(&r);
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "%s: out of memory", name);
 out:

@@ -15,6 +15,7 @@ struct pol_nf {
 	__u32 id;			/* running state: its id */
 	int line;			/* where it is said; 0: running state */
 	char cmd[TDM_NF_CMD_LEN];	/* process NFs: "" or the command */
+	int nrules;			/* firewalls: rules the file gives it */
 };
 
 struct pol_rule {

@@ -99,73 +99,112 @@ void tdm_tss_free(struct tdm_tss_entries *e)
 	memset(e, 0, sizeof(*e));
 }
 
-int tdm_tss_compile(struct tdm_fw_ruleset *rs, __u32 rs_key,
+/*
+ * The tuple and the entry of rule with source port prefix sp and
+ * destination port prefix dp (x.key.tuple left 0: the caller's).
+ */
+static void entry_of(const struct tdm_fw_rule *rule,
+		     const struct tdm_port_pfx *sp, const struct tdm_port_pfx *dp,
+		     __u32 rs_key, struct tdm_fw_tuple *t,
+		     struct tdm_tss_entry *x)
+{
+	const struct tdm_match *m = &rule->m;
+	__u32 i;
+
+	memset(t, 0, sizeof(*t));
+	tdm_prefix_mask(m->src_len, &t->smask);
+	tdm_prefix_mask(m->dst_len, &t->dmask);
+	t->sport_mask = port_mask(sp->len);
+	t->dport_mask = port_mask(dp->len);
+	t->need = (m->family == 4 ? TDM_F_IPV4 : m->family == 6 ? TDM_F_IPV6 : 0) |
+		  (sp->len || dp->len ? TDM_F_L4 : 0);
+	t->family = m->family;
+	t->proto_mask = m->proto ? 0xff : 0;
+	t->src_len = m->src_len;
+	t->dst_len = m->dst_len;
+	t->sport_len = sp->len;
+	t->dport_len = dp->len;
+	t->prio = rule->prio;
+	t->id = rule->id;
+	memset(x, 0, sizeof(*x));
+	x->key.ruleset = rs_key;
+	x->key.family = m->family;
+	x->key.proto = m->proto;
+	x->key.sport = sp->value;
+	x->key.dport = dp->value;
+	for (i = 0; i < 4; i++) {
+		x->key.src.w[i] = m->src.w[i] & t->smask.w[i];
+		x->key.dst.w[i] = m->dst.w[i] & t->dmask.w[i];
+	}
+	x->val = (struct tdm_fw_tuple_val){ rule->prio, rule->id, rule->action };
+}
+
+/* The index of t's shape in shapes[0..*nt), added if new; -1 if full. */
+static int shape_index(struct tdm_fw_tuple *shapes, __u32 *nt,
+		       const struct tdm_fw_tuple *t)
+{
+	__u32 i;
+
+	for (i = 0; i < *nt; i++)
+		if (tuple_same(&shapes[i], t)) {
+			if (order(t->prio, t->id) <
+			    order(shapes[i].prio, shapes[i].id)) {
+				shapes[i].prio = t->prio;
+				shapes[i].id = t->id;
+			}
+			return i;
+		}
+	if (*nt == TDM_FW_MAX_TUPLES)
+		return -1;
+	shapes[(*nt)++] = *t;
+	return i;
+}
+
+long tdm_tss_overflow(const struct tdm_fw_rule *rules, __u32 n)
+{
+	struct tdm_port_pfx sp[TDM_PORT_PFX_MAX], dp[TDM_PORT_PFX_MAX];
+	struct tdm_fw_tuple shapes[TDM_FW_MAX_TUPLES], t;
+	struct tdm_tss_entry x;
+	__u32 nt = 0, r;
+	int ns, nd, a, b;
+
+	for (r = 0; r < n; r++) {
+		ns = tdm_port_prefixes(rules[r].m.sport_lo, rules[r].m.sport_hi, sp);
+		nd = tdm_port_prefixes(rules[r].m.dport_lo, rules[r].m.dport_hi, dp);
+		for (a = 0; a < ns; a++)
+			for (b = 0; b < nd; b++) {
+				entry_of(&rules[r], &sp[a], &dp[b], 0, &t, &x);
+				if (shape_index(shapes, &nt, &t) < 0)
+					return r;
+			}
+	}
+	return -1;
+}
+
+int tdm_tss_compile(const struct tdm_fw_rule *rules, __u32 n,
+		    struct tdm_fw_ruleset *rs, __u32 rs_key,
 		    struct tdm_tss_entries *e)
 {
 	struct tdm_port_pfx sp[TDM_PORT_PFX_MAX], dp[TDM_PORT_PFX_MAX];
-	struct tdm_fw_tuple t[TDM_FW_MAX_TUPLES];
+	struct tdm_fw_tuple t[TDM_FW_MAX_TUPLES], want;
+	struct tdm_tss_entry x;
 	__u16 remap[TDM_FW_MAX_TUPLES];
 	__u32 i, nt = 0, r;
 	size_t k, out;
-	int ns, nd, a, b, err;
+	int ns, nd, a, b, err, ti;
 
 	e->n = 0;
-	for (r = 0; r < rs->nrules && r < TDM_FW_MAX_RULES; r++) {
-		const struct tdm_fw_rule *rule = &rs->rules[r];
-		const struct tdm_match *m = &rule->m;
-		struct tdm_addr smask, dmask;
-
-		tdm_prefix_mask(m->src_len, &smask);
-		tdm_prefix_mask(m->dst_len, &dmask);
-		ns = tdm_port_prefixes(m->sport_lo, m->sport_hi, sp);
-		nd = tdm_port_prefixes(m->dport_lo, m->dport_hi, dp);
+	for (r = 0; r < n; r++) {
+		ns = tdm_port_prefixes(rules[r].m.sport_lo, rules[r].m.sport_hi, sp);
+		nd = tdm_port_prefixes(rules[r].m.dport_lo, rules[r].m.dport_hi, dp);
 		for (a = 0; a < ns; a++) {
 			for (b = 0; b < nd; b++) {
-				struct tdm_fw_tuple want = {
-					.smask = smask, .dmask = dmask,
-					.sport_mask = port_mask(sp[a].len),
-					.dport_mask = port_mask(dp[b].len),
-					.need = (m->family == 4 ? TDM_F_IPV4 :
-						 m->family == 6 ? TDM_F_IPV6 : 0) |
-						(sp[a].len || dp[b].len ?
-						 TDM_F_L4 : 0),
-					.family = m->family,
-					.proto_mask = m->proto ? 0xff : 0,
-					.src_len = m->src_len,
-					.dst_len = m->dst_len,
-					.sport_len = sp[a].len,
-					.dport_len = dp[b].len,
-					.prio = rule->prio, .id = rule->id,
-				};
-				struct tdm_tss_entry x = {
-					.key = {
-						.ruleset = rs_key,
-						.family = m->family,
-						.proto = m->proto,
-						.sport = sp[a].value,
-						.dport = dp[b].value,
-					},
-					.val = { rule->prio, rule->id,
-						 rule->action },
-				};
-
-				for (i = 0; i < 4; i++) {
-					x.key.src.w[i] = m->src.w[i] & smask.w[i];
-					x.key.dst.w[i] = m->dst.w[i] & dmask.w[i];
-				}
-				for (i = 0; i < nt; i++)
-					if (tuple_same(&t[i], &want))
-						break;
-				if (i == nt) {
-					if (nt == TDM_FW_MAX_TUPLES)
-						return -E2BIG;
-					t[nt++] = want;
-				} else if (order(want.prio, want.id) <
-					   order(t[i].prio, t[i].id)) {
-					t[i].prio = want.prio;
-					t[i].id = want.id;
-				}
-				x.key.tuple = i;
+				entry_of(&rules[r], &sp[a], &dp[b], rs_key,
+					 &want, &x);
+				ti = shape_index(t, &nt, &want);
+				if (ti < 0)
+					return -E2BIG;
+				x.key.tuple = ti;
 				err = entry_add(e, &x);
 				if (err)
 					return err;
@@ -199,58 +238,45 @@ int tdm_tss_compile(struct tdm_fw_ruleset *rs, __u32 rs_key,
 	return 0;
 }
 
-static bool of_ruleset(const void *key, const void *arg)
+/* the keys of e, for the map calls */
+static struct tdm_fw_tuple_key *entry_keys(const struct tdm_tss_entries *e)
 {
-	const struct tdm_fw_tuple_key *k = key;
+	struct tdm_fw_tuple_key *keys = malloc(e->n * sizeof(*keys) + 1);
+	size_t i;
 
-	return k->ruleset == *(const __u32 *)arg;
+	for (i = 0; keys && i < e->n; i++)
+		keys[i] = e->v[i].key;
+	return keys;
 }
 
-int tdm_tss_clear(struct tdm_ctx *ctx, __u32 rs_key)
+int tdm_tss_delete(struct tdm_ctx *ctx, const struct tdm_tss_entries *e)
 {
-	return tdm_map_delete_if(ctx, tdm_fw_tuples_fd(ctx),
-				 sizeof(struct tdm_fw_tuple_key), of_ruleset,
-				 &rs_key);
+	struct tdm_fw_tuple_key *keys = entry_keys(e);
+	int err;
+
+	if (!keys)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	err = tdm_map_delete_keys(ctx, tdm_fw_tuples_fd(ctx), keys,
+				  sizeof(*keys), e->n, "firewall tuples");
+	free(keys);
+	return err;
 }
 
 int tdm_tss_write(struct tdm_ctx *ctx, const struct tdm_tss_entries *e)
 {
-	int fd = tdm_fw_tuples_fd(ctx);
-	struct tdm_fw_tuple_key *keys;
-	struct tdm_fw_tuple_val *vals;
+	struct tdm_fw_tuple_key *keys = entry_keys(e);
+	struct tdm_fw_tuple_val *vals = malloc(e->n * sizeof(*vals) + 1);
 	size_t i;
-	__u32 count = e->n;
-	int err = 0;
+	int err;
 
-	if (!e->n)
-		return 0;
-	keys = malloc(e->n * sizeof(*keys));
-	vals = malloc(e->n * sizeof(*vals));
 	if (!keys || !vals) {
 		err = tdm_err(ctx, ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < e->n; i++) {
-		keys[i] = e->v[i].key;
+	for (i = 0; i < e->n; i++)
 		vals[i] = e->v[i].val;
-	}
-	if (!bpf_map_update_batch(fd, keys, vals, &count, NULL))
-		goto out;
-	if (errno == E2BIG || errno == ENOMEM) {
-		err = -errno;		/* full: the caller goes linear */
-		goto out;
-	}
-	/* no batch ops (or a partial one): one by one, from the start */
-	for (i = 0; i < e->n; i++) {
-		if (!bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY))
-			continue;
-		if (errno == E2BIG || errno == ENOMEM)
-			err = -errno;
-		else
-			err = tdm_err(ctx, errno, "writing firewall tuples: %s",
-				      strerror(errno));
-		break;
-	}
+	err = tdm_map_write(ctx, tdm_fw_tuples_fd(ctx), keys, sizeof(*keys),
+			    vals, sizeof(*vals), e->n, "firewall tuples");
 out:
 	free(keys);
 	free(vals);
