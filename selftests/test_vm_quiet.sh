@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # In a tools/vmtest guest, what the tests do all the time patches no
 # kernel text: attaching and detaching XDP programs in driver and
-# generic mode and on a bond, a clsact qdisc, ping (receive timestamps),
-# and BPF_PROG_TEST_RUN with repeat. Under TCG, patching code that the other vCPU runs crashed and
+# generic mode and on a bond, a clsact qdisc, probes on the scheduler's
+# tracepoints, ping (receive timestamps), and BPF_PROG_TEST_RUN with
+# repeat. Under TCG, patching code that the other vCPU runs crashed and
 # hung guests; run_all's vm_hold keeps that code still first
 # (selftests/vm_hold.c), and the module's tests hold its tracepoints
 # (kmod_hold). Counted by kprobes on the kernel's two ways to patch text
@@ -51,7 +52,11 @@ in_a ip link set qbond xdpdrv off
 in_a ip link del qbond
 in_a tc qdisc add dev veth0 clsact || echo "# tc qdisc add clsact failed"
 in_a tc qdisc del dev veth0 clsact
-check "XDP attach and detach, on a bond too, clsact and ping patch no kernel text" \
+# probes on the module's tracepoints come and go (kmod_hold's)
+sleep 1 &
+"$TOP/build/selftests/kmod_probe" hold $! | grep -q '^held$' ||
+	echo "# kmod_probe hold failed"
+check "XDP attach and detach, on a bond too, clsact, probes and ping patch no kernel text" \
 	pokes_report vm_quiet
 case_end "xdp_attach_detach_patch_nothing"
 

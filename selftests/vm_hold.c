@@ -9,7 +9,9 @@
  *	   so each is a distinct program) to each device in generic (SKB)
  *	   mode, or driver mode if its name says drv:;
  *	2. leave a process behind (it lives until the guest powers off)
- *	   holding a socket with SO_TIMESTAMP on;
+ *	   holding a socket with SO_TIMESTAMP on, and two do-nothing BPF
+ *	   probes on each of the sched_switch and sched_process_exit
+ *	   tracepoints;
  *	and exit 0 if all of it worked.
  *
  * Why: the kernel patches its own code with text_poke_bp() (an int3,
@@ -31,6 +33,12 @@
  *  - netstamp_needed_key (net/core/dev.c), flipped when the first
  *    socket asks for receive timestamps (ping does) or the last one
  *    goes: the socket of 2 keeps it on.
+ *  - the static key and static call of a tracepoint, switched as its
+ *    probes go from 0 to 1 to 2 and back (kernel/tracepoint.c):
+ *    tandem_sched.ko's probes on sched_switch and sched_process_exit,
+ *    and the tests' own holds of them (kmod_hold in lib.sh), which
+ *    patched __schedule() when they came and went. With two probes
+ *    held from the start, nothing a test adds or removes patches.
  * run_all holds two more itself: bpf_master_redirect_enabled_key,
  * flipped by the first and last XDP program on a bond (a bond with a
  * program given here in driver mode), and ingress_needed_key and
@@ -88,16 +96,42 @@ static int hold_dispatcher(int n, char **names)
 	return bad;
 }
 
-/* a child that holds a socket with SO_TIMESTAMP until it is killed */
-static int hold_netstamp(void)
+#define HOLD_TPS	2
+static const char *const hold_tps[HOLD_TPS] = {
+	"sched_switch", "sched_process_exit",
+};
+
+/*
+ * A child that holds, until it is killed, a socket with SO_TIMESTAMP
+ * and two probes on each of hold_tps[]
+ */
+static int hold_forever(void)
 {
-	int one = 1, fd;
+	struct bpf_insn insns[] = {
+		/* r0 = 0; exit */
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int one = 1, fd, pfd, links[2 * HOLD_TPS], i;
 	pid_t pid;
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_TIMESTAMP, &one, sizeof(one))) {
 		fprintf(stderr, "vm_hold: SO_TIMESTAMP: %s\n", strerror(errno));
 		return 1;
+	}
+	for (i = 0; i < 2 * HOLD_TPS; i++) {
+		pfd = bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "vm_hold",
+				    "GPL", insns, 2, NULL);
+		links[i] = pfd < 0 ? pfd :
+			   bpf_raw_tracepoint_open(hold_tps[i / 2], pfd);
+		if (pfd >= 0)
+			close(pfd);	/* the attachment holds the program */
+		if (links[i] < 0) {
+			fprintf(stderr, "vm_hold: a probe on %s: %s\n",
+				hold_tps[i / 2], strerror(-links[i]));
+			return 1;
+		}
 	}
 	pid = fork();
 	if (pid < 0) {
@@ -108,12 +142,14 @@ static int hold_netstamp(void)
 		/* out of the caller's session; no fd but the socket */
 		setsid();
 		signal(SIGHUP, SIG_IGN);
-		for (int i = 0; i < 3; i++)
+		for (i = 0; i < 3; i++)
 			close(i);
 		for (;;)
 			pause();
 	}
 	close(fd);
+	for (i = 0; i < 2 * HOLD_TPS; i++)
+		close(links[i]);
 	return 0;
 }
 
@@ -126,6 +162,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	bad = hold_dispatcher(argc - 1, argv + 1);
-	bad |= hold_netstamp();
+	bad |= hold_forever();
 	return bad;
 }
