@@ -428,6 +428,16 @@ static void report(FILE *f, struct result r[2][NWAYS][NSIZES])
 				fprintf(f, " - |\n");
 		}
 		fprintf(f, "\n");
+		/* the scaling goal: the most rules cost <= 2x one */
+		for (s = NSIZES - 1; s > 0; s--)
+			if (r[family == 6][TANDEM][s].min > 0)
+				break;
+		if (s > 0 && r[family == 6][TANDEM][0].min > 0)
+			fprintf(f, "tandem at %d rules / at 1 rule: %.2fx (above the floor: %.2fx).\n\n",
+				sizes[s], r[family == 6][TANDEM][s].min /
+				r[family == 6][TANDEM][0].min,
+				(r[family == 6][TANDEM][s].min - fl->min) /
+				(r[family == 6][TANDEM][0].min - fl->min));
 	}
 	fprintf(f, "![ns per frame against rules](firewall-bench.png)\n\n"
 		"## Reproduce\n\n```sh\nmake bench-fw\n"

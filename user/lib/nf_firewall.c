@@ -698,6 +698,12 @@ static void rule_show_print(struct json_object *o, FILE *f)
 	}
 	fprintf(f, "%-5s %-6s %-60s %s\n", "-", "-", "(default)",
 		jget(o, "default"));
+	/* how the datapath reads them (the firewall's lookup parameter
+	 * asks; the ruleset decides, see rule show -j's mode) */
+	if (!strcmp(jget(o, "mode"), "tuples"))
+		fprintf(f, "looked up by tuples: %s\n", jget(o, "tuples"));
+	else
+		fprintf(f, "looked up linearly\n");
 }
 
 static const struct arg rule_del_args[] = {
