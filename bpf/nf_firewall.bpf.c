@@ -36,6 +36,12 @@
  */
 #define TDM_FW_MAX_ENTRIES	(1 << 21)
 #define TDM_FW_STORE_MAX	(1 << 20)
+/*
+ * Entries of one ruleset, at most: a quarter of tdm_fw_tuples, so that
+ * a firewall that holds them can still be changed (its two banks hold
+ * the old and the new at once) next to others.
+ */
+#define TDM_FW_RULESET_ENTRIES	(TDM_FW_MAX_ENTRIES / 4)
 
 /* The lookup parameter: how the library compiles the rulesets. */
 enum tdm_fw_lookup {

@@ -8,7 +8,7 @@
 # does to real packets (the receiving kernel's UDP counters say whether a
 # datagram got through).
 source "$(dirname "$0")/lib.sh"
-require ip nsenter python3
+require ip nsenter python3 jq bpftool
 
 CRAFT="python3 $TOP/selftests/lib/craft.py"
 RANDOM_KILLS=${RANDOM_KILLS:-8}
@@ -16,7 +16,7 @@ RANDOM_KILLS=${RANDOM_KILLS:-8}
 # one by default; the two guests take the odd and the even ones)
 KILL_FIRST=${KILL_FIRST:-1}
 KILL_STRIDE=${KILL_STRIDE:-1}
-ktap_plan 7
+ktap_plan 8
 [ "$KILL_STRIDE" -gt 1 ] &&
 	echo "# killed at crash points $KILL_FIRST, $((KILL_FIRST + KILL_STRIDE)), ... only"
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
@@ -245,6 +245,39 @@ journal=$(bpftool -j map dump pinned /sys/fs/bpf/tandem/tdm_journal 2>/dev/null 
 	python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["formatted"]["value"]["op"])')
 expect "the journal is empty" "${journal:-1}" -eq 0
 case_end "a_killed_recovery_is_recovered"
+
+# nf del of a firewall killed at every step: what its banks held never
+# stays for the next firewall of its id (the lowest free) to find, and
+# never leaks
+fw_entries()
+{
+	echo "$(bpftool -j map dump pinned /sys/fs/bpf/tandem/tdm_fw_store | jq length)" \
+	     "$(bpftool -j map dump pinned /sys/fs/bpf/tandem/tdm_fw_tuples | jq length)"
+}
+before=$(fw_entries)
+kills=0
+for n in $(steps); do
+	tdm nf add fwx firewall lookup tuples > /dev/null &&
+	tdm rule add fwx src 10.10.0.0/16 proto udp dport 6600-6603 action pass > /dev/null &&
+	tdm rule add fwx proto udp dport 6604 action drop > /dev/null ||
+		{ check "firewall to delete" false; break; }
+	crash_run $n tdm nf del fwx
+	rc=$?
+	[ $rc -eq 2 ] && { check "nf del killed at $n" false; break; }
+	kills=$((kills + (rc == 0)))
+	tdm nf del fwx > /dev/null 2>&1	# killed before it was gone
+	tdm nf add fwy firewall lookup tuples > /dev/null &&
+	tdm rule add fwy proto udp dport 6605 action drop > /dev/null
+	# its one rule, in its one bank written
+	set -- $before
+	expect "nf del killed at $n: the next firewall holds only its own" \
+		"$(fw_entries)" = "$(($1 + 1)) $(($2 + 1))"
+	tdm nf del fwy > /dev/null
+	[ $rc -eq 1 ] && break
+done
+echo "# $kills kills of nf del"
+expect "nothing of the firewalls is left" "$(fw_entries)" = "$before"
+case_end "a_firewall_deleted_killed_at_every_step_leaves_nothing"
 
 # and every state reached is one the CLI accepts: all of it can go
 check "detach" tdm dev detach veth1

@@ -1080,6 +1080,65 @@ static int steer(const char *match, __u32 prio, const char *chain_name,
 	return tdm_steer_add(ctx, "lo", prio, &m, chain_name, id);
 }
 
+/* tdm_dev_fast[slot].route: the entry program's shortcut */
+static __u32 route_of(__u32 slot)
+{
+	struct tdm_dev_fast f = { .route = ~0U };
+	int fd = map_fd("tdm_dev_fast");
+
+	bpf_map_lookup_elem(fd, &slot, &f);
+	close(fd);
+	return f.route;
+}
+
+/*
+ * The shortcut says what the device record says: its default chain
+ * while it has no steering entries, "read the record" while it has
+ * some, and the packets go where the record would send them.
+ */
+static void test_device_route(void)
+{
+	struct tdm_steer_entry *e = NULL;
+	struct tdm_chain_info ci;
+	struct pkt p;
+	__u32 id = 0;
+	int cid, n = 0, i;
+
+	/* lo without the earlier cases' steering entries */
+	CHECK(!tdm_steer_list(ctx, "lo", &e, &n), "%s", tdm_errmsg(ctx));
+	for (i = 0; i < n; i++)
+		CHECK(!tdm_steer_del(ctx, "lo", e[i].id), "%s", tdm_errmsg(ctx));
+	free(e);
+	CHECK(!nf("r_a", "counter", "") && !nf("r_b", "counter", ""), "");
+	CHECK(!chain("c_ra", "r_a", TDM_ACT_DROP, NULL) &&
+	      !chain("c_rb", "r_b", TDM_ACT_TX, NULL), "");
+	CHECK(!tdm_dev_register(ctx, LO, "c_ra", NULL), "%s", tdm_errmsg(ctx));
+	cid = tdm_chain_lookup(ctx, "c_ra", &ci);
+	CHECK(cid >= 0 && route_of(dev_slot) == TDM_ROUTE_CHAIN + cid,
+	      "route %u, chain %d", route_of(dev_slot), cid);
+	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1000, 5000, 10);
+	CHECK(run(&p) == XDP_DROP, "the default chain, by the shortcut");
+
+	CHECK(!steer("proto udp dport 5001", 100, "c_rb", &id), "%s",
+	      tdm_errmsg(ctx));
+	CHECK(route_of(dev_slot) == TDM_ROUTE_RECORD, "%u", route_of(dev_slot));
+	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1000, 5001, 10);
+	CHECK(run(&p) == XDP_TX, "the rule, from the record");
+	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1000, 5000, 10);
+	CHECK(run(&p) == XDP_DROP, "the default chain, from the record");
+
+	CHECK(!tdm_steer_del(ctx, "lo", id), "%s", tdm_errmsg(ctx));
+	CHECK(route_of(dev_slot) == TDM_ROUTE_CHAIN + cid, "%u",
+	      route_of(dev_slot));
+	pkt_udp4(&p, "10.0.0.1", "10.0.0.2", 1000, 5001, 10);
+	CHECK(run(&p) == XDP_DROP, "the rule gone");
+
+	CHECK(!tdm_dev_register(ctx, LO, NULL, NULL), "");
+	CHECK(route_of(dev_slot) == TDM_ROUTE_PASS, "%u", route_of(dev_slot));
+	CHECK(run(&p) == XDP_PASS, "no chain");
+	ktap_case_end("device_route_shortcut_follows_the_record");
+}
+
 /* Overlapping prefixes: priority decides, not prefix length. */
 static void test_steering_overlap(void)
 {
@@ -2476,7 +2535,7 @@ int main(void)
 {
 	int err;
 
-	ktap_plan(30);
+	ktap_plan(31);
 	err = setup();
 	if (err) {
 		printf("# setup failed: %s\n", strerror(-err));
@@ -2509,6 +2568,7 @@ int main(void)
 	test_policer();
 	test_terminal_actions();
 	test_steering();
+	test_device_route();
 	test_steering_overlap();
 	test_steering_hash_and_trie();
 	test_missed_tail_call();

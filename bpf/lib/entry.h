@@ -21,8 +21,10 @@ static __always_inline __u32 tdm_entry_steer(struct xdp_md *ctx, __u32 slot,
 	__u32 chain;
 	struct tdm_chain_stats *cs;
 	struct tdm_dev_stats *ds;
+	struct tdm_dev_fast *fast;
 	struct tdm_dev *dev;
 	struct tdm_meta *pm;
+	__u32 route;
 	int by = TDM_STEER_NONE;
 
 	*dsp = NULL;
@@ -48,9 +50,22 @@ static __always_inline __u32 tdm_entry_steer(struct xdp_md *ctx, __u32 slot,
 			ds->unparsed++;
 	}
 
-	/* by slot: the ingress ifindex may be a bond slave's, or reused */
-	dev = bpf_map_lookup_elem(&tdm_devs, &slot);
-	chain = dev ? tdm_steer(pm, dev, &by) : TDM_CHAIN_NONE;
+	/*
+	 * by slot: the ingress ifindex may be a bond slave's, or reused.
+	 * The shortcut first: a device without steering entries needs only
+	 * its default chain, one word of an array (no hash lookup).
+	 */
+	fast = bpf_map_lookup_elem(&tdm_dev_fast, &slot);
+	route = fast ? READ_ONCE(fast->route) : TDM_ROUTE_RECORD;
+	if (route != TDM_ROUTE_RECORD) {
+		chain = route == TDM_ROUTE_PASS ? TDM_CHAIN_NONE :
+			route - TDM_ROUTE_CHAIN;
+		by = route == TDM_ROUTE_PASS ? TDM_STEER_NONE :
+		     TDM_STEER_DEFAULT;
+	} else {
+		dev = bpf_map_lookup_elem(&tdm_devs, &slot);
+		chain = dev ? tdm_steer(pm, dev, &by) : TDM_CHAIN_NONE;
+	}
 	if (chain >= TDM_MAX_CHAINS) {
 		if (ds)
 			ds->no_chain++;

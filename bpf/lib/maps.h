@@ -84,6 +84,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_devs SEC(".maps");
 
+/* struct tdm_dev_fast: how to steer a device's packets, in one word */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TDM_MAX_DEVS);
+	__type(key, __u32);		/* struct tdm_dev.slot */
+	__type(value, struct tdm_dev_fast);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_dev_fast SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TDM_MAX_DEVS);

@@ -473,6 +473,28 @@ struct tdm_dev {
 	__u32 pad;
 };
 
+/*
+ * The entry program's shortcut for device slot: tdm_dev_fast[slot]. Most
+ * devices steer every packet to their default chain (no exact flows, no
+ * rules); for them the entry reads this one word, not the device record
+ * (a hash lookup that was most of the entry's cost). route:
+ *   TDM_ROUTE_RECORD (0)  read the record in tdm_devs: the device has
+ *                         steering entries, or is being changed (0 is
+ *                         what a fresh slot holds: always right)
+ *   TDM_ROUTE_PASS        no chain: to the stack
+ *   TDM_ROUTE_CHAIN + id  chain id, the device's default
+ * The library sets it to 0 before it writes or deletes a record, and to
+ * what the record says after (tdm_dev_route()), so a writer killed in
+ * between leaves 0. One __u32: the datapath never reads half of it.
+ */
+#define TDM_ROUTE_RECORD	0U
+#define TDM_ROUTE_PASS		1U
+#define TDM_ROUTE_CHAIN		2U
+
+struct tdm_dev_fast {
+	__u32 route;
+};
+
 struct tdm_dev_stats {
 	__u64 packets;
 	__u64 bytes;

@@ -650,7 +650,8 @@ static int ruleset_build(const struct tdm_policy *p, int w,
 	if (err)
 		goto out;
 	nw = rl->n;
-	qsort(rl->v, nw, sizeof(rl->v[0]), rule_cmp);
+	if (nw)
+		qsort(rl->v, nw, sizeof(rl->v[0]), rule_cmp);
 	/* per prio: the head of the file's rules that is a subsequence of
 	 * the running ones (which are in (prio, id) order) keeps its ids */
 	for (i = 0, o = 0; i < nw; i = end) {
@@ -673,7 +674,8 @@ static int ruleset_build(const struct tdm_policy *p, int w,
 			rl->v[k].id = TDM_NF_PARAMS(&info->params, firewall)->next_rule_id++;
 	}
 	/* (prio, id) order: within a prio the kept ids come first */
-	qsort(rl->v, nw, sizeof(rl->v[0]), rule_cmp);
+	if (nw)
+		qsort(rl->v, nw, sizeof(rl->v[0]), rule_cmp);
 	rl->default_action = TDM_NF_PARAMS(&info->params, firewall)->default_action;
 	*changed = nw != old.n;
 	for (i = 0; !*changed && i < nw; i++)

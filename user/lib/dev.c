@@ -329,9 +329,10 @@ err_restore:
 			 foreign_id);
 err_dev:
 	/* the record as it was: none, or the detached one */
-	if (!existed)
+	if (!existed) {
+		tdm_dev_route(ctx, d.slot, TDM_ROUTE_RECORD);
 		bpf_map_delete_elem(ctx->devs_fd, &d.slot);
-	else
+	} else
 		tdm_dev_put(ctx, &st.dev);
 	tdm_journal_end(ctx);
 err_foreign:

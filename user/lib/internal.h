@@ -275,7 +275,8 @@ struct tdm_tss_entries {
  * of rules with one key in one tuple, the lowest (prio, id)'s), sorted
  * by key. The same rules give the same tuples and entries. Up to 30 x
  * 30 entries a rule. Returns 0; -E2BIG if the rules need more than
- * TDM_FW_MAX_TUPLES tuples (rs untouched); -ENOMEM. e is reused across
+ * TDM_FW_MAX_TUPLES tuples, -EFBIG more than TDM_FW_RULESET_ENTRIES
+ * entries (rs untouched either way); -ENOMEM. e is reused across
  * calls; tdm_tss_free() frees it.
  */
 int tdm_tss_compile(const struct tdm_fw_rule *rules, __u32 n,
@@ -284,10 +285,13 @@ int tdm_tss_compile(const struct tdm_fw_rule *rules, __u32 n,
 void tdm_tss_free(struct tdm_tss_entries *e);
 /*
  * Of rules[0..n) in this order, the index of the first that needs a
- * tuple beyond TDM_FW_MAX_TUPLES, or -1 if they all fit (a ruleset of
- * more than TDM_FW_LINEAR_MAX rules must). Pure: for policy checks.
+ * tuple beyond TDM_FW_MAX_TUPLES, or an entry beyond
+ * TDM_FW_RULESET_ENTRIES (*entries: which), or -1 if they all fit (a
+ * ruleset of more than TDM_FW_LINEAR_MAX rules must). Pure: for policy
+ * checks.
  */
-long tdm_tss_overflow(const struct tdm_fw_rule *rules, __u32 n);
+long tdm_tss_overflow(const struct tdm_fw_rule *rules, __u32 n,
+		      bool *entries);
 /*
  * Delete e's keys from tdm_fw_tuples, those that are there (a batch if
  * the kernel has batch ops). 0 or -errno with the error set.
@@ -373,6 +377,8 @@ void tdm_dev_name(struct tdm_ctx *ctx, __u32 slot, char *buf, size_t size);
 /* steer.c: write record *d with fresh steering counts (one atomic
  * update); _put() is a crash point too */
 int tdm_dev_write(struct tdm_ctx *ctx, struct tdm_dev *d);
+/* steer.c: set slot's tdm_dev_fast route (TDM_ROUTE_*): 0 or -errno */
+int tdm_dev_route(struct tdm_ctx *ctx, __u32 slot, __u32 route);
 int tdm_dev_put(struct tdm_ctx *ctx, struct tdm_dev *d);
 /* steer.c: forget record d: its steering entries, then the record */
 int tdm_dev_forget(struct tdm_ctx *ctx, const struct tdm_dev *d);

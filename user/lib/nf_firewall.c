@@ -110,7 +110,14 @@ static void firewall_format(const union tdm_nf_params *p, char *buf,
 		 fw_lookup_name(fp->lookup));
 }
 
-/* An empty ruleset in both banks, with the default action. */
+static int fw_bank_clear(struct tdm_ctx *ctx, __u32 key);
+
+/*
+ * An empty ruleset in both banks, with the default action. The id may
+ * be that of a firewall whose deletion was cut short (its record gone,
+ * its banks not yet cleared): whatever its banks still hold comes out
+ * first, or the new firewall's tuples would find the old entries.
+ */
 static int firewall_create(struct tdm_ctx *ctx, __u32 id,
 			   union tdm_nf_params *p)
 {
@@ -124,7 +131,9 @@ static int firewall_create(struct tdm_ctx *ctx, __u32 id,
 	rs->default_action = fp->default_action;
 	for (bank = 0; bank < 2 && !err; bank++) {
 		key = tdm_fw_ruleset_key(id, bank);
-		if (bpf_map_update_elem(tdm_fw_rules_fd(ctx), &key, rs, BPF_ANY))
+		err = fw_bank_clear(ctx, key);
+		if (!err && bpf_map_update_elem(tdm_fw_rules_fd(ctx), &key, rs,
+						BPF_ANY))
 			err = tdm_err(ctx, errno, "writing firewall rules: %s",
 				      strerror(errno));
 	}
@@ -132,16 +141,19 @@ static int firewall_create(struct tdm_ctx *ctx, __u32 id,
 	return err;
 }
 
-static int fw_bank_clear(struct tdm_ctx *ctx, __u32 key);
-
+/*
+ * A bank's header goes only once what it names is out: so entries are
+ * never left without a header that finds them (the next create of this
+ * id clears what a cut-short destroy left).
+ */
 static void firewall_destroy(struct tdm_ctx *ctx, __u32 id)
 {
 	__u32 bank, key;
 
 	for (bank = 0; bank < 2; bank++) {
 		key = tdm_fw_ruleset_key(id, bank);
-		fw_bank_clear(ctx, key);
-		bpf_map_delete_elem(tdm_fw_rules_fd(ctx), &key);
+		if (!fw_bank_clear(ctx, key))
+			bpf_map_delete_elem(tdm_fw_rules_fd(ctx), &key);
 	}
 }
 
@@ -252,8 +264,12 @@ static int fw_bank_clear(struct tdm_ctx *ctx, __u32 key)
 		err = err == -ENOENT ? 0 : err;
 		goto out;
 	}
-	/* the entries first: the rules are what finds them */
-	if (rl.n) {
+	/*
+	 * The entries first: the rules are what finds them. ntuples says
+	 * whether any were written (fw_write() sets it before it writes
+	 * them, and the final header of a linear ruleset clears it).
+	 */
+	if (rl.n && rs->ntuples) {
 		err = tdm_tss_compile(rl.v, rl.n, rs, key, &e);
 		if (err == -E2BIG)	/* written linear: no entries */
 			err = 0;
@@ -352,7 +368,7 @@ static void fw_linear(struct tdm_fw_ruleset *rs, const struct tdm_fw_rules *rl)
 	rs->ntuples = 0;
 	memset(rs->tuples, 0, sizeof(rs->tuples));
 	memset(rs->rules, 0, sizeof(rs->rules));
-	if (rl->n <= TDM_FW_LINEAR_MAX)
+	if (rl->n && rl->n <= TDM_FW_LINEAR_MAX)
 		memcpy(rs->rules, rl->v, rl->n * sizeof(rl->v[0]));
 }
 
@@ -378,6 +394,13 @@ static int fw_write_tuples(struct tdm_ctx *ctx, __u32 key, __u32 lookup,
 			      TDM_FW_MAX_TUPLES);
 		goto out;
 	}
+	if (err == -EFBIG) {
+		err = linear_ok ? 1 :
+		      tdm_err(ctx, ENOSPC,
+			      "these %u rules need more than %d tuple entries (a port range that is not a prefix takes up to 30, two up to 900)",
+			      rl->n, TDM_FW_RULESET_ENTRIES);
+		goto out;
+	}
 	if (err) {
 		err = tdm_err(ctx, -err, "compiling firewall rules: %s",
 			      strerror(-err));
@@ -387,6 +410,13 @@ static int fw_write_tuples(struct tdm_ctx *ctx, __u32 key, __u32 lookup,
 		err = 1;
 		goto out;
 	}
+	/* the header first: its ntuples tells a clear there are entries */
+	if (bpf_map_update_elem(tdm_fw_rules_fd(ctx), &key, rs, BPF_ANY)) {
+		err = tdm_err(ctx, errno, "writing firewall rules: %s",
+			      strerror(errno));
+		goto out;
+	}
+	tdm_crash_point(ctx);
 	err = tdm_tss_write(ctx, &e);
 	tdm_crash_point(ctx);
 	if (err == -E2BIG || err == -ENOMEM) {

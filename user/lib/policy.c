@@ -601,6 +601,7 @@ static int fw_tuples_check(struct reader *r)
 	struct tdm_policy *p = r->p;
 	struct tdm_fw_rules rl = {};
 	int f, i, err = 0;
+	bool entries;
 	long bad;
 
 	for (f = 0; f < p->nnfs && !err; f++) {
@@ -618,15 +619,20 @@ static int fw_tuples_check(struct reader *r)
 				});
 		if (err)
 			break;
-		bad = tdm_tss_overflow(rl.v, rl.n);
+		bad = tdm_tss_overflow(rl.v, rl.n, &entries);
 		if (bad < 0)
 			continue;
 		r->nwords = 0;
 		r->line = p->rules[rl.v[bad].id].line;
-		err = rerr(r, -1,
-			   "firewall '%s' has more than %d rules, which must fit in %d tuples (mask shapes: family, protocol or any, prefix lengths, port prefix lengths); this rule needs one more",
-			   p->nfs[f].info.name, TDM_FW_LINEAR_MAX,
-			   TDM_FW_MAX_TUPLES);
+		if (entries)
+			err = rerr(r, -1,
+				   "firewall '%s': its rules up to this one need more than %d tuple entries (a port range that is not a prefix takes up to 30, two up to 900)",
+				   p->nfs[f].info.name, TDM_FW_RULESET_ENTRIES);
+		else
+			err = rerr(r, -1,
+				   "firewall '%s' has more than %d rules, which must fit in %d tuples (mask shapes: family, protocol or any, prefix lengths, port prefix lengths); this rule needs one more",
+				   p->nfs[f].info.name, TDM_FW_LINEAR_MAX,
+				   TDM_FW_MAX_TUPLES);
 	}
 	tdm_fw_rules_free(&rl);
 	return err;

@@ -757,20 +757,45 @@ int tdm_steer_summary(struct tdm_ctx *ctx, __u32 slot, struct tdm_dev *d)
  * counts are known (devrec.c finds and takes records, dev.c attaches).
  */
 
+/* What tdm_dev_fast says for record d (include/tandem/tandem.h). */
+static __u32 dev_route(const struct tdm_dev *d)
+{
+	if (d->nflows || d->nrules)
+		return TDM_ROUTE_RECORD;
+	if (d->default_chain >= TDM_MAX_CHAINS)
+		return TDM_ROUTE_PASS;
+	return TDM_ROUTE_CHAIN + d->default_chain;
+}
+
+int tdm_dev_route(struct tdm_ctx *ctx, __u32 slot, __u32 route)
+{
+	struct tdm_dev_fast f = { .route = route };
+
+	if (bpf_map_update_elem(tdm_map_fd(ctx, "tdm_dev_fast"), &slot, &f,
+				BPF_ANY))
+		return tdm_err(ctx, errno, "writing device slot %u's route: %s",
+			       slot, strerror(errno));
+	return 0;
+}
+
 /*
  * Write record *d with fresh steering counts: one hash update, which
- * the datapath sees whole (the old element is freed after RCU).
+ * the datapath sees whole (the old element is freed after RCU). Around
+ * it, the device's shortcut goes to the record while it changes, then
+ * to what it says: killed in between, the datapath reads the record.
  */
 int tdm_dev_write(struct tdm_ctx *ctx, struct tdm_dev *d)
 {
-	int err = tdm_steer_summary(ctx, d->slot, d);
+	int err = tdm_steer_summary(ctx, d->slot, d) ?:
+		  tdm_dev_route(ctx, d->slot, TDM_ROUTE_RECORD);
 
 	if (err)
 		return err;
 	if (bpf_map_update_elem(ctx->devs_fd, &d->slot, d, BPF_ANY))
 		return tdm_err(ctx, errno, "writing device %s: %s", d->name,
 			       strerror(errno));
-	return 0;
+	tdm_crash_point(ctx);
+	return tdm_dev_route(ctx, d->slot, dev_route(d));
 }
 
 int tdm_dev_put(struct tdm_ctx *ctx, struct tdm_dev *d)
@@ -790,7 +815,8 @@ int tdm_dev_forget(struct tdm_ctx *ctx, const struct tdm_dev *d)
 
 	tdm_dev_link_path(d->slot, path, sizeof(path));
 	unlink(path);
-	err = tdm_steer_flush(ctx, d->slot);
+	err = tdm_steer_flush(ctx, d->slot) ?:
+	      tdm_dev_route(ctx, d->slot, TDM_ROUTE_RECORD);
 	if (!err && bpf_map_delete_elem(ctx->devs_fd, &d->slot) &&
 	    errno != ENOENT)
 		err = tdm_err(ctx, errno, "deleting device %s: %s", d->name,

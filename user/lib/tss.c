@@ -160,17 +160,25 @@ static int shape_index(struct tdm_fw_tuple *shapes, __u32 *nt,
 	return i;
 }
 
-long tdm_tss_overflow(const struct tdm_fw_rule *rules, __u32 n)
+long tdm_tss_overflow(const struct tdm_fw_rule *rules, __u32 n,
+		      bool *entries)
 {
 	struct tdm_port_pfx sp[TDM_PORT_PFX_MAX], dp[TDM_PORT_PFX_MAX];
 	struct tdm_fw_tuple shapes[TDM_FW_MAX_TUPLES], t;
 	struct tdm_tss_entry x;
 	__u32 nt = 0, r;
+	size_t ne = 0;
 	int ns, nd, a, b;
 
+	*entries = false;
 	for (r = 0; r < n; r++) {
 		ns = tdm_port_prefixes(rules[r].m.sport_lo, rules[r].m.sport_hi, sp);
 		nd = tdm_port_prefixes(rules[r].m.dport_lo, rules[r].m.dport_hi, dp);
+		ne += ns * nd;
+		if (ne > TDM_FW_RULESET_ENTRIES) {
+			*entries = true;
+			return r;
+		}
 		for (a = 0; a < ns; a++)
 			for (b = 0; b < nd; b++) {
 				entry_of(&rules[r], &sp[a], &dp[b], 0, &t, &x);
@@ -205,6 +213,8 @@ int tdm_tss_compile(const struct tdm_fw_rule *rules, __u32 n,
 				if (ti < 0)
 					return -E2BIG;
 				x.key.tuple = ti;
+				if (e->n >= TDM_FW_RULESET_ENTRIES)
+					return -EFBIG;
 				err = entry_add(e, &x);
 				if (err)
 					return err;
