@@ -245,7 +245,7 @@ struct {
 	__uint(max_entries, TDM_SET_MAX_ELEMS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct tdm_set_addr_key);
-	__type(value, __u32);		/* 1; unused */
+	__type(value, __u32);		/* 1; the datapath reads nothing */
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_set_addrs SEC(".maps");
 
@@ -254,7 +254,9 @@ struct {
 	__uint(max_entries, TDM_SET_MAX_ELEMS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct tdm_set_lpm_key);
-	__type(value, __u32);		/* 1; unused */
+	/* the prefix length, 0..128: tells the library a leaf from a
+	 * prefix that covers it (the datapath reads nothing) */
+	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_set_prefixes SEC(".maps");
 
