@@ -101,6 +101,14 @@ struct tdm_fw_tuple {
 	__u8 sport_len, dport_len;	/* 0 to 16 */
 	__u16 pad;
 	__u32 prio, id;			/* the best (lowest) rule in it */
+	/*
+	 * Address sets (struct tdm_match's): part of the shape. The key's
+	 * address on a set's side is 0 (its mask is): the datapath checks
+	 * the packet's address is in the set, then looks the key up.
+	 */
+	__u16 src_set, dst_set;		/* 0: none */
+	__u8 set_flags;			/* enum tdm_match_set_flags */
+	__u8 pad2[3];
 };
 
 /*
@@ -214,6 +222,15 @@ __noinline int fw_tuple_lookup(const struct tdm_meta *pm,
 
 	if (!pm || !t || !out || (pm->flags & t->need) != t->need)
 		return 0;
+	/* membership first: a set's side is not in the key */
+	if (t->src_set &&
+	    !tdm_set_has(t->src_set, t->set_flags & TDM_MATCH_SRC_INTERVAL,
+			 pm, &pm->saddr))
+		return 0;
+	if (t->dst_set &&
+	    !tdm_set_has(t->dst_set, t->set_flags & TDM_MATCH_DST_INTERVAL,
+			 pm, &pm->daddr))
+		return 0;
 	k.ruleset = key;
 	k.tuple = i;
 	k.family = t->family;
@@ -292,7 +309,7 @@ __noinline int firewall_eval(const struct tdm_meta *pm, __u32 key)
 
 		if (i >= n)
 			break;
-		if (tdm_match(&r->m, pm))
+		if (tdm_match(&r->m, pm, true))
 			return r->action == TDM_ACT_DROP ?
 			       TDM_FIREWALL_DROP_RULE : NF_CONTINUE;
 	}

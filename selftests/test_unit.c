@@ -2016,6 +2016,159 @@ static void test_firewall_tuples_rule_change(void)
 	ktap_case_end("firewall_tuples_rule_change_takes_at_once");
 }
 
+/* A firewall rule whose match may name sets (src @S, dst @S) */
+static int rule_sets(const char *nfname, const char *match, __u32 prio,
+		     __u32 action)
+{
+	struct tdm_rule_spec spec = { .prio = prio, .action = action };
+	struct tdm_match_parser mp;
+	char buf[256], err[256], *argv[16];
+	int argc = split(match, buf, sizeof(buf), argv, 16), i;
+
+	tdm_match_begin(&spec.m, &mp);
+	for (i = 0; i + 1 < argc; i += 2)
+		if (tdm_match_word(&spec.m, &mp, argv[i], argv[i + 1], err,
+				   sizeof(err)))
+			goto bad;
+	if (tdm_match_end(&spec.m, &mp, err, sizeof(err)))
+		goto bad;
+	memcpy(spec.src_set, mp.sets[0], sizeof(spec.src_set));
+	memcpy(spec.dst_set, mp.sets[1], sizeof(spec.dst_set));
+	if (tdm_rule_add(ctx, nfname, &spec, NULL)) {
+		printf("# rule add %s: %s\n", match, tdm_errmsg(ctx));
+		return -1;
+	}
+	return 0;
+bad:
+	printf("# bad match '%s': %s\n", match, err);
+	return -1;
+}
+
+static int set_elems(const char *set, bool add, const char *elems)
+{
+	char buf[256], *argv[16];
+	int argc = split(elems, buf, sizeof(buf), argv, 16);
+
+	if (tdm_set_elems_change(ctx, set, add, argc, argv)) {
+		printf("# set element %s %s: %s\n", add ? "add" : "del", set,
+		       tdm_errmsg(ctx));
+		return -1;
+	}
+	return 0;
+}
+
+static int udp4(const char *src, const char *dst, __u16 dport)
+{
+	struct pkt p;
+
+	pkt_udp4(&p, src, dst, 1000, dport, 10);
+	return run(&p);
+}
+
+static int udp6(const char *src, const char *dst, __u16 dport)
+{
+	struct pkt p;
+
+	pkt_udp6(&p, src, dst, 1000, dport, 10);
+	return run(&p);
+}
+
+/*
+ * Address sets, in both lookups: plain and interval, IPv4 and IPv6, src
+ * and dst, in (prio, id) order with rules without sets; element changes
+ * and set load take effect on the next packet, with no rule change.
+ */
+static void test_firewall_sets(void)
+{
+	static const char *const modes[] = { "linear", "tuples" };
+	char nfn[32], cn[32], params[64], file[] = "/tmp/tdm-set-XXXXXX";
+	__u32 nt;
+	int m, fd;
+
+	CHECK(tdm_set_add(ctx, "s4", 4, 0) > 0, "%s", tdm_errmsg(ctx));
+	CHECK(tdm_set_add(ctx, "s6", 6, 0) > 0, "%s", tdm_errmsg(ctx));
+	CHECK(tdm_set_add(ctx, "n", 0, TDM_SET_INTERVAL) > 0, "%s",
+	      tdm_errmsg(ctx));
+	CHECK(tdm_set_add(ctx, "s4", 0, 0) == -EEXIST, "");
+	CHECK(!set_elems("s4", true, "10.1.1.1 10.1.1.2"), "");
+	CHECK(!set_elems("s6", true, "2001:db8::5"), "");
+	CHECK(!set_elems("n", true, "192.0.2.0/24 2001:db8:1::/48 ::/1"), "");
+	for (m = 0; m < 2; m++) {
+		snprintf(nfn, sizeof(nfn), "fs_%s", modes[m]);
+		snprintf(cn, sizeof(cn), "c_fs_%s", modes[m]);
+		snprintf(params, sizeof(params), "lookup %s default pass",
+			 modes[m]);
+		CHECK(!nf(nfn, "firewall", params), "");
+		CHECK(!chain(cn, nfn, TDM_ACT_PASS, NULL), "");
+		/* a member let through by an earlier rule without a set */
+		CHECK(!rule_sets(nfn, "src 10.1.1.1", 10, TDM_ACT_PASS), "");
+		CHECK(!rule_sets(nfn, "src @s4", 20, TDM_ACT_DROP), "");
+		CHECK(!rule_sets(nfn, "src @s6", 20, TDM_ACT_DROP), "");
+		CHECK(!rule_sets(nfn, "dst @n proto udp dport 53", 30,
+				 TDM_ACT_DROP), "");
+		/* a set rule before a prefix rule that would pass */
+		CHECK(!rule_sets(nfn, "src 10.1.1.0/24 dst @s4", 5,
+				 TDM_ACT_DROP), "");
+		CHECK(!rule_sets(nfn, "src 10.1.1.0/24", 6, TDM_ACT_PASS), "");
+		CHECK(tss_mode(nfn, &nt) == (m ? TDM_FW_MODE_TUPLES :
+					     TDM_FW_MODE_LINEAR),
+		      "%s: mode %d", modes[m], tss_mode(nfn, NULL));
+
+		CHECK(udp4("10.1.1.1", "10.0.0.2", 9) == XDP_PASS, "%s", modes[m]);
+		CHECK(udp4("10.1.1.2", "10.0.0.2", 9) == XDP_PASS,
+		      "%s: prio 6 passes 10.1.1.0/24 before @s4", modes[m]);
+		CHECK(udp4("10.9.1.2", "10.1.1.2", 9) == XDP_PASS, "%s", modes[m]);
+		CHECK(udp4("10.1.1.7", "10.1.1.2", 9) == XDP_DROP,
+		      "%s: dst @s4 at prio 5", modes[m]);
+		CHECK(udp6("2001:db8::5", "fd00::2", 9) == XDP_DROP, "%s", modes[m]);
+		CHECK(udp6("2001:db8::6", "fd00::2", 9) == XDP_PASS, "%s", modes[m]);
+		CHECK(udp4("10.0.0.1", "192.0.2.7", 53) == XDP_DROP, "%s", modes[m]);
+		CHECK(udp4("10.0.0.1", "192.0.2.7", 54) == XDP_PASS, "%s", modes[m]);
+		CHECK(udp4("10.0.0.1", "192.0.3.7", 53) == XDP_PASS, "%s", modes[m]);
+		CHECK(udp6("fd00::1", "2001:db8:1:2::1", 53) == XDP_DROP, "%s", modes[m]);
+		CHECK(udp6("fd00::1", "a001:db8:2::1", 53) == XDP_PASS, "%s", modes[m]);
+		/* ::/1 is IPv6 only: IPv4 packets (stored ::ffff:a.b.c.d)
+		 * are not in it, nor are IPv6 ones in 192.0.2.0/24 */
+		CHECK(udp4("10.0.0.1", "10.0.0.2", 53) == XDP_PASS, "%s", modes[m]);
+		CHECK(udp6("fd00::1", "::ffff:10.0.0.2", 53) == XDP_DROP,
+		      "%s: ::/1", modes[m]);
+		CHECK(udp6("fd00::1", "8000::1", 53) == XDP_PASS, "%s", modes[m]);
+
+		/* live: no rule changes */
+		CHECK(!set_elems("s4", true, "10.9.9.9"), "");
+		CHECK(udp4("10.9.9.9", "10.0.0.2", 9) == XDP_DROP,
+		      "%s: added element", modes[m]);
+		CHECK(!set_elems("s4", false, "10.9.9.9"), "");
+		CHECK(udp4("10.9.9.9", "10.0.0.2", 9) == XDP_PASS,
+		      "%s: deleted element", modes[m]);
+		CHECK(!set_elems("n", false, "::/1"), "");
+		CHECK(udp6("fd00::1", "::ffff:10.0.0.2", 53) == XDP_PASS,
+		      "%s: deleted prefix", modes[m]);
+		CHECK(!set_elems("n", true, "::/1"), "");
+	}
+	/* set load replaces: 10.9.9.8 in, 10.1.1.2 out */
+	fd = mkstemp(file);
+	CHECK(fd >= 0 && write(fd, "# new\n10.1.1.1\n\n10.9.9.8  # x\n", 30) == 30,
+	      "");
+	close(fd);
+	CHECK(!tdm_set_load(ctx, "s4", file), "%s", tdm_errmsg(ctx));
+	unlink(file);
+	CHECK(udp4("10.9.9.8", "10.0.0.2", 9) == XDP_DROP, "loaded");
+	CHECK(udp4("10.1.1.7", "10.1.1.2", 9) == XDP_PASS, "unloaded");
+	CHECK(udp4("10.1.1.7", "10.1.1.1", 9) == XDP_DROP, "kept");
+	CHECK(tdm_set_del(ctx, "s4") == -EBUSY, "set in use");
+	CHECK(!tdm_dev_register(ctx, LO, NULL, NULL), "%s", tdm_errmsg(ctx));
+	for (m = 0; m < 2; m++) {
+		snprintf(nfn, sizeof(nfn), "fs_%s", modes[m]);
+		snprintf(cn, sizeof(cn), "c_fs_%s", modes[m]);
+		CHECK(!tdm_chain_del(ctx, cn) && !tdm_nf_del(ctx, nfn), "%s",
+		      tdm_errmsg(ctx));
+	}
+	CHECK(!tdm_set_del(ctx, "s4") && !tdm_set_del(ctx, "s6") &&
+	      !tdm_set_del(ctx, "n"), "%s", tdm_errmsg(ctx));
+	ktap_case_end("firewall_address_sets_linear_and_tuples");
+}
+
 /* Entries of firewall nf_id's rulesets (both banks) in tdm_fw_store. */
 static int store_entries(__u32 nf_id)
 {
@@ -2535,7 +2688,7 @@ int main(void)
 {
 	int err;
 
-	ktap_plan(31);
+	ktap_plan(32);
 	err = setup();
 	if (err) {
 		printf("# setup failed: %s\n", strerror(-err));
@@ -2557,6 +2710,7 @@ int main(void)
 	test_firewall_lookups_agree();
 	test_firewall_tuples_fall_back();
 	test_firewall_tuples_rule_change();
+	test_firewall_sets();
 	test_firewall_large_ruleset();
 	test_firewall_lookup_cost();
 	test_vlan();

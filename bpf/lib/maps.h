@@ -233,6 +233,42 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_nf_cmds SEC(".maps");
 
+/*
+ * Address sets (struct tdm_set_info): names and types, control plane
+ * only. The elements: full addresses of plain sets in a hash (one
+ * lookup), prefixes of interval sets in an LPM trie, each sized for a
+ * million elements in all. Neither is preallocated (elements come and
+ * go under readers), but the hash's buckets are: 16 MiB from the start.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TDM_MAX_SETS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);		/* set id, 1..TDM_MAX_SETS */
+	__type(value, struct tdm_set_info);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_sets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TDM_SET_MAX_ELEMS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tdm_set_addr_key);
+	__type(value, __u32);		/* 1; the datapath reads nothing */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_set_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, TDM_SET_MAX_ELEMS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tdm_set_lpm_key);
+	/* the prefix length, 0..128: tells the library a leaf from a
+	 * prefix that covers it (the datapath reads nothing) */
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_set_prefixes SEC(".maps");
+
 /* Every NF's private maps (bpf/nf_*.bpf.c) */
 #define TDM_NF_MAPS
 #include "nf_list.h"

@@ -3,7 +3,7 @@
 #ifndef TANDEM_BPF_MATCH_H
 #define TANDEM_BPF_MATCH_H
 
-#include "common.h"
+#include "maps.h"
 
 static __always_inline bool tdm_addr_match(const struct tdm_addr *a,
 					   const struct tdm_addr *net,
@@ -29,8 +29,46 @@ static __always_inline bool tdm_port_match(const struct tdm_meta *pm,
 	return port >= lo && port <= hi;
 }
 
+/*
+ * Is a (the packet's source or destination) an element of set set_id?
+ * interval says which map holds the set (the rule's copy of the set's
+ * flag: no read of its record). The packet's family is part of the key:
+ * an inet set's IPv6 prefixes never cover IPv4 packets, nor its IPv4
+ * elements IPv6 packets from ::ffff:a.b.c.d.
+ */
+static __always_inline bool tdm_set_has(__u32 set_id, bool interval,
+					const struct tdm_meta *pm,
+					const struct tdm_addr *a)
+{
+	__u8 fam = pm->flags & TDM_F_IPV4 ? 4 : 6;
+
+	if (interval) {
+		struct tdm_set_lpm_key k = {
+			.prefixlen = 32 + 128,
+			.set_id = bpf_htons(set_id),
+			.family = fam,
+			.addr = *a,
+		};
+
+		return bpf_map_lookup_elem(&tdm_set_prefixes, &k) != NULL;
+	} else {
+		struct tdm_set_addr_key k = {
+			.set_id = set_id,
+			.family = fam,
+			.addr = *a,
+		};
+
+		return bpf_map_lookup_elem(&tdm_set_addrs, &k) != NULL;
+	}
+}
+
+/*
+ * Does packet pm match r? sets: r may name address sets (firewall rules;
+ * steering rules never do, and pass false so that their code has none
+ * of it).
+ */
 static __always_inline bool tdm_match(const struct tdm_match *r,
-				      const struct tdm_meta *pm)
+				      const struct tdm_meta *pm, bool sets)
 {
 	/* an IPv4 match never takes an IPv6 packet (nor ::ffff:a.b.c.d) */
 	if (r->family == 4 && !(pm->flags & TDM_F_IPV4))
@@ -45,7 +83,15 @@ static __always_inline bool tdm_match(const struct tdm_match *r,
 		return false;
 	if (!tdm_port_match(pm, pm->sport, r->sport_lo, r->sport_hi))
 		return false;
-	return tdm_port_match(pm, pm->dport, r->dport_lo, r->dport_hi);
+	if (!tdm_port_match(pm, pm->dport, r->dport_lo, r->dport_hi))
+		return false;
+	if (sets && r->src_set &&
+	    !tdm_set_has(r->src_set, r->set_flags & TDM_MATCH_SRC_INTERVAL,
+			 pm, &pm->saddr))
+		return false;
+	return !sets || !r->dst_set ||
+	       tdm_set_has(r->dst_set, r->set_flags & TDM_MATCH_DST_INTERVAL,
+			   pm, &pm->daddr);
 }
 
 #endif /* TANDEM_BPF_MATCH_H */

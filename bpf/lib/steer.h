@@ -110,7 +110,7 @@ static __always_inline __u32 tdm_steer_rules_lookup(const struct tdm_meta *pm,
 			break;
 		idx = b->rule[i];
 		r = bpf_map_lookup_elem(&tdm_steer_rules, &idx);
-		if (r && r->id && tdm_match(&r->m, pm))
+		if (r && r->id && tdm_match(&r->m, pm, false))
 			return r->chain_id;
 	}
 	return TDM_CHAIN_NONE;

@@ -20,7 +20,7 @@
  * refuses pins stamped with another version (libbpf itself only checks
  * map types and sizes).
  */
-#define TDM_ABI_VERSION		8
+#define TDM_ABI_VERSION		9
 
 struct tdm_abi {
 	__u32 version;			/* TDM_ABI_VERSION of the creator */
@@ -40,6 +40,9 @@ struct tdm_abi {
 #define TDM_NAME_LEN		32
 #define TDM_MAX_CHAIN_PROCS	4	/* process NFs in one chain */
 #define TDM_NF_CMD_LEN		1024	/* a process NF's command line */
+#define TDM_MAX_SETS		256	/* address sets: ids 1..TDM_MAX_SETS */
+/* elements of all plain sets, and of all interval sets (each map) */
+#define TDM_SET_MAX_ELEMS	(1 << 20)
 
 #define TDM_CHAIN_NONE		0xffffffffU
 #define TDM_SLOT_NONE		0xffffffffU
@@ -106,6 +109,69 @@ struct tdm_match {
 	__u8 src_len;			/* prefix lengths, 128-bit space */
 	__u8 dst_len;
 	__u8 family;			/* 0 any, 4 or 6: packets of that family only */
+	/*
+	 * Address sets (firewall rules only): the source (destination) must
+	 * be an element of set src_set (dst_set); 0: no set. The prefix of
+	 * that side is then empty (len 0). set_flags copies each set's
+	 * interval flag, so that the datapath knows which map to look in
+	 * without reading the set's record.
+	 */
+	__u16 src_set, dst_set;		/* 1..TDM_MAX_SETS; 0: none */
+	__u8 set_flags;			/* enum tdm_match_set_flags */
+	__u8 pad[3];
+};
+
+enum tdm_match_set_flags {
+	TDM_MATCH_SRC_INTERVAL = 1 << 0,	/* src_set is in tdm_set_prefixes */
+	TDM_MATCH_DST_INTERVAL = 1 << 1,
+};
+
+/* ---- address sets ---- */
+
+/*
+ * An address set (tdm_sets, key: its id, 1..TDM_MAX_SETS): a named,
+ * global collection of addresses (plain) or prefixes (interval) that
+ * firewall rules match with src @NAME / dst @NAME. Elements change live:
+ * the rules name the set's id, not its elements. Control plane only.
+ */
+enum tdm_set_flags {
+	TDM_SET_INTERVAL = 1 << 0,	/* prefixes, in tdm_set_prefixes */
+};
+
+struct tdm_set_info {
+	char name[TDM_NAME_LEN];
+	__u8 family;			/* 0 inet (both), 4 or 6 */
+	__u8 pad;
+	__u16 flags;			/* enum tdm_set_flags */
+	__u32 nelems;			/* elements, as the library wrote them */
+};
+
+/*
+ * An element of a plain set (tdm_set_addrs): one address. family is the
+ * element's (4: addr is IPv4-mapped; 6), which is the packet's at lookup:
+ * an IPv6 packet from ::ffff:a.b.c.d never meets an IPv4 element of an
+ * inet set.
+ */
+struct tdm_set_addr_key {
+	__u16 set_id;
+	__u8 family;			/* 4 or 6 */
+	__u8 pad;
+	struct tdm_addr addr;		/* network order, 128-bit space */
+};
+
+/*
+ * An element of an interval set (tdm_set_prefixes, an LPM trie):
+ * prefixlen is 32 + the prefix length in the 128-bit space (an IPv4
+ * /N is 96 + N): the set id and the family are always matched whole,
+ * so that an IPv6 prefix (::/0) of an inet set never covers IPv4
+ * packets, stored IPv4-mapped.
+ */
+struct tdm_set_lpm_key {
+	__u32 prefixlen;		/* 32 + 0..128 */
+	__be16 set_id;			/* network order: the trie's bits */
+	__u8 family;			/* 4 or 6 */
+	__u8 pad;
+	struct tdm_addr addr;		/* masked to the prefix */
 };
 
 enum tdm_verdict {

@@ -29,8 +29,9 @@ def family_of(addr):
 
 def send(a):
     s = socket.socket(family_of(a.dst), socket.SOCK_DGRAM)
-    if a.sport:
-        s.bind(("::" if ":" in a.dst else "0.0.0.0", a.sport))
+    # --src: send from that one of our addresses (a set's member or not)
+    if a.sport or a.src:
+        s.bind((a.src or ("::" if ":" in a.dst else "0.0.0.0"), a.sport))
     pad = a.payload.encode() if a.payload else b"\0" * max(0, a.size - 8)
     gap = 1.0 / a.rate if a.rate else 0
     start = time.monotonic()
@@ -99,6 +100,7 @@ def main():
     ps.add_argument("--count", type=int, default=0)
     ps.add_argument("--rate", type=float, default=0)
     ps.add_argument("--sport", type=int, default=0)
+    ps.add_argument("--src")
     ps.add_argument("--size", type=int, default=64)
     ps.add_argument("--payload")
     ps.add_argument("--duration", type=float, default=0)

@@ -237,6 +237,11 @@ static int parse_end(struct args *a)
 				     tab[i].meta);
 	if (tdm_match_end(&a->m, &a->mp, err, sizeof(err)))
 		return usage(a, "%s", err);
+	/* the library resolves set names in firewall rules only */
+	if ((a->mp.sets[0][0] || a->mp.sets[1][0]) &&
+	    a->tab != tdm_rule_add_args)
+		return usage(a, "address sets (@%s) are for firewall rules only, not for steering",
+			     a->mp.sets[0][0] ? a->mp.sets[0] : a->mp.sets[1]);
 	return 0;
 }
 

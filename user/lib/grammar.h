@@ -122,6 +122,8 @@ struct tdm_nf_object {
 
 /* The object NF type t adds (NULL: none) */
 const struct tdm_nf_object *tdm_nf_type_object(const struct tdm_nf_type *t);
+/* The set object (address sets, user/lib/setcmd.c): no NF type's */
+const struct tdm_nf_object *tdm_set_object(void);
 
 /* ---- the commands a policy file may hold ---- */
 #define RULE_PRIO_DEFAULT	100

@@ -33,8 +33,11 @@
  *	dev.c		attaching and detaching devices, their gc
  *	tss.c		firewall rulesets compiled to tuples (tuple space
  *			search) and their entries in tdm_fw_tuples
+ *	sets.c		address sets: records, elements, set load
  *	nf_firewall.c	firewall: parameters, rules, banks, the chains
  *			rebuilt to switch banks
+ *	setcmd.c	set del (which reads the firewalls' rules); the
+ *			set object's commands
  *	nf_*.c		any other NF type's library half (a pattern: a new
  *			NF's file needs no line here)
  *	recover.c	the journal's recovery: the finishers by kind
@@ -223,6 +226,9 @@ int tdm_map_fd(struct tdm_ctx *ctx, const char *name);
 #define tdm_fw_tuples_fd(ctx)	tdm_map_fd(ctx, "tdm_fw_tuples")
 /* nf_firewall.c: the fd of tdm_fw_store */
 #define tdm_fw_store_fd(ctx)	tdm_map_fd(ctx, "tdm_fw_store")
+
+/* sets.c: take set id's elements out, then its record (set del) */
+int tdm_set_destroy(struct tdm_ctx *ctx, __u32 id);
 
 /* ---- tss.c: tuple space search (bpf/nf_firewall.bpf.c) ---- */
 

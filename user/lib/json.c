@@ -9,9 +9,15 @@
 
 void tdm_json_match(struct json_object *o, const struct tdm_match *m)
 {
+	tdm_json_match_sets(o, m, NULL);
+}
+
+void tdm_json_match_sets(struct json_object *o, const struct tdm_match *m,
+			 const struct tdm_set_names *names)
+{
 	struct tdm_match_text t;
 
-	tdm_match_text(m, &t);
+	tdm_match_text_sets(m, names, &t);
 	json_object_object_add(o, "family", json_object_new_string(t.family));
 	json_object_object_add(o, "src", json_object_new_string(
 		*t.src ? t.src : "any"));

@@ -88,6 +88,14 @@ int tdm_parse_proto(const char *s, __u8 *proto, char *err, size_t errlen);
 struct tdm_match_parser {
 	__u8 fam[2];			/* of src and dst */
 	unsigned int seen;		/* keywords given */
+	/*
+	 * src @NAME, dst @NAME: the address sets named (without the '@'),
+	 * "" for none. The parser has no state to look them up in: the
+	 * match's fields on that side stay empty, and whoever takes the
+	 * match resolves the names (tdm_rule_add(), struct tdm_rule_spec)
+	 * or refuses them (steering).
+	 */
+	char sets[2][TDM_NAME_LEN];	/* of src and dst */
 };
 bool tdm_match_keyword(const char *key);
 void tdm_match_begin(struct tdm_match *m, struct tdm_match_parser *mp);
@@ -96,7 +104,8 @@ int tdm_match_word(struct tdm_match *m, struct tdm_match_parser *mp,
 int tdm_match_end(struct tdm_match *m, struct tdm_match_parser *mp,
 		  char *err, size_t errlen);
 /* All of argv[] from the start that are match words, as one match;
- * returns how many words it used, or -EINVAL. */
+ * returns how many words it used, or -EINVAL (also for a set, @NAME:
+ * use tdm_match_word() to take those). */
 int tdm_parse_match(int argc, char **argv, struct tdm_match *m, char *err,
 		    size_t errlen);
 /*
@@ -112,6 +121,26 @@ void tdm_match_text(const struct tdm_match *m, struct tdm_match_text *t);
 /* "src P dst P proto X sport A-B dport C-D", only the parts set; "any" */
 const char *tdm_format_match(const struct tdm_match *m, char *buf,
 			     size_t size);
+/*
+ * The names and families of the address sets, by id (v[0] unused), for
+ * formatting matches that name sets: tdm_set_names() fills it from the
+ * state. A set not in it (name "") shows as @#ID, which no command
+ * reads back. About 9 KiB: allocate it.
+ */
+struct tdm_set_names {
+	struct {
+		char name[TDM_NAME_LEN];	/* "": no such set */
+		__u8 family;			/* 0 inet, 4, 6 */
+		__u16 flags;			/* enum tdm_set_flags */
+	} v[TDM_MAX_SETS + 1];
+};
+/* As above, with the sets of m named from names (NULL: as @#ID) */
+void tdm_match_text_sets(const struct tdm_match *m,
+			 const struct tdm_set_names *names,
+			 struct tdm_match_text *t);
+const char *tdm_format_match_sets(const struct tdm_match *m,
+				  const struct tdm_set_names *names,
+				  char *buf, size_t size);
 void tdm_match_init(struct tdm_match *m);
 int tdm_format_prefix(const struct tdm_addr *a, __u8 len, char *buf,
 		      size_t size);
@@ -140,6 +169,9 @@ const char *tdm_nf_drop_name(__u32 type, int reason);
  * as the text has them ("any" where not set) */
 struct json_object;
 void tdm_json_match(struct json_object *o, const struct tdm_match *m);
+/* The same, src and dst of a set as "@NAME" (names: see above) */
+void tdm_json_match_sets(struct json_object *o, const struct tdm_match *m,
+			 const struct tdm_set_names *names);
 /* "rate 1000pps burst 100"-style description of an instance's params */
 void tdm_nf_params_format(const struct tdm_nf_info *nf, char *buf,
 			  size_t size);
@@ -177,10 +209,20 @@ struct tdm_nf_queue *tdm_nf_queues_map(struct tdm_ctx *ctx);
 void tdm_nf_queues_unmap(struct tdm_nf_queue *q);
 
 /* ---- firewall rules ---- */
+/*
+ * A firewall rule to add: m as the parser gave it; src_set and dst_set
+ * the names of the address sets the rule matches (a match word's
+ * src @NAME, struct tdm_match_parser's sets), "" for none.
+ * tdm_rule_add() looks them up (ENOENT if one does not exist), fills
+ * m's set fields and checks the sets' families against the rest of the
+ * match (EINVAL if they mix IPv4 and IPv6).
+ */
 struct tdm_rule_spec {
 	__u32 prio;
 	__u32 action;
 	struct tdm_match m;
+	char src_set[TDM_NAME_LEN];
+	char dst_set[TDM_NAME_LEN];
 };
 int tdm_rule_add(struct tdm_ctx *ctx, const char *nf,
 		 const struct tdm_rule_spec *spec, __u32 *id);
@@ -205,6 +247,76 @@ void tdm_fw_rules_free(struct tdm_fw_rules *rl);
 /* Firewall nf's active rules into *rl (its old v is reused): 0 or -errno */
 int tdm_rule_list(struct tdm_ctx *ctx, const char *nf,
 		  struct tdm_fw_rules *rl);
+
+/* ---- address sets (user/lib/sets.c, setcmd.c) ---- */
+/*
+ * Sets are global (no NF owns one): ids 1..TDM_MAX_SETS, names as NF
+ * names. A plain set holds addresses, an interval set prefixes; a set's
+ * family is 4 (ipv4), 6 (ipv6) or 0 (inet: both). Elements of all sets
+ * share two maps of TDM_SET_MAX_ELEMS entries each (plain, interval).
+ * All return -errno with the error set in ctx on failure.
+ */
+/* "ipv4", "ipv6" or "inet" */
+const char *tdm_set_type_name(__u8 family);
+/* Add set name, empty: its id; -EEXIST, -ENOSPC (TDM_MAX_SETS), -EINVAL */
+int tdm_set_add(struct tdm_ctx *ctx, const char *name, __u8 family,
+		__u16 flags);
+/* Delete set name and its elements; -EBUSY while a firewall's active
+ * rules match it, naming the firewall and rule */
+int tdm_set_del(struct tdm_ctx *ctx, const char *name);
+/* The id of set name and its record into *info; -ENOENT ("no set 'X'") */
+int tdm_set_lookup(struct tdm_ctx *ctx, const char *name,
+		   struct tdm_set_info *info);
+/* Set id's record: 0, -ENOENT (no error message), -errno */
+int tdm_set_get(struct tdm_ctx *ctx, __u32 id, struct tdm_set_info *info);
+/* Every set's name and family, by id, for formatting matches */
+int tdm_set_names(struct tdm_ctx *ctx, struct tdm_set_names *names);
+
+/* An element: an address (len 128) or a prefix, in the 128-bit space
+ * (IPv4 mapped, len 96 + N), of family 4 or 6. No padding: compared
+ * with memcmp. */
+struct tdm_set_elem {
+	struct tdm_addr addr;		/* network order, masked to len */
+	__u8 len;			/* 0..128 */
+	__u8 family;			/* 4 or 6 */
+	__u8 pad[2];
+};
+/* A list of elements: v[0..n). Zero it before use; free with
+ * tdm_set_elems_free(). */
+struct tdm_set_elems {
+	struct tdm_set_elem *v;
+	size_t n, cap;
+};
+int tdm_set_elems_push(struct tdm_set_elems *el, const struct tdm_set_elem *e);
+void tdm_set_elems_free(struct tdm_set_elems *el);
+/*
+ * Text s (ADDR, or ADDR/LEN in an interval set) as an element of set:
+ * 0, or -EINVAL with the message in err (a bad address, the other
+ * family, a prefix in a plain set).
+ */
+int tdm_set_elem_parse(const struct tdm_set_info *set, const char *s,
+		       struct tdm_set_elem *e, char *err, size_t errlen);
+/*
+ * Add (add true) or delete words[0..n) in set name, live. All are
+ * checked before any is written: a bad one, or (delete) one not in the
+ * set, changes nothing (-EINVAL, -ENOENT). Adding one already there is
+ * no change. -ENOSPC if they do not fit (nothing changed).
+ */
+int tdm_set_elems_change(struct tdm_ctx *ctx, const char *name, bool add,
+			 int n, char *const *words);
+/*
+ * Make set name's elements exactly those of file (one a line; '#' to the
+ * end of a line is a comment; blank lines are skipped): what is new is
+ * added first, then what is gone deleted, so an element in both is never
+ * missing. The whole file is checked first: a bad line (-EINVAL,
+ * "FILE:LINE: why") changes nothing. Plain sets are written in batches:
+ * a million elements take a few seconds.
+ */
+int tdm_set_load(struct tdm_ctx *ctx, const char *name, const char *file);
+/* Set name's record into *info and its elements, sorted, into *el (its
+ * v reused): the set's id or -errno */
+int tdm_set_elems_list(struct tdm_ctx *ctx, const char *name,
+		       struct tdm_set_info *info, struct tdm_set_elems *el);
 
 /* ---- chains ---- */
 struct tdm_chain_spec {

@@ -550,6 +550,63 @@ static int active_rules(struct tdm_ctx *ctx, const char *nf,
 	return err ?: id;
 }
 
+/*
+ * The sets spec names (or, without names, m's set ids), into m: their
+ * ids and interval flags, and the
+ * family they imply, checked against the rest of the match as the
+ * parser checks prefixes (an ipv4 set with an IPv6 prefix or icmpv6 is
+ * refused; an inet set implies nothing). 0 or -errno with the error.
+ */
+static int fw_resolve_sets(struct tdm_ctx *ctx, const struct tdm_rule_spec *spec,
+			   struct tdm_match *m)
+{
+	const char *names[2] = { spec->src_set, spec->dst_set };
+	static const __u8 interval[2] = {
+		TDM_MATCH_SRC_INTERVAL, TDM_MATCH_DST_INTERVAL,
+	};
+	struct tdm_set_info set;
+	int side, id;
+
+	__u16 ids[2] = { m->src_set, m->dst_set };
+	int err;
+
+	m->set_flags = 0;
+	for (side = 0; side < 2; side++) {
+		/* by name (the parser's), or by id (a rule read back) */
+		if (!names[side][0] && !ids[side])
+			continue;
+		if (side ? m->dst_len : m->src_len)
+			return tdm_err(ctx, EINVAL,
+				       "the match has a prefix and a set for %s",
+				       side ? "dst" : "src");
+		if (names[side][0]) {
+			id = tdm_set_lookup(ctx, names[side], &set);
+		} else {
+			id = ids[side];
+			err = tdm_set_get(ctx, id, &set);
+			if (err)
+				return err == -ENOENT ?
+				       tdm_err(ctx, ENOENT, "no set #%d", id) : err;
+		}
+		if (id < 0)
+			return id;
+		if (set.family && m->family && set.family != m->family)
+			return tdm_err(ctx, EINVAL,
+				       "the match mixes IPv4 and IPv6: set '%s' is %s, the rest of the match %s",
+				       set.name, tdm_set_type_name(set.family),
+				       m->family == 4 ? "IPv4" : "IPv6");
+		if (set.family)
+			m->family = set.family;
+		if (side)
+			m->dst_set = id;
+		else
+			m->src_set = id;
+		if (set.flags & TDM_SET_INTERVAL)
+			m->set_flags |= interval[side];
+	}
+	return 0;
+}
+
 int tdm_rule_add(struct tdm_ctx *ctx, const char *nf,
 		 const struct tdm_rule_spec *spec, __u32 *idp)
 {
@@ -571,10 +628,13 @@ int tdm_rule_add(struct tdm_ctx *ctx, const char *nf,
 			      nf, TDM_FW_MAX_RULES);
 		goto out;
 	}
+	r.m = spec->m;
+	err = fw_resolve_sets(ctx, spec, &r.m);
+	if (err)
+		goto out;
 	r.id = fw_of(&info)->next_rule_id++;
 	r.prio = spec->prio;
 	r.action = spec->action;
-	r.m = spec->m;
 	/* keep (prio, id) order: after every rule of the same prio */
 	for (pos = rl.n; pos > 0; pos--)
 		if (rl.v[pos - 1].prio <= r.prio)
@@ -643,6 +703,8 @@ static int rule_add_run(struct tdm_ctx *ctx, const struct args *a,
 	__u32 id;
 	int err;
 
+	memcpy(spec.src_set, a->mp.sets[0], sizeof(spec.src_set));
+	memcpy(spec.dst_set, a->mp.sets[1], sizeof(spec.dst_set));
 	err = tdm_rule_add(ctx, nf, &spec, &id);
 	if (err)
 		return err;
@@ -669,15 +731,19 @@ static int rule_show_run(struct tdm_ctx *ctx, const struct args *a,
 			 struct json_object **out)
 {
 	const char *nf = arg_str(a, "NF");
+	struct tdm_set_names *names = malloc(sizeof(*names));
 	struct tdm_fw_rules rl = {};
 	struct json_object *arr;
 	char buf[256];
 	__u32 i;
 	int err;
 
-	err = tdm_rule_list(ctx, nf, &rl);
+	if (!names)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	err = tdm_rule_list(ctx, nf, &rl) ?: tdm_set_names(ctx, names);
 	if (err) {
 		tdm_fw_rules_free(&rl);
+		free(names);
 		return err;
 	}
 	*out = json_object_new_object();
@@ -696,16 +762,17 @@ static int rule_show_run(struct tdm_ctx *ctx, const struct args *a,
 		json_object_object_add(o, "id", json_object_new_int64(r->id));
 		json_object_object_add(o, "prio",
 				       json_object_new_int64(r->prio));
-		tdm_json_match(o, &r->m);
+		tdm_json_match_sets(o, &r->m, names);
 		/* and as the text shows it, which rule add reads back */
 		json_object_object_add(o, "match", json_object_new_string(
-			tdm_format_match(&r->m, buf, sizeof(buf))));
+			tdm_format_match_sets(&r->m, names, buf, sizeof(buf))));
 		json_object_object_add(o, "action", json_object_new_string(
 			tdm_action_name(r->action)));
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(*out, "rules", arr);
 	tdm_fw_rules_free(&rl);
+	free(names);
 	return 0;
 }
 
@@ -767,6 +834,8 @@ static const struct tdm_nf_object rule_object = {
 	.cmds = rule_cmds,
 	.notes = MATCH_NOTES
 		 "\n"
+		 "src @SET / dst @SET: the address is an element of the set\n"
+		 "  (see 'tandem set help'); its family is the set's.\n"
 		 "Rules are tried in (prio, id) order, lowest first; the first\n"
 		 "match decides; no match takes the firewall's default.\n"
 		 "sport/dport never match non-first fragments or truncated packets.\n",

@@ -330,6 +330,15 @@ int tdm_match_word(struct tdm_match *m, struct tdm_match_parser *mp,
 	if (mp->seen & (1U << k))
 		return perr(err, errlen, "'%s' is given twice", key);
 	mp->seen |= 1U << k;
+	/* an address set: its name, looked up by whoever takes the match */
+	if (k < 2 && val[0] == '@') {
+		if (!val[1] || strlen(val + 1) >= TDM_NAME_LEN)
+			return perr(err, errlen,
+				    "bad set '%s': a set's name has 1 to 31 characters",
+				    val);
+		snprintf(mp->sets[k], sizeof(mp->sets[k]), "%s", val + 1);
+		return 0;
+	}
 	switch (k) {
 	case 0:
 		return tdm_parse_prefix(val, &m->src, &m->smask, &m->src_len,
@@ -379,6 +388,10 @@ int tdm_parse_match(int argc, char **argv, struct tdm_match *m, char *err,
 		ret = tdm_match_word(m, &mp, argv[i], argv[i + 1], err, errlen);
 		if (ret)
 			return ret;
+		if (mp.sets[0][0] || mp.sets[1][0])
+			return perr(err, errlen,
+				    "'%s': address sets are for firewall rules only",
+				    argv[i + 1]);
 	}
 	ret = tdm_match_end(m, &mp, err, errlen);
 	return ret ? ret : i;
@@ -400,8 +413,15 @@ static void fmt_ports(char *buf, size_t size, __u16 lo, __u16 hi)
 		snprintf(buf, size, "%u-%u", lo, hi);
 }
 
+/* The family of set id, as names says (0 if inet or unknown) */
+static __u8 set_family(const struct tdm_set_names *names, __u16 id)
+{
+	return names && id <= TDM_MAX_SETS ? names->v[id].family : 0;
+}
+
 /* Which family do the printed words of m say, without help? */
-static __u8 shown_family(const struct tdm_match *m)
+static __u8 shown_family(const struct tdm_match *m,
+			 const struct tdm_set_names *names)
 {
 	__u8 fam = m->proto == IPPROTO_ICMP ? 4 :
 		   m->proto == IPPROTO_ICMPV6 ? 6 : 0;
@@ -410,24 +430,52 @@ static __u8 shown_family(const struct tdm_match *m)
 		fam = is_mapped(&m->src, m->src_len) ? 4 : 6;
 	else if (m->dst_len)
 		fam = is_mapped(&m->dst, m->dst_len) ? 4 : 6;
+	if (!fam && m->src_set)
+		fam = set_family(names, m->src_set);
+	if (!fam && m->dst_set)
+		fam = set_family(names, m->dst_set);
 	return fam;
+}
+
+static void fmt_set(char *buf, size_t size, const struct tdm_set_names *names,
+		    __u16 id)
+{
+	if (names && id <= TDM_MAX_SETS && names->v[id].name[0])
+		snprintf(buf, size, "@%s", names->v[id].name);
+	else
+		snprintf(buf, size, "@#%u", id);
 }
 
 void tdm_match_text(const struct tdm_match *m, struct tdm_match_text *t)
 {
+	tdm_match_text_sets(m, NULL, t);
+}
+
+void tdm_match_text_sets(const struct tdm_match *m,
+			 const struct tdm_set_names *names,
+			 struct tdm_match_text *t)
+{
 	memset(t, 0, sizeof(*t));
-	if (m->src_len)
+	if (m->src_set)
+		fmt_set(t->src, sizeof(t->src), names, m->src_set);
+	else if (m->src_len)
 		tdm_format_prefix(&m->src, m->src_len, t->src, sizeof(t->src));
-	if (m->dst_len)
+	if (m->dst_set)
+		fmt_set(t->dst, sizeof(t->dst), names, m->dst_set);
+	else if (m->dst_len)
 		tdm_format_prefix(&m->dst, m->dst_len, t->dst, sizeof(t->dst));
 	/*
 	 * A family that nothing else shows came from a zero-length
 	 * prefix: print it, or the text would match both families.
 	 * (0.0.0.0/0 is stored as ::ffff:0:0/96, so only ::/0 gets here.)
+	 * On a side without a set: the prefix was there.
 	 */
-	if (m->family && shown_family(m) != m->family)
-		snprintf(t->src, sizeof(t->src), "%s",
+	if (m->family && shown_family(m, names) != m->family) {
+		char *side = !m->src_set ? t->src : t->dst;
+
+		snprintf(side, sizeof(t->src), "%s",
 			 m->family == 6 ? "::/0" : "0.0.0.0/0");
+	}
 	if (m->proto) {
 		char num[8];
 
@@ -442,11 +490,18 @@ void tdm_match_text(const struct tdm_match *m, struct tdm_match_text *t)
 const char *tdm_format_match(const struct tdm_match *m, char *buf,
 			     size_t size)
 {
+	return tdm_format_match_sets(m, NULL, buf, size);
+}
+
+const char *tdm_format_match_sets(const struct tdm_match *m,
+				  const struct tdm_set_names *names,
+				  char *buf, size_t size)
+{
 	const char *words[ARRAY_SIZE(match_keys)];
 	struct tdm_match_text t;
 	size_t i, len = 0;
 
-	tdm_match_text(m, &t);
+	tdm_match_text_sets(m, names, &t);
 	words[0] = t.src;
 	words[1] = t.dst;
 	words[2] = t.proto;

@@ -467,6 +467,15 @@ static int command(struct reader *r)
 		if (!strcmp(r->words[0], policy_cmds[i].obj) &&
 		    r->nwords > 1 && !strcmp(r->words[1], policy_cmds[i].cmd))
 			pc = &policy_cmds[i];
+	/*
+	 * Address sets are not policy objects yet: their lines, and rules
+	 * that match a set, are refused outright, so that an apply never
+	 * deletes rules it cannot write back. (A policy would need set
+	 * lines, apply to compare and write sets before rules, dump to
+	 * print them.)
+	 */
+	if (!strcmp(r->words[0], "set"))
+		return rerr(r, 0, "sets are not supported in policy files yet");
 	if (!pc)
 		return rerr(r, 0, "'%s%s%s': a policy line is one of nf add, rule add, chain add, dev attach, steer add; an object a policy leaves out is deleted",
 			    r->words[0], r->nwords > 1 ? " " : "",
@@ -476,6 +485,9 @@ static int command(struct reader *r)
 	if (err)
 		return rerr(r, a.err_word >= 0 ? a.err_word + 2 : -1, "%s",
 			    a.err);
+	if (a.mp.sets[0][0] || a.mp.sets[1][0])
+		return rerr(r, -1, "sets are not supported in policy files yet (@%s)",
+			    a.mp.sets[0][0] ? a.mp.sets[0] : a.mp.sets[1]);
 	return pc->fn(r, &a);
 }
 

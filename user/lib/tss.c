@@ -51,7 +51,9 @@ static bool tuple_same(const struct tdm_fw_tuple *a,
 {
 	return a->family == b->family && a->proto_mask == b->proto_mask &&
 	       a->src_len == b->src_len && a->dst_len == b->dst_len &&
-	       a->sport_len == b->sport_len && a->dport_len == b->dport_len;
+	       a->sport_len == b->sport_len && a->dport_len == b->dport_len &&
+	       a->src_set == b->src_set && a->dst_set == b->dst_set &&
+	       a->set_flags == b->set_flags;
 }
 
 static __u64 order(__u32 prio, __u32 id)
@@ -126,6 +128,10 @@ static void entry_of(const struct tdm_fw_rule *rule,
 	t->dport_len = dp->len;
 	t->prio = rule->prio;
 	t->id = rule->id;
+	/* a set's side: mask and key address 0 (src_len is 0 there) */
+	t->src_set = m->src_set;
+	t->dst_set = m->dst_set;
+	t->set_flags = m->set_flags;
 	memset(x, 0, sizeof(*x));
 	x->key.ruleset = rs_key;
 	x->key.family = m->family;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The commands NF types add (struct tdm_nf_object, user/lib/grammar.h):
- * made CLI objects at start, run like every command. The NF's library
+ * The commands NF types add (struct tdm_nf_object, user/lib/grammar.h),
+ * and the library's set object, which is built the same way: made CLI
+ * objects at start, run like every command. The NF's library
  * half does the work and hands back JSON; printed as is (-j) or as the
  * NF's text.
  */
@@ -21,14 +22,15 @@ const struct object *nf_objects(int *n)
 
 	if (nobjs >= 0)
 		goto out;
-	nobjs = 0;
+	nobjs = 1;	/* the set object */
 	for (i = 0; (t = tdm_nf_type_at(i)); i++)
 		nobjs += tdm_nf_type_object(t) != NULL;
 	objs = calloc(nobjs + 1, sizeof(*objs));
 	if (!objs)
 		abort();
-	for (i = 0, k = 0; (t = tdm_nf_type_at(i)); i++) {
-		no = tdm_nf_type_object(t);
+	for (i = 0, k = 0; k < nobjs; i++) {
+		t = tdm_nf_type_at(i);
+		no = t ? tdm_nf_type_object(t) : tdm_set_object();
 		if (!no)
 			continue;
 		for (ncmds = 0; no->cmds[ncmds].name; ncmds++)
