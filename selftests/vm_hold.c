@@ -43,7 +43,9 @@
  * flipped by the first and last XDP program on a bond (a bond with a
  * program given here in driver mode), and ingress_needed_key and
  * egress_needed_key, by the first and last clsact qdisc or tcx program
- * (a clsact qdisc on a device of its own).
+ * (a clsact qdisc on a device of its own), and on 6.12
+ * tcf_sw_enabled_key, by the first and last software tc filter (a
+ * matchall filter on that qdisc).
  */
 #include <errno.h>
 #include <net/if.h>
