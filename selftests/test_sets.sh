@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 require ip nsenter python3
 
 SET_SIZE=${SET_SIZE:-100000}
-# rounds of generated bad elements and rules (11 commands each; guests 8)
+# rounds of generated bad elements and rules (11 commands each; guests 4)
 SET_BAD_ROUNDS=${SET_BAD_ROUNDS:-40}
 ktap_plan 4
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
