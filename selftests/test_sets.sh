@@ -7,7 +7,7 @@
 # hundreds of generated bad commands, each one clear error that leaves
 # the sets as they were.
 source "$(dirname "$0")/lib.sh"
-require ip nsenter python3
+require ip nsenter python3 jq
 
 SET_SIZE=${SET_SIZE:-100000}
 # rounds of generated bad elements and rules (11 commands each; guests 4)
@@ -70,6 +70,29 @@ check "element add" tdm set element add block 10.10.0.1
 send_from 10.10.0.1 10.10.0.2 7007 b4c
 expect "IPv4 blocked again" "$(udp_count b4c)" -eq 0
 check_fail "set del while used" "in use" tdm set del block
+# policy files cannot hold set rules yet: an apply, which would delete
+# the rule, is refused (the dump says so too), and nothing changes
+tdm dump > "$TMP/dump.conf" 2> /dev/null
+check_fail "apply refused while a rule matches a set" "matches an address set" \
+	tdm apply "$TMP/dump.conf"
+check_fail "apply --check too" "matches an address set" \
+	tdm apply --check "$TMP/dump.conf"
+output_has "src @block" tdm rule show fw
+send_from 10.10.0.1 10.10.0.2 7008 b4d
+expect "IPv4 still blocked" "$(udp_count b4d)" -eq 0
+# what set show prints reads back: IPv6's /0 is ::/0, not "any"
+check "interval set" tdm set add all6 type ipv6 interval
+check "::/0 in it" tdm set element add all6 ::/0
+m=$(tdm -j set show all6 | jq -r '.sets[0].members[0]')
+expect "::/0 shows as ::/0" "$m" = "::/0"
+check "and reads back" tdm set element del all6 "$m"
+# a count a killed command left behind never wraps below 0
+TANDEM_CRASH_AT=1 nsenter --net=/run/netns/"$NS_B" "$TANDEM" set element add all6 ::/0 \
+	> /dev/null 2>&1
+check "element del after a killed add" tdm set element del all6 ::/0
+expect "the count did not wrap" \
+	"$(tdm -j set show all6 | jq '.sets[0].elements')" -eq 0
+check "set del" tdm set del all6
 case_end "element_changes_are_live_set_del_refused_while_used"
 
 # bad commands: each fails with one line on stderr, sets unchanged

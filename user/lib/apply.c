@@ -1567,6 +1567,29 @@ static int changes(struct applier *ap, int *keep, bool *used)
 	       change_steers(ap, keep);
 }
 
+/*
+ * Policy files cannot name address sets yet: a running rule that matches
+ * one would be deleted by any apply, without the file saying so (a
+ * blocklist gone). Refused until they can: the rule's user deletes it.
+ */
+static int set_rules_refused(struct applier *ap)
+{
+	const struct tdm_policy *cur = ap->cur;
+	int i;
+
+	for (i = 0; i < cur->nrules; i++) {
+		const struct pol_rule *r = &cur->rules[i];
+
+		if (!r->spec.m.src_set && !r->spec.m.dst_set)
+			continue;
+		return tdm_err(ap->ctx, EOPNOTSUPP,
+			       "firewall '%s' has rule %u, which matches an address set: policy files cannot hold those yet, and an apply would delete it (delete it first with 'tandem rule del %s %u')",
+			       cur->nfs[r->nf].info.name, r->id,
+			       cur->nfs[r->nf].info.name, r->id);
+	}
+	return 0;
+}
+
 int tdm_policy_apply(struct tdm_ctx *ctx, const struct tdm_policy *file,
 		     unsigned int flags, struct tdm_apply_result *res)
 {
@@ -1577,7 +1600,8 @@ int tdm_policy_apply(struct tdm_ctx *ctx, const struct tdm_policy *file,
 	int *keep = NULL;
 	int err;
 
-	err = log_run(ctx) ?: tdm_policy_running(ctx, &ap.cur);
+	err = log_run(ctx) ?: tdm_policy_running(ctx, &ap.cur) ?:
+	      set_rules_refused(&ap);
 	if (err)
 		goto out;
 	p = canon_copy(&ap, file);

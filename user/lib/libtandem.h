@@ -296,6 +296,9 @@ void tdm_set_elems_free(struct tdm_set_elems *el);
  */
 int tdm_set_elem_parse(const struct tdm_set_info *set, const char *s,
 		       struct tdm_set_elem *e, char *err, size_t errlen);
+/* e as text that tdm_set_elem_parse() reads back (::/0, never "any") */
+void tdm_set_elem_format(const struct tdm_set_elem *e, char *buf,
+			 size_t size);
 /*
  * Add (add true) or delete words[0..n) in set name, live. All are
  * checked before any is written: a bad one, or (delete) one not in the

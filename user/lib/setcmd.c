@@ -113,8 +113,7 @@ static int set_show_run(struct tdm_ctx *ctx, const struct args *a,
 		o = set_json(&s);
 		mem = json_object_new_array();
 		for (i = 0; i < el.n; i++) {
-			tdm_format_prefix(&el.v[i].addr, el.v[i].len, buf,
-					  sizeof(buf));
+			tdm_set_elem_format(&el.v[i], buf, sizeof(buf));
 			json_object_array_add(mem, json_object_new_string(buf));
 		}
 		json_object_object_add(o, "members", mem);

@@ -165,6 +165,17 @@ int tdm_set_elem_parse(const struct tdm_set_info *set, const char *s,
 	return 0;
 }
 
+void tdm_set_elem_format(const struct tdm_set_elem *e, char *buf,
+			 size_t size)
+{
+	/* IPv4's /0 is ::ffff:0:0/96 and prints as 0.0.0.0/0; only IPv6's
+	 * has length 0, which tdm_format_prefix() calls "any" */
+	if (!e->len)
+		snprintf(buf, size, "::/0");
+	else
+		tdm_format_prefix(&e->addr, e->len, buf, size);
+}
+
 int tdm_set_elems_push(struct tdm_set_elems *el, const struct tdm_set_elem *e)
 {
 	if (el->n == el->cap) {
@@ -374,7 +385,7 @@ static int set_change(struct tdm_ctx *ctx, __u32 id, struct tdm_set_info *set,
 	if (err == -ENOSPC) {
 		return elems_delete(ctx, id, set, add, nadd) ?:
 		       tdm_err(ctx, ENOSPC,
-			       "set '%s': the %s elements of all sets fill their map (%d)",
+			       "set '%s': the %s elements of all sets fill their map (%d; a change adds the new elements before it takes out the old, so it needs room for both)",
 			       set->name,
 			       set->flags & TDM_SET_INTERVAL ? "interval" : "plain",
 			       TDM_SET_MAX_ELEMS);
@@ -385,7 +396,10 @@ static int set_change(struct tdm_ctx *ctx, __u32 id, struct tdm_set_info *set,
 	err = elems_delete(ctx, id, set, del, ndel);
 	if (err)
 		return err;
-	set->nelems = set->nelems + nadd - ndel;
+	/* a count a killed command left behind must not wrap (set load
+	 * counts afresh) */
+	set->nelems = set->nelems + nadd >= ndel ?
+		      set->nelems + nadd - ndel : 0;
 	if (bpf_map_update_elem(tdm_sets_fd(ctx), &id, set, BPF_EXIST))
 		return tdm_err(ctx, errno, "writing set '%s': %s", set->name,
 			       strerror(errno));
@@ -428,8 +442,7 @@ int tdm_set_elems_change(struct tdm_ctx *ctx, const char *name, bool add,
 		if (!add && !has) {
 			char buf[64];
 
-			tdm_format_prefix(&el.v[i].addr, el.v[i].len, buf,
-					  sizeof(buf));
+			tdm_set_elem_format(&el.v[i], buf, sizeof(buf));
 			err = tdm_err(ctx, ENOENT, "set '%s' has no element %s",
 				      name, buf);
 			goto out;
