@@ -440,8 +440,9 @@ out:
  * returned, or was finished at open. In this order, so that a write or
  * clear cut short anywhere leaves what the next one can take out
  * (fw_bank_clear()): the bank's old rules and entries out; a header
- * naming the new rules; the rules into tdm_fw_store; their tuple
- * entries; the header that says how to read them. A ruleset of at most
+ * naming the new rules (linear: the final one); the rules into
+ * tdm_fw_store; then for tuples the header that says how to read them,
+ * and their entries. A ruleset of at most
  * TDM_FW_LINEAR_MAX rules that does not fit the tuple tables (too many
  * tuples, tdm_fw_tuples full) is written linear; a larger one is
  * refused (ENOSPC).
@@ -471,14 +472,18 @@ static int fw_write(struct tdm_ctx *ctx, __u32 key, __u32 lookup,
 	if (err)
 		goto out;
 	tdm_crash_point(ctx);
-	if (fw_tuples(lookup, rl->n) || rl->n > TDM_FW_LINEAR_MAX) {
-		err = fw_write_tuples(ctx, key, lookup, rl, rs);
-		if (err < 0)
-			goto out;
-		if (err > 0)
-			fw_linear(rs, rl);
-		err = 0;
-	}
+	/*
+	 * The linear header above is already the final one, and so is the
+	 * tuples header fw_write_tuples() writes: only a fallback to linear
+	 * after it writes again.
+	 */
+	if (!fw_tuples(lookup, rl->n) && rl->n <= TDM_FW_LINEAR_MAX)
+		goto out;
+	err = fw_write_tuples(ctx, key, lookup, rl, rs);
+	if (err <= 0)
+		goto out;
+	fw_linear(rs, rl);
+	err = 0;
 	if (bpf_map_update_elem(tdm_fw_rules_fd(ctx), &key, rs, BPF_ANY))
 		err = tdm_err(ctx, errno, "writing firewall rules: %s",
 			      strerror(errno));
