@@ -1953,10 +1953,18 @@ static void test_firewall_tuples_fall_back(void)
 	ktap_case_end("firewall_too_many_tuples_falls_back_to_linear");
 }
 
-static int tuple_entries(__u32 nf_id)
+/*
+ * Entries of firewall nf_id's rulesets (both banks) in map name, whose
+ * keys start with the ruleset's key (tdm_fw_tuples, tdm_fw_store).
+ */
+static int ruleset_entries(const char *name, __u32 nf_id)
 {
-	struct tdm_fw_tuple_key k, *prev = NULL;
-	int fd = map_fd("tdm_fw_tuples"), n = 0;
+	union {
+		struct tdm_fw_tuple_key t;
+		struct tdm_fw_store_key s;
+		__u32 ruleset;
+	} k, *prev = NULL;
+	int fd = map_fd(name), n = 0;
 
 	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &k)) {
 		prev = &k;
@@ -1964,6 +1972,11 @@ static int tuple_entries(__u32 nf_id)
 	}
 	close(fd);
 	return fd < 0 ? -1 : n;
+}
+
+static int tuple_entries(__u32 nf_id)
+{
+	return ruleset_entries("tdm_fw_tuples", nf_id);
 }
 
 /* Rule add and del through the library, in tuples mode, take at once. */
@@ -2169,18 +2182,9 @@ static void test_firewall_sets(void)
 	ktap_case_end("firewall_address_sets_linear_and_tuples");
 }
 
-/* Entries of firewall nf_id's rulesets (both banks) in tdm_fw_store. */
 static int store_entries(__u32 nf_id)
 {
-	struct tdm_fw_store_key k, *prev = NULL;
-	int fd = map_fd("tdm_fw_store"), n = 0;
-
-	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &k)) {
-		prev = &k;
-		n += k.ruleset / 2 == nf_id;
-	}
-	close(fd);
-	return fd < 0 ? -1 : n;
+	return ruleset_entries("tdm_fw_store", nf_id);
 }
 
 /* rule i of the large ruleset: a source address of its own, /32 or /128 */
