@@ -108,7 +108,9 @@ struct tdm_fw_tuple {
 	 */
 	__u16 src_set, dst_set;		/* 0: none */
 	__u8 set_flags;			/* enum tdm_match_set_flags */
-	__u8 pad2[3];
+	/* conntrack states (struct tdm_match's): part of the shape too */
+	__u8 ct_states;
+	__u8 pad2[2];
 };
 
 /*
@@ -221,6 +223,8 @@ __noinline int fw_tuple_lookup(const struct tdm_meta *pm,
 	__u32 j;
 
 	if (!pm || !t || !out || (pm->flags & t->need) != t->need)
+		return 0;
+	if (t->ct_states && !(t->ct_states & (1U << pm->ct_state)))
 		return 0;
 	/* membership first: a set's side is not in the key */
 	if (t->src_set &&

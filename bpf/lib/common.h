@@ -41,4 +41,25 @@
 /* Return codes of TC programs (linux/pkt_cls.h, not in vmlinux.h) */
 #define TC_ACT_SHOT	2
 
+/* Echo request or reply: the flows connection tracking follows. */
+static __always_inline bool tdm_icmp_is_echo(__u8 proto, __u8 type)
+{
+	if (proto == IPPROTO_ICMP)
+		return type == 8 || type == 0;
+	return type == 128 || type == 129;
+}
+
+/*
+ * The errors that quote the packet that caused them (RFC 792, RFC 4443
+ * section 3; the kernel's icmp_error_message() and
+ * icmpv6_error_message() take the same).
+ */
+static __always_inline bool tdm_icmp_is_error(__u8 proto, __u8 type)
+{
+	if (proto == IPPROTO_ICMP)
+		return type == 3 || type == 4 || type == 5 || type == 11 ||
+		       type == 12;
+	return type >= 1 && type <= 4;
+}
+
 #endif /* TANDEM_BPF_COMMON_H */

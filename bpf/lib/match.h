@@ -63,9 +63,9 @@ static __always_inline bool tdm_set_has(__u32 set_id, bool interval,
 }
 
 /*
- * Does packet pm match r? sets: r may name address sets (firewall rules;
- * steering rules never do, and pass false so that their code has none
- * of it).
+ * Does packet pm match r? sets: r may name address sets and states
+ * (firewall rules; steering rules never do, and pass false so that their
+ * code has none of it).
  */
 static __always_inline bool tdm_match(const struct tdm_match *r,
 				      const struct tdm_meta *pm, bool sets)
@@ -76,6 +76,9 @@ static __always_inline bool tdm_match(const struct tdm_match *r,
 	if (r->family == 6 && !(pm->flags & TDM_F_IPV6))
 		return false;
 	if (r->proto && r->proto != pm->l4_proto)
+		return false;
+	/* firewall rules only: what a conntrack NF before said */
+	if (sets && r->ct_states && !(r->ct_states & (1U << pm->ct_state)))
 		return false;
 	if (r->src_len && !tdm_addr_match(&pm->saddr, &r->src, &r->smask))
 		return false;

@@ -18,6 +18,16 @@
 #include "common.h"
 
 /*
+ * The context the parser reads: XDP's, or a TC program's (struct
+ * __sk_buff has data, data_end and ingress_ifindex too), which defines
+ * it before including this header. A TC program that includes it as well
+ * as the XDP parser's users gets its own tdm_ipv4_srr().
+ */
+#ifndef TDM_PARSE_CTX
+#define TDM_PARSE_CTX struct xdp_md
+#endif
+
+/*
  * How deep the parser looks. The kernel strips any number of VLAN tags
  * of VID 0 (priority tags) and follows any number of IPv6 extension
  * headers; tandem follows this many and flags deeper packets
@@ -64,6 +74,11 @@ static __always_inline void tdm_addr_from_v4(struct tdm_addr *a, __be32 v4)
 	a->w[1] = 0;
 	a->w[2] = bpf_htonl(0x0000ffff);
 	a->w[3] = v4;
+}
+
+static __always_inline bool tdm_addr_v4_mapped(const struct tdm_addr *a)
+{
+	return !a->w[0] && !a->w[1] && a->w[2] == bpf_htonl(0x0000ffff);
 }
 
 static __always_inline void tdm_addr_from_v6(struct tdm_addr *a,
@@ -144,7 +159,7 @@ static __always_inline __u16 tdm_parse_eth(struct tdm_cursor *c,
  * bytes once, on its own; inline, each path through the options would
  * multiply the paths through the rest of the parser.
  */
-__noinline int tdm_ipv4_srr(struct xdp_md *ctx, __u32 off, __u32 hlen)
+__noinline int tdm_ipv4_srr(TDM_PARSE_CTX *ctx, __u32 off, __u32 hlen)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -188,7 +203,7 @@ __noinline int tdm_ipv4_srr(struct xdp_md *ctx, __u32 off, __u32 hlen)
  * claims more than the frame holds, or less than its header, is dropped
  * by ip_rcv_core() and flagged here.
  */
-static __always_inline __u8 tdm_parse_ipv4(struct xdp_md *ctx,
+static __always_inline __u8 tdm_parse_ipv4(TDM_PARSE_CTX *ctx,
 					   struct tdm_cursor *c,
 					   struct tdm_meta *m)
 {
@@ -284,6 +299,14 @@ static __always_inline __u8 tdm_parse_ipv6(struct tdm_cursor *c,
 	m->flags |= TDM_F_IPV6;
 	tdm_addr_from_v6(&m->saddr, &ip6h->saddr);
 	tdm_addr_from_v6(&m->daddr, &ip6h->daddr);
+	/*
+	 * An IPv4-mapped address (::ffff:0:0/96) must not be on the wire
+	 * (RFC 4291 section 2.5.5.2), yet a dual-stack socket takes such a
+	 * packet as if from the IPv4 peer, which an IPv4 rule never sees:
+	 * it is unparsed, and a firewall drops it unless told otherwise.
+	 */
+	if (tdm_addr_v4_mapped(&m->saddr) || tdm_addr_v4_mapped(&m->daddr))
+		m->flags |= TDM_F_UNPARSED;
 	nexthdr = ip6h->nexthdr;
 	c->pos += sizeof(*ip6h);
 
@@ -370,6 +393,60 @@ static __always_inline bool tdm_parse_ports(struct tdm_cursor *c,
 }
 
 /*
+ * The quoted packet of an ICMP error at c (its header is 8 bytes): its
+ * addresses, protocol and the first 4 bytes of its L4 header (ports; an
+ * echo's identifier). What is missing (a quote cut short, IPv6
+ * extension headers) leaves TDM_F_ICMP_ERR unset: connection tracking
+ * then finds no flow for it.
+ */
+static __always_inline void tdm_parse_icmp_inner(struct tdm_cursor *c,
+						 struct tdm_meta *m)
+{
+	struct tdm_cursor ic = *c;
+	__u8 *l4;
+	__u8 proto;
+
+	ic.pos += 8;
+	if (m->flags & TDM_F_IPV4) {
+		struct iphdr *iph = ic.pos;
+		__u32 hlen;
+
+		if (!tdm_has(&ic, sizeof(*iph)) || iph->version != 4)
+			return;
+		hlen = (iph->ihl & 0xf) * 4;
+		if (hlen < sizeof(*iph))
+			return;
+		tdm_addr_from_v4(&m->inner_saddr, iph->saddr);
+		tdm_addr_from_v4(&m->inner_daddr, iph->daddr);
+		proto = iph->protocol;
+		ic.pos += hlen;
+	} else {
+		struct ipv6hdr *ip6h = ic.pos;
+
+		if (!tdm_has(&ic, sizeof(*ip6h)) || ip6h->version != 6)
+			return;
+		tdm_addr_from_v6(&m->inner_saddr, &ip6h->saddr);
+		tdm_addr_from_v6(&m->inner_daddr, &ip6h->daddr);
+		proto = ip6h->nexthdr;
+		ic.pos += sizeof(*ip6h);
+	}
+	l4 = ic.pos;
+	if (!tdm_has(&ic, 8))
+		return;
+	m->inner_proto = proto;
+	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
+		if (!tdm_icmp_is_echo(proto, l4[0]))
+			return;
+		m->inner_sport = bpf_ntohs(*(__be16 *)(l4 + 4));
+		m->inner_dport = m->inner_sport;
+	} else {
+		m->inner_sport = bpf_ntohs(*(__be16 *)l4);
+		m->inner_dport = bpf_ntohs(*(__be16 *)(l4 + 2));
+	}
+	m->flags |= TDM_F_ICMP_ERR;
+}
+
+/*
  * The L4 fields rules read: ports of TCP, UDP and SCTP, type and code
  * of ICMP, from the header's first bytes wherever they are, as in a
  * first fragment too short for the whole header (RFC 1858 section 3.2:
@@ -395,6 +472,7 @@ static __always_inline void tdm_parse_l4(struct tdm_cursor *c,
 		if (tdm_has(c, sizeof(*th))) {
 			if (th->doff < 5)
 				m->flags |= TDM_F_BAD;
+			m->tcp_flags = ((__u8 *)th)[13];
 		} else if (!frag) {
 			m->flags |= TDM_F_TRUNC;
 		}
@@ -422,8 +500,15 @@ static __always_inline void tdm_parse_l4(struct tdm_cursor *c,
 			goto unparsed;
 		m->icmp_type = ih[0];
 		m->icmp_code = ih[1];
-		if (!frag && !tdm_has(c, 8))
-			m->flags |= TDM_F_TRUNC;
+		if (!tdm_has(c, 8)) {
+			if (!frag)
+				m->flags |= TDM_F_TRUNC;
+			break;
+		}
+		if (tdm_icmp_is_echo(proto, ih[0]))
+			m->icmp_id = bpf_ntohs(*(__be16 *)(ih + 4));
+		else if (tdm_icmp_is_error(proto, ih[0]))
+			tdm_parse_icmp_inner(c, m);
 		break;
 	}
 	default:
@@ -436,7 +521,7 @@ unparsed:
 }
 
 /* Fill *m from the packet in ctx. */
-static __always_inline void tdm_parse(struct xdp_md *ctx, struct tdm_meta *m)
+static __always_inline void tdm_parse(TDM_PARSE_CTX *ctx, struct tdm_meta *m)
 {
 	struct tdm_cursor c = {
 		.data = (void *)(long)ctx->data,

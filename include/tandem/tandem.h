@@ -20,7 +20,7 @@
  * refuses pins stamped with another version (libbpf itself only checks
  * map types and sizes).
  */
-#define TDM_ABI_VERSION		9
+#define TDM_ABI_VERSION		10
 
 struct tdm_abi {
 	__u32 version;			/* TDM_ABI_VERSION of the creator */
@@ -67,6 +67,30 @@ enum tdm_meta_flags {
 	 * than it follows. Firewalls apply their 'unparsed' action.
 	 */
 	TDM_F_UNPARSED	= 1 << 10,
+	/*
+	 * An ICMP or ICMPv6 error (destination unreachable, time exceeded,
+	 * parameter problem, packet too big, source quench, redirect)
+	 * whose quoted IP header and first 4 bytes of L4 were read into
+	 * the inner_* fields.
+	 */
+	TDM_F_ICMP_ERR	= 1 << 11,
+};
+
+/*
+ * What connection tracking says of a packet (struct tdm_meta.ct_state),
+ * as nftables' ct state: set by a conntrack NF earlier in the chain;
+ * untracked when none ran, or for what it does not track (non-IP, later
+ * fragments, IPv6 neighbour discovery and MLD, as the kernel's
+ * nf_conntrack_proto_icmpv6.c leaves them). A rule's state match is a
+ * mask of 1 << state.
+ */
+enum tdm_ct_state {
+	TDM_CT_UNTRACKED = 0,
+	TDM_CT_NEW,			/* opens a flow, or no reply seen yet */
+	TDM_CT_ESTABLISHED,		/* of a flow seen both ways */
+	TDM_CT_RELATED,			/* an ICMP error quoting a tracked flow */
+	TDM_CT_INVALID,			/* fits no flow: a stray ACK, ... */
+	TDM_CT_STATES,
 };
 
 struct tdm_addr {
@@ -91,6 +115,15 @@ struct tdm_meta {
 	__u8 icmp_code;
 	struct tdm_addr saddr;
 	struct tdm_addr daddr;
+	__u16 icmp_id;			/* ICMP(v6) echo identifier, host order */
+	__u8 tcp_flags;			/* TCP: byte 13 of the header (FIN 0x01...) */
+	__u8 ct_state;			/* enum tdm_ct_state */
+	/* TDM_F_ICMP_ERR: the quoted packet (ports: echo id for ICMP) */
+	__u8 inner_proto;
+	__u8 inner_pad;
+	__u16 inner_sport, inner_dport;	/* host order */
+	struct tdm_addr inner_saddr;
+	struct tdm_addr inner_daddr;
 };
 
 /*
@@ -118,7 +151,9 @@ struct tdm_match {
 	 */
 	__u16 src_set, dst_set;		/* 1..TDM_MAX_SETS; 0: none */
 	__u8 set_flags;			/* enum tdm_match_set_flags */
-	__u8 pad[3];
+	/* firewall rules: 1 << enum tdm_ct_state of the states taken; 0 any */
+	__u8 ct_states;
+	__u8 pad[2];
 };
 
 enum tdm_match_set_flags {

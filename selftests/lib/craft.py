@@ -20,7 +20,8 @@ the datagram), dportN (the destination port, 23 if not given), sportN
 length of 0 and a hop-by-hop header first, which ipv6_rcv() delivers
 whole), lsrr (IPv4: a loose source route through 10.10.9.9, where the
 datagram is delivered if the receiver accepts source routes and has
-that address). Example: v6-tcp-opts7.
+that address), ack (TCP: a bare ACK instead of a SYN, which a stack
+answers with a RST). Example: v6-tcp-opts7.
 """
 import json
 import os
@@ -48,12 +49,14 @@ def csum(data):
     return ~s & 0xffff
 
 
-def l4(proto, v6, sport, dport, payload=b"", dst4=DST4):
-    """A TCP SYN or a UDP datagram with its checksum (to dst4 for IPv4:
-    the final destination, for a source-routed datagram)."""
+def l4(proto, v6, sport, dport, payload=b"", dst4=DST4, ack=False):
+    """A TCP SYN (or, ack, a bare ACK) or a UDP datagram with its
+    checksum (to dst4 for IPv4: the final destination, for a
+    source-routed datagram)."""
     if proto == "tcp":
-        hdr = struct.pack("!HHIIBBHHH", sport, dport, 0x1000, 0, 5 << 4,
-                          0x02, 64240, 0, 0)
+        hdr = struct.pack("!HHIIBBHHH", sport, dport, 0x1000,
+                          0x2000 if ack else 0, 5 << 4,
+                          0x10 if ack else 0x02, 64240, 0, 0)
         num = socket.IPPROTO_TCP
     else:
         hdr = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
@@ -108,10 +111,11 @@ def frames(case):
     words = case.split("-")
     v6, proto = words[0] == "v6", words[1]
     opt = {"tags": 0, "opts": 0, "frag": 0, "pad": 0, "dport": DPORT,
-           "sport": 40000 + (os.getpid() % 20000), "jumbo0": 0, "lsrr": 0}
+           "sport": 40000 + (os.getpid() % 20000), "jumbo0": 0, "lsrr": 0,
+           "ack": 0}
     for w in words[2:]:
         for k in opt:
-            if w in ("jumbo0", "lsrr"):
+            if w in ("jumbo0", "lsrr", "ack"):
                 opt[w] = 1
             elif w.startswith(k):
                 opt[k] = int(w[len(k):])
@@ -119,7 +123,7 @@ def frames(case):
     srr = b"\x01\x83\x07\x04" + SRR4 if opt["lsrr"] else b""
     seg, num = l4(proto, v6, opt["sport"], opt["dport"],
                   b"x" * 8 if proto == "udp" else b"",
-                  SRR4 if srr else DST4)
+                  SRR4 if srr else DST4, opt["ack"])
     chunks = [seg]
     if opt["frag"]:
         n = opt["frag"]

@@ -722,6 +722,12 @@ static int check(struct applier *ap)
 				p->nfs[i].info.name,
 				tdm_nf_type_name(tdm_nf_type_by_id(cur->nfs[c].info.type)),
 				tdm_nf_type_name(tdm_nf_type_by_id(p->nfs[i].info.type))));
+		if (tdm_nf_type_fixed(tdm_nf_type_by_id(p->nfs[i].info.type)) &&
+		    !nf_params_same(&cur->nfs[c].info, &p->nfs[i].info))
+			return line_err(ap, p->nfs[i].line, tdm_err(ctx, EINVAL,
+				"NF '%s': a %s's parameters cannot change in place (its create made state from them); give it another name",
+				p->nfs[i].info.name,
+				tdm_nf_type_name(tdm_nf_type_by_id(p->nfs[i].info.type))));
 	}
 	/* old and new live side by side until the commit */
 	if (nnfs > TDM_MAX_NFS)

@@ -33,6 +33,8 @@ const struct arg tdm_rule_add_args[] = {
 	{ "prio", NULL, "N", ARG_NUM, 0, 0, 0xffffffff, NULL,
 	  "lower runs first; default 100" },
 	MATCH_ARGS,
+	{ "state", NULL, "STATES", ARG_MATCH, 0, 0, 0, NULL,
+	  "conntrack states, e.g. established,related (a conntrack NF before)" },
 	{ "action", NULL, "ACTION", ARG_ENUM, ARG_REQUIRED, 0, 0, tdm_rule_actions,
 	  "what a matching packet gets" },
 	{}

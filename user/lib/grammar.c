@@ -242,6 +242,8 @@ static int parse_end(struct args *a)
 	    a->tab != tdm_rule_add_args)
 		return usage(a, "address sets (@%s) are for firewall rules only, not for steering",
 			     a->mp.sets[0][0] ? a->mp.sets[0] : a->mp.sets[1]);
+	if (a->m.ct_states && a->tab != tdm_rule_add_args)
+		return usage(a, "'state' is for firewall rules only, not for steering");
 	return 0;
 }
 

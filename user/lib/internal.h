@@ -177,6 +177,9 @@ struct tdm_nf_ops {
 	 * TDM_<TYPE>_DROP_MAX entries, the first unused) */
 	const char *const *drops;
 	bool command;			/* takes "-- CMD ARGS..." */
+	/* create() makes state from the parameters (a table of that size,
+	 * a program on that device): an apply cannot change them */
+	bool params_fixed;
 	/* the commands it adds to the front ends (grammar.h; may be NULL) */
 	const struct tdm_nf_object *object;
 };

@@ -29,4 +29,6 @@ void tdm_json_match_sets(struct json_object *o, const struct tdm_match *m,
 		*t.sport ? t.sport : "any"));
 	json_object_object_add(o, "dport", json_object_new_string(
 		*t.dport ? t.dport : "any"));
+	json_object_object_add(o, "state", json_object_new_string(
+		*t.state ? t.state : "any"));
 }

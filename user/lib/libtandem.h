@@ -115,9 +115,12 @@ int tdm_parse_match(int argc, char **argv, struct tdm_match *m, char *err,
  */
 struct tdm_match_text {
 	char src[64], dst[64], proto[16], sport[16], dport[16];
+	char state[48];			/* "new,established"; "" any */
 	const char *family;
 };
 void tdm_match_text(const struct tdm_match *m, struct tdm_match_text *t);
+/* A mask of 1 << enum tdm_ct_state as "new,established" ("" for 0) */
+void tdm_format_states(__u8 mask, char *buf, size_t size);
 /* "src P dst P proto X sport A-B dport C-D", only the parts set; "any" */
 const char *tdm_format_match(const struct tdm_match *m, char *buf,
 			     size_t size);
@@ -155,6 +158,8 @@ const struct tdm_nf_type *tdm_nf_type_by_id(__u32 id);
 const struct tdm_nf_type *tdm_nf_type_at(int i);	/* NULL past end */
 const char *tdm_nf_type_name(const struct tdm_nf_type *t);
 const char *tdm_nf_type_summary(const struct tdm_nf_type *t);
+/* Its parameters cannot change once it is added (an apply refuses) */
+bool tdm_nf_type_fixed(const struct tdm_nf_type *t);
 const char *tdm_nf_type_usage(const struct tdm_nf_type *t);
 __u32 tdm_nf_type_id(const struct tdm_nf_type *t);	/* enum tdm_nf_type_id */
 /* More on the type's parameters, for help: lines ending in '\n', or "" */

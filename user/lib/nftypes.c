@@ -65,6 +65,11 @@ const char *tdm_nf_type_name(const struct tdm_nf_type *t)
 	return t ? t->name : "?";
 }
 
+bool tdm_nf_type_fixed(const struct tdm_nf_type *t)
+{
+	return t && t->ops->params_fixed;
+}
+
 const char *tdm_nf_type_summary(const struct tdm_nf_type *t)
 {
 	return t->ops->summary;

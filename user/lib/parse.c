@@ -298,8 +298,57 @@ static int match_family(const struct tdm_match *m, const __u8 *pfx_fam,
 }
 
 static const char *const match_keys[] = {
-	"src", "dst", "proto", "sport", "dport",
+	"src", "dst", "proto", "sport", "dport", "state",
 };
+
+/* enum tdm_ct_state's names, as nftables' ct state spells them */
+static const char *const ct_state_names[TDM_CT_STATES] = {
+	[TDM_CT_UNTRACKED] = "untracked", [TDM_CT_NEW] = "new",
+	[TDM_CT_ESTABLISHED] = "established", [TDM_CT_RELATED] = "related",
+	[TDM_CT_INVALID] = "invalid",
+};
+
+/* "new,established": a mask of 1 << enum tdm_ct_state; 0 or -EINVAL */
+static int parse_states(const char *val, __u8 *mask, char *err,
+			size_t errlen)
+{
+	const char *p = val;
+	__u8 m = 0;
+	int i;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		for (i = 0; i < TDM_CT_STATES; i++)
+			if (strlen(ct_state_names[i]) == len &&
+			    !strncmp(p, ct_state_names[i], len))
+				break;
+		if (i == TDM_CT_STATES || (m & (1U << i)))
+			break;
+		m |= 1U << i;
+		p += len;
+		if (*p == ',' && *++p == '\0')
+			break;
+	}
+	if (*p || !m)
+		return perr(err, errlen,
+			    "bad state '%s' (expected new, established, related, invalid or untracked, comma separated, each once)",
+			    val);
+	*mask = m;
+	return 0;
+}
+
+void tdm_format_states(__u8 mask, char *buf, size_t size)
+{
+	size_t len = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < TDM_CT_STATES && len < size; i++)
+		if (mask & (1U << i))
+			len += snprintf(buf + len, size - len, "%s%s",
+					len ? "," : "", ct_state_names[i]);
+}
 
 bool tdm_match_keyword(const char *key)
 {
@@ -351,6 +400,8 @@ int tdm_match_word(struct tdm_match *m, struct tdm_match_parser *mp,
 	case 3:
 		return tdm_parse_ports(val, &m->sport_lo, &m->sport_hi, err,
 				       errlen);
+	case 5:
+		return parse_states(val, &m->ct_states, err, errlen);
 	default:
 		return tdm_parse_ports(val, &m->dport_lo, &m->dport_hi, err,
 				       errlen);
@@ -391,6 +442,10 @@ int tdm_parse_match(int argc, char **argv, struct tdm_match *m, char *err,
 		if (mp.sets[0][0] || mp.sets[1][0])
 			return perr(err, errlen,
 				    "'%s': address sets are for firewall rules only",
+				    argv[i + 1]);
+		if (m->ct_states)
+			return perr(err, errlen,
+				    "'state %s': states are for firewall rules only",
 				    argv[i + 1]);
 	}
 	ret = tdm_match_end(m, &mp, err, errlen);
@@ -484,6 +539,7 @@ void tdm_match_text_sets(const struct tdm_match *m,
 	}
 	fmt_ports(t->sport, sizeof(t->sport), m->sport_lo, m->sport_hi);
 	fmt_ports(t->dport, sizeof(t->dport), m->dport_lo, m->dport_hi);
+	tdm_format_states(m->ct_states, t->state, sizeof(t->state));
 	t->family = m->family == 4 ? "ipv4" : m->family == 6 ? "ipv6" : "any";
 }
 
@@ -507,6 +563,7 @@ const char *tdm_format_match_sets(const struct tdm_match *m,
 	words[2] = t.proto;
 	words[3] = t.sport;
 	words[4] = t.dport;
+	words[5] = t.state;
 	buf[0] = '\0';
 	for (i = 0; i < ARRAY_SIZE(words) && len < size; i++) {
 		if (!*words[i])

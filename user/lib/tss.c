@@ -53,7 +53,7 @@ static bool tuple_same(const struct tdm_fw_tuple *a,
 	       a->src_len == b->src_len && a->dst_len == b->dst_len &&
 	       a->sport_len == b->sport_len && a->dport_len == b->dport_len &&
 	       a->src_set == b->src_set && a->dst_set == b->dst_set &&
-	       a->set_flags == b->set_flags;
+	       a->set_flags == b->set_flags && a->ct_states == b->ct_states;
 }
 
 static __u64 order(__u32 prio, __u32 id)
@@ -132,6 +132,7 @@ static void entry_of(const struct tdm_fw_rule *rule,
 	t->src_set = m->src_set;
 	t->dst_set = m->dst_set;
 	t->set_flags = m->set_flags;
+	t->ct_states = m->ct_states;
 	memset(x, 0, sizeof(*x));
 	x->key.ruleset = rs_key;
 	x->key.family = m->family;

@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * conntrack: connection tracking. It tells every packet's state (struct
+ * tdm_meta.ct_state: new, established, related, invalid or untracked)
+ * for the NFs after it; a firewall's rules match it (`state ...`). It
+ * never drops.
+ *
+ * A flow is one entry of the NF's own LRU hash (tdm_ct_tables[nf_id],
+ * created with the NF at its size): keyed by both ends in a canonical
+ * order, so that a packet and its reply find the same entry with one
+ * lookup, and the entry says which end opened the flow. The states and
+ * timeouts are those of the kernel's nf_conntrack (TCP: SYN sent, SYN
+ * received, established, FIN wait, time wait, close; UDP and ICMP echo:
+ * replied or not), simplified: TCP sequence windows are not tracked.
+ *
+ * XDP sees what comes in. What the host sends out on a device is seen by
+ * the NF's TC egress program (bpf/ct_egress.bpf.c) on that device, so
+ * that a connection the host opens is known when its reply comes in.
+ */
+#ifdef TDM_NF_DECLARATIONS
+#define TDM_CT_DEFAULT_SIZE	65536	/* flows in an NF's table */
+#define TDM_CT_MAX_SIZE		(1 << 24)
+
+struct tdm_conntrack_params {
+	__u32 size;			/* flows in its table (LRU) */
+	__u32 pad;
+	char egress[16];		/* device whose egress it tracks, or "" */
+};
+
+enum {
+	TDM_CONNTRACK_DROP_MAX = TDM_DROP_NF,	/* it never drops */
+};
+
+/* A TCP flow's state (struct tdm_ct_entry.state), as the kernel's. */
+enum tdm_ct_tcp_state {
+	TDM_CT_TCP_NONE = 0,		/* not TCP */
+	TDM_CT_TCP_SYN_SENT,
+	TDM_CT_TCP_SYN_RECV,
+	TDM_CT_TCP_ESTABLISHED,
+	TDM_CT_TCP_FIN_WAIT,		/* one end sent FIN */
+	TDM_CT_TCP_TIME_WAIT,		/* both ends did */
+	TDM_CT_TCP_CLOSE,		/* after a RST */
+};
+
+/*
+ * A flow's key: its two ends, lower first (the four address words as
+ * numbers, then the port), so both directions build the same key. For
+ * ICMP echo both ports are the identifier. 40 bytes, no padding holes.
+ */
+struct tdm_ct_key {
+	struct tdm_addr addr[2];	/* network order; IPv4 mapped */
+	__u16 port[2];			/* host order */
+	__u8 family;			/* 4 or 6 */
+	__u8 proto;			/* IPPROTO_* */
+	__u16 pad;
+};
+
+/* A flow. Directions: 0 the one that opened it (orig), 1 the reply. */
+struct tdm_ct_entry {
+	__u64 expires;			/* ns, CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 packets[2];		/* by direction */
+	__u64 bytes[2];
+	__u8 orig;			/* the key's end that opened it: 0 or 1 */
+	__u8 state;			/* enum tdm_ct_tcp_state */
+	__u8 replied;			/* 1: a packet went the reply way */
+	__u8 fin;			/* TCP: bit d set when direction d sent FIN */
+	__u32 pad;
+};
+
+/*
+ * Timeouts in seconds: the kernel's defaults (nf_conntrack_proto_tcp.c
+ * tcp_timeouts[], nf_conntrack_proto_udp.c, nf_conntrack_proto_icmp.c,
+ * nf_conntrack_proto_generic.c).
+ */
+#define TDM_CT_TO_SYN_SENT	120
+#define TDM_CT_TO_SYN_RECV	60
+#define TDM_CT_TO_ESTABLISHED	432000
+#define TDM_CT_TO_FIN_WAIT	120
+#define TDM_CT_TO_TIME_WAIT	120
+#define TDM_CT_TO_CLOSE		10
+#define TDM_CT_TO_UDP		30	/* no reply yet */
+#define TDM_CT_TO_UDP_REPLIED	120
+#define TDM_CT_TO_ICMP		30
+#define TDM_CT_TO_GENERIC	600
+
+TDM_NF(conntrack, 5, struct tdm_conntrack_params, TDM_CONNTRACK_DROP_MAX);
+#endif /* TDM_NF_DECLARATIONS */
+
+#ifdef TDM_NF_MAPS
+/*
+ * The shape of every NF's table; the library makes each at its size,
+ * typed with struct tdm_ct_key and struct tdm_ct_entry (bpftool prints
+ * them). Sizes, not types, here: clang leaves a type two pointers deep
+ * undefined in BTF, and libbpf then cannot size it.
+ */
+struct tdm_ct_table {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TDM_CT_DEFAULT_SIZE);
+	__uint(key_size, sizeof(struct tdm_ct_key));
+	__uint(value_size, sizeof(struct tdm_ct_entry));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, TDM_MAX_NFS);
+	__type(key, __u32);		/* nf_id */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct tdm_ct_table);
+} tdm_ct_tables SEC(".maps");
+#endif /* TDM_NF_MAPS */
+
+#ifdef TDM_NF_DATAPATH
+#define CT_NSEC		1000000000ULL
+
+#define CT_FIN		0x01
+#define CT_SYN		0x02
+#define CT_RST		0x04
+#define CT_ACK		0x10
+
+/* -1, 0, 1: the order of two ends, any total order both sides agree on */
+static __always_inline int ct_end_cmp(const struct tdm_addr *x, __u16 xp,
+				      const struct tdm_addr *y, __u16 yp)
+{
+	int j;
+
+	for (j = 0; j < 4; j++)
+		if (x->w[j] != y->w[j])
+			return x->w[j] < y->w[j] ? -1 : 1;
+	return xp < yp ? -1 : xp > yp;
+}
+
+/* The key of a packet from (s, sp) to (d, dp); the sender's end */
+static __always_inline __u8 ct_key(struct tdm_ct_key *k, __u8 family,
+				   __u8 proto, const struct tdm_addr *s,
+				   __u16 sp, const struct tdm_addr *d, __u16 dp)
+{
+	__u8 end = ct_end_cmp(s, sp, d, dp) > 0;
+
+	k->family = family;
+	k->proto = proto;
+	k->pad = 0;
+	/* constant indexes: the verifier refuses a pointer made by OR */
+	if (end) {
+		k->addr[1] = *s;
+		k->port[1] = sp;
+		k->addr[0] = *d;
+		k->port[0] = dp;
+	} else {
+		k->addr[0] = *s;
+		k->port[0] = sp;
+		k->addr[1] = *d;
+		k->port[1] = dp;
+	}
+	return end;
+}
+
+static __always_inline void ct_set_timeout(struct tdm_ct_entry *e, __u64 now,
+					   __u64 sec)
+{
+	e->expires = now + sec * CT_NSEC;
+}
+
+static __always_inline __u64 ct_tcp_timeout(__u8 state)
+{
+	switch (state) {
+	case TDM_CT_TCP_SYN_SENT:
+		return TDM_CT_TO_SYN_SENT;
+	case TDM_CT_TCP_SYN_RECV:
+		return TDM_CT_TO_SYN_RECV;
+	case TDM_CT_TCP_ESTABLISHED:
+		return TDM_CT_TO_ESTABLISHED;
+	case TDM_CT_TCP_FIN_WAIT:
+		return TDM_CT_TO_FIN_WAIT;
+	case TDM_CT_TCP_TIME_WAIT:
+		return TDM_CT_TO_TIME_WAIT;
+	default:
+		return TDM_CT_TO_CLOSE;
+	}
+}
+
+/*
+ * TCP: the packet's state, and the flow's next. dir: 0 from the end that
+ * opened the flow. A SYN opens (or, after a close, reopens) a flow; a
+ * segment without SYN and without a flow that expects it is invalid, as
+ * a stray ACK is.
+ */
+static __always_inline int ct_tcp(struct tdm_ct_entry *e, __u8 dir,
+				  __u8 flags, __u64 now)
+{
+	__u8 st = e->state;
+	int res = TDM_CT_ESTABLISHED;
+
+	if (flags & CT_RST) {
+		if (st == TDM_CT_TCP_CLOSE)
+			return TDM_CT_INVALID;
+		/* a refused SYN, or a reset flow: it is over */
+		res = dir || e->replied ? TDM_CT_ESTABLISHED : TDM_CT_NEW;
+		st = TDM_CT_TCP_CLOSE;
+	} else if ((flags & (CT_SYN | CT_ACK)) == CT_SYN) {
+		if (dir || st != TDM_CT_TCP_SYN_SENT)
+			return TDM_CT_INVALID;
+		res = TDM_CT_NEW;		/* a retransmitted SYN */
+	} else if (flags & CT_SYN) {
+		/* SYN-ACK: the reply to the SYN, or its retransmission */
+		if (!dir || (st != TDM_CT_TCP_SYN_SENT &&
+			     st != TDM_CT_TCP_SYN_RECV))
+			return TDM_CT_INVALID;
+		st = TDM_CT_TCP_SYN_RECV;
+	} else if (!(flags & CT_ACK)) {
+		return TDM_CT_INVALID;		/* only a SYN or a RST lacks ACK */
+	} else {
+		switch (st) {
+		case TDM_CT_TCP_SYN_RECV:
+			if (!dir)
+				st = TDM_CT_TCP_ESTABLISHED;
+			break;
+		case TDM_CT_TCP_ESTABLISHED:
+		case TDM_CT_TCP_FIN_WAIT:
+		case TDM_CT_TCP_TIME_WAIT:
+			break;
+		default:
+			/* nothing came back yet (SYN sent), or it was reset */
+			return TDM_CT_INVALID;
+		}
+		if (flags & CT_FIN) {
+			e->fin |= 1 << dir;
+			st = e->fin == 3 ? TDM_CT_TCP_TIME_WAIT :
+					   TDM_CT_TCP_FIN_WAIT;
+		}
+	}
+	if (dir)
+		e->replied = 1;
+	e->state = st;
+	ct_set_timeout(e, now, ct_tcp_timeout(st));
+	return res;
+}
+
+/* UDP, ICMP echo and the rest: new until a reply, then established. */
+static __always_inline int ct_other(struct tdm_ct_entry *e, __u8 dir,
+				    __u8 proto, __u64 now)
+{
+	__u64 to;
+
+	if (dir)
+		e->replied = 1;
+	if (proto == IPPROTO_UDP)
+		to = e->replied ? TDM_CT_TO_UDP_REPLIED : TDM_CT_TO_UDP;
+	else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6)
+		to = TDM_CT_TO_ICMP;
+	else
+		to = TDM_CT_TO_GENERIC;
+	ct_set_timeout(e, now, to);
+	return e->replied ? TDM_CT_ESTABLISHED : TDM_CT_NEW;
+}
+
+/*
+ * What the packet may open when no flow has it: a TCP SYN, a UDP
+ * datagram, an echo request, or a packet of another protocol; not a
+ * reply (an echo reply, a SYN-ACK) nor any other TCP segment.
+ */
+static __always_inline bool ct_may_open(const struct tdm_meta *pm)
+{
+	switch (pm->l4_proto) {
+	case IPPROTO_TCP:
+		return (pm->tcp_flags & (CT_SYN | CT_ACK | CT_RST | CT_FIN)) ==
+		       CT_SYN;
+	case IPPROTO_ICMP:
+		return pm->icmp_type == 8;
+	case IPPROTO_ICMPV6:
+		return pm->icmp_type == 128;
+	default:
+		return true;
+	}
+}
+
+/*
+ * IPv6 neighbour discovery and MLD (RFC 4861, RFC 3810): not flows; the
+ * kernel leaves them untracked (nf_conntrack_proto_icmpv6.c,
+ * noct_valid_new[]).
+ */
+static __always_inline bool ct_icmpv6_untracked(__u8 type)
+{
+	return (type >= 130 && type <= 137) || type == 143;
+}
+
+/*
+ * The state of packet pm in NF nf_id's table, into pm->ct_state, and the
+ * flow's update; 0. A global function: the verifier checks it once for
+ * every conntrack of a chain, and the TC egress program calls it too.
+ */
+__noinline int conntrack_eval(struct tdm_meta *pm, __u32 nf_id)
+{
+	struct tdm_ct_entry *e, fresh = {};
+	struct tdm_ct_key k;
+	__u64 now;
+	void *tab;
+	__u8 family, proto, end, dir;
+	__u16 sp, dp;
+
+	if (!pm)
+		return 0;
+	pm->ct_state = TDM_CT_UNTRACKED;
+	if (!(pm->flags & (TDM_F_IPV4 | TDM_F_IPV6)) ||
+	    (pm->flags & TDM_F_FRAG_LATER))
+		return 0;
+	if (pm->flags & TDM_F_UNPARSED) {
+		pm->ct_state = TDM_CT_INVALID;
+		return 0;
+	}
+	tab = bpf_map_lookup_elem(&tdm_ct_tables, &nf_id);
+	if (!tab)
+		return 0;
+	family = pm->flags & TDM_F_IPV4 ? 4 : 6;
+	proto = pm->l4_proto;
+	now = bpf_ktime_get_ns();
+
+	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
+		if (pm->flags & TDM_F_ICMP_ERR) {
+			/* related to the flow of the packet it quotes */
+			ct_key(&k, family, pm->inner_proto, &pm->inner_saddr,
+			       pm->inner_sport, &pm->inner_daddr,
+			       pm->inner_dport);
+			e = bpf_map_lookup_elem(tab, &k);
+			pm->ct_state = e && e->expires > now ?
+				       TDM_CT_RELATED : TDM_CT_INVALID;
+			return 0;
+		}
+		if (proto == IPPROTO_ICMPV6 &&
+		    ct_icmpv6_untracked(pm->icmp_type))
+			return 0;
+		if (!tdm_icmp_is_echo(proto, pm->icmp_type)) {
+			pm->ct_state = TDM_CT_INVALID;
+			return 0;
+		}
+		sp = dp = pm->icmp_id;
+	} else {
+		sp = pm->sport;
+		dp = pm->dport;
+	}
+
+	end = ct_key(&k, family, proto, &pm->saddr, sp, &pm->daddr, dp);
+	e = bpf_map_lookup_elem(tab, &k);
+	if (e && e->expires <= now)
+		e = NULL;			/* over: as if never seen */
+	/* a SYN after a close or time wait opens the flow again */
+	if (e && proto == IPPROTO_TCP &&
+	    (pm->tcp_flags & (CT_SYN | CT_ACK | CT_RST)) == CT_SYN &&
+	    (e->state == TDM_CT_TCP_CLOSE || e->state == TDM_CT_TCP_TIME_WAIT))
+		e = NULL;
+	if (!e) {
+		if (!ct_may_open(pm)) {
+			pm->ct_state = TDM_CT_INVALID;
+			return 0;
+		}
+		fresh.orig = end;
+		fresh.state = proto == IPPROTO_TCP ? TDM_CT_TCP_SYN_SENT :
+						     TDM_CT_TCP_NONE;
+		fresh.packets[0] = 1;
+		fresh.bytes[0] = pm->pkt_len;
+		ct_set_timeout(&fresh, now,
+			       proto == IPPROTO_TCP ? TDM_CT_TO_SYN_SENT :
+			       proto == IPPROTO_UDP ? TDM_CT_TO_UDP :
+			       proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6 ?
+			       TDM_CT_TO_ICMP : TDM_CT_TO_GENERIC);
+		/* another CPU's first packet of the flow may beat ours */
+		bpf_map_update_elem(tab, &k, &fresh, BPF_ANY);
+		pm->ct_state = TDM_CT_NEW;
+		return 0;
+	}
+	dir = end != e->orig;
+	if (proto == IPPROTO_TCP)
+		pm->ct_state = ct_tcp(e, dir, pm->tcp_flags, now);
+	else
+		pm->ct_state = ct_other(e, dir, proto, now);
+	if (pm->ct_state != TDM_CT_INVALID) {
+		if (dir) {
+			__sync_fetch_and_add(&e->packets[1], 1);
+			__sync_fetch_and_add(&e->bytes[1], pm->pkt_len);
+		} else {
+			__sync_fetch_and_add(&e->packets[0], 1);
+			__sync_fetch_and_add(&e->bytes[0], pm->pkt_len);
+		}
+	}
+	return 0;
+}
+
+static __always_inline int conntrack_run(struct xdp_md *ctx,
+					 struct tdm_meta *pm,
+					 const volatile struct tdm_hop_nf *nf)
+{
+	conntrack_eval(pm, nf->nf_id);
+	return NF_CONTINUE;
+}
+#endif /* TDM_NF_DATAPATH */
