@@ -41,7 +41,7 @@ int tdm_ct_egress(struct __sk_buff *skb)
 	 * tracked.
 	 */
 	tdm_parse(skb, &m);
-	conntrack_eval(&m, tdm_ct_nf_id);
+	conntrack_eval(&m, tdm_ct_nf_id, TDM_CT_HOOK_EGRESS, skb->ifindex);
 	return TC_ACT_OK;
 }
 

@@ -64,7 +64,21 @@ struct tdm_ct_entry {
 	__u8 state;			/* enum tdm_ct_tcp_state */
 	__u8 replied;			/* 1: a packet went the reply way */
 	__u8 fin;			/* TCP: bit d set when direction d sent FIN */
-	__u32 pad;
+	/*
+	 * Where the first packet was seen: a reply never comes back the
+	 * way its flow went (in at the same device, or out of it).
+	 */
+	__u32 orig_ifindex;
+	__u8 orig_hook;			/* enum tdm_ct_hook */
+	__u8 pad;
+	__u16 orig_vlan;		/* its outer VLAN id (XDP; 0: none) */
+	__u32 pad2;
+};
+
+/* Where conntrack_eval() sees a packet. */
+enum tdm_ct_hook {
+	TDM_CT_HOOK_XDP = 0,		/* coming in: pm->ifindex */
+	TDM_CT_HOOK_EGRESS,		/* going out (bpf/ct_egress.bpf.c) */
 };
 
 /*
@@ -285,10 +299,12 @@ static __always_inline bool ct_icmpv6_untracked(__u8 type)
 
 /*
  * The state of packet pm in NF nf_id's table, into pm->ct_state, and the
- * flow's update; 0. A global function: the verifier checks it once for
- * every conntrack of a chain, and the TC egress program calls it too.
+ * flow's update; 0. hook: enum tdm_ct_hook; ifindex: the device it came
+ * in at or goes out of. A global function: the verifier checks it once
+ * for every conntrack of a chain, and the TC egress program calls it too.
  */
-__noinline int conntrack_eval(struct tdm_meta *pm, __u32 nf_id)
+__noinline int conntrack_eval(struct tdm_meta *pm, __u32 nf_id, __u32 hook,
+			      __u32 ifindex)
 {
 	struct tdm_ct_entry *e, fresh = {};
 	struct tdm_ct_key k;
@@ -353,6 +369,9 @@ __noinline int conntrack_eval(struct tdm_meta *pm, __u32 nf_id)
 			return 0;
 		}
 		fresh.orig = end;
+		fresh.orig_ifindex = ifindex;
+		fresh.orig_hook = hook;
+		fresh.orig_vlan = pm->vlan_id[0];
 		fresh.state = proto == IPPROTO_TCP ? TDM_CT_TCP_SYN_SENT :
 						     TDM_CT_TCP_NONE;
 		fresh.packets[0] = 1;
@@ -368,6 +387,18 @@ __noinline int conntrack_eval(struct tdm_meta *pm, __u32 nf_id)
 		return 0;
 	}
 	dir = end != e->orig;
+	/*
+	 * A reply that arrives where its flow's first packet arrived (or
+	 * leaves where it left) is forged: a host's replies go out, a
+	 * router's come in at the other device (or VLAN). Without this, a
+	 * datagram and a forged reply from the host's own address, both
+	 * sent from outside, would make the next datagram established.
+	 */
+	if (dir && e->orig_hook == hook && e->orig_ifindex == ifindex &&
+	    e->orig_vlan == pm->vlan_id[0]) {
+		pm->ct_state = TDM_CT_INVALID;
+		return 0;
+	}
 	if (proto == IPPROTO_TCP)
 		pm->ct_state = ct_tcp(e, dir, pm->tcp_flags, now);
 	else
@@ -388,7 +419,7 @@ static __always_inline int conntrack_run(struct xdp_md *ctx,
 					 struct tdm_meta *pm,
 					 const volatile struct tdm_hop_nf *nf)
 {
-	conntrack_eval(pm, nf->nf_id);
+	conntrack_eval(pm, nf->nf_id, TDM_CT_HOOK_XDP, pm->ifindex);
 	return NF_CONTINUE;
 }
 #endif /* TDM_NF_DATAPATH */

@@ -13,7 +13,7 @@ require ip nsenter python3 timeout tc
 CRAFT="python3 $TOP/selftests/lib/craft.py"
 ECHO="$TOP/selftests/lib/tcp_echo.py"
 
-ktap_plan 9
+ktap_plan 10
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 peer_start || exit $KSFT_FAIL
 
@@ -96,6 +96,22 @@ for c in v4-tcp-ack-dport2222 v6-tcp-ack-dport2222 v4-tcp-ack-dport8001 v6-tcp-a
 done
 expect "the firewall dropped the 4 stray ACKs" "$(nf_stat fw drops)" -ge $((drops + 4))
 case_end "a_stray_ack_is_invalid_and_dropped"
+
+# A forges B's replies: a datagram (or SYN) to a closed port, the reply
+# "from B" sent by A, then the flow's next packet. The forged reply comes
+# in where the flow's first packet did: invalid, so the flow stays new
+# and its next packet is dropped (B's stack would count it, or answer
+# the ACK with a RST).
+r=$(in_a $CRAFT run veth0 $PEER_PID \
+	v4-udp-dport5353-sport40001 v4-udp-rev-dport5353-sport40001 v4-udp-dport5353-sport40001 \
+	v6-udp-dport5353-sport40001 v6-udp-rev-dport5353-sport40001 v6-udp-dport5353-sport40001 \
+	v4-tcp-dport8001-sport40002 v4-tcp-rev-synack-dport8001-sport40002 v4-tcp-ack-dport8001-sport40002 \
+	v6-tcp-dport8001-sport40002 v6-tcp-rev-synack-dport8001-sport40002 v6-tcp-ack-dport8001-sport40002)
+for c in v4-udp-dport5353-sport40001 v6-udp-dport5353-sport40001 \
+	 v4-tcp-ack-dport8001-sport40002 v6-tcp-ack-dport8001-sport40002; do
+	expect "after a forged reply, $c reached B" "$(json_get "$r" $c)" -eq 0
+done
+case_end "a_forged_reply_from_outside_establishes_nothing"
 
 # B's datagrams to a closed port of A: A's port unreachable comes back
 u4=$(snmp "$NS_B" snmp Icmp:InDestUnreachs)

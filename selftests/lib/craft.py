@@ -21,7 +21,9 @@ length of 0 and a hop-by-hop header first, which ipv6_rcv() delivers
 whole), lsrr (IPv4: a loose source route through 10.10.9.9, where the
 datagram is delivered if the receiver accepts source routes and has
 that address), ack (TCP: a bare ACK instead of a SYN, which a stack
-answers with a RST). Example: v6-tcp-opts7.
+answers with a RST), synack (TCP: a SYN-ACK), rev (from B to A: the
+addresses and ports swapped, as forged by A; the Ethernet header stays
+A's to B's). Example: v6-tcp-opts7.
 """
 import json
 import os
@@ -49,14 +51,15 @@ def csum(data):
     return ~s & 0xffff
 
 
-def l4(proto, v6, sport, dport, payload=b"", dst4=DST4, ack=False):
-    """A TCP SYN (or, ack, a bare ACK) or a UDP datagram with its
-    checksum (to dst4 for IPv4: the final destination, for a
-    source-routed datagram)."""
+def l4(proto, v6, sport, dport, payload=b"", dst4=None, flags=0x02):
+    """A TCP segment with these flags (a SYN unless told) or a UDP
+    datagram with its checksum (to dst4 for IPv4: the final destination,
+    for a source-routed datagram)."""
+    dst4 = dst4 or DST4
     if proto == "tcp":
         hdr = struct.pack("!HHIIBBHHH", sport, dport, 0x1000,
-                          0x2000 if ack else 0, 5 << 4,
-                          0x10 if ack else 0x02, 64240, 0, 0)
+                          0x2000 if flags & 0x10 else 0, 5 << 4,
+                          flags, 64240, 0, 0)
         num = socket.IPPROTO_TCP
     else:
         hdr = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
@@ -108,22 +111,38 @@ def dstopts(n, nexthdr):
 
 
 def frames(case):
+    """The case's frames; with 'rev', as if from B: addresses and ports
+    swapped (the Ethernet header stays A's to B's)."""
+    global SRC4, DST4, SRC6, DST6
+    if "-rev" not in case:
+        return frames_fwd(case)
+    SRC4, DST4, SRC6, DST6 = DST4, SRC4, DST6, SRC6
+    try:
+        return frames_fwd(case)
+    finally:
+        SRC4, DST4, SRC6, DST6 = DST4, SRC4, DST6, SRC6
+
+
+def frames_fwd(case):
     words = case.split("-")
     v6, proto = words[0] == "v6", words[1]
     opt = {"tags": 0, "opts": 0, "frag": 0, "pad": 0, "dport": DPORT,
            "sport": 40000 + (os.getpid() % 20000), "jumbo0": 0, "lsrr": 0,
-           "ack": 0}
+           "ack": 0, "synack": 0, "rev": 0}
     for w in words[2:]:
         for k in opt:
-            if w in ("jumbo0", "lsrr", "ack"):
+            if w in ("jumbo0", "lsrr", "ack", "synack", "rev"):
                 opt[w] = 1
             elif w.startswith(k):
                 opt[k] = int(w[len(k):])
+    if opt["rev"]:
+        opt["sport"], opt["dport"] = opt["dport"], opt["sport"]
     # a source route: NOP, LSRR of length 7, pointer 4, one hop
     srr = b"\x01\x83\x07\x04" + SRR4 if opt["lsrr"] else b""
     seg, num = l4(proto, v6, opt["sport"], opt["dport"],
                   b"x" * 8 if proto == "udp" else b"",
-                  SRR4 if srr else DST4, opt["ack"])
+                  SRR4 if srr else DST4,
+                  0x12 if opt["synack"] else 0x10 if opt["ack"] else 0x02)
     chunks = [seg]
     if opt["frag"]:
         n = opt["frag"]
