@@ -18,16 +18,6 @@
 
 const volatile __u32 tdm_ct_nf_id;
 
-/*
- * Never read: it puts struct tdm_ct_key and struct tdm_ct_entry in this
- * object's BTF (a local's type is not), whence the library types the
- * tables it makes (user/lib/nf_conntrack.c) for bpftool.
- */
-const volatile struct {
-	struct tdm_ct_key key;
-	struct tdm_ct_entry entry;
-} tdm_ct_types;
-
 SEC("tc")
 int tdm_ct_egress(struct __sk_buff *skb)
 {

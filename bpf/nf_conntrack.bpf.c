@@ -102,16 +102,28 @@ TDM_NF(conntrack, 5, struct tdm_conntrack_params, TDM_CONNTRACK_DROP_MAX);
 
 #ifdef TDM_NF_MAPS
 /*
- * The shape of every NF's table; the library makes each at its size,
- * typed with struct tdm_ct_key and struct tdm_ct_entry (bpftool prints
- * them). Sizes, not types, here: clang leaves a type two pointers deep
- * undefined in BTF, and libbpf then cannot size it.
+ * Never read: a variable of the tables' key and value types, so that
+ * every object's BTF defines them. Clang 14 leaves a type that only an
+ * inner map's definition names (two pointers deep) a forward
+ * declaration, which libbpf cannot size; and the library types the
+ * tables it makes from the same BTF (bpftool prints them).
+ */
+const volatile struct {
+	struct tdm_ct_key key;
+	struct tdm_ct_entry entry;
+} tdm_ct_types;
+
+/*
+ * The shape of every NF's table; the library makes each at its size.
+ * Typed like them: 6.1's bpf_map_meta_equal() compares timer_off, which
+ * a map with BTF and one without set differently, and refuses a table
+ * that differs from the template.
  */
 struct tdm_ct_table {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, TDM_CT_DEFAULT_SIZE);
-	__uint(key_size, sizeof(struct tdm_ct_key));
-	__uint(value_size, sizeof(struct tdm_ct_entry));
+	__type(key, struct tdm_ct_key);
+	__type(value, struct tdm_ct_entry);
 };
 
 struct {
