@@ -944,6 +944,223 @@ static void test_hostile_packets(void)
 	ktap_case_end("generated_hostile_packets_never_bypass");
 }
 
+/* ---- connection tracking (bpf/nf_conntrack.bpf.c) ---- */
+
+/*
+ * Chain c_ct: conntrack uct, then one firewall per state, each dropping
+ * only its own state (default pass). A packet's state is the firewall
+ * that dropped it. Packets from A go in untagged; B's replies come in
+ * with VLAN 5, as at a router between two VLANs: a reply that came in
+ * the way its flow's first packet did would be forged (invalid).
+ */
+static const char *const ct_fws[TDM_CT_STATES] = {
+	"f_unt", "f_new", "f_est", "f_rel", "f_inv",
+};
+
+static int ct_state(struct pkt *p)
+{
+	__u64 before[TDM_CT_STATES];
+	int i, state = -1;
+
+	for (i = 0; i < TDM_CT_STATES; i++)
+		before[i] = nf_stats(ct_fws[i]).drops[FW_RULE];
+	if (run(p) != XDP_DROP)
+		return -1;
+	for (i = 0; i < TDM_CT_STATES; i++)
+		if (nf_stats(ct_fws[i]).drops[FW_RULE] != before[i])
+			state = i;
+	return state;
+}
+
+#define CT_A4	"10.1.0.1"
+#define CT_B4	"10.1.0.2"
+#define CT_A6	"fd01::1"
+#define CT_B6	"fd01::2"
+
+/* A packet of proto between A:ap and B:bp, from B if reply (VLAN 5) */
+static void ct_pkt(struct pkt *p, int fam, __u8 proto, bool reply,
+		   __u16 ap, __u16 bp, __u8 tcp_flags)
+{
+	const char *src = fam == 4 ? CT_A4 : CT_A6, *dst = fam == 4 ? CT_B4 : CT_B6;
+	__u16 l3 = fam == 4 ? ETH_P_IP : ETH_P_IPV6, sp = ap, dp = bp;
+
+	if (reply) {
+		src = fam == 4 ? CT_B4 : CT_B6;
+		dst = fam == 4 ? CT_A4 : CT_A6;
+		sp = bp;
+		dp = ap;
+	}
+	pkt_eth(p, reply ? ETH_P_8021Q : l3);
+	if (reply)
+		pkt_vlan(p, 5, l3);
+	if (fam == 4)
+		pkt_ip4(p, src, dst, proto, 0);
+	else
+		pkt_ip6(p, src, dst, proto);
+	if (proto == IPPROTO_TCP) {
+		pkt_tcp(p, sp, dp);
+		((__u8 *)p->buf)[p->len - 20 + 13] = tcp_flags;
+	} else if (proto == IPPROTO_UDP) {
+		pkt_udp(p, sp, dp, 8);
+	} else {
+		__u8 *h = pkt_put(p, 8);	/* ICMP: type, code, id */
+
+		h[0] = tcp_flags;
+		*(__u16 *)(h + 4) = htons(ap);
+	}
+}
+
+/* An ICMP(v6) error of type from B to A quoting A's packet to B:bp */
+static void ct_err(struct pkt *p, int fam, __u8 type, __u8 qproto,
+		   __u16 ap, __u16 bp)
+{
+	__u8 *h;
+
+	pkt_eth(p, ETH_P_8021Q);
+	pkt_vlan(p, 5, fam == 4 ? ETH_P_IP : ETH_P_IPV6);
+	if (fam == 4) {
+		struct iphdr *in;
+
+		pkt_ip4(p, CT_B4, CT_A4, IPPROTO_ICMP, 0);
+		h = pkt_put(p, 8);
+		h[0] = type;
+		in = pkt_put(p, sizeof(*in));
+		in->version = 4;
+		in->ihl = 5;
+		in->protocol = qproto;
+		in->tot_len = htons(28);
+		inet_pton(AF_INET, CT_A4, &in->saddr);
+		inet_pton(AF_INET, CT_B4, &in->daddr);
+	} else {
+		struct ipv6hdr *in;
+
+		pkt_ip6(p, CT_B6, CT_A6, IPPROTO_ICMPV6);
+		h = pkt_put(p, 8);
+		h[0] = type;
+		in = pkt_put(p, sizeof(*in));
+		in->version = 6;
+		in->nexthdr = qproto;
+		inet_pton(AF_INET6, CT_A6, &in->saddr);
+		inet_pton(AF_INET6, CT_B6, &in->daddr);
+	}
+	h = pkt_put(p, 8);
+	*(__u16 *)h = htons(ap);
+	*(__u16 *)(h + 2) = htons(bp);
+}
+
+#define SYN	0x02
+#define ACK	0x10
+#define FIN	0x01
+#define RST	0x04
+
+static void test_conntrack(void)
+{
+	struct tdm_rule_spec spec = { .prio = 1, .action = TDM_ACT_DROP };
+	struct pkt p;
+	int i, f;
+
+	CHECK(!nf("uct", "conntrack", "size 1024"), "");
+	for (i = 0; i < TDM_CT_STATES; i++) {
+		CHECK(!nf(ct_fws[i], "firewall", "default pass"), "");
+		tdm_match_init(&spec.m);
+		spec.m.ct_states = 1 << i;
+		CHECK(!tdm_rule_add(ctx, ct_fws[i], &spec, NULL), "%s",
+		      tdm_errmsg(ctx));
+	}
+	CHECK(!chain("c_ct", "uct f_unt f_new f_est f_rel f_inv", TDM_ACT_PASS,
+		     NULL), "");
+
+	for (f = 4; f <= 6; f += 2) {
+		/* TCP: a stray ACK, the handshake, a forged reply, close */
+		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, ACK);
+		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: stray ACK", f);
+		ct_pkt(&p, f, IPPROTO_TCP, true, 1000, 80, SYN | ACK);
+		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: SYN-ACK, no SYN", f);
+		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, SYN);
+		CHECK(ct_state(&p) == TDM_CT_NEW, "v%d: SYN", f);
+		CHECK(ct_state(&p) == TDM_CT_NEW, "v%d: SYN again", f);
+		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, ACK);
+		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: ACK before the SYN-ACK", f);
+		/* the reply, but coming in the way the SYN did: forged */
+		ct_pkt(&p, f, IPPROTO_TCP, true, 1000, 80, SYN | ACK);
+		memmove(p.buf + 12, p.buf + 16, p.len - 16);
+		p.len -= 4;
+		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: forged SYN-ACK", f);
+		ct_pkt(&p, f, IPPROTO_TCP, true, 1000, 80, SYN | ACK);
+		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: SYN-ACK", f);
+		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, ACK);
+		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: ACK", f);
+		ct_pkt(&p, f, IPPROTO_TCP, true, 1000, 80, ACK);
+		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: data back", f);
+		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, SYN);
+		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: SYN in established", f);
+		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, ACK | 0x08);
+		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: PSH-ACK", f);
+		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, FIN);
+		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: FIN without ACK", f);
+		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, FIN | ACK);
+		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: FIN", f);
+		ct_pkt(&p, f, IPPROTO_TCP, true, 1000, 80, FIN | ACK);
+		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: FIN back", f);
+		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, ACK);
+		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: last ACK", f);
+		/* time wait: a new SYN opens the flow again */
+		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, SYN);
+		CHECK(ct_state(&p) == TDM_CT_NEW, "v%d: SYN in time wait", f);
+		/* refused: a RST back, then nothing more */
+		ct_pkt(&p, f, IPPROTO_TCP, true, 1000, 80, RST | ACK);
+		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: RST back", f);
+		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, ACK);
+		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: ACK after RST", f);
+		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, RST);
+		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: RST after RST", f);
+
+		/* UDP: new until a reply; an error quoting it is related */
+		ct_pkt(&p, f, IPPROTO_UDP, false, 2000, 53, 0);
+		CHECK(ct_state(&p) == TDM_CT_NEW, "v%d: UDP", f);
+		CHECK(ct_state(&p) == TDM_CT_NEW, "v%d: UDP again", f);
+		ct_err(&p, f, f == 4 ? 3 : 1, IPPROTO_UDP, 2000, 53);
+		CHECK(ct_state(&p) == TDM_CT_RELATED, "v%d: unreachable", f);
+		ct_err(&p, f, f == 4 ? 3 : 1, IPPROTO_UDP, 2001, 53);
+		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: unreachable, no flow", f);
+		ct_err(&p, f, f == 4 ? 11 : 3, IPPROTO_TCP, 1000, 80);
+		CHECK(ct_state(&p) == TDM_CT_RELATED, "v%d: time exceeded", f);
+		ct_pkt(&p, f, IPPROTO_UDP, true, 2000, 53, 0);
+		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: UDP reply", f);
+		ct_pkt(&p, f, IPPROTO_UDP, false, 2000, 53, 0);
+		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: UDP after", f);
+
+		/* echo: request, reply, a reply to nothing, other types */
+		__u8 icmp = f == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+		__u8 req = f == 4 ? 8 : 128, rep = f == 4 ? 0 : 129;
+
+		ct_pkt(&p, f, icmp, false, 7, 0, req);
+		CHECK(ct_state(&p) == TDM_CT_NEW, "v%d: echo request", f);
+		ct_pkt(&p, f, icmp, true, 7, 0, rep);
+		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: echo reply", f);
+		ct_pkt(&p, f, icmp, true, 8, 0, rep);
+		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: unasked reply", f);
+		ct_pkt(&p, f, icmp, false, 7, 0, f == 4 ? 13 : 200);
+		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: other ICMP", f);
+	}
+	/* IPv6 neighbour discovery and MLD are not flows */
+	for (i = 130; i <= 137; i++) {
+		ct_pkt(&p, 6, IPPROTO_ICMPV6, false, 0, 0, i);
+		CHECK(ct_state(&p) == TDM_CT_UNTRACKED, "ICMPv6 type %d", i);
+	}
+	/* a later fragment has no ports to track */
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ip6(&p, CT_A6, CT_B6, IPPROTO_FRAGMENT);
+	pkt_ip6_frag(&p, IPPROTO_UDP, 100, 0);
+	pkt_put(&p, 16);
+	CHECK(ct_state(&p) == TDM_CT_UNTRACKED, "later fragment");
+	/* not IP: no firewall sees it */
+	pkt_eth(&p, 0x0806);
+	pkt_put(&p, 28);
+	CHECK(run(&p) == XDP_PASS, "ARP");
+	ktap_case_end("conntrack_states_as_the_kernel_tells_them");
+}
+
 static void test_policer(void)
 {
 	struct tdm_nf_stats st;
@@ -2703,7 +2920,7 @@ int main(void)
 {
 	int err;
 
-	ktap_plan(32);
+	ktap_plan(33);
 	err = setup();
 	if (err) {
 		printf("# setup failed: %s\n", strerror(-err));
@@ -2735,6 +2952,7 @@ int main(void)
 	test_unparsed_pass();
 	test_hostile_packets();
 	test_policer();
+	test_conntrack();
 	test_terminal_actions();
 	test_steering();
 	test_device_route();
