@@ -33,27 +33,41 @@ static void dump_bad(struct dump_err *e, const char *fmt, const char *name)
 		snprintf(e->what, sizeof(e->what), fmt, name);
 }
 
-/*
- * Address sets are not policy objects yet (policy.c refuses them): the
- * sets, and the rules that match one, are printed as comments, so a
- * dump still shows all the state, and the dump fails to say an apply of
- * it would not give this state.
- */
-static void dump_sets(FILE *f, const struct tdm_set_names *names)
-{
-	__u32 id;
+/* Elements a dump writes on one line: a line holds 64 words */
+#define DUMP_ELEMS_PER_LINE	48
 
-	for (id = 1; id <= TDM_MAX_SETS; id++)
-		if (names->v[id].name[0])
-			fprintf(f, "# set add %s type %s%s  # sets are not in policy files yet: tandem set show %s\n",
-				names->v[id].name,
-				tdm_set_type_name(names->v[id].family),
-				names->v[id].flags & TDM_SET_INTERVAL ?
-				" interval" : "", names->v[id].name);
+/*
+ * The sets, each with its elements written out (set element add), not
+ * as a file: a dump is one file that reads back the same, whatever the
+ * size of the sets (a million IPv6 addresses are about 40 MB of text,
+ * inside a policy's 64 MiB).
+ */
+static void dump_sets(FILE *f, const struct tdm_policy *p)
+{
+	char buf[64];
+	size_t k;
+	int i;
+
+	for (i = 0; i < p->nsets; i++) {
+		const struct pol_set *set = &p->sets[i];
+
+		fprintf(f, "set add %s type %s%s\n", set->info.name,
+			tdm_set_type_name(set->info.family),
+			set->info.flags & TDM_SET_INTERVAL ? " interval" : "");
+		for (k = 0; k < set->elems.n; k++) {
+			if (k % DUMP_ELEMS_PER_LINE == 0)
+				fprintf(f, "set element add %s", set->info.name);
+			tdm_set_elem_format(&set->elems.v[k], buf, sizeof(buf));
+			fprintf(f, " %s", buf);
+			if (k % DUMP_ELEMS_PER_LINE == DUMP_ELEMS_PER_LINE - 1 ||
+			    k + 1 == set->elems.n)
+				fprintf(f, "\n");
+		}
+	}
 }
 
 static void dump_nfs(FILE *f, const struct tdm_policy *p,
-		     const struct tdm_set_names *names, struct dump_err *e)
+		     const struct tdm_set_names *names)
 {
 	const struct tdm_nf_type *t;
 	char params[256];
@@ -70,15 +84,9 @@ static void dump_nfs(FILE *f, const struct tdm_policy *p,
 		for (k = 0; k < p->nrules; k++) {
 			const struct pol_rule *r = &p->rules[k];
 
-			bool set = r->spec.m.src_set || r->spec.m.dst_set;
-
 			if (r->nf != i)
 				continue;
-			if (set)
-				dump_bad(e, "firewall '%s' has rules that match address sets, which policy files cannot hold yet",
-					 p->nfs[i].info.name);
-			fprintf(f, "%srule add %s", set ? "# " : "",
-				p->nfs[i].info.name);
+			fprintf(f, "rule add %s", p->nfs[i].info.name);
 			if (r->spec.prio != RULE_PRIO_DEFAULT)
 				fprintf(f, " prio %u", r->spec.prio);
 			dump_match(f, &r->spec.m, names);
@@ -205,8 +213,8 @@ int tdm_policy_dump(struct tdm_ctx *ctx, FILE *f)
 		return err;
 	}
 	fprintf(f, "# tandem policy: the running state (tandem dump)\n");
-	dump_sets(f, names);
-	dump_nfs(f, p, names, &e);
+	dump_sets(f, p);
+	dump_nfs(f, p, names);
 	dump_chains(f, p, &e, unwritten);
 	dump_devs(f, p, &e, unwritten);
 	tdm_policy_free(p);
