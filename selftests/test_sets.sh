@@ -16,7 +16,7 @@ require ip nsenter python3 jq
 SET_SIZE=${SET_SIZE:-100000}
 # rounds of generated bad elements and rules (11 commands each; guests 4)
 SET_BAD_ROUNDS=${SET_BAD_ROUNDS:-40}
-ktap_plan 7
+ktap_plan 8
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 # a second source in ns A, which no set holds
 in_a ip addr add 10.10.0.3/24 dev veth0
@@ -295,5 +295,45 @@ expect "P3: fd00::3 blocked" "$(udp_count p3b6)" -eq 0
 expect "P3: 10.10.0.1 passes" "$(udp_count p3u4)" -eq 50
 expect "P3: to fd00::2 from fd00::1 passes (dst @pnew is fd00::1)" "$(udp_count p3p6)" -eq 50
 case_end "a_failed_or_killed_set_apply_leaves_the_old_or_new_state"
+
+# bad set lines: each refused at its line (and the set file's), with
+# --check too, and nothing changes; so is a set whose type changes
+snap "$TMP/snap3"
+printf 'fd00::1\n# a comment\nfd00::zz\n' > "$TMP/badset.txt"
+printf 'fd00::1\n192.0.2.5\n' > "$TMP/famset.txt"
+bad_line()	# LINE [SED]: P3 with line LINE of it replaced by SED's
+{
+	local n=$1
+	shift
+	sed "$n""c\\$*" "$TMP/P3.conf" > "$TMP/bad.conf"
+	for c in "" --check; do
+		if tdm apply $c "$TMP/bad.conf" > "$TMP/bad.out" 2> "$TMP/bad.err"; then
+			fail "line $n '$*' applied"
+		elif [ "$(wc -l < "$TMP/bad.err")" -ne 1 ] ||
+		     ! grep -q "^tandem: $TMP/bad.conf:$n[:]" "$TMP/bad.err"; then
+			fail "line $n '$*': not one error naming the line: $(cat "$TMP/bad.err")"
+		fi
+	done
+}
+bad_line 1 "set add pblock type ipv5"
+bad_line 3 "set add pblock type ipv6"
+bad_line 2 "set element add pblock 10.10.0.3 fd00::3 300.1.2.3"
+bad_line 4 "set element add pnew 10.10.0.1"
+bad_line 4 "set element add pnew fd00::/64"
+bad_line 4 "set element add pnope fd00::1"
+bad_line 4 "set element del pnew fd00::1"
+bad_line 4 "set load pnew badset.txt"
+check_fail "the set file's line" "badset.txt:3" tdm apply "$TMP/bad.conf"
+bad_line 4 "set load pnew famset.txt"
+bad_line 4 "set load pnew nosuch.txt"
+bad_line 7 "rule add fw dst @pnope action drop"
+bad_line 7 "rule add fw dst @pnew proto icmp action drop"
+bad_line 6 "rule add fw prio 10 src @pnew dst 10.0.0.0/8 action drop"
+# against the running state: pblock is inet, not inet interval
+bad_line 1 "set add pblock type inet interval"
+check_fail "a set's type cannot change" "type cannot change" tdm apply "$TMP/bad.conf"
+snap "$TMP/snapB"
+check "nothing changed" diff "$TMP/snap3" "$TMP/snapB"
+case_end "bad_set_lines_refused_at_their_line_nothing_changes"
 
 ktap_finish

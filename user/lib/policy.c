@@ -601,6 +601,7 @@ static int line_set_load(struct reader *r, struct args *a)
 	const char *file = arg_str(a, "FILE");
 	struct pol_set *set;
 	char path[4096], msg[1024];
+	struct stat st;
 	int s, err;
 
 	s = set_ref(r, arg_str(a, "NAME"), word_of(r, a, "NAME"));
@@ -611,6 +612,10 @@ static int line_set_load(struct reader *r, struct args *a)
 		snprintf(path, sizeof(path), "%s", file);
 	else
 		snprintf(path, sizeof(path), "%s/%s", r->dir, file);
+	/* a FIFO or a device would block the parse, or never end */
+	if (!stat(path, &st) && !S_ISREG(st.st_mode))
+		return rerr(r, word_of(r, a, "FILE"),
+			    "'set load': %s is not a regular file", path);
 	err = tdm_set_file_read(&set->info, path, &set->elems, msg,
 				sizeof(msg));
 	if (err == -ENOMEM)

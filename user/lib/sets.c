@@ -143,6 +143,8 @@ static void elems_uniq(struct tdm_set_elem *v, size_t *n)
 {
 	size_t i, out = 0;
 
+	if (!*n)
+		return;		/* v may be NULL */
 	qsort(v, *n, sizeof(v[0]), elem_cmp);
 	for (i = 0; i < *n; i++)
 		if (!out || elem_cmp(&v[out - 1], &v[i]))
