@@ -428,27 +428,33 @@ static int cur_chain_index(const struct tdm_policy *cur, __u32 id)
 
 static int read_sets(struct tdm_ctx *ctx, struct tdm_policy *cur)
 {
-	struct pol_set *set;
+	struct tdm_set_elems *el;
+	struct tdm_set_info *info;
 	__u32 id;
 	int err;
 
-	for (id = 1; id <= TDM_MAX_SETS; id++) {
-		if (GROW(cur, sets))
-			return tdm_err(ctx, ENOMEM, "out of memory");
-		set = &cur->sets[cur->nsets];
-		memset(set, 0, sizeof(*set));
-		err = tdm_set_elems_of(ctx, id, &set->info, &set->elems);
-		if (err == -ENOENT) {
-			tdm_set_elems_free(&set->elems);
+	info = calloc(TDM_MAX_SETS + 1, sizeof(*info));
+	el = calloc(TDM_MAX_SETS + 1, sizeof(*el));
+	err = info && el ? tdm_set_elems_all(ctx, info, el) :
+			   tdm_err(ctx, ENOMEM, "out of memory");
+	for (id = 1; !err && id <= TDM_MAX_SETS; id++) {
+		if (!info[id].name[0])
 			continue;
+		if (GROW(cur, sets)) {
+			err = tdm_err(ctx, ENOMEM, "out of memory");
+			break;
 		}
-		set->info.name[TDM_NAME_LEN - 1] = '\0';
-		set->id = id;
-		cur->nsets++;
-		if (err)
-			return err;
+		/* the elements move to the policy */
+		cur->sets[cur->nsets++] = (struct pol_set){
+			.info = info[id], .elems = el[id], .id = id,
+		};
+		memset(&el[id], 0, sizeof(el[id]));
 	}
-	return 0;
+	for (id = 0; el && id <= TDM_MAX_SETS; id++)
+		tdm_set_elems_free(&el[id]);
+	free(info);
+	free(el);
+	return err;
 }
 
 /* The name of the running set id into name ("" if there is none) */

@@ -246,9 +246,6 @@ void tdm_set_elems_uniq(struct tdm_set_elems *el);
  * their number (sets.c, "policy applies"). All return 0 or -errno with
  * the error set.
  *
- * tdm_set_elems_of: set id's record into *info, its elements sorted,
- *	without repeats, into *el (its v reused); -ENOENT without a
- *	message if there is no set id.
  * tdm_set_stage: want[] (sorted, no repeats) into set id, whose
  *	elements are have[] (the same): those new marked with epoch and
  *	NEW, the kept ones with epoch; the set's epoch becomes epoch. The
@@ -264,8 +261,14 @@ static inline __u8 tdm_set_next_epoch(__u8 epoch)
 {
 	return epoch == 255 ? 1 : epoch + 1;
 }
-int tdm_set_elems_of(struct tdm_ctx *ctx, __u32 id, struct tdm_set_info *info,
-		     struct tdm_set_elems *el);
+/*
+ * Every set at once, in one pass over each elements map: info[id] its
+ * record (name "" for no set id), el[id] its elements sorted, without
+ * repeats (each el's v reused); both of TDM_MAX_SETS + 1 entries, [0]
+ * unused.
+ */
+int tdm_set_elems_all(struct tdm_ctx *ctx, struct tdm_set_info *info,
+		      struct tdm_set_elems *el);
 int tdm_set_stage(struct tdm_ctx *ctx, __u32 id,
 		  const struct tdm_set_elems *want,
 		  const struct tdm_set_elems *have, __u8 epoch);

@@ -21,7 +21,7 @@ struct pol_nf {
 /*
  * An address set. A file's elements come from its set element add and
  * set load lines; the parser sorts them and drops repeats, as a
- * running set's are (tdm_set_elems_of()).
+ * running set's are (tdm_set_elems_all()).
  */
 struct pol_set {
 	struct tdm_set_info info;	/* name, family, flags (no count) */

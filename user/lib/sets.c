@@ -686,17 +686,77 @@ int tdm_set_destroy(struct tdm_ctx *ctx, __u32 id)
  * Each is idempotent, so a recovery cut short is run again.
  */
 
-int tdm_set_elems_of(struct tdm_ctx *ctx, __u32 id, struct tdm_set_info *info,
-		     struct tdm_set_elems *el)
+/*
+ * The elements of every set of one kind (interval or plain), each into
+ * el[its set id], in one pass over the kind's map (the maps are not by
+ * set: a pass per set would be one over a million elements each).
+ */
+static int elems_read_kind(struct tdm_ctx *ctx, bool interval,
+			   const struct tdm_set_info *info,
+			   struct tdm_set_elems *el)
 {
-	int err = tdm_set_get(ctx, id, info);
+	int fd = interval ? tdm_set_prefixes_fd(ctx) : tdm_set_addrs_fd(ctx);
+	union {
+		struct tdm_set_addr_key a;
+		struct tdm_set_lpm_key l;
+	} k, next;
+	struct tdm_set_elem e;
+	void *prev = NULL;
+	__u32 id;
 
-	if (err)
-		return err;
-	el->n = 0;
-	err = elems_read(ctx, id, info, el);
-	if (!err)
-		elems_uniq(el->v, &el->n);
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		memset(&e, 0, sizeof(e));
+		if (interval) {
+			id = ntohs(k.l.set_id);
+			e.family = k.l.family;
+			e.len = k.l.prefixlen - 32;
+			e.addr = k.l.addr;
+		} else {
+			id = k.a.set_id;
+			e.family = k.a.family;
+			e.len = 128;
+			e.addr = k.a.addr;
+		}
+		/* of a set of this kind that is there */
+		if (!id || id > TDM_MAX_SETS || !info[id].name[0] ||
+		    !(info[id].flags & TDM_SET_INTERVAL) != !interval)
+			continue;
+		if (tdm_set_elems_push(&el[id], &e))
+			return tdm_err(ctx, ENOMEM, "out of memory");
+	}
+	if (errno != ENOENT)
+		return tdm_err(ctx, errno, "reading the sets' elements: %s",
+			       strerror(errno));
+	return 0;
+}
+
+int tdm_set_elems_all(struct tdm_ctx *ctx, struct tdm_set_info *info,
+		      struct tdm_set_elems *el)
+{
+	__u32 id;
+	int err;
+
+	for (id = 0; id <= TDM_MAX_SETS; id++) {
+		memset(&info[id], 0, sizeof(info[id]));
+		el[id].n = 0;
+		err = id ? tdm_set_get(ctx, id, &info[id]) : -ENOENT;
+		if (err == -ENOENT) {
+			info[id].name[0] = '\0';
+			continue;
+		}
+		if (err)
+			return err;
+		/* a record's name may fill its field: "" means none */
+		info[id].name[TDM_NAME_LEN - 1] = '\0';
+		if (!info[id].name[0])
+			info[id].name[0] = '?';
+	}
+	err = elems_read_kind(ctx, false, info, el) ?:
+	      elems_read_kind(ctx, true, info, el);
+	for (id = 1; !err && id <= TDM_MAX_SETS; id++)
+		elems_uniq(el[id].v, &el[id].n);
 	return err;
 }
 
