@@ -640,9 +640,9 @@ class Mutator:
         return len(lines) - len(new) + at
 
     def bad_set(self, lines):
-        """One bad set line among good ones."""
+        """A bad set add among good set lines."""
         bads = [
-            # a bad type, a set twice, a bad name
+            # a bad type, a set twice, a bad name, words missing or extra
             ("set add sx type %s" % self.pick(
                 ["ipv5", "IPV4", "inet6", "any", "4", "ip", "interval"]), 0),
             ("set add s4 type ipv6", 2),
@@ -650,8 +650,15 @@ class Mutator:
                 [b for b in BAD_NAMES if ok_word(b)]), None),
             ("set add sx", None),
             ("set add sx type ipv4 interval extra", None),
-            # elements: of the other family, a prefix in a plain set,
-            # bad addresses, of a set not added (above)
+            ("set add", None),
+        ]
+        words, at = self.pick(bads)
+        return Case("bad_set", lines, self._set_block(lines, (words, at)))
+
+    def bad_set_element(self, lines):
+        """An element of the other family, a prefix in a plain set, a bad
+        address, of a set not added (above), deleted, none."""
+        bads = [
             ("set element add s4 192.0.2.3 %s" % self.pick(
                 ["2001:db8::1", "::1", "fd00::/8"]), 2),
             ("set element add s6 %s" % self.pick(
@@ -668,14 +675,25 @@ class Mutator:
             ("set element del s4 192.0.2.1", 2),
             ("set element add s4", 2),
             ("set element s4 192.0.2.1", 2),
+        ]
+        words, at = self.pick(bads)
+        return Case("bad_set_element", lines,
+                    self._set_block(lines, (words, at)))
+
+    def bad_set_file(self, lines):
+        """set load of a file that is not there, not a file, or has a bad
+        line; set lines that only the command line has."""
+        bads = [
             ("set load s4 %s" % self.pick(
-                ["nosuch.txt", "/nonexistent/x", "/dev/null/x", "/proc"]),
+                ["nosuch.txt", "/nonexistent/x", "/dev/null/x", "/proc",
+                 "/etc/passwd"]),
              2),
             ("set del s4", 2),
             ("set show", 2),
         ]
         words, at = self.pick(bads)
-        return Case("bad_set", lines, self._set_block(lines, (words, at)))
+        return Case("bad_set_file", lines,
+                    self._set_block(lines, (words, at)))
 
     def bad_set_rule(self, lines):
         """A rule that matches a set not added above, or of the other
