@@ -67,7 +67,7 @@ static void dump_sets(FILE *f, const struct tdm_policy *p)
 }
 
 static void dump_nfs(FILE *f, const struct tdm_policy *p,
-		     const struct tdm_set_names *names)
+		     const struct tdm_set_names *names, struct dump_err *e)
 {
 	const struct tdm_nf_type *t;
 	char params[256];
@@ -84,9 +84,18 @@ static void dump_nfs(FILE *f, const struct tdm_policy *p,
 		for (k = 0; k < p->nrules; k++) {
 			const struct pol_rule *r = &p->rules[k];
 
+			/* a set id whose record is gone: "@#ID" reads back
+			 * as nothing */
+			bool lost = (r->spec.m.src_set && !r->spec.src_set[0]) ||
+				    (r->spec.m.dst_set && !r->spec.dst_set[0]);
+
 			if (r->nf != i)
 				continue;
-			fprintf(f, "rule add %s", p->nfs[i].info.name);
+			if (lost)
+				dump_bad(e, "firewall '%s' has a rule that matches a set that is gone",
+					 p->nfs[i].info.name);
+			fprintf(f, "%srule add %s", lost ? "# " : "",
+				p->nfs[i].info.name);
 			if (r->spec.prio != RULE_PRIO_DEFAULT)
 				fprintf(f, " prio %u", r->spec.prio);
 			dump_match(f, &r->spec.m, names);
@@ -214,7 +223,7 @@ int tdm_policy_dump(struct tdm_ctx *ctx, FILE *f)
 	}
 	fprintf(f, "# tandem policy: the running state (tandem dump)\n");
 	dump_sets(f, p);
-	dump_nfs(f, p, names);
+	dump_nfs(f, p, names, &e);
 	dump_chains(f, p, &e, unwritten);
 	dump_devs(f, p, &e, unwritten);
 	tdm_policy_free(p);
