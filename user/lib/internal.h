@@ -233,10 +233,12 @@ int tdm_set_destroy(struct tdm_ctx *ctx, __u32 id);
 /*
  * sets.c: the elements of file (as tandem set load reads it) as
  * elements of set, appended to *el: 0, or -errno with "FILE:LINE: why"
- * or "FILE: why" in err. Reads no state.
+ * or "FILE: why" in err; -E2BIG past max elements (repeats count).
+ * Reads no state.
  */
 int tdm_set_file_read(const struct tdm_set_info *set, const char *file,
-		      struct tdm_set_elems *el, char *err, size_t errlen);
+		      size_t max, struct tdm_set_elems *el, char *err,
+		      size_t errlen);
 /* Sort el's elements and drop the repeats */
 void tdm_set_elems_uniq(struct tdm_set_elems *el);
 

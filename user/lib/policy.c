@@ -251,7 +251,7 @@ static int line_nf_add(struct reader *r, struct args *a)
 	return 0;
 }
 
-/* The word @NAME of side (0 src, 1 dst) of a match, for errors. */
+/* The index of the word @name of a match, for errors; -1 if none. */
 static int set_word(struct reader *r, const char *name)
 {
 	int i;
@@ -553,20 +553,26 @@ static int line_set_add(struct reader *r, struct args *a)
 }
 
 /*
- * The elements of all sets, the policy's limit: without it a file could
- * ask for far more memory than the maps could ever hold.
+ * The elements of all sets, at most what the two maps hold: without a
+ * limit a file could ask for far more memory than they could ever take.
  */
-static int elems_room(struct reader *r, size_t more)
+#define POLICY_MAX_ELEMS	(2 * (size_t)TDM_SET_MAX_ELEMS)
+
+/* How many more elements the policy may have */
+static size_t elems_left(struct reader *r)
 {
-	size_t n = more;
+	size_t n = 0;
 	int i;
 
 	for (i = 0; i < r->p->nsets; i++)
 		n += r->p->sets[i].elems.n;
-	if (n > 2 * (size_t)TDM_SET_MAX_ELEMS)
-		return rerr(r, -1, "more than %d elements in all sets",
-			    2 * TDM_SET_MAX_ELEMS);
-	return 0;
+	return n < POLICY_MAX_ELEMS ? POLICY_MAX_ELEMS - n : 0;
+}
+
+static int elems_too_many(struct reader *r)
+{
+	return rerr(r, -1, "more than %zu elements in all sets",
+		    POLICY_MAX_ELEMS);
 }
 
 static int line_set_element(struct reader *r, struct args *a)
@@ -583,8 +589,8 @@ static int line_set_element(struct reader *r, struct args *a)
 	if (s < 0)
 		return s;
 	set = &r->p->sets[s];
-	if (elems_room(r, a->nwords[k]))
-		return -EINVAL;
+	if ((size_t)a->nwords[k] > elems_left(r))
+		return elems_too_many(r);
 	for (i = 0; i < a->nwords[k]; i++) {
 		w = (int)(a->words[k] + i - r->words);
 		if (tdm_set_elem_parse(&set->info, a->words[k][i], &e, msg,
@@ -616,13 +622,15 @@ static int line_set_load(struct reader *r, struct args *a)
 	if (!stat(path, &st) && !S_ISREG(st.st_mode))
 		return rerr(r, word_of(r, a, "FILE"),
 			    "'set load': %s is not a regular file", path);
-	err = tdm_set_file_read(&set->info, path, &set->elems, msg,
-				sizeof(msg));
+	err = tdm_set_file_read(&set->info, path, elems_left(r),
+				&set->elems, msg, sizeof(msg));
 	if (err == -ENOMEM)
 		return err;
+	if (err == -E2BIG)
+		return elems_too_many(r);
 	if (err)
 		return rerr(r, word_of(r, a, "FILE"), "'set load': %s", msg);
-	return elems_room(r, 0);
+	return 0;
 }
 
 static const struct policy_cmd {

@@ -11,6 +11,7 @@
  * replaced (set load) never lacks an element both old and new have. A
  * change that does not fit takes out what it added.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -538,11 +539,12 @@ void tdm_set_elems_uniq(struct tdm_set_elems *el)
 }
 
 int tdm_set_file_read(const struct tdm_set_info *set, const char *file,
-		      struct tdm_set_elems *el, char *err, size_t errlen)
+		      size_t max, struct tdm_set_elems *el, char *err,
+		      size_t errlen)
 {
 	struct tdm_set_elem e;
 	char line[512], msg[512];
-	size_t lineno = 0;
+	size_t lineno = 0, n = 0;
 	FILE *f;
 	int ret = 0;
 
@@ -563,6 +565,12 @@ int tdm_set_file_read(const struct tdm_set_info *set, const char *file,
 		ret = load_line(set, line, &e, msg, sizeof(msg));
 		if (ret < 0) {
 			snprintf(err, errlen, "%s:%zu: %s", file, lineno, msg);
+			break;
+		}
+		if (ret && ++n > max) {
+			snprintf(err, errlen, "%s: more than %zu elements",
+				 file, max);
+			ret = -E2BIG;
 			break;
 		}
 		if (ret && tdm_set_elems_push(el, &e)) {
@@ -592,7 +600,8 @@ int tdm_set_load(struct tdm_ctx *ctx, const char *name, const char *file)
 	if (id < 0)
 		return id;
 	/* the whole file is read and checked before anything changes */
-	err = tdm_set_file_read(&set, file, &want, msg, sizeof(msg));
+	err = tdm_set_file_read(&set, file, SIZE_MAX, &want, msg,
+				sizeof(msg));
 	if (err) {
 		err = tdm_err(ctx, -err, "%s", msg);
 		goto out;
