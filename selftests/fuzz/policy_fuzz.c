@@ -98,12 +98,14 @@ static void check_policy(const struct tdm_policy *p, int nlines)
 			const struct tdm_set_elem *e = &set->elems.v[k];
 
 			CHECK(e->family == 4 || e->family == 6, "element family");
-			CHECK(!set->info.family || e->family == set->info.family,
+			CHECK(!set->info.family ||
+			      e->family == set->info.family,
 			      "element of the other family");
 			CHECK(e->len <= 128 && (e->len == 128 ||
 			      (set->info.flags & TDM_SET_INTERVAL)),
 			      "prefix in a plain set");
-			CHECK(!k || memcmp(&set->elems.v[k - 1], e, sizeof(*e)) < 0,
+			CHECK(!k ||
+			      memcmp(&set->elems.v[k - 1], e, sizeof(*e)) < 0,
 			      "elements not sorted, or repeated");
 		}
 	}

@@ -42,24 +42,32 @@ static void dump_bad(struct dump_err *e, const char *fmt, const char *name)
  * size of the sets (a million IPv6 addresses are about 40 MB of text,
  * inside a policy's 64 MiB).
  */
-static void dump_sets(FILE *f, const struct tdm_policy *p)
+static void dump_sets(FILE *f, const struct tdm_policy *p, struct dump_err *e)
 {
-	char buf[64];
+	char buf[256];
+	const char *c;
 	size_t k;
 	int i;
 
 	for (i = 0; i < p->nsets; i++) {
 		const struct pol_set *set = &p->sets[i];
 
-		fprintf(f, "set add %s type %s%s\n", set->info.name,
+		/* a record written by hand, or torn, may hold any name */
+		c = tdm_name_valid("set", set->info.name, buf, sizeof(buf)) ?
+		    "# " : "";
+		if (*c)
+			dump_bad(e, "set '%s' has a name a policy file cannot hold",
+				 set->info.name);
+		fprintf(f, "%sset add %s type %s%s\n", c, set->info.name,
 			tdm_set_type_name(set->info.family),
 			set->info.flags & TDM_SET_INTERVAL ? " interval" : "");
 		for (k = 0; k < set->elems.n; k++) {
 			if (k % DUMP_ELEMS_PER_LINE == 0)
-				fprintf(f, "set element add %s", set->info.name);
+				fprintf(f, "%sset element add %s", c,
+					set->info.name);
 			tdm_set_elem_format(&set->elems.v[k], buf, sizeof(buf));
 			fprintf(f, " %s", buf);
-			if (k % DUMP_ELEMS_PER_LINE == DUMP_ELEMS_PER_LINE - 1 ||
+			if ((k + 1) % DUMP_ELEMS_PER_LINE == 0 ||
 			    k + 1 == set->elems.n)
 				fprintf(f, "\n");
 		}
@@ -86,8 +94,9 @@ static void dump_nfs(FILE *f, const struct tdm_policy *p,
 
 			/* a set id whose record is gone: "@#ID" reads back
 			 * as nothing */
-			bool lost = (r->spec.m.src_set && !r->spec.src_set[0]) ||
-				    (r->spec.m.dst_set && !r->spec.dst_set[0]);
+			const struct tdm_rule_spec *sp = &r->spec;
+			bool lost = (sp->m.src_set && !sp->src_set[0]) ||
+				    (sp->m.dst_set && !sp->dst_set[0]);
 
 			if (r->nf != i)
 				continue;
@@ -222,7 +231,7 @@ int tdm_policy_dump(struct tdm_ctx *ctx, FILE *f)
 		return err;
 	}
 	fprintf(f, "# tandem policy: the running state (tandem dump)\n");
-	dump_sets(f, p);
+	dump_sets(f, p, &e);
 	dump_nfs(f, p, names, &e);
 	dump_chains(f, p, &e, unwritten);
 	dump_devs(f, p, &e, unwritten);

@@ -833,8 +833,8 @@ static int fw_tuples_check(struct reader *r)
 
 bool tdm_policy_empty(const struct tdm_policy *p)
 {
-	return !p->nsets && !p->nnfs && !p->nrules && !p->nchains && !p->ndevs &&
-	       !p->nsteers;
+	return !p->nsets && !p->nnfs && !p->nrules && !p->nchains &&
+	       !p->ndevs && !p->nsteers;
 }
 
 void tdm_policy_free(struct tdm_policy *p)
