@@ -176,7 +176,8 @@ enum tdm_set_flags {
 struct tdm_set_info {
 	char name[TDM_NAME_LEN];
 	__u8 family;			/* 0 inet (both), 4 or 6 */
-	__u8 pad;
+	__u8 epoch;			/* of the last policy apply that
+					 * changed its elements (sets.c) */
 	__u16 flags;			/* enum tdm_set_flags */
 	__u32 nelems;			/* elements, as the library wrote them */
 };
@@ -396,6 +397,14 @@ enum tdm_apply_op {
 	TDM_AP_DEV_DETACH,		/* name */
 	TDM_AP_CHAIN_DEL,		/* name */
 	TDM_AP_NF_DEL,			/* name */
+	/* address sets: before the commit */
+	TDM_AP_SET_ADDED,		/* name: delete it */
+	TDM_AP_SET_CHANGED,		/* id, name: unstage epoch lo, back to
+					 * hi elements, epoch mode */
+	/* after the commit */
+	TDM_AP_SET_PRUNE,		/* id, name: all but epoch lo out, hi
+					 * elements */
+	TDM_AP_SET_DEL,			/* name */
 };
 
 struct tdm_apply_step {

@@ -78,6 +78,37 @@ static void check_policy(const struct tdm_policy *p, int nlines)
 	      p->nrules <= p->cap_rules, "rule count");
 	CHECK(p->nsteers >= 0 && p->nsteers <= p->cap_steers, "steer count");
 
+	CHECK(p->nsets >= 0 && p->nsets <= TDM_MAX_SETS &&
+	      p->nsets <= p->cap_sets, "set count");
+	for (i = 0; i < p->nsets; i++) {
+		const struct pol_set *set = &p->sets[i];
+		size_t k;
+
+		CHECK(name_valid(set->info.name, sizeof(set->info.name)),
+		      "set name");
+		CHECK(set->info.family == 0 || set->info.family == 4 ||
+		      set->info.family == 6, "set family");
+		CHECK(!(set->info.flags & ~TDM_SET_INTERVAL), "set flags");
+		CHECK(set->line >= 1 && set->line <= nlines, "set line");
+		CHECK(set->id == 0, "set id set by the parser");
+		for (j = 0; j < i; j++)
+			CHECK(strcmp(p->sets[j].info.name, set->info.name),
+			      "set name twice");
+		for (k = 0; k < set->elems.n; k++) {
+			const struct tdm_set_elem *e = &set->elems.v[k];
+
+			CHECK(e->family == 4 || e->family == 6, "element family");
+			CHECK(!set->info.family ||
+			      e->family == set->info.family,
+			      "element of the other family");
+			CHECK(e->len <= 128 && (e->len == 128 ||
+			      (set->info.flags & TDM_SET_INTERVAL)),
+			      "prefix in a plain set");
+			CHECK(!k ||
+			      memcmp(&set->elems.v[k - 1], e, sizeof(*e)) < 0,
+			      "elements not sorted, or repeated");
+		}
+	}
 	for (i = 0; i < p->nnfs; i++) {
 		const struct pol_nf *nf = &p->nfs[i];
 
@@ -101,6 +132,20 @@ static void check_policy(const struct tdm_policy *p, int nlines)
 		CHECK(r->spec.action == TDM_ACT_PASS ||
 		      r->spec.action == TDM_ACT_DROP, "rule action");
 		CHECK(match_valid(&r->spec.m), "rule match");
+		CHECK(!r->spec.m.src_set && !r->spec.m.dst_set,
+		      "set ids set by the parser");
+		for (n = 0; n < 2; n++) {
+			const char *set = n ? r->spec.dst_set : r->spec.src_set;
+
+			CHECK(nul_in(set, TDM_NAME_LEN), "rule's set name");
+			if (!*set)
+				continue;
+			for (j = 0; j < p->nsets; j++)
+				if (!strcmp(p->sets[j].info.name, set))
+					break;
+			CHECK(j < p->nsets && p->sets[j].line < r->line,
+			      "rule's set not defined above it");
+		}
 		for (n = 0, j = 0; j < p->nrules; j++)
 			n += p->rules[j].nf == r->nf;
 		CHECK(n <= TDM_FW_MAX_RULES, "rules in one firewall");
@@ -176,12 +221,30 @@ static char *format_policy(const struct tdm_policy *p, size_t *len)
 		[TDM_MODE_AUTO] = "", [TDM_MODE_NATIVE] = " mode native",
 		[TDM_MODE_GENERIC] = " mode generic",
 	};
+	static struct tdm_set_names names;
 	char buf[512], *text = NULL;
 	FILE *f = open_memstream(&text, len);
 	int i, k;
 
 	if (!f)
 		return NULL;
+	memset(&names, 0, sizeof(names));
+	for (i = 0; i < p->nsets; i++) {
+		const struct pol_set *set = &p->sets[i];
+		size_t e;
+
+		fprintf(f, "set add %s type %s%s\n", set->info.name,
+			tdm_set_type_name(set->info.family),
+			set->info.flags & TDM_SET_INTERVAL ? " interval" : "");
+		/* one element a line: a line holds 64 words */
+		for (e = 0; e < set->elems.n; e++) {
+			tdm_set_elem_format(&set->elems.v[e], buf, sizeof(buf));
+			fprintf(f, "set element add %s %s\n", set->info.name, buf);
+		}
+		names.v[i + 1].family = set->info.family;
+		names.v[i + 1].flags = set->info.flags;
+		snprintf(names.v[i + 1].name, TDM_NAME_LEN, "%s", set->info.name);
+	}
 	for (i = 0; i < p->nnfs; i++) {
 		tdm_nf_params_format(&p->nfs[i].info, buf, sizeof(buf));
 		fprintf(f, "nf add %s %s %s \n", p->nfs[i].info.name,
@@ -191,7 +254,16 @@ static char *format_policy(const struct tdm_policy *p, size_t *len)
 	for (i = 0; i < p->nrules; i++) {
 		const struct pol_rule *r = &p->rules[i];
 
-		tdm_format_match(&r->spec.m, buf, sizeof(buf));
+		struct tdm_match m = r->spec.m;
+
+		/* the sets by their index + 1, as ids for the names */
+		for (k = 0; k < p->nsets; k++) {
+			if (!strcmp(p->sets[k].info.name, r->spec.src_set))
+				m.src_set = k + 1;
+			if (!strcmp(p->sets[k].info.name, r->spec.dst_set))
+				m.dst_set = k + 1;
+		}
+		tdm_format_match_sets(&m, &names, buf, sizeof(buf));
 		fprintf(f, "rule add %s prio %u %s action %s\n",
 			p->nfs[r->nf].info.name, r->spec.prio,
 			strcmp(buf, "any") ? buf : "",
@@ -253,6 +325,18 @@ static void check_round_trip(const struct tdm_policy *p)
 	if (tdm_policy_parse(NAME, text, len, &q, err, sizeof(err))) {
 		fprintf(stderr, "%s", text);
 		fail("the policy as text does not parse", err);
+	}
+	CHECK(q->nsets == p->nsets, "round trip: sets");
+	for (i = 0; i < p->nsets; i++) {
+		const struct pol_set *a = &p->sets[i], *b = &q->sets[i];
+
+		CHECK(!strcmp(a->info.name, b->info.name) &&
+		      a->info.family == b->info.family &&
+		      a->info.flags == b->info.flags &&
+		      a->elems.n == b->elems.n &&
+		      (!a->elems.n || !memcmp(a->elems.v, b->elems.v,
+					      a->elems.n * sizeof(*a->elems.v))),
+		      "round trip: set");
 	}
 	CHECK(q->nnfs == p->nnfs && q->nrules == p->nrules &&
 	      q->nchains == p->nchains && q->ndevs == p->ndevs &&

@@ -9,7 +9,10 @@ are not defined, or only below; a bad line among hundreds of good ones;
 words and lines too long, NUL bytes, bad UTF-8, control bytes; a file
 cut off in a keyword; devices that do not exist; an NF whose type
 changes; limits exceeded (rules in a firewall, NFs in a chain, NFs,
-chains, devices, words in a line). Each is written with random
+chains, devices, words in a line); address sets: a bad type, a set
+twice, elements of the other family, prefixes in a plain set, bad
+addresses, files that cannot be read, rules that match a set not
+added above or of the other family. Each is written with random
 decoration that changes nothing (comments, blank lines, blanks, CR LF,
 "\\" continuations).
 
@@ -612,6 +615,101 @@ class Mutator:
         if c:
             c.kind = "bad_in_many"
         return c
+
+    # ---- address sets ----
+    def _set_block(self, lines, bad):
+        """Sets s4 (ipv4), s6 (ipv6 interval), si (inet) with elements,
+        a rule on each, and bad: (line words, index in the block to put
+        it at, or None to append) whose line is the one to name."""
+        block = [
+            "set add s4 type ipv4",
+            "set element add s4 192.0.2.1 192.0.2.2",
+            "set add s6 type ipv6 interval",
+            "set element add s6 fd00::/16 2001:db8::1",
+            "set add si type inet",
+            "set element add si 192.0.2.9 fd00::9",
+            "rule add fw src @s4 action drop",
+            "rule add fw6 dst @s6 action drop",
+            "rule add fw src @si proto udp action drop",
+        ]
+        words, at = bad
+        at = len(block) if at is None else at
+        block.insert(at, words)
+        new = [Line(b.split(), ["a"] * len(b.split())) for b in block]
+        lines.extend(new)
+        return len(lines) - len(new) + at
+
+    def bad_set(self, lines):
+        """A bad set add among good set lines."""
+        bads = [
+            # a bad type, a set twice, a bad name, words missing or extra
+            ("set add sx type %s" % self.pick(
+                ["ipv5", "IPV4", "inet6", "any", "4", "ip", "interval"]), 0),
+            ("set add s4 type ipv6", 2),
+            ("set add %s type inet" % self.pick(
+                [b for b in BAD_NAMES if ok_word(b)]), None),
+            ("set add sx", None),
+            ("set add sx type ipv4 interval extra", None),
+            ("set add", None),
+        ]
+        words, at = self.pick(bads)
+        return Case("bad_set", lines, self._set_block(lines, (words, at)))
+
+    def bad_set_element(self, lines):
+        """An element of the other family, a prefix in a plain set, a bad
+        address, of a set not added (above), deleted, none."""
+        bads = [
+            ("set element add s4 192.0.2.3 %s" % self.pick(
+                ["2001:db8::1", "::1", "fd00::/8"]), 2),
+            ("set element add s6 %s" % self.pick(
+                ["10.0.0.0/8", "192.0.2.1", "0.0.0.0/0"]), 4),
+            ("set element add s4 %s" % self.pick(
+                ["192.0.2.0/24", "0.0.0.0/0", "10.0.0.0/8"]), 2),
+            ("set element add si %s" % self.pick(
+                ["300.1.1.1", "fd00::g", "1.2.3", "192.0.2.1/33",
+                 "fd00::/129", "-", "@s4", "any", "192.0.2.1-2",
+                 "1.2.3.4.5", "192.0.2.01x", "::ffff:1.2.3.4/200"]), 6),
+            ("set element add %s 192.0.2.1" % self.pick(
+                ["nosuch", "S4", "s"]), 2),
+            ("set element add s6 fd00::1", 0),
+            ("set element del s4 192.0.2.1", 2),
+            ("set element add s4", 2),
+            ("set element s4 192.0.2.1", 2),
+        ]
+        words, at = self.pick(bads)
+        return Case("bad_set_element", lines,
+                    self._set_block(lines, (words, at)))
+
+    def bad_set_file(self, lines):
+        """set load of a file that is not there, not a file, or has a bad
+        line; set lines that only the command line has."""
+        bads = [
+            ("set load s4 %s" % self.pick(
+                ["nosuch.txt", "/nonexistent/x", "/dev/null/x", "/proc",
+                 "/etc/passwd"]),
+             2),
+            ("set del s4", 2),
+            ("set show", 2),
+        ]
+        words, at = self.pick(bads)
+        return Case("bad_set_file", lines,
+                    self._set_block(lines, (words, at)))
+
+    def bad_set_rule(self, lines):
+        """A rule that matches a set not added above, or of the other
+        family, among good set lines."""
+        bads = [
+            ("rule add fw src @%s action drop" % self.pick(
+                ["nosuch", "S4", "s4x", "fw"]), None),
+            ("rule add fw src @s4 action drop", 0),
+            ("rule add fw src @s4 dst fd00::/8 action drop", None),
+            ("rule add fw6 src @s6 proto icmp action drop", None),
+            ("rule add fw src @s4 dst @s6 action drop", None),
+            ("rule add fw src @ action drop", None),
+        ]
+        words, at = self.pick(bads)
+        return Case("bad_set_rule", lines,
+                    self._set_block(lines, (words, at)))
 
     # ---- valid rewrites ----
     def valid_rewrite(self, lines):

@@ -9,10 +9,13 @@
  * are made in an order where every object exists before anything refers
  * to it and nothing is deleted before the commit:
  *
- *   NFs added, NF parameters and firewall rulesets changed, chains added,
- *   chains changed (hitless replace), devices attached or changed,
- *   steering entries added or changed;  -- commit --
- *   steering entries, devices, chains, NFs deleted.
+ *   sets added, set elements added (sets.c's stage: a set holds its old
+ *   and its new elements until the commit), NFs added, NF parameters and
+ *   firewall rulesets changed, chains added, chains changed (hitless
+ *   replace), devices attached or changed, steering entries added or
+ *   changed;  -- commit --
+ *   steering entries, devices, chains, NFs deleted, the elements a set
+ *   lost deleted (sets.c's prune), sets deleted.
  *
  * Every change before the commit first writes how to take it back to the
  * apply log (pinned map tdm_apply_log): a failure, or the next tdm_open()
@@ -23,7 +26,8 @@
  * back or forward, is idempotent: a recovery cut short is run again.
  *
  * Not hitless: a device whose XDP mode changes is detached and attached
- * again. An NF whose type changes is refused (give it another name).
+ * again. An NF or a set whose type changes is refused (give it another
+ * name): a rule holds a set's id and its kind of lookup.
  *
  * For tests, TANDEM_FAIL_AT=N makes the Nth change of an apply fail.
  */
@@ -203,6 +207,17 @@ static int undo_steer(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
 	return err;
 }
 
+/* Set name and its elements out, if it is there. */
+static int set_gone(struct tdm_ctx *ctx, const char *name)
+{
+	struct tdm_set_info set;
+	int id = tdm_set_lookup(ctx, name, &set);
+
+	if (id == -ENOENT)
+		return 0;
+	return id < 0 ? id : tdm_set_destroy(ctx, id);
+}
+
 /* Take back step s (before the commit). */
 static int step_undo(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
 {
@@ -245,6 +260,11 @@ static int step_undo(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
 		return undo_steer(ctx, s);
 	case TDM_AP_FLOW_CHANGED:
 		return tdm_steer_flow_set(ctx, s->id, &s->m, s->chain_id);
+	case TDM_AP_SET_ADDED:
+		return set_gone(ctx, s->name);
+	case TDM_AP_SET_CHANGED:
+		return tdm_set_unstage(ctx, s->id, s->name, s->lo, s->mode,
+				       s->hi);
 	default:
 		return 0;
 	}
@@ -272,6 +292,10 @@ static int step_finish(struct tdm_ctx *ctx, const struct tdm_apply_step *s)
 		if (tdm_nf_lookup(ctx, s->name, NULL) < 0)
 			return 0;
 		return tdm_nf_del(ctx, s->name);
+	case TDM_AP_SET_PRUNE:
+		return tdm_set_prune(ctx, s->id, s->name, s->lo, s->hi);
+	case TDM_AP_SET_DEL:
+		return set_gone(ctx, s->name);
 	default:
 		return 0;
 	}
@@ -402,6 +426,48 @@ static int cur_chain_index(const struct tdm_policy *cur, __u32 id)
 	return -1;
 }
 
+static int read_sets(struct tdm_ctx *ctx, struct tdm_policy *cur)
+{
+	struct tdm_set_elems *el;
+	struct tdm_set_info *info;
+	__u32 id;
+	int err;
+
+	info = calloc(TDM_MAX_SETS + 1, sizeof(*info));
+	el = calloc(TDM_MAX_SETS + 1, sizeof(*el));
+	err = info && el ? tdm_set_elems_all(ctx, info, el) :
+			   tdm_err(ctx, ENOMEM, "out of memory");
+	for (id = 1; !err && id <= TDM_MAX_SETS; id++) {
+		if (!info[id].name[0])
+			continue;
+		if (GROW(cur, sets)) {
+			err = tdm_err(ctx, ENOMEM, "out of memory");
+			break;
+		}
+		/* the elements move to the policy */
+		cur->sets[cur->nsets++] = (struct pol_set){
+			.info = info[id], .elems = el[id], .id = id,
+		};
+		memset(&el[id], 0, sizeof(el[id]));
+	}
+	for (id = 0; el && id <= TDM_MAX_SETS; id++)
+		tdm_set_elems_free(&el[id]);
+	free(info);
+	free(el);
+	return err;
+}
+
+/* The name of the running set id into name ("" if there is none) */
+static void cur_set_name(const struct tdm_policy *cur, __u32 id, char *name)
+{
+	int i;
+
+	name[0] = '\0';
+	for (i = 0; id && i < cur->nsets; i++)
+		if (cur->sets[i].id == id)
+			snprintf(name, TDM_NAME_LEN, "%s", cur->sets[i].info.name);
+}
+
 static int read_nfs(struct tdm_ctx *ctx, struct tdm_policy *cur)
 {
 	struct tdm_fw_rules rl = {};
@@ -438,6 +504,10 @@ static int read_nfs(struct tdm_ctx *ctx, struct tdm_policy *cur)
 				},
 				.id = rl.v[i].id,
 			};
+			cur_set_name(cur, rl.v[i].m.src_set,
+				     cur->rules[cur->nrules - 1].spec.src_set);
+			cur_set_name(cur, rl.v[i].m.dst_set,
+				     cur->rules[cur->nrules - 1].spec.dst_set);
 		}
 	}
 	tdm_fw_rules_free(&rl);
@@ -553,8 +623,8 @@ int tdm_policy_running(struct tdm_ctx *ctx, struct tdm_policy **out)
 		free(cur);
 		return tdm_err(ctx, ENOMEM, "out of memory");
 	}
-	err = read_nfs(ctx, cur) ?: read_chains(ctx, cur) ?:
-	      read_devs(ctx, cur);
+	err = read_sets(ctx, cur) ?: read_nfs(ctx, cur) ?:
+	      read_chains(ctx, cur) ?: read_devs(ctx, cur);
 	if (err) {
 		tdm_policy_free(cur);
 		return err;
@@ -709,6 +779,21 @@ static int check(struct applier *ap)
 	int over = 0;		/* the line of the first one too many */
 	__u32 ifindex;
 
+	for (i = 0; i < p->nsets; i++) {
+		const struct tdm_set_info *w = &p->sets[i].info, *o;
+
+		c = tdm_policy_set(cur, w->name);
+		if (c < 0)
+			continue;
+		o = &cur->sets[c].info;
+		if (o->family != w->family || o->flags != w->flags)
+			return line_err(ap, p->sets[i].line, tdm_err(ctx, EEXIST,
+				"set '%s' is %s%s, the policy makes it %s%s: a set's type cannot change (its rules hold its id and kind); give it another name",
+				w->name, tdm_set_type_name(o->family),
+				o->flags & TDM_SET_INTERVAL ? " interval" : "",
+				tdm_set_type_name(w->family),
+				w->flags & TDM_SET_INTERVAL ? " interval" : ""));
+	}
 	for (i = 0; i < p->nnfs; i++) {
 		c = tdm_policy_nf(cur, p->nfs[i].info.name);
 		if (c < 0) {
@@ -789,6 +874,18 @@ static int canon_dev(char *name)
 	return 0;
 }
 
+static void canon_free(struct tdm_policy *w)
+{
+	if (!w)
+		return;
+	free(w->devs);
+	free(w->steers);
+	free(w->chains);
+	free(w->sets);
+	free(w->rules);
+	free(w);
+}
+
 static struct tdm_policy *canon_copy(struct applier *ap,
 				     const struct tdm_policy *p)
 {
@@ -801,8 +898,13 @@ static struct tdm_policy *canon_copy(struct applier *ap,
 	w->devs = malloc((p->ndevs + 1) * sizeof(*w->devs));
 	w->steers = malloc((p->nsteers + 1) * sizeof(*w->steers));
 	w->chains = malloc((p->nchains + 1) * sizeof(*w->chains));
-	if (!w->devs || !w->steers || !w->chains)
+	/* the sets' ids go into them (set_ids()); elements are shared */
+	w->sets = malloc((p->nsets + 1) * sizeof(*w->sets));
+	w->rules = malloc((p->nrules + 1) * sizeof(*w->rules));
+	if (!w->devs || !w->steers || !w->chains || !w->sets || !w->rules)
 		goto nomem;
+	memcpy(w->sets, p->sets, p->nsets * sizeof(*w->sets));
+	memcpy(w->rules, p->rules, p->nrules * sizeof(*w->rules));
 	memcpy(w->devs, p->devs, p->ndevs * sizeof(*w->devs));
 	memcpy(w->steers, p->steers, p->nsteers * sizeof(*w->steers));
 	memcpy(w->chains, p->chains, p->nchains * sizeof(*w->chains));
@@ -826,23 +928,57 @@ static struct tdm_policy *canon_copy(struct applier *ap,
 nomem:
 	tdm_err(ap->ctx, ENOMEM, "out of memory");
 fail:
-	if (w) {
-		free(w->devs);
-		free(w->steers);
-		free(w->chains);
-		free(w);
-	}
+	canon_free(w);
 	return NULL;
 }
 
-static void canon_free(struct tdm_policy *w)
+/* Set ids, as set_ids() gives them */
+static void set_ids_rules(struct tdm_policy *w)
 {
-	if (!w)
-		return;
-	free(w->devs);
-	free(w->steers);
-	free(w->chains);
-	free(w);
+	int i, k;
+
+	for (i = 0; i < w->nrules; i++) {
+		struct tdm_rule_spec *sp = &w->rules[i].spec;
+
+		if (sp->src_set[0] && (k = tdm_policy_set(w, sp->src_set)) >= 0)
+			sp->m.src_set = w->sets[k].id;
+		if (sp->dst_set[0] && (k = tdm_policy_set(w, sp->dst_set)) >= 0)
+			sp->m.dst_set = w->sets[k].id;
+	}
+}
+
+/*
+ * The ids of w's sets, into them and into the matches of w's rules, so
+ * that rules compare with the running ones: a running set's, and for a
+ * new one the lowest id free, in the file's order, which is what
+ * tdm_set_add() gives it (the sets an apply deletes go only after the
+ * commit). ENOSPC at the line of the first set one too many.
+ */
+static int set_ids(struct applier *ap, struct tdm_policy *w)
+{
+	bool used[TDM_MAX_SETS + 1] = {};
+	__u32 next = 1;
+	int i, c;
+
+	for (i = 0; i < ap->cur->nsets; i++)
+		used[ap->cur->sets[i].id] = true;
+	for (i = 0; i < w->nsets; i++) {
+		c = tdm_policy_set(ap->cur, w->sets[i].info.name);
+		if (c >= 0) {
+			w->sets[i].id = ap->cur->sets[c].id;
+			continue;
+		}
+		while (next <= TDM_MAX_SETS && used[next])
+			next++;
+		if (next > TDM_MAX_SETS)
+			return line_err(ap, w->sets[i].line, tdm_err(ap->ctx, ENOSPC,
+				"the apply needs more than %d sets at once (the new ones are added before the old ones go)",
+				TDM_MAX_SETS));
+		w->sets[i].id = next;
+		used[next] = true;
+	}
+	set_ids_rules(w);
+	return 0;
 }
 
 /*
@@ -1018,6 +1154,83 @@ static int check_buckets(struct applier *ap, const int *keep)
 }
 
 /* ---- the changes ---- */
+
+static bool set_elems_same(const struct pol_set *a, const struct pol_set *b)
+{
+	return a->elems.n == b->elems.n &&
+	       (!a->elems.n || !memcmp(a->elems.v, b->elems.v,
+				       a->elems.n * sizeof(*a->elems.v)));
+}
+
+/* New sets, with their elements: before any rule refers to them. */
+static int add_sets(struct applier *ap)
+{
+	const struct tdm_policy *p = ap->p;
+	struct tdm_set_elems none = {};
+	int i, id, err;
+
+	for (i = 0; i < p->nsets; i++) {
+		const struct pol_set *w = &p->sets[i];
+		struct tdm_apply_step s = { .op = TDM_AP_SET_ADDED };
+
+		if (tdm_policy_set(ap->cur, w->info.name) >= 0)
+			continue;
+		snprintf(s.name, sizeof(s.name), "%s", w->info.name);
+		err = gate(ap, w->line) ?: log_step(ap, &s);
+		if (err)
+			return err;
+		id = tdm_set_add(ap->ctx, w->info.name, w->info.family,
+				 w->info.flags);
+		if (id < 0)
+			return id;
+		/* the rules were planned with it (set_ids()) */
+		if ((__u32)id != w->id)
+			return tdm_err(ap->ctx, EPROTO, "set '%s' got id %d, expected %u",
+				       w->info.name, id, w->id);
+		err = tdm_set_stage(ap->ctx, id, &w->elems, &none,
+				    tdm_set_next_epoch(0));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Sets whose elements change: the new ones in, the kept ones marked
+ * (tdm_set_stage()); the gone ones go after the commit, when no rule
+ * the apply takes back could want them.
+ */
+static int change_sets(struct applier *ap)
+{
+	const struct tdm_policy *p = ap->p, *cur = ap->cur;
+	struct tdm_set_info info;
+	int i, c, err;
+
+	for (i = 0; i < p->nsets; i++) {
+		const struct pol_set *w = &p->sets[i];
+		struct tdm_apply_step s = { .op = TDM_AP_SET_CHANGED };
+
+		c = tdm_policy_set(cur, w->info.name);
+		if (c < 0 || set_elems_same(w, &cur->sets[c]))
+			continue;
+		err = tdm_set_get(ap->ctx, w->id, &info);
+		if (err)
+			return err == -ENOENT ?
+			       tdm_err(ap->ctx, ENOENT, "set '%s' is gone",
+				       w->info.name) : err;
+		snprintf(s.name, sizeof(s.name), "%s", w->info.name);
+		s.id = w->id;
+		s.lo = tdm_set_next_epoch(info.epoch);
+		s.mode = info.epoch;
+		s.hi = info.nelems;
+		err = gate(ap, w->line) ?: log_step(ap, &s) ?:
+		      tdm_set_stage(ap->ctx, w->id, &w->elems,
+				    &cur->sets[c].elems, s.lo);
+		if (err)
+			return err;
+	}
+	return 0;
+}
 
 static int add_nfs(struct applier *ap)
 {
@@ -1474,6 +1687,30 @@ static int commit(struct applier *ap, const bool *used)
 		snprintf(s.name, sizeof(s.name), "%s", cur->nfs[i].info.name);
 		err = log_step(ap, &s);
 	}
+	/* sets last: no rule matches what goes (the firewalls that did
+	 * are changed or deleted above) */
+	for (i = 0; i < p->nsets && !err; i++) {
+		struct tdm_set_info info;
+		int c = tdm_policy_set(cur, p->sets[i].info.name);
+
+		if (c < 0 || set_elems_same(&p->sets[i], &cur->sets[c]))
+			continue;
+		err = tdm_set_get(ap->ctx, p->sets[i].id, &info);
+		if (err)
+			break;
+		s = (struct tdm_apply_step){ .op = TDM_AP_SET_PRUNE,
+			.id = p->sets[i].id, .lo = info.epoch,
+			.hi = p->sets[i].elems.n };
+		snprintf(s.name, sizeof(s.name), "%s", p->sets[i].info.name);
+		err = log_step(ap, &s);
+	}
+	for (i = 0; i < cur->nsets && !err; i++) {
+		if (tdm_policy_set(p, cur->sets[i].info.name) >= 0)
+			continue;
+		s = (struct tdm_apply_step){ .op = TDM_AP_SET_DEL };
+		snprintf(s.name, sizeof(s.name), "%s", cur->sets[i].info.name);
+		err = log_step(ap, &s);
+	}
 	return err;
 }
 
@@ -1497,6 +1734,8 @@ static unsigned int count_deleted(const struct tdm_policy *p,
 		n += tdm_policy_chain(p, cur->chains[i].name) < 0;
 	for (i = 0; i < cur->nnfs; i++)
 		n += tdm_policy_nf(p, cur->nfs[i].info.name) < 0;
+	for (i = 0; i < cur->nsets; i++)
+		n += tdm_policy_set(p, cur->sets[i].info.name) < 0;
 	return n;
 }
 
@@ -1509,6 +1748,16 @@ static int count_changes(struct applier *ap, const int *keep)
 	int i, c;
 	bool changed;
 
+	for (i = 0; i < p->nsets; i++) {
+		c = tdm_policy_set(cur, p->sets[i].info.name);
+		if (c < 0) {
+			ap->res.added++;
+			continue;
+		}
+		changed = !set_elems_same(&p->sets[i], &cur->sets[c]);
+		ap->res.changed += changed;
+		ap->res.kept += !changed;
+	}
 	for (i = 0; i < p->nnfs; i++) {
 		c = tdm_policy_nf(cur, p->nfs[i].info.name);
 		if (c < 0) {
@@ -1568,32 +1817,10 @@ static int count_changes(struct applier *ap, const int *keep)
 
 static int changes(struct applier *ap, int *keep, bool *used)
 {
-	return add_nfs(ap) ?: change_nfs(ap) ?: change_chains(ap, true) ?:
+	return add_sets(ap) ?: change_sets(ap) ?:
+	       add_nfs(ap) ?: change_nfs(ap) ?: change_chains(ap, true) ?:
 	       change_chains(ap, false) ?: change_devs(ap) ?:
 	       change_steers(ap, keep);
-}
-
-/*
- * Policy files cannot name address sets yet: a running rule that matches
- * one would be deleted by any apply, without the file saying so (a
- * blocklist gone). Refused until they can: the rule's user deletes it.
- */
-static int set_rules_refused(struct applier *ap)
-{
-	const struct tdm_policy *cur = ap->cur;
-	int i;
-
-	for (i = 0; i < cur->nrules; i++) {
-		const struct pol_rule *r = &cur->rules[i];
-
-		if (!r->spec.m.src_set && !r->spec.m.dst_set)
-			continue;
-		return tdm_err(ap->ctx, EOPNOTSUPP,
-			       "firewall '%s' has rule %u, which matches an address set: policy files cannot hold those yet, and an apply would delete it (delete it first with 'tandem rule del %s %u')",
-			       cur->nfs[r->nf].info.name, r->id,
-			       cur->nfs[r->nf].info.name, r->id);
-	}
-	return 0;
 }
 
 int tdm_policy_apply(struct tdm_ctx *ctx, const struct tdm_policy *file,
@@ -1606,8 +1833,7 @@ int tdm_policy_apply(struct tdm_ctx *ctx, const struct tdm_policy *file,
 	int *keep = NULL;
 	int err;
 
-	err = log_run(ctx) ?: tdm_policy_running(ctx, &ap.cur) ?:
-	      set_rules_refused(&ap);
+	err = log_run(ctx) ?: tdm_policy_running(ctx, &ap.cur);
 	if (err)
 		goto out;
 	p = canon_copy(&ap, file);
@@ -1616,6 +1842,9 @@ int tdm_policy_apply(struct tdm_ctx *ctx, const struct tdm_policy *file,
 		goto out;
 	}
 	ap.p = p;
+	err = set_ids(&ap, p);
+	if (err)
+		goto out;
 	keep = calloc(p->nsteers + 1, sizeof(*keep));
 	used = calloc(ap.cur->nsteers + 1, sizeof(*used));
 	if (!keep || !used) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The words of the commands that say what exists: nf add, rule add,
- * chain add, dev attach, steer add. The CLI runs them one at a time; a
+ * chain add, dev attach, steer add, and the address set's set add,
+ * set element add, set load. The CLI runs them one at a time; a
  * policy file is a list of them (policy.c). One table each, so both read
  * the same words the same way.
  */
@@ -71,5 +72,38 @@ const struct arg tdm_steer_add_args[] = {
 	MATCH_ARGS,
 	{ "chain", NULL, "NAME", ARG_NAME, ARG_REQUIRED, 0, 0, NULL,
 	  "the chain a matching packet runs" },
+	{}
+};
+
+const char *const tdm_set_types[] = { "ipv4", "ipv6", "inet", NULL };
+const __u8 tdm_set_type_family[] = { 4, 6, 0 };
+const char *const tdm_set_elem_ops[] = { "add", "del", NULL };
+
+const struct arg tdm_set_add_args[] = {
+	{ .meta = "NAME", .type = ARG_NAME, .flags = ARG_REQUIRED,
+	  .help = "the set's name: letters, digits, '-', '_', '.'; at most 31" },
+	{ "type", NULL, "TYPE", ARG_ENUM, ARG_REQUIRED, 0, 0, tdm_set_types,
+	  "the family of its elements; inet: both" },
+	{ "interval", NULL, NULL, ARG_FLAG, 0, 0, 0, NULL,
+	  "its elements are prefixes (ADDR/LEN), not addresses" },
+	{}
+};
+
+const struct arg tdm_set_element_args[] = {
+	{ .meta = "add|del", .type = ARG_ENUM, .flags = ARG_REQUIRED,
+	  .values = tdm_set_elem_ops, .help = "what to do with the elements",
+	  .what = "operation" },
+	{ .meta = "NAME", .type = ARG_NAME, .flags = ARG_REQUIRED,
+	  .help = "the set" },
+	{ .meta = "ELEM", .type = ARG_NAME, .flags = ARG_REQUIRED | ARG_MANY,
+	  .help = "addresses; in an interval set, ADDR or ADDR/LEN" },
+	{}
+};
+
+const struct arg tdm_set_load_args[] = {
+	{ .meta = "NAME", .type = ARG_NAME, .flags = ARG_REQUIRED,
+	  .help = "the set" },
+	{ .meta = "FILE", .type = ARG_NAME, .flags = ARG_REQUIRED,
+	  .help = "one element a line; '#' starts a comment" },
 	{}
 };

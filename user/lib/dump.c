@@ -33,23 +33,45 @@ static void dump_bad(struct dump_err *e, const char *fmt, const char *name)
 		snprintf(e->what, sizeof(e->what), fmt, name);
 }
 
-/*
- * Address sets are not policy objects yet (policy.c refuses them): the
- * sets, and the rules that match one, are printed as comments, so a
- * dump still shows all the state, and the dump fails to say an apply of
- * it would not give this state.
- */
-static void dump_sets(FILE *f, const struct tdm_set_names *names)
-{
-	__u32 id;
+/* Elements a dump writes on one line: a line holds 64 words */
+#define DUMP_ELEMS_PER_LINE	48
 
-	for (id = 1; id <= TDM_MAX_SETS; id++)
-		if (names->v[id].name[0])
-			fprintf(f, "# set add %s type %s%s  # sets are not in policy files yet: tandem set show %s\n",
-				names->v[id].name,
-				tdm_set_type_name(names->v[id].family),
-				names->v[id].flags & TDM_SET_INTERVAL ?
-				" interval" : "", names->v[id].name);
+/*
+ * The sets, each with its elements written out (set element add), not
+ * as a file: a dump is one file that reads back the same, whatever the
+ * size of the sets (a million IPv6 addresses are about 40 MB of text,
+ * inside a policy's 64 MiB).
+ */
+static void dump_sets(FILE *f, const struct tdm_policy *p, struct dump_err *e)
+{
+	char buf[256];
+	const char *c;
+	size_t k;
+	int i;
+
+	for (i = 0; i < p->nsets; i++) {
+		const struct pol_set *set = &p->sets[i];
+
+		/* a record written by hand, or torn, may hold any name */
+		c = tdm_name_valid("set", set->info.name, buf, sizeof(buf)) ?
+		    "# " : "";
+		if (*c)
+			dump_bad(e, "set '%s' has a name a policy file cannot hold",
+				 set->info.name);
+		fprintf(f, "%sset add %s type %s%s\n", c, set->info.name,
+			tdm_set_type_name(set->info.family),
+			set->info.flags & TDM_SET_INTERVAL ? " interval" : "");
+		for (k = 0; k < set->elems.n; k++) {
+			if (k % DUMP_ELEMS_PER_LINE == 0)
+				fprintf(f, "%sset element add %s", c,
+					set->info.name);
+			tdm_set_elem_format(&set->elems.v[k], buf, sizeof(buf));
+			fprintf(f, " %s", buf);
+			if ((k + 1) % DUMP_ELEMS_PER_LINE == 0 ||
+			    k + 1 == set->elems.n)
+				fprintf(f, "\n");
+		}
+	}
 }
 
 static void dump_nfs(FILE *f, const struct tdm_policy *p,
@@ -70,14 +92,18 @@ static void dump_nfs(FILE *f, const struct tdm_policy *p,
 		for (k = 0; k < p->nrules; k++) {
 			const struct pol_rule *r = &p->rules[k];
 
-			bool set = r->spec.m.src_set || r->spec.m.dst_set;
+			/* a set id whose record is gone: "@#ID" reads back
+			 * as nothing */
+			const struct tdm_rule_spec *sp = &r->spec;
+			bool lost = (sp->m.src_set && !sp->src_set[0]) ||
+				    (sp->m.dst_set && !sp->dst_set[0]);
 
 			if (r->nf != i)
 				continue;
-			if (set)
-				dump_bad(e, "firewall '%s' has rules that match address sets, which policy files cannot hold yet",
+			if (lost)
+				dump_bad(e, "firewall '%s' has a rule that matches a set that is gone",
 					 p->nfs[i].info.name);
-			fprintf(f, "%srule add %s", set ? "# " : "",
+			fprintf(f, "%srule add %s", lost ? "# " : "",
 				p->nfs[i].info.name);
 			if (r->spec.prio != RULE_PRIO_DEFAULT)
 				fprintf(f, " prio %u", r->spec.prio);
@@ -205,7 +231,7 @@ int tdm_policy_dump(struct tdm_ctx *ctx, FILE *f)
 		return err;
 	}
 	fprintf(f, "# tandem policy: the running state (tandem dump)\n");
-	dump_sets(f, names);
+	dump_sets(f, p, &e);
 	dump_nfs(f, p, names, &e);
 	dump_chains(f, p, &e, unwritten);
 	dump_devs(f, p, &e, unwritten);

@@ -134,6 +134,13 @@ extern const struct arg tdm_rule_add_args[];
 extern const struct arg tdm_chain_add_args[];
 extern const struct arg tdm_dev_attach_args[];
 extern const struct arg tdm_steer_add_args[];
+/* set add, set element add|del, set load (set element del is the CLI's) */
+extern const struct arg tdm_set_add_args[];
+extern const struct arg tdm_set_element_args[];
+extern const struct arg tdm_set_load_args[];
+/* set add's "type" values, and the family (0: inet) of each */
+extern const char *const tdm_set_types[];
+extern const __u8 tdm_set_type_family[];
 /* rule add's "action" values: the index is the verdict (0 pass, 1 drop) */
 extern const char *const tdm_rule_actions[];
 /* dev attach's "mode" values, and the mode of each */

@@ -233,6 +233,55 @@ int tdm_map_fd(struct tdm_ctx *ctx, const char *name);
 /* sets.c: take set id's elements out, then its record (set del) */
 int tdm_set_destroy(struct tdm_ctx *ctx, __u32 id);
 
+/*
+ * sets.c: the elements of file (as tandem set load reads it) as
+ * elements of set, appended to *el: 0, or -errno with "FILE:LINE: why"
+ * or "FILE: why" in err; -E2BIG past max elements (repeats count).
+ * Reads no state.
+ */
+int tdm_set_file_read(const struct tdm_set_info *set, const char *file,
+		      size_t max, struct tdm_set_elems *el, char *err,
+		      size_t errlen);
+/* Sort el's elements and drop the repeats */
+void tdm_set_elems_uniq(struct tdm_set_elems *el);
+
+/*
+ * sets.c, for a policy apply (apply.c), which changes a set's elements
+ * in steps its log can take back or finish after a kill, whatever
+ * their number (sets.c, "policy applies"). All return 0 or -errno with
+ * the error set.
+ *
+ * tdm_set_stage: want[] (sorted, no repeats) into set id, whose
+ *	elements are have[] (the same): those new marked with epoch and
+ *	NEW, the kept ones with epoch; the set's epoch becomes epoch. The
+ *	old elements stay. -ENOSPC if the new ones do not fit (some may be
+ *	in: unstage takes them out).
+ * tdm_set_unstage: take a stage of epoch back: its new elements out,
+ *	its marks off, the record's epoch and count back to old_epoch
+ *	and old_nelems. A set id that is not name's (any more) is left.
+ * tdm_set_prune: finish a stage of epoch: every element it did not
+ *	mark out, the count nelems. A set id not name's is left.
+ */
+static inline __u8 tdm_set_next_epoch(__u8 epoch)
+{
+	return epoch == 255 ? 1 : epoch + 1;
+}
+/*
+ * Every set at once, in one pass over each elements map: info[id] its
+ * record (name "" for no set id), el[id] its elements sorted, without
+ * repeats (each el's v reused); both of TDM_MAX_SETS + 1 entries, [0]
+ * unused.
+ */
+int tdm_set_elems_all(struct tdm_ctx *ctx, struct tdm_set_info *info,
+		      struct tdm_set_elems *el);
+int tdm_set_stage(struct tdm_ctx *ctx, __u32 id,
+		  const struct tdm_set_elems *want,
+		  const struct tdm_set_elems *have, __u8 epoch);
+int tdm_set_unstage(struct tdm_ctx *ctx, __u32 id, const char *name,
+		    __u8 epoch, __u8 old_epoch, __u32 old_nelems);
+int tdm_set_prune(struct tdm_ctx *ctx, __u32 id, const char *name,
+		  __u8 epoch, __u32 nelems);
+
 /* ---- tss.c: tuple space search (bpf/nf_firewall.bpf.c) ---- */
 
 /*

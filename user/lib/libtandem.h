@@ -415,7 +415,9 @@ int tdm_stats_dev(struct tdm_ctx *ctx, __u32 slot, struct tdm_dev_stats *st);
 /* ---- policy files (policy.c: text; apply.c: the change) ---- */
 /*
  * A policy file is the CLI's grammar, one command per line without the
- * leading "tandem": nf add, rule add, chain add, dev attach, steer add.
+ * leading "tandem": set add, set element add, set load (a relative file
+ * is the policy file's directory's), nf add, rule add, chain add, dev
+ * attach, steer add.
  * "#" starts a comment (at the start of a word), a "\" at the end of a
  * line continues it. It says what should exist; tdm_policy_apply() makes
  * the running state equal to it. Documentation/policy.rst.

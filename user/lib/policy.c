@@ -11,6 +11,13 @@
  * anything changes; tdm_policy_apply() checks the rest against the
  * system (devices) before its first change.
  *
+ * Address sets are said by set add, their elements by set element add
+ * (the words) and set load (a file, as the command reads it; a
+ * relative path is the policy file's directory's): all of a set's
+ * lines together are its elements, read and checked here, so that a
+ * million-element set is refused at its bad line before anything
+ * changes.
+ *
  * Words are separated by blanks (space, tab). "#" at the start of a word
  * starts a comment that runs to the end of the line; "\" at the end of a
  * line joins the next one to it (as in ip -batch and nft -f). A CR
@@ -45,6 +52,7 @@ struct reader {
 	struct tdm_policy *p;
 	struct steer_set steers;
 	const char *name;
+	const char *dir;		/* of the file, for set load; NULL: . */
 	int line;			/* of the command's first word */
 	char **words;
 	int *cols;			/* 1-based column of each word */
@@ -98,6 +106,16 @@ int tdm_policy_grow(void **arr, int n, int *cap, size_t size)
 	*arr = q;
 	*cap = ncap;
 	return 0;
+}
+
+int tdm_policy_set(const struct tdm_policy *p, const char *name)
+{
+	int i;
+
+	for (i = 0; i < p->nsets; i++)
+		if (!strcmp(p->sets[i].info.name, name))
+			return i;
+	return -1;
 }
 
 int tdm_policy_nf(const struct tdm_policy *p, const char *name)
@@ -157,6 +175,16 @@ static int nf_ref(struct reader *r, const char *name, int word)
 
 	if (i < 0)
 		return rerr(r, word, "no NF '%s' is added above this line",
+			    name);
+	return i;
+}
+
+static int set_ref(struct reader *r, const char *name, int word)
+{
+	int i = tdm_policy_set(r->p, name);
+
+	if (i < 0)
+		return rerr(r, word, "no set '%s' is added above this line",
 			    name);
 	return i;
 }
@@ -223,10 +251,60 @@ static int line_nf_add(struct reader *r, struct args *a)
 	return 0;
 }
 
+/* The index of the word @name of a match, for errors; -1 if none. */
+static int set_word(struct reader *r, const char *name)
+{
+	int i;
+
+	for (i = 0; i < r->nwords; i++)
+		if (r->words[i][0] == '@' && !strcmp(r->words[i] + 1, name))
+			return i;
+	return -1;
+}
+
+/*
+ * The sets a rule matches: defined above, their names into spec, the
+ * family they imply and their interval flags into its match, as
+ * tdm_rule_add() does; the ids are the apply's to fill in.
+ */
+static int rule_sets(struct reader *r, const struct args *a,
+		     struct tdm_rule_spec *spec)
+{
+	static const __u8 interval[2] = {
+		TDM_MATCH_SRC_INTERVAL, TDM_MATCH_DST_INTERVAL,
+	};
+	struct tdm_match *m = &spec->m;
+	const struct tdm_set_info *set;
+	int side, i;
+
+	for (side = 0; side < 2; side++) {
+		const char *name = a->mp.sets[side];
+
+		if (!name[0])
+			continue;
+		i = set_ref(r, name, set_word(r, name));
+		if (i < 0)
+			return i;
+		set = &r->p->sets[i].info;
+		if (set->family && m->family && set->family != m->family)
+			return rerr(r, set_word(r, name),
+				    "the match mixes IPv4 and IPv6: set '%s' is %s, the rest of the match %s",
+				    name, tdm_set_type_name(set->family),
+				    m->family == 4 ? "IPv4" : "IPv6");
+		if (set->family)
+			m->family = set->family;
+		if (set->flags & TDM_SET_INTERVAL)
+			m->set_flags |= interval[side];
+		snprintf(side ? spec->dst_set : spec->src_set,
+			 TDM_NAME_LEN, "%s", name);
+	}
+	return 0;
+}
+
 static int line_rule_add(struct reader *r, struct args *a)
 {
 	struct tdm_policy *p = r->p;
-	int nf = nf_ref(r, arg_str(a, "NF"), word_of(r, a, "NF"));
+	int nf = nf_ref(r, arg_str(a, "NF"), word_of(r, a, "NF")), err;
 	struct pol_rule *ru;
 
 	if (nf < 0)
@@ -247,6 +325,9 @@ static int line_rule_add(struct reader *r, struct args *a)
 	ru->spec.prio = arg_num(a, "prio", RULE_PRIO_DEFAULT);
 	ru->spec.action = arg_num(a, "action", 0) ? TDM_ACT_DROP : TDM_ACT_PASS;
 	ru->spec.m = a->m;
+	err = rule_sets(r, a, &ru->spec);
+	if (err)
+		return err;
 	ru->line = r->line;
 	p->nrules++;
 	p->nfs[nf].nrules++;
@@ -443,6 +524,115 @@ static int line_steer_add(struct reader *r, struct args *a)
 	return 0;
 }
 
+static int line_set_add(struct reader *r, struct args *a)
+{
+	struct tdm_policy *p = r->p;
+	const char *name = arg_str(a, "NAME");
+	struct pol_set *set;
+	int i;
+
+	if (name_ok(r, a, "NAME", "set"))
+		return -EINVAL;
+	i = tdm_policy_set(p, name);
+	if (i >= 0)
+		return rerr(r, word_of(r, a, "NAME"),
+			    "set '%s' is already added at line %d", name,
+			    p->sets[i].line);
+	if (p->nsets >= TDM_MAX_SETS)
+		return rerr(r, -1, "more than %d sets", TDM_MAX_SETS);
+	if (GROW(p, sets))
+		return -ENOMEM;
+	set = &p->sets[p->nsets];
+	memset(set, 0, sizeof(*set));
+	snprintf(set->info.name, sizeof(set->info.name), "%s", name);
+	set->info.family = tdm_set_type_family[arg_num(a, "type", 0)];
+	set->info.flags = arg_seen(a, "interval") ? TDM_SET_INTERVAL : 0;
+	set->line = r->line;
+	p->nsets++;
+	return 0;
+}
+
+/*
+ * The elements of all sets, at most what the two maps hold: without a
+ * limit a file could ask for far more memory than they could ever take.
+ */
+#define POLICY_MAX_ELEMS	(2 * (size_t)TDM_SET_MAX_ELEMS)
+
+/* How many more elements the policy may have */
+static size_t elems_left(struct reader *r)
+{
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < r->p->nsets; i++)
+		n += r->p->sets[i].elems.n;
+	return n < POLICY_MAX_ELEMS ? POLICY_MAX_ELEMS - n : 0;
+}
+
+static int elems_too_many(struct reader *r)
+{
+	return rerr(r, -1, "more than %zu elements in all sets",
+		    POLICY_MAX_ELEMS);
+}
+
+static int line_set_element(struct reader *r, struct args *a)
+{
+	int k = arg_index(a, "ELEM"), i, s, w;
+	struct pol_set *set;
+	struct tdm_set_elem e;
+	char msg[512];
+
+	/* a policy says what a set holds: deleting is the CLI's */
+	if (arg_num(a, "add|del", 0) != 0)
+		return rerr(r, 2, "'set element del': a policy lists what a set holds (set element add); what it leaves out is deleted");
+	s = set_ref(r, arg_str(a, "NAME"), word_of(r, a, "NAME"));
+	if (s < 0)
+		return s;
+	set = &r->p->sets[s];
+	if ((size_t)a->nwords[k] > elems_left(r))
+		return elems_too_many(r);
+	for (i = 0; i < a->nwords[k]; i++) {
+		w = (int)(a->words[k] + i - r->words);
+		if (tdm_set_elem_parse(&set->info, a->words[k][i], &e, msg,
+				       sizeof(msg)))
+			return rerr(r, w, "'set element add': %s", msg);
+		if (tdm_set_elems_push(&set->elems, &e))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int line_set_load(struct reader *r, struct args *a)
+{
+	const char *file = arg_str(a, "FILE");
+	struct pol_set *set;
+	char path[4096], msg[1024];
+	struct stat st;
+	int s, err;
+
+	s = set_ref(r, arg_str(a, "NAME"), word_of(r, a, "NAME"));
+	if (s < 0)
+		return s;
+	set = &r->p->sets[s];
+	if (file[0] == '/' || !r->dir)
+		snprintf(path, sizeof(path), "%s", file);
+	else
+		snprintf(path, sizeof(path), "%s/%s", r->dir, file);
+	/* a FIFO or a device would block the parse, or never end */
+	if (!stat(path, &st) && !S_ISREG(st.st_mode))
+		return rerr(r, word_of(r, a, "FILE"),
+			    "'set load': %s is not a regular file", path);
+	err = tdm_set_file_read(&set->info, path, elems_left(r),
+				&set->elems, msg, sizeof(msg));
+	if (err == -ENOMEM)
+		return err;
+	if (err == -E2BIG)
+		return elems_too_many(r);
+	if (err)
+		return rerr(r, word_of(r, a, "FILE"), "'set load': %s", msg);
+	return 0;
+}
+
 static const struct policy_cmd {
 	const char *obj, *cmd;
 	const struct arg *tab;
@@ -453,6 +643,9 @@ static const struct policy_cmd {
 	{ "chain", "add", tdm_chain_add_args, line_chain_add },
 	{ "dev", "attach", tdm_dev_attach_args, line_dev_attach },
 	{ "steer", "add", tdm_steer_add_args, line_steer_add },
+	{ "set", "add", tdm_set_add_args, line_set_add },
+	{ "set", "element", tdm_set_element_args, line_set_element },
+	{ "set", "load", tdm_set_load_args, line_set_load },
 };
 
 static int command(struct reader *r)
@@ -467,17 +660,8 @@ static int command(struct reader *r)
 		if (!strcmp(r->words[0], policy_cmds[i].obj) &&
 		    r->nwords > 1 && !strcmp(r->words[1], policy_cmds[i].cmd))
 			pc = &policy_cmds[i];
-	/*
-	 * Address sets are not policy objects yet: their lines, and rules
-	 * that match a set, are refused outright, so that an apply never
-	 * deletes rules it cannot write back. (A policy would need set
-	 * lines, apply to compare and write sets before rules, dump to
-	 * print them.)
-	 */
-	if (!strcmp(r->words[0], "set"))
-		return rerr(r, 0, "sets are not supported in policy files yet");
 	if (!pc)
-		return rerr(r, 0, "'%s%s%s': a policy line is one of nf add, rule add, chain add, dev attach, steer add; an object a policy leaves out is deleted",
+		return rerr(r, 0, "'%s%s%s': a policy line is one of set add, set element add, set load, nf add, rule add, chain add, dev attach, steer add; an object a policy leaves out is deleted",
 			    r->words[0], r->nwords > 1 ? " " : "",
 			    r->nwords > 1 ? r->words[1] : "");
 	snprintf(name, sizeof(name), "%s %s", pc->obj, pc->cmd);
@@ -485,9 +669,6 @@ static int command(struct reader *r)
 	if (err)
 		return rerr(r, a.err_word >= 0 ? a.err_word + 2 : -1, "%s",
 			    a.err);
-	if (a.mp.sets[0][0] || a.mp.sets[1][0])
-		return rerr(r, -1, "sets are not supported in policy files yet (@%s)",
-			    a.mp.sets[0][0] ? a.mp.sets[0] : a.mp.sets[1]);
 	return pc->fn(r, &a);
 }
 
@@ -652,15 +833,20 @@ static int fw_tuples_check(struct reader *r)
 
 bool tdm_policy_empty(const struct tdm_policy *p)
 {
-	return !p->nnfs && !p->nrules && !p->nchains && !p->ndevs &&
-	       !p->nsteers;
+	return !p->nsets && !p->nnfs && !p->nrules && !p->nchains &&
+	       !p->ndevs && !p->nsteers;
 }
 
 void tdm_policy_free(struct tdm_policy *p)
 {
+	int i;
+
 	if (!p)
 		return;
+	for (i = 0; i < p->nsets; i++)
+		tdm_set_elems_free(&p->sets[i].elems);
 	free(p->name);
+	free(p->sets);
 	free(p->nfs);
 	free(p->rules);
 	free(p->chains);
@@ -673,8 +859,8 @@ int tdm_policy_parse(const char *name, const char *text, size_t len,
 		     struct tdm_policy **out, char *err, size_t errlen)
 {
 	struct reader r = { .name = name, .err = err, .errlen = errlen };
-	char *buf;
-	int ret;
+	char *buf, *dir = NULL, *slash;
+	int ret, i;
 
 	*out = NULL;
 	if (len > TDM_POLICY_MAX_BYTES) {
@@ -691,11 +877,25 @@ int tdm_policy_parse(const char *name, const char *text, size_t len,
 	}
 	memcpy(buf, text, len);
 	buf[len] = '\0';
+	/* set load's relative paths are the file's directory's */
+	slash = strrchr(name, '/');
+	if (slash) {
+		dir = strndup(name, slash == name ? 1 : slash - name);
+		if (!dir) {
+			snprintf(err, errlen, "%s: out of memory", name);
+			ret = -ENOMEM;
+			goto out;
+		}
+		r.dir = dir;
+	}
 	ret = read_all(&r, buf, len) ?: fw_tuples_check(&r);
+	for (i = 0; !ret && i < r.p->nsets; i++)
+		tdm_set_elems_uniq(&r.p->sets[i].elems);
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "%s: out of memory", name);
 out:
 	free(buf);
+	free(dir);
 	free(r.steers.slot);
 	if (ret)
 		tdm_policy_free(r.p);

@@ -18,8 +18,24 @@ struct pol_nf {
 	int nrules;			/* firewalls: rules the file gives it */
 };
 
+/*
+ * An address set. A file's elements come from its set element add and
+ * set load lines; the parser sorts them and drops repeats, as a
+ * running set's are (tdm_set_elems_all()).
+ */
+struct pol_set {
+	struct tdm_set_info info;	/* name, family, flags (no count) */
+	struct tdm_set_elems elems;	/* sorted, without repeats */
+	__u32 id;			/* running state: its id; a file's:
+					 * set by the apply */
+	int line;
+};
+
 struct pol_rule {
 	int nf;				/* index in nfs[] */
+	/* the names of the sets it matches in src_set, dst_set; in m
+	 * their ids (a file's: 0 until the apply knows them), the family
+	 * they imply and their interval flags */
 	struct tdm_rule_spec spec;
 	__u32 id;			/* running state: its id */
 	int line;
@@ -58,18 +74,20 @@ struct pol_steer {
 
 struct tdm_policy {
 	char *name;			/* file name, for errors */
+	struct pol_set *sets;
 	struct pol_nf *nfs;
 	struct pol_rule *rules;
 	struct pol_chain *chains;
 	struct pol_dev *devs;
 	struct pol_steer *steers;
-	int nnfs, nrules, nchains, ndevs, nsteers;
-	int cap_nfs, cap_rules, cap_chains, cap_devs, cap_steers;
+	int nsets, nnfs, nrules, nchains, ndevs, nsteers;
+	int cap_sets, cap_nfs, cap_rules, cap_chains, cap_devs, cap_steers;
 };
 
 /* The running state as a policy, with ids (apply.c); 0 or -errno. */
 int tdm_policy_running(struct tdm_ctx *ctx, struct tdm_policy **out);
-/* Index of the NF / chain called name in p, or -1. */
+/* Index of the set / NF / chain called name in p, or -1. */
+int tdm_policy_set(const struct tdm_policy *p, const char *name);
 int tdm_policy_nf(const struct tdm_policy *p, const char *name);
 int tdm_policy_chain(const struct tdm_policy *p, const char *name);
 /* Room for one more in an array of p: 0 or -ENOMEM. */

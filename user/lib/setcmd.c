@@ -47,17 +47,13 @@ int tdm_set_del(struct tdm_ctx *ctx, const char *name)
 
 /* ---- the commands ---- */
 
-static const char *const set_types[] = { "ipv4", "ipv6", "inet", NULL };
-static const __u8 set_type_family[] = { 4, 6, 0 };
-static const char *const elem_ops[] = { "add", "del", NULL };
-
 static int set_add_run(struct tdm_ctx *ctx, const struct args *a,
 		       struct json_object **out)
 {
 	const char *name = arg_str(a, "NAME");
 	int id;
 
-	id = tdm_set_add(ctx, name, set_type_family[arg_num(a, "type", 0)],
+	id = tdm_set_add(ctx, name, tdm_set_type_family[arg_num(a, "type", 0)],
 			 arg_seen(a, "interval") ? TDM_SET_INTERVAL : 0);
 	if (id < 0)
 		return id;
@@ -180,16 +176,6 @@ static int set_load_run(struct tdm_ctx *ctx, const struct args *a,
 	return tdm_set_load(ctx, arg_str(a, "NAME"), arg_str(a, "FILE"));
 }
 
-static const struct arg set_add_args[] = {
-	{ .meta = "NAME", .type = ARG_NAME, .flags = ARG_REQUIRED,
-	  .help = "the set's name: letters, digits, '-', '_', '.'; at most 31" },
-	{ "type", NULL, "TYPE", ARG_ENUM, ARG_REQUIRED, 0, 0, set_types,
-	  "the family of its elements; inet: both" },
-	{ "interval", NULL, NULL, ARG_FLAG, 0, 0, 0, NULL,
-	  "its elements are prefixes (ADDR/LEN), not addresses" },
-	{}
-};
-
 static const struct arg set_name_args[] = {
 	{ .meta = "NAME", .type = ARG_NAME, .flags = ARG_REQUIRED,
 	  .help = "the set" },
@@ -202,37 +188,18 @@ static const struct arg set_show_args[] = {
 	{}
 };
 
-static const struct arg set_element_args[] = {
-	{ .meta = "add|del", .type = ARG_ENUM, .flags = ARG_REQUIRED,
-	  .values = elem_ops, .help = "what to do with the elements",
-	  .what = "operation" },
-	{ .meta = "NAME", .type = ARG_NAME, .flags = ARG_REQUIRED,
-	  .help = "the set" },
-	{ .meta = "ELEM", .type = ARG_NAME, .flags = ARG_REQUIRED | ARG_MANY,
-	  .help = "addresses; in an interval set, ADDR or ADDR/LEN" },
-	{}
-};
-
-static const struct arg set_load_args[] = {
-	{ .meta = "NAME", .type = ARG_NAME, .flags = ARG_REQUIRED,
-	  .help = "the set" },
-	{ .meta = "FILE", .type = ARG_NAME, .flags = ARG_REQUIRED,
-	  .help = "one element a line; '#' starts a comment" },
-	{}
-};
-
 static const struct tdm_nf_command set_cmds[] = {
-	{ "add", NULL, set_add_args, "add an empty set", true,
+	{ "add", NULL, tdm_set_add_args, "add an empty set", true,
 	  set_add_run, NULL },
 	{ "del", "delete", set_name_args,
 	  "delete a set (not while a firewall rule matches it)", true,
 	  set_del_run, NULL },
 	{ "show", "list", set_show_args, "the sets, or one and its elements",
 	  false, set_show_run, set_show_print },
-	{ "element", NULL, set_element_args,
+	{ "element", NULL, tdm_set_element_args,
 	  "add or delete elements, live (no rule is reloaded)", true,
 	  set_element_run, NULL },
-	{ "load", NULL, set_load_args,
+	{ "load", NULL, tdm_set_load_args,
 	  "make a set's elements those of FILE, live", true,
 	  set_load_run, NULL },
 	{}

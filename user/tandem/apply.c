@@ -132,8 +132,10 @@ const struct object apply_object = {
 	.summary = "make the running state what a policy file says",
 	.cmds = apply_cmds,
 	.default_cmd = &apply_cmd,
-	.notes = "A policy file holds nf add, rule add, chain add, dev attach and steer add\n"
-		 "lines, as on the command line without 'tandem'; '#' starts a comment,\n"
+	.notes = "A policy file holds set add, set element add, set load, nf add, rule add,\n"
+		 "chain add, dev attach and steer add lines, as on the command line\n"
+		 "without 'tandem' (set load's relative FILE is the policy file's\n"
+		 "directory's); '#' starts a comment,\n"
 		 "'\\' at a line's end continues it. What the file leaves out is deleted;\n"
 		 "what it does not change keeps its ids, counters and state. A bad file\n"
 		 "changes nothing; a failure half way takes every change back\n"
@@ -145,5 +147,6 @@ const struct object dump_object = {
 	.summary = "print the running state as a policy file",
 	.cmds = none,
 	.default_cmd = &dump_cmd,
-	.notes = "'tandem apply' of the dump changes nothing.\n",
+	.notes = "'tandem apply' of the dump changes nothing. Sets are written with their\n"
+		 "elements.\n",
 };
