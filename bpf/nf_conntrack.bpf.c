@@ -97,6 +97,31 @@ enum tdm_ct_hook {
 #define TDM_CT_TO_ICMP		30
 #define TDM_CT_TO_GENERIC	600
 
+/*
+ * A fragmented datagram, for its later fragments (which have no ports):
+ * they take the state its first fragment was given, as they would
+ * after the kernel's reassembly. Key: the datagram's identity (RFC 791,
+ * RFC 8200 section 4.5) in conntrack nf_id.
+ */
+#define TDM_CT_FRAGS		8192	/* datagrams in flight, all NFs */
+#define TDM_CT_TO_FRAG		30	/* s: the kernel's ipfrag_time */
+
+struct tdm_ct_frag_key {
+	__u32 nf_id;
+	__u32 id;			/* IPv4 id or IPv6 fragment id, host order */
+	__u8 family;			/* 4 or 6 */
+	__u8 proto;
+	__u16 pad;
+	struct tdm_addr saddr;
+	struct tdm_addr daddr;
+};
+
+struct tdm_ct_frag {
+	__u64 expires;			/* ns, CLOCK_MONOTONIC */
+	__u32 ct_state;			/* enum tdm_ct_state of its first fragment */
+	__u32 pad;
+};
+
 TDM_NF(conntrack, 5, struct tdm_conntrack_params, TDM_CONNTRACK_DROP_MAX);
 #endif /* TDM_NF_DECLARATIONS */
 
@@ -125,6 +150,14 @@ struct tdm_ct_table {
 	__type(key, struct tdm_ct_key);
 	__type(value, struct tdm_ct_entry);
 };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TDM_CT_FRAGS);
+	__type(key, struct tdm_ct_frag_key);
+	__type(value, struct tdm_ct_frag);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_ct_frags SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
@@ -309,14 +342,21 @@ static __always_inline bool ct_icmpv6_untracked(__u8 type)
 	return (type >= 130 && type <= 137) || type == 143;
 }
 
-/*
- * The state of packet pm in NF nf_id's table, into pm->ct_state, and the
- * flow's update; 0. hook: enum tdm_ct_hook; ifindex: the device it came
- * in at or goes out of. A global function: the verifier checks it once
- * for every conntrack of a chain, and the TC egress program calls it too.
- */
-__noinline int conntrack_eval(struct tdm_meta *pm, __u32 nf_id, __u32 hook,
-			      __u32 ifindex)
+static __always_inline void ct_frag_key(struct tdm_ct_frag_key *k,
+					const struct tdm_meta *pm, __u32 nf_id)
+{
+	k->nf_id = nf_id;
+	k->id = pm->frag_id;
+	k->family = pm->flags & TDM_F_IPV4 ? 4 : 6;
+	k->proto = pm->l4_proto;
+	k->pad = 0;
+	k->saddr = pm->saddr;
+	k->daddr = pm->daddr;
+}
+
+/* The state of a packet or first fragment (conntrack_eval()). */
+static __always_inline void ct_classify(struct tdm_meta *pm, __u32 nf_id,
+					__u32 hook, __u32 ifindex)
 {
 	struct tdm_ct_entry *e, fresh = {};
 	struct tdm_ct_key k;
@@ -325,19 +365,17 @@ __noinline int conntrack_eval(struct tdm_meta *pm, __u32 nf_id, __u32 hook,
 	__u8 family, proto, end, dir;
 	__u16 sp, dp;
 
-	if (!pm)
-		return 0;
 	pm->ct_state = TDM_CT_UNTRACKED;
 	if (!(pm->flags & (TDM_F_IPV4 | TDM_F_IPV6)) ||
 	    (pm->flags & TDM_F_FRAG_LATER))
-		return 0;
+		return;
 	if (pm->flags & TDM_F_UNPARSED) {
 		pm->ct_state = TDM_CT_INVALID;
-		return 0;
+		return;
 	}
 	tab = bpf_map_lookup_elem(&tdm_ct_tables, &nf_id);
 	if (!tab)
-		return 0;
+		return;
 	family = pm->flags & TDM_F_IPV4 ? 4 : 6;
 	proto = pm->l4_proto;
 	now = bpf_ktime_get_ns();
@@ -351,14 +389,14 @@ __noinline int conntrack_eval(struct tdm_meta *pm, __u32 nf_id, __u32 hook,
 			e = bpf_map_lookup_elem(tab, &k);
 			pm->ct_state = e && e->expires > now ?
 				       TDM_CT_RELATED : TDM_CT_INVALID;
-			return 0;
+			return;
 		}
 		if (proto == IPPROTO_ICMPV6 &&
 		    ct_icmpv6_untracked(pm->icmp_type))
-			return 0;
+			return;
 		if (!tdm_icmp_is_echo(proto, pm->icmp_type)) {
 			pm->ct_state = TDM_CT_INVALID;
-			return 0;
+			return;
 		}
 		sp = dp = pm->icmp_id;
 	} else {
@@ -378,7 +416,7 @@ __noinline int conntrack_eval(struct tdm_meta *pm, __u32 nf_id, __u32 hook,
 	if (!e) {
 		if (!ct_may_open(pm)) {
 			pm->ct_state = TDM_CT_INVALID;
-			return 0;
+			return;
 		}
 		fresh.orig = end;
 		fresh.orig_ifindex = ifindex;
@@ -396,7 +434,7 @@ __noinline int conntrack_eval(struct tdm_meta *pm, __u32 nf_id, __u32 hook,
 		/* another CPU's first packet of the flow may beat ours */
 		bpf_map_update_elem(tab, &k, &fresh, BPF_ANY);
 		pm->ct_state = TDM_CT_NEW;
-		return 0;
+		return;
 	}
 	dir = end != e->orig;
 	/*
@@ -409,7 +447,7 @@ __noinline int conntrack_eval(struct tdm_meta *pm, __u32 nf_id, __u32 hook,
 	if (dir && e->orig_hook == hook && e->orig_ifindex == ifindex &&
 	    e->orig_vlan == pm->vlan_id[0]) {
 		pm->ct_state = TDM_CT_INVALID;
-		return 0;
+		return;
 	}
 	if (proto == IPPROTO_TCP)
 		pm->ct_state = ct_tcp(e, dir, pm->tcp_flags, now);
@@ -424,6 +462,43 @@ __noinline int conntrack_eval(struct tdm_meta *pm, __u32 nf_id, __u32 hook,
 			__sync_fetch_and_add(&e->bytes[0], pm->pkt_len);
 		}
 	}
+	return;
+}
+
+/*
+ * The state of packet pm in NF nf_id's table, into pm->ct_state, and the
+ * flow's update; 0. hook: enum tdm_ct_hook; ifindex: the device it came
+ * in at or goes out of. A global function: the verifier checks it once
+ * for every conntrack of a chain, and the TC egress program calls it too.
+ * A later fragment takes its first fragment's state (invalid if that was
+ * not seen: the kernel could not reassemble it either).
+ */
+__noinline int conntrack_eval(struct tdm_meta *pm, __u32 nf_id, __u32 hook,
+			      __u32 ifindex)
+{
+	struct tdm_ct_frag_key fk;
+	struct tdm_ct_frag fv = {}, *f;
+	__u64 now;
+
+	if (!pm)
+		return 0;
+	if (!(pm->flags & TDM_F_FRAG) ||
+	    !(pm->flags & (TDM_F_IPV4 | TDM_F_IPV6))) {
+		ct_classify(pm, nf_id, hook, ifindex);
+		return 0;
+	}
+	ct_frag_key(&fk, pm, nf_id);
+	now = bpf_ktime_get_ns();
+	if (pm->flags & TDM_F_FRAG_LATER) {
+		f = bpf_map_lookup_elem(&tdm_ct_frags, &fk);
+		pm->ct_state = f && f->expires > now && f->ct_state < TDM_CT_STATES ?
+			       f->ct_state : TDM_CT_INVALID;
+		return 0;
+	}
+	ct_classify(pm, nf_id, hook, ifindex);
+	fv.expires = now + TDM_CT_TO_FRAG * CT_NSEC;
+	fv.ct_state = pm->ct_state;
+	bpf_map_update_elem(&tdm_ct_frags, &fk, &fv, BPF_ANY);
 	return 0;
 }
 

@@ -55,7 +55,7 @@ talk()
 check "nf add ct" tdm nf add ct conntrack size 4096 egress veth1
 check "nf add fw" tdm nf add fw firewall default drop
 check "rule established,related" tdm rule add fw prio 10 state established,related action pass
-check "rule untracked" tdm rule add fw prio 20 state untracked action pass
+check "rule untracked" tdm rule add fw prio 20 state untracked proto icmpv6 action pass
 check "rule new tcp 2222" tdm rule add fw prio 30 state new proto tcp dport 2222 action pass
 check "rule new icmp" tdm rule add fw prio 40 state new proto icmp action pass
 check "chain add" tdm chain add host ct fw then pass

@@ -1148,12 +1148,39 @@ static void test_conntrack(void)
 		ct_pkt(&p, 6, IPPROTO_ICMPV6, false, 0, 0, i);
 		CHECK(ct_state(&p) == TDM_CT_UNTRACKED, "ICMPv6 type %d", i);
 	}
-	/* a later fragment has no ports to track */
+	/*
+	 * Fragments: a later one takes its first one's state (it has no
+	 * ports); alone, it is invalid. UDP 2000 -> 53 is established.
+	 */
 	pkt_eth(&p, ETH_P_IPV6);
 	pkt_ip6(&p, CT_A6, CT_B6, IPPROTO_FRAGMENT);
 	pkt_ip6_frag(&p, IPPROTO_UDP, 100, 0);
 	pkt_put(&p, 16);
-	CHECK(ct_state(&p) == TDM_CT_UNTRACKED, "later fragment");
+	CHECK(ct_state(&p) == TDM_CT_INVALID, "v6: later fragment alone");
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ip6(&p, CT_A6, CT_B6, IPPROTO_FRAGMENT);
+	pkt_ip6_frag(&p, IPPROTO_UDP, 0, 1);
+	pkt_udp(&p, 2000, 53, 8);
+	CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v6: first fragment");
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ip6(&p, CT_A6, CT_B6, IPPROTO_FRAGMENT);
+	pkt_ip6_frag(&p, IPPROTO_UDP, 2, 0);
+	pkt_put(&p, 16);
+	CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v6: its later fragment");
+	for (i = 0; i < 3; i++) {
+		struct iphdr *ip;
+
+		pkt_eth(&p, ETH_P_IP);
+		ip = pkt_ip4(&p, CT_A4, CT_B4, IPPROTO_UDP, 0);
+		ip->id = htons(i == 2 ? 78 : 77);
+		ip->frag_off = htons(i ? 2 : 0x2000);	/* 16 bytes on; MF */
+		if (i)
+			pkt_put(&p, 16);
+		else
+			pkt_udp(&p, 2100, 53, 8);
+		CHECK(ct_state(&p) == (i == 2 ? TDM_CT_INVALID : TDM_CT_NEW),
+		      "v4 fragment %d", i);
+	}
 	/* not IP: no firewall sees it */
 	pkt_eth(&p, 0x0806);
 	pkt_put(&p, 28);

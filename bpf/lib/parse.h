@@ -247,6 +247,7 @@ static __always_inline __u8 tdm_parse_ipv4(TDM_PARSE_CTX *ctx,
 
 	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)) {
 		m->flags |= TDM_F_FRAG;
+		m->frag_id = bpf_ntohs(iph->id);
 		if (iph->frag_off & bpf_htons(IP_OFFSET)) {
 			m->flags |= TDM_F_FRAG_LATER;
 			return 0;
@@ -352,6 +353,7 @@ static __always_inline __u8 tdm_parse_ipv6(struct tdm_cursor *c,
 				return 0;
 			}
 			m->flags |= TDM_F_EXTHDR | TDM_F_FRAG;
+			m->frag_id = bpf_ntohl(fh->identification);
 			nexthdr = fh->nexthdr;
 			c->pos += sizeof(*fh);
 			if (fh->frag_off & bpf_htons(IP6_OFFSET)) {

@@ -79,10 +79,10 @@ enum tdm_meta_flags {
 /*
  * What connection tracking says of a packet (struct tdm_meta.ct_state),
  * as nftables' ct state: set by a conntrack NF earlier in the chain;
- * untracked when none ran, or for what it does not track (non-IP, later
- * fragments, IPv6 neighbour discovery and MLD, as the kernel's
- * nf_conntrack_proto_icmpv6.c leaves them). A rule's state match is a
- * mask of 1 << state.
+ * untracked when none ran, or for what it does not track (non-IP, IPv6
+ * neighbour discovery and MLD, as the kernel's nf_conntrack_proto_icmpv6.c
+ * leaves them). A later fragment takes its first fragment's state. A
+ * rule's state match is a mask of 1 << state.
  */
 enum tdm_ct_state {
 	TDM_CT_UNTRACKED = 0,
@@ -124,6 +124,7 @@ struct tdm_meta {
 	__u16 inner_sport, inner_dport;	/* host order */
 	struct tdm_addr inner_saddr;
 	struct tdm_addr inner_daddr;
+	__u32 frag_id;			/* TDM_F_FRAG: the datagram's IP id */
 };
 
 /*

@@ -844,7 +844,8 @@ static const struct tdm_nf_object rule_object = {
 		 "state STATES: what a conntrack NF earlier in the chain said,\n"
 		 "  STATES := new|established|related|invalid|untracked[,...]\n"
 		 "  (untracked: no conntrack ran, or it does not track the\n"
-		 "  packet: non-IP, later fragments, IPv6 neighbour discovery).\n"
+		 "  packet: non-IP, IPv6 neighbour discovery and MLD); a later\n"
+		 "  fragment has its first fragment's state.\n"
 		 "Rules are tried in (prio, id) order, lowest first; the first\n"
 		 "match decides; no match takes the firewall's default.\n"
 		 "sport/dport never match non-first fragments or truncated packets.\n",
