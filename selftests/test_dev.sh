@@ -4,7 +4,7 @@
 # link and prog array), detach leaves the device clean, and a device held
 # by another XDP program is refused without --force.
 source "$(dirname "$0")/lib.sh"
-require ip nsenter python3 bpftool
+require ip nsenter python3 bpftool jq
 
 PASS_OBJ=$TOP/build/selftests/xdp_pass.bpf.o
 ktap_plan 12
@@ -13,13 +13,13 @@ setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 ifindex_of()	# DEV's ifindex in ns B
 {
 	ip -n "$NS_B" -j link show dev "$1" |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])'
+		jq '.[0].ifindex'
 }
 
 xdp_prog_of()	# the XDP program id on DEV (veth1), or nothing
 {
 	ip -n "$NS_B" -d -j link show dev "${1:-veth1}" |
-		python3 -c 'import json,sys; l=json.load(sys.stdin)[0]; print(l.get("xdp",{}).get("prog",{}).get("id",""))'
+		jq -r '.[0].xdp.prog.id // empty'
 }
 
 check "nf" tdm nf add c counter
@@ -157,7 +157,7 @@ check "ns C" ip netns add "$NS_C"
 i=$(ifindex_of mvb)
 check "C holds mvb's ifindex" ip -n "$NS_C" link add hold index "$i" type veth peer name holdp index $((i + 50))
 check "move mvb to C" ip -n "$NS_B" link set mvb netns "$NS_C"
-newidx=$(ip -n "$NS_C" -j link show dev mvb | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])')
+newidx=$(ip -n "$NS_C" -j link show dev mvb | jq '.[0].ifindex')
 echo "# mvb: ifindex $newidx in ns C; veth1 is $(ifindex_of veth1) in ns B"
 check "addresses" sh -c "ip -n $NS_A addr add 10.30.0.1/24 dev mva && ip -n $NS_A link set mva up &&
 	ip -n $NS_C addr add 10.30.0.2/24 dev mvb && ip -n $NS_C link set mvb up"
@@ -169,7 +169,7 @@ expect "its own chain ran" "$(nf_stat cm packets)" -ge $((m0 + 3))
 expect "veth1's did not take the pings" "$(nf_stat c packets)" -lt $((c0 + 3))
 check "detach the moved device by its name" tdm dev detach mvb
 check "no record left" sh -c "! nsenter --net=/run/netns/$NS_B $TANDEM dev show | grep -q mvb"
-expect "no XDP program left on mvb" "$(ip -n "$NS_C" -d -j link show dev mvb | python3 -c 'import json,sys; print(json.load(sys.stdin)[0].get("xdp",{}).get("prog",{}).get("id",""))')" = ""
+expect "no XDP program left on mvb" "$(ip -n "$NS_C" -d -j link show dev mvb | jq -r '.[0].xdp.prog.id // empty')" = ""
 # a device taken in ns C comes here, and ns C goes: it is ours to manage
 check "attach mvb from ns C" nsenter --net=/run/netns/"$NS_C" "$TANDEM" dev attach mvb chain mchain
 check "shown as ns C's" output_has 'mvb .* other-ns' tdm dev show
