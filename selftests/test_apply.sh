@@ -6,13 +6,14 @@
 # with the state as tandem shows it, and by failing (TANDEM_FAIL_AT) and
 # killing (TANDEM_CRASH_AT) an apply at every step.
 source "$(dirname "$0")/lib.sh"
-require ip nsenter python3
+require ip nsenter python3 jq
 
 STRIDE=${CRASH_STRIDE:-1}	# kill at every STRIDE-th crash point
 FSTRIDE=${FAIL_STRIDE:-1}	# fail every FSTRIDE-th change
 LARGE=${APPLY_LARGE:-5000}	# steering rules, and as many exact entries
 ktap_plan 11
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
+peer_start || exit $KSFT_FAIL
 # more devices in ns B: veth pairs (the kernel may lack dummy)
 for d in dum0 dum1 dum2; do
 	ip -n "$NS_B" link add $d type veth peer name ${d}p &&
@@ -73,18 +74,21 @@ EOF
 # kernel re-creates on its own (program and link ids, a chain's
 # replace generation) left out. Counters of the NFs of steered chains
 # only: the default chain also sees what the kernel sends on its own.
+# (one jq for the three filtered listings: in a guest a process is dear)
 snap()
 {
+	local nfs
+	nfs=$(tdm -j nf show 2>&1)
 	{
 		tdm dump
-		tdm -j nf show
-		for fw in $(tdm -j nf show | jq -r '.[] | select(.type == "firewall") | .name'); do
+		echo "$nfs"
+		for fw in $(jq -r '.[] | select(.type == "firewall") | .name' <<< "$nfs"); do
 			tdm -j rule show "$fw"
 		done
 		tdm -j steer show
-		tdm -j chain show | jq -c '.[] | del(.generation)'
-		tdm -j dev show | jq -c '.[] | del(.prog_id, .link_id)'
-		tdm -j stats | jq -c '.nf[] | select(.name == "cnt2" or .name == "gone")'
+		{ tdm -j chain show; tdm -j dev show; tdm -j stats; } |
+			jq -cs '(.[0][] | del(.generation)), (.[1][] | del(.prog_id, .link_id)),
+				(.[2].nf[] | select(.name == "cnt2" or .name == "gone"))'
 	} > "$1" 2>&1
 }
 
@@ -103,12 +107,21 @@ fail()
 	case_failed=1
 }
 
-# UDP datagrams ns B's stack took in, to a socket or to no port
+# UDP datagrams ns B's stack took in, to a socket or to no port: read
+# in bash from ns B's /proc/net through PEER_PID, with no process
 udp_in_b()
 {
-	in_b cat /proc/net/snmp | awk '
-		/^Udp:/ && !h { for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next }
-		/^Udp:/ { print $col["InDatagrams"] + $col["NoPorts"] + $col["RcvbufErrors"] }'
+	local hdr val i n=0
+	{
+		while read -r -a hdr && [ "${hdr[0]}" != Udp: ]; do :; done
+		read -r -a val
+	} < /proc/"$PEER_PID"/net/snmp
+	for i in "${!hdr[@]}"; do
+		case ${hdr[i]} in
+		InDatagrams|NoPorts|RcvbufErrors) n=$((n + val[i])) ;;
+		esac
+	done
+	echo $n
 }
 
 # udp_delta PORT COUNT [SPORT]: datagrams to PORT that reached ns B's stack
