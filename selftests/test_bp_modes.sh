@@ -10,7 +10,7 @@
 # again). Every count of every step must be equal, and equal to what the
 # watermarks say. Needs the module: a VM test (the host skips).
 source "$(dirname "$0")/lib.sh"
-require ip nsenter python3 ethtool bpftool
+require ip nsenter python3 ethtool bpftool jq
 BURN=$TOP/build/tandem-nf-burn
 REG=$TOP/build/selftests/kmod_reg
 [ -x "$BURN" ] && [ -x "$REG" ] || { echo "1..0 # SKIP not built"; exit $KSFT_SKIP; }
@@ -40,7 +40,7 @@ trap 'kill -CONT $NFPID 2>/dev/null; kill $NFPID $REGPID 2>/dev/null; wait; unlo
 
 nf_get()
 {
-	tdm -j nf show "$1" | python3 -c 'import json,sys; v=json.load(sys.stdin)[0][sys.argv[1]]; print(str(v).lower())' "$2"
+	nf_field "$1" "$2"
 }
 
 wait_backlog0()
@@ -77,14 +77,14 @@ LAST=""
 snap()
 {
 	local now line
-	now=$(tdm -j nf show p | python3 -c 'import json,sys; v=json.load(sys.stdin)[0]; print(v["handed"], v["bp_drops"], v["congestions"], str(v["congested"]).lower(), v["backlog"])')
+	local a b
+	# (a jq and bash's arithmetic, not two python3s: see nf_field)
+	now=$(tdm -j nf show p | jq -r '.[0] | "\(.handed) \(.bp_drops) \(.congestions) \(.congested) \(.backlog)"')
 	now="$now $(chain_stat web backpressure) $(nf_stat c1 packets)"
 	if [ -n "$LAST" ]; then
-		line=$(python3 -c '
-import sys
-a, b = sys.argv[1].split(), sys.argv[2].split()
-d = lambda i: str(int(b[i]) - int(a[i]))
-print(d(0), d(1), d(2), d(5), d(6), b[3], b[4])' "$LAST" "$now")
+		read -r -a a <<< "$LAST"
+		read -r -a b <<< "$now"
+		line="$((b[0] - a[0])) $((b[1] - a[1])) $((b[2] - a[2])) $((b[5] - a[5])) $((b[6] - a[6])) ${b[3]} ${b[4]}"
 		echo "$1: $line $2"
 	fi
 	LAST=$now

@@ -9,7 +9,7 @@
 # crossing a tandem chain; and the kernel complains of nothing. Needs to
 # load modules: a VM test (the host, which cannot, skips).
 source "$(dirname "$0")/lib.sh"
-require ip nsenter python3 ethtool readelf
+require ip nsenter python3 ethtool readelf jq
 PROBE=$TOP/build/selftests/kmod_probe
 OBJ=$TOP/build/selftests/kmod_kfunc.bpf.o
 BURN=$TOP/build/tandem-nf-burn
@@ -33,7 +33,7 @@ new_dmesg()
 
 nf_get()
 {
-	tdm -j nf show "$1" | python3 -c 'import json,sys; v=json.load(sys.stdin)[0][sys.argv[1]]; print(str(v).lower())' "$2"
+	nf_field "$1" "$2"
 }
 
 # ---- the module as built

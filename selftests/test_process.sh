@@ -8,7 +8,7 @@
 # path get nowhere. The NFs are started by hand here (test_tandemd.sh
 # has tandemd run them).
 source "$(dirname "$0")/lib.sh"
-require ip nsenter python3 ethtool
+require ip nsenter python3 ethtool jq
 BURN=$TOP/build/tandem-nf-burn
 SCAN=$TOP/build/tandem-nf-scan
 [ -x "$BURN" ] && [ -x "$SCAN" ] || { echo "1..0 # SKIP no process NFs built"; exit $KSFT_SKIP; }
@@ -36,8 +36,7 @@ nf_start()
 proc_get()
 {
 	# (quiet: a wait may start before tandemd has added the NF)
-	tdm -j nf show "$1" 2>/dev/null |
-		python3 -c 'import json,sys; v=json.load(sys.stdin)[0][sys.argv[1]]; print(str(v).lower())' "$2" 2>/dev/null
+	nf_field "$1" "$2"
 }
 
 # wait_proc NAME KEY VALUE: until the field is VALUE (20 s)
@@ -116,7 +115,7 @@ expect "other payloads pass" "$(send_recv 5004 50 10.10.0.2 --payload harmless)"
 expect "v6 matching dropped" "$(send_recv 5003 20 fd00::2 --payload EVIL7)" -eq 0
 expect "scan counted its drops" "$(proc_get s dropped)" -eq 70
 expect "tandem stats has them as verdict drops" "$(tdm -j stats nf s |
-	python3 -c 'import json,sys; print(json.load(sys.stdin)["drop_reasons"]["verdict"])')" -eq 70
+	jq '.drop_reasons.verdict')" -eq 70
 case_end "scan_drops_what_matches"
 
 # ---- 3: a process that is down: fail closed (default) and fail open
@@ -141,7 +140,7 @@ ip -n "$NS_A" link set veth0 mtu 3400 && ip -n "$NS_B" link set veth1 mtu 3400 |
 	case_failed=1
 expect "fail open, 3000-byte datagrams: none pass" "$(send_recv 5012 5 10.10.0.2 --size 3000)" -eq 0
 expect "counted as oversize" "$(tdm -j stats nf o |
-	python3 -c 'import json,sys; print(json.load(sys.stdin)["drop_reasons"]["oversize"])')" -eq 5
+	jq '.drop_reasons.oversize')" -eq 5
 expect "small ones still pass" "$(send_recv 5013 5)" -eq 5
 ip -n "$NS_A" link set veth0 mtu 1500; ip -n "$NS_B" link set veth1 mtu 1500
 case_end "a_down_process_nf_fails_closed_or_open"
@@ -205,8 +204,8 @@ case_end "backpressure_drops_at_chain_entry_while_congested"
 
 # ---- 5: forged frames on p's return path get nowhere, a right one does
 ifb=$(in_b cat /sys/class/net/veth1/ifindex)
-pid=$(tdm -j nf show p | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
-web=$(tdm -j chain show web | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+pid=$(tdm -j nf show p | jq '.[0].id')
+web=$(tdm -j chain show web | jq '.[0].id')
 forge()
 {
 	nsenter --net=/run/netns/"$NS_B" python3 "$TOP/selftests/lib/handoff.py" \
@@ -216,7 +215,7 @@ forge()
 udp_recv_start 5009 forged; rp=$!
 check "forge: bad magic" forge --nf "$pid" --chain "$web" --magic 0x1234 --count 10
 check "forge: another NF's id" forge --nf $((pid + 1)) --chain "$web" --count 10
-check "forge: a chain without p" forge --nf "$pid" --chain "$(tdm -j chain show plain | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')" --count 10
+check "forge: a chain without p" forge --nf "$pid" --chain "$(tdm -j chain show plain | jq '.[0].id')" --count 10
 check "forge: no such chain" forge --nf "$pid" --chain 77 --count 10
 udp_recv_wait $rp forged
 expect "no forged frame reached the stack" "$(udp_count forged)" -eq 0
@@ -321,9 +320,9 @@ check "chain back" tdm chain add back t then tx
 check "steer 7100 to back" tdm steer add veth1 prio 10 proto udp dport 7100 chain back
 nf_start t "$BURN" 0
 wait_proc t up true
-rx0=$(ip -n "$NS_A" -s -j link show dev veth0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])')
+rx0=$(ip -n "$NS_A" -s -j link show dev veth0 | jq '.[0].stats64.rx.packets')
 expect "none reached ns B's socket" "$(send_recv 7100 50)" -eq 0
-rx1=$(ip -n "$NS_A" -s -j link show dev veth0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])')
+rx1=$(ip -n "$NS_A" -s -j link show dev veth0 | jq '.[0].stats64.rx.packets')
 expect "they came back to veth0" "$((rx1 - rx0))" -ge 50
 expect "counted as txed" "$(chain_stat back txed)" -ge 50
 kill $NFPID
@@ -343,7 +342,7 @@ expect "fail closed: nothing passes" "$(send_recv 7200 10)" -eq 0
 sleep 0.5
 expect "nothing was handed to g" "$(proc_get g handed)" -eq 0
 expect "counted as nf_down" "$(tdm -j stats nf g |
-	python3 -c 'import json,sys; print(json.load(sys.stdin)["drop_reasons"]["nf_down"])')" -ge 10
+	jq '.drop_reasons.nf_down')" -ge 10
 kill $NFPID
 check "back to native" tdm dev detach veth1
 case_end "a_generic_mode_device_treats_the_nf_as_down"

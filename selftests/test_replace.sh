@@ -7,7 +7,7 @@
 # Then the same at millions of packets per second (live frames injected
 # by xdp_blast), where a replace that is not atomic per packet would show.
 source "$(dirname "$0")/lib.sh"
-require ip nsenter python3
+require ip nsenter python3 jq
 
 REPLACES=${REPLACES:-1000}
 ktap_plan 4
@@ -47,9 +47,9 @@ arrived=$(( $(udp_arrived_b) - base ))
 ring=$(( $(veth0_tx_dropped) - ring_base ))
 got=$(udp_count rr)
 uniq=$(udp_count rr unique)
-echo "# $REPLACES replaces in $(python3 -c "print(round($end - $start, 1))")s while sending $sent datagrams; $arrived reached the UDP layer, the receiver read $got ($uniq unique)"
+echo "# $REPLACES replaces in $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')s while sending $sent datagrams; $arrived reached the UDP layer, the receiver read $got ($uniq unique)"
 expect "every replace succeeded" "$fails" -eq 0
-expect "generation" "$(json_get "$(tdm -j chain show live | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)[0]))')" generation)" -eq "$REPLACES"
+expect "generation" "$(tdm -j chain show live | jq '.[0].generation')" -eq "$REPLACES"
 # the receiver may fall behind on a slow (emulated) CPU, and the veth
 # ring may overflow before XDP sees a frame; the counters of the stack
 # and of veth0 say what crossed XDP

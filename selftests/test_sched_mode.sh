@@ -13,7 +13,7 @@
 # crossing; a tandemd killed with -9 leaves the module without its NFs
 # and the chain still passes.
 source "$(dirname "$0")/lib.sh"
-require ip nsenter python3 ethtool curl
+require ip nsenter python3 ethtool curl jq
 BURN=$TOP/build/tandem-nf-burn
 GET=$TOP/build/selftests/kmod_get
 REG=$TOP/build/selftests/kmod_reg
@@ -54,8 +54,7 @@ trap 'reset; cleanup' EXIT
 
 proc_get()
 {
-	tdm -j nf show "$1" 2>/dev/null |
-		python3 -c 'import json,sys; v=json.load(sys.stdin)[0][sys.argv[1]]; print(str(v).lower())' "$2" 2>/dev/null
+	nf_field "$1" "$2"
 }
 
 # pair: a fresh pair of namespaces, and the policy
@@ -186,7 +185,7 @@ else
 	LOADED=1
 	start || case_failed=1
 	check "status: module" output_has "^scheduling *module" tdm status
-	expect "status -j: module" "$(tdm -j status | python3 -c 'import json,sys; print(json.load(sys.stdin)["scheduling"]["mode"])')" = module
+	expect "status -j: module" "$(tdm -j status | jq -r '.scheduling.mode')" = module
 	check "the module has p" "$GET" "$(proc_get p id)"
 	"$GET" "$(proc_get p id)" > "$TMP/get"
 	expect "with its pid" "$(awk '$1 == "pid" {print $2}' "$TMP/get")" -eq "$NFP"
