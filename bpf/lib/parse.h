@@ -33,8 +33,12 @@
  * headers; tandem follows this many and flags deeper packets
  * TDM_F_UNPARSED (a firewall drops them by default).
  */
+#ifndef TDM_MAX_VLAN
 #define TDM_MAX_VLAN		8
+#endif
+#ifndef TDM_MAX_EXTHDR
 #define TDM_MAX_EXTHDR		8
+#endif
 
 /*
  * Where the parser is. end is data_end, which the verifier knows; limit
