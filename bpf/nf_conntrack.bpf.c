@@ -188,6 +188,13 @@ static __always_inline int ct_end_cmp(const struct tdm_addr *x, __u16 xp,
 	return xp < yp ? -1 : xp > yp;
 }
 
+static __always_inline bool ct_addr_eq(const struct tdm_addr *x,
+				       const struct tdm_addr *y)
+{
+	return x->w[0] == y->w[0] && x->w[1] == y->w[1] &&
+	       x->w[2] == y->w[2] && x->w[3] == y->w[3];
+}
+
 /* The key of a packet from (s, sp) to (d, dp); the sender's end */
 static __always_inline __u8 ct_key(struct tdm_ct_key *k, __u8 family,
 				   __u8 proto, const struct tdm_addr *s,
@@ -382,13 +389,24 @@ static __always_inline void ct_classify(struct tdm_meta *pm, __u32 nf_id,
 
 	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
 		if (pm->flags & TDM_F_ICMP_ERR) {
-			/* related to the flow of the packet it quotes */
-			ct_key(&k, family, pm->inner_proto, &pm->inner_saddr,
-			       pm->inner_sport, &pm->inner_daddr,
-			       pm->inner_dport);
+			/*
+			 * Related to the flow of the packet it quotes, if
+			 * it goes back to that packet's sender (as the
+			 * kernel's nf_conntrack_inet_error() checks) and
+			 * the flow carried packets that way. Else anyone
+			 * could open a flow to a blocked port (its entry is
+			 * made though a firewall drops the packet) and
+			 * send the host errors quoting it, related.
+			 */
+			end = ct_key(&k, family, pm->inner_proto,
+				     &pm->inner_saddr, pm->inner_sport,
+				     &pm->inner_daddr, pm->inner_dport);
 			e = bpf_map_lookup_elem(tab, &k);
-			pm->ct_state = e && e->expires > now ?
-				       TDM_CT_RELATED : TDM_CT_INVALID;
+			pm->ct_state = TDM_CT_INVALID;
+			if (e && e->expires > now &&
+			    ct_addr_eq(&pm->daddr, &pm->inner_saddr) &&
+			    (end != e->orig ? e->packets[1] : e->packets[0]))
+				pm->ct_state = TDM_CT_RELATED;
 			return;
 		}
 		if (proto == IPPROTO_ICMPV6 &&

@@ -11,9 +11,10 @@ source "$(dirname "$0")/lib.sh"
 require ip nsenter python3 timeout tc
 
 CRAFT="python3 $TOP/selftests/lib/craft.py"
+FORGE="python3 $TOP/selftests/lib/ct_forge.py"
 ECHO="$TOP/selftests/lib/tcp_echo.py"
 
-ktap_plan 10
+ktap_plan 11
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
 peer_start || exit $KSFT_FAIL
 
@@ -126,6 +127,27 @@ done
 expect "v4 port unreachable (related) reached B" "$(snmp "$NS_B" snmp Icmp:InDestUnreachs)" -gt "$u4"
 expect "v6 port unreachable (related) reached B" "$(snmp "$NS_B" snmp6 Icmp6InDestUnreachs)" -gt "$u6"
 case_end "icmp_errors_about_the_hosts_flows_are_related"
+
+# A's SYN to a blocked port makes a flow (the firewall drops the SYN
+# after conntrack saw it); errors A sends B quoting that flow, either
+# way, a redirect too, are not related: B sent nothing in it. Then B's
+# own unreachable (as above) marks that A's frames went through.
+m4=$(snmp "$NS_B" snmp Icmp:InMsgs)
+r4=$(snmp "$NS_B" snmp Icmp:InRedirects)
+u4=$(snmp "$NS_B" snmp Icmp:InDestUnreachs)
+in_a $FORGE veth0 syn 41001 8001
+in_a $FORGE veth0 icmperr 3 3 41001 8001
+in_a $FORGE veth0 icmperr 3 3 41001 8001 rev
+in_a $FORGE veth0 icmperr 5 1 41001 8001 rev
+in_b bash -c 'exec 3<>/dev/udp/10.10.0.1/9; echo x >&3' 2>/dev/null
+for i in $(seq 50); do
+	[ "$(snmp "$NS_B" snmp Icmp:InDestUnreachs)" -gt "$u4" ] && break
+	sleep 0.1
+done
+expect "B's own unreachable came back" "$(snmp "$NS_B" snmp Icmp:InDestUnreachs)" -eq $((u4 + 1))
+expect "none of A's forged errors reached B" "$(snmp "$NS_B" snmp Icmp:InMsgs)" -eq $((m4 + 1))
+expect "A's forged redirect did not reach B" "$(snmp "$NS_B" snmp Icmp:InRedirects)" -eq "$r4"
+case_end "icmp_errors_quoting_a_flow_the_sender_opened_are_not_related"
 
 j=$(tdm -j conntrack show ct)
 n=$(jq '[.flows[] | select(.proto == "tcp" and .dport == 8000 and .src == "10.10.0.2" and .replied)] | length' <<< "$j")

@@ -1010,18 +1010,25 @@ static void ct_pkt(struct pkt *p, int fam, __u8 proto, bool reply,
 	}
 }
 
-/* An ICMP(v6) error of type from B to A quoting A's packet to B:bp */
-static void ct_err(struct pkt *p, int fam, __u8 type, __u8 qproto,
-		   __u16 ap, __u16 bp)
+/*
+ * An ICMP(v6) error of type quoting A's packet to B:bp: from B to A, or
+ * if from_a from A to B (untagged); if quote_b, quoting B's packet to A.
+ */
+static void ct_err_dir(struct pkt *p, int fam, __u8 type, __u8 qproto,
+		       __u16 ap, __u16 bp, bool from_a, bool quote_b)
 {
+	const char *a = fam == 4 ? CT_A4 : CT_A6, *b = fam == 4 ? CT_B4 : CT_B6;
+	const char *qs = quote_b ? b : a, *qd = quote_b ? a : b;
+	__u16 l3 = fam == 4 ? ETH_P_IP : ETH_P_IPV6;
 	__u8 *h;
 
-	pkt_eth(p, ETH_P_8021Q);
-	pkt_vlan(p, 5, fam == 4 ? ETH_P_IP : ETH_P_IPV6);
+	pkt_eth(p, from_a ? l3 : ETH_P_8021Q);
+	if (!from_a)
+		pkt_vlan(p, 5, l3);
 	if (fam == 4) {
 		struct iphdr *in;
 
-		pkt_ip4(p, CT_B4, CT_A4, IPPROTO_ICMP, 0);
+		pkt_ip4(p, from_a ? a : b, from_a ? b : a, IPPROTO_ICMP, 0);
 		h = pkt_put(p, 8);
 		h[0] = type;
 		in = pkt_put(p, sizeof(*in));
@@ -1029,23 +1036,30 @@ static void ct_err(struct pkt *p, int fam, __u8 type, __u8 qproto,
 		in->ihl = 5;
 		in->protocol = qproto;
 		in->tot_len = htons(28);
-		inet_pton(AF_INET, CT_A4, &in->saddr);
-		inet_pton(AF_INET, CT_B4, &in->daddr);
+		inet_pton(AF_INET, qs, &in->saddr);
+		inet_pton(AF_INET, qd, &in->daddr);
 	} else {
 		struct ipv6hdr *in;
 
-		pkt_ip6(p, CT_B6, CT_A6, IPPROTO_ICMPV6);
+		pkt_ip6(p, from_a ? a : b, from_a ? b : a, IPPROTO_ICMPV6);
 		h = pkt_put(p, 8);
 		h[0] = type;
 		in = pkt_put(p, sizeof(*in));
 		in->version = 6;
 		in->nexthdr = qproto;
-		inet_pton(AF_INET6, CT_A6, &in->saddr);
-		inet_pton(AF_INET6, CT_B6, &in->daddr);
+		inet_pton(AF_INET6, qs, &in->saddr);
+		inet_pton(AF_INET6, qd, &in->daddr);
 	}
 	h = pkt_put(p, 8);
-	*(__u16 *)h = htons(ap);
-	*(__u16 *)(h + 2) = htons(bp);
+	*(__u16 *)h = htons(quote_b ? bp : ap);
+	*(__u16 *)(h + 2) = htons(quote_b ? ap : bp);
+}
+
+/* An ICMP(v6) error of type from B to A quoting A's packet to B:bp */
+static void ct_err(struct pkt *p, int fam, __u8 type, __u8 qproto,
+		   __u16 ap, __u16 bp)
+{
+	ct_err_dir(p, fam, type, qproto, ap, bp, false, false);
 }
 
 #define SYN	0x02
@@ -1125,8 +1139,26 @@ static void test_conntrack(void)
 		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: unreachable, no flow", f);
 		ct_err(&p, f, f == 4 ? 11 : 3, IPPROTO_TCP, 1000, 80);
 		CHECK(ct_state(&p) == TDM_CT_RELATED, "v%d: time exceeded", f);
+		/*
+		 * A's SYN to a port the firewall blocks makes a flow; an
+		 * error A sends B quoting it is not related, whichever
+		 * way it quotes it (B sent nothing), a redirect neither
+		 */
+		ct_pkt(&p, f, IPPROTO_TCP, false, 3000, 81, SYN);
+		CHECK(ct_state(&p) == TDM_CT_NEW, "v%d: SYN to 81", f);
+		ct_err_dir(&p, f, f == 4 ? 3 : 1, IPPROTO_TCP, 3000, 81, true, false);
+		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: error to B quoting A's SYN", f);
+		ct_err_dir(&p, f, f == 4 ? 3 : 1, IPPROTO_TCP, 3000, 81, true, true);
+		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: error quoting B's unsent reply", f);
+		ct_err_dir(&p, f, f == 4 ? 5 : 2, IPPROTO_TCP, 3000, 81, true, true);
+		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: redirect quoting it", f);
+		ct_err(&p, f, f == 4 ? 3 : 1, IPPROTO_TCP, 3000, 81);
+		CHECK(ct_state(&p) == TDM_CT_RELATED, "v%d: error back to A", f);
 		ct_pkt(&p, f, IPPROTO_UDP, true, 2000, 53, 0);
 		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: UDP reply", f);
+		/* B's datagram now: an error A sends back to B is related */
+		ct_err_dir(&p, f, f == 4 ? 3 : 1, IPPROTO_UDP, 2000, 53, true, true);
+		CHECK(ct_state(&p) == TDM_CT_RELATED, "v%d: error quoting B's reply", f);
 		ct_pkt(&p, f, IPPROTO_UDP, false, 2000, 53, 0);
 		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: UDP after", f);
 
