@@ -456,6 +456,18 @@ static __always_inline void ct_classify(struct tdm_meta *pm, __u32 nf_id,
 	}
 	dir = end != e->orig;
 	/*
+	 * Echo: the end that opened the flow asks, the other answers (the
+	 * kernel's ICMP tuple holds the type). Else, while the host pings
+	 * a peer, that peer's echo requests with the same id would be
+	 * established.
+	 */
+	if ((proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) &&
+	    (proto == IPPROTO_ICMP ? pm->icmp_type == 0 :
+				     pm->icmp_type == 129) != dir) {
+		pm->ct_state = TDM_CT_INVALID;
+		return;
+	}
+	/*
 	 * A reply that arrives where its flow's first packet arrived (or
 	 * leaves where it left) is forged: a host's replies go out, a
 	 * router's come in at the other device (or VLAN). Without this, a

@@ -1170,6 +1170,13 @@ static void test_conntrack(void)
 		CHECK(ct_state(&p) == TDM_CT_NEW, "v%d: echo request", f);
 		ct_pkt(&p, f, icmp, true, 7, 0, rep);
 		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: echo reply", f);
+		/* the same id the other way: a request, or a reply from the asker */
+		ct_pkt(&p, f, icmp, true, 7, 0, req);
+		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: request from the replier", f);
+		ct_pkt(&p, f, icmp, false, 7, 0, rep);
+		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: reply from the asker", f);
+		ct_pkt(&p, f, icmp, false, 7, 0, req);
+		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: echo request again", f);
 		ct_pkt(&p, f, icmp, true, 8, 0, rep);
 		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: unasked reply", f);
 		ct_pkt(&p, f, icmp, false, 7, 0, f == 4 ? 13 : 200);
