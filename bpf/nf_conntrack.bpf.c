@@ -11,7 +11,8 @@
  * lookup, and the entry says which end opened the flow. The states and
  * timeouts are those of the kernel's nf_conntrack (TCP: SYN sent, SYN
  * received, established, FIN wait, time wait, close; UDP and ICMP echo:
- * replied or not), simplified: TCP sequence windows are not tracked.
+ * replied or not), simplified: TCP sequence windows are not tracked,
+ * only the exact places a RST or FIN may change a flow (RFC 5961).
  *
  * XDP sees what comes in. What the host sends out on a device is seen by
  * the NF's TC egress program (bpf/ct_egress.bpf.c) on that device, so
@@ -72,7 +73,15 @@ struct tdm_ct_entry {
 	__u8 orig_hook;			/* enum tdm_ct_hook */
 	__u8 pad;
 	__u16 orig_vlan;		/* its outer VLAN id (XDP; 0: none) */
-	__u32 pad2;
+	/*
+	 * TCP, against blind resets (RFC 5961): the sequence number the
+	 * opener's SYN had, and, by direction, the one the other end
+	 * acknowledged last (bit d of acked: next_seq[d] is known).
+	 */
+	__u32 syn_seq;
+	__u32 next_seq[2];
+	__u8 acked;
+	__u8 pad3[3];
 };
 
 /* Where conntrack_eval() sees a packet. */
@@ -245,20 +254,45 @@ static __always_inline __u64 ct_tcp_timeout(__u8 state)
 }
 
 /*
+ * May a RST or FIN from direction dir change the flow's state? One the
+ * host sends (egress) may; one that came in must sit exactly where the
+ * other end's last acknowledgment says (RFC 5961 section 3.2), when that
+ * is known. Otherwise a blind attacker who knows the ports could close
+ * any flow: the host's stack ignores a RST out of place (it answers with
+ * a challenge ACK), and so does the flow here.
+ */
+static __always_inline bool ct_seq_ok(const struct tdm_ct_entry *e, __u8 dir,
+				      __u32 seq, __u32 hook)
+{
+	return hook == TDM_CT_HOOK_EGRESS || !(e->acked & (1 << dir)) ||
+	       seq == e->next_seq[dir & 1];
+}
+
+/*
  * TCP: the packet's state, and the flow's next. dir: 0 from the end that
  * opened the flow. A SYN opens (or, after a close, reopens) a flow; a
  * segment without SYN and without a flow that expects it is invalid, as
- * a stray ACK is.
+ * a stray ACK is; a SYN-ACK must acknowledge the SYN, and a RST in
+ * answer to a SYN too (RFC 793 section 3.4).
  */
 static __always_inline int ct_tcp(struct tdm_ct_entry *e, __u8 dir,
-				  __u8 flags, __u64 now)
+				  const struct tdm_meta *pm, __u32 hook,
+				  __u64 now)
 {
-	__u8 st = e->state;
+	__u8 st = e->state, flags = pm->tcp_flags;
 	int res = TDM_CT_ESTABLISHED;
 
 	if (flags & CT_RST) {
 		if (st == TDM_CT_TCP_CLOSE)
 			return TDM_CT_INVALID;
+		if (st == TDM_CT_TCP_SYN_SENT) {
+			if (dir && (!(flags & CT_ACK) ||
+				    pm->tcp_ack != e->syn_seq + 1))
+				return TDM_CT_INVALID;
+		} else if (!ct_seq_ok(e, dir, pm->tcp_seq, hook)) {
+			/* out of place: the flow goes on, as the stack's */
+			return TDM_CT_ESTABLISHED;
+		}
 		/* a refused SYN, or a reset flow: it is over */
 		res = dir || e->replied ? TDM_CT_ESTABLISHED : TDM_CT_NEW;
 		st = TDM_CT_TCP_CLOSE;
@@ -269,7 +303,8 @@ static __always_inline int ct_tcp(struct tdm_ct_entry *e, __u8 dir,
 	} else if (flags & CT_SYN) {
 		/* SYN-ACK: the reply to the SYN, or its retransmission */
 		if (!dir || (st != TDM_CT_TCP_SYN_SENT &&
-			     st != TDM_CT_TCP_SYN_RECV))
+			     st != TDM_CT_TCP_SYN_RECV) ||
+		    pm->tcp_ack != e->syn_seq + 1)
 			return TDM_CT_INVALID;
 		st = TDM_CT_TCP_SYN_RECV;
 	} else if (!(flags & CT_ACK)) {
@@ -288,11 +323,19 @@ static __always_inline int ct_tcp(struct tdm_ct_entry *e, __u8 dir,
 			/* nothing came back yet (SYN sent), or it was reset */
 			return TDM_CT_INVALID;
 		}
-		if (flags & CT_FIN) {
+		if ((flags & CT_FIN) && ct_seq_ok(e, dir, pm->tcp_seq, hook)) {
 			e->fin |= 1 << dir;
 			st = e->fin == 3 ? TDM_CT_TCP_TIME_WAIT :
 					   TDM_CT_TCP_FIN_WAIT;
 		}
+	}
+	/* what this end acknowledges is where the other end is */
+	if (flags & CT_ACK) {
+		if (dir)
+			e->next_seq[0] = pm->tcp_ack;
+		else
+			e->next_seq[1] = pm->tcp_ack;
+		e->acked |= 1 << !dir;
 	}
 	if (dir)
 		e->replied = 1;
@@ -440,6 +483,7 @@ static __always_inline void ct_classify(struct tdm_meta *pm, __u32 nf_id,
 		fresh.orig_ifindex = ifindex;
 		fresh.orig_hook = hook;
 		fresh.orig_vlan = pm->vlan_id[0];
+		fresh.syn_seq = pm->tcp_seq;
 		fresh.state = proto == IPPROTO_TCP ? TDM_CT_TCP_SYN_SENT :
 						     TDM_CT_TCP_NONE;
 		fresh.packets[0] = 1;
@@ -480,7 +524,7 @@ static __always_inline void ct_classify(struct tdm_meta *pm, __u32 nf_id,
 		return;
 	}
 	if (proto == IPPROTO_TCP)
-		pm->ct_state = ct_tcp(e, dir, pm->tcp_flags, now);
+		pm->ct_state = ct_tcp(e, dir, pm, hook, now);
 	else
 		pm->ct_state = ct_other(e, dir, proto, now);
 	if (pm->ct_state != TDM_CT_INVALID) {

@@ -1062,6 +1062,15 @@ static void ct_err(struct pkt *p, int fam, __u8 type, __u8 qproto,
 	ct_err_dir(p, fam, type, qproto, ap, bp, false, false);
 }
 
+/* The sequence and acknowledgment numbers of ct_pkt()'s TCP segment */
+static void ct_seq(struct pkt *p, __u32 seq, __u32 ack)
+{
+	struct tcphdr *t = (struct tcphdr *)(p->buf + p->len - sizeof(*t));
+
+	t->seq = htonl(seq);
+	t->ack_seq = htonl(ack);
+}
+
 #define SYN	0x02
 #define ACK	0x10
 #define FIN	0x01
@@ -1091,6 +1100,7 @@ static void test_conntrack(void)
 		ct_pkt(&p, f, IPPROTO_TCP, true, 1000, 80, SYN | ACK);
 		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: SYN-ACK, no SYN", f);
 		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, SYN);
+		ct_seq(&p, 100, 0);
 		CHECK(ct_state(&p) == TDM_CT_NEW, "v%d: SYN", f);
 		CHECK(ct_state(&p) == TDM_CT_NEW, "v%d: SYN again", f);
 		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, ACK);
@@ -1099,30 +1109,51 @@ static void test_conntrack(void)
 		ct_pkt(&p, f, IPPROTO_TCP, true, 1000, 80, SYN | ACK);
 		memmove(p.buf + 12, p.buf + 16, p.len - 16);
 		p.len -= 4;
+		ct_seq(&p, 500, 101);
 		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: forged SYN-ACK", f);
 		ct_pkt(&p, f, IPPROTO_TCP, true, 1000, 80, SYN | ACK);
+		ct_seq(&p, 500, 999);
+		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: SYN-ACK acking another SYN", f);
+		ct_seq(&p, 500, 101);
 		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: SYN-ACK", f);
 		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, ACK);
+		ct_seq(&p, 101, 501);
 		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: ACK", f);
 		ct_pkt(&p, f, IPPROTO_TCP, true, 1000, 80, ACK);
+		ct_seq(&p, 501, 101);
 		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: data back", f);
+		/* a blind RST: not where A is; the flow goes on (RFC 5961) */
+		ct_pkt(&p, f, IPPROTO_TCP, true, 1000, 80, RST);
+		ct_seq(&p, 77777, 0);
+		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: blind RST", f);
+		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, ACK);
+		ct_seq(&p, 101, 501);
+		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: after a blind RST", f);
 		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, SYN);
+		ct_seq(&p, 100, 0);
 		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: SYN in established", f);
 		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, ACK | 0x08);
+		ct_seq(&p, 101, 501);
 		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: PSH-ACK", f);
 		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, FIN);
+		ct_seq(&p, 101, 0);
 		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: FIN without ACK", f);
 		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, FIN | ACK);
+		ct_seq(&p, 101, 501);
 		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: FIN", f);
 		ct_pkt(&p, f, IPPROTO_TCP, true, 1000, 80, FIN | ACK);
+		ct_seq(&p, 501, 102);
 		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: FIN back", f);
 		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, ACK);
+		ct_seq(&p, 102, 502);
 		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: last ACK", f);
 		/* time wait: a new SYN opens the flow again */
 		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, SYN);
+		ct_seq(&p, 700, 0);
 		CHECK(ct_state(&p) == TDM_CT_NEW, "v%d: SYN in time wait", f);
 		/* refused: a RST back, then nothing more */
 		ct_pkt(&p, f, IPPROTO_TCP, true, 1000, 80, RST | ACK);
+		ct_seq(&p, 0, 701);
 		CHECK(ct_state(&p) == TDM_CT_ESTABLISHED, "v%d: RST back", f);
 		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, ACK);
 		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: ACK after RST", f);

@@ -479,6 +479,8 @@ static __always_inline void tdm_parse_l4(struct tdm_cursor *c,
 			if (th->doff < 5)
 				m->flags |= TDM_F_BAD;
 			m->tcp_flags = ((__u8 *)th)[13];
+			m->tcp_seq = bpf_ntohl(th->seq);
+			m->tcp_ack = bpf_ntohl(th->ack_seq);
 		} else if (!frag) {
 			m->flags |= TDM_F_TRUNC;
 		}

@@ -125,6 +125,8 @@ struct tdm_meta {
 	struct tdm_addr inner_saddr;
 	struct tdm_addr inner_daddr;
 	__u32 frag_id;			/* TDM_F_FRAG: the datagram's IP id */
+	__u32 tcp_seq;			/* TCP: sequence number, host order */
+	__u32 tcp_ack;			/* TCP: acknowledgment number */
 };
 
 /*
