@@ -20,7 +20,7 @@
  */
 #ifdef TDM_NF_DECLARATIONS
 #define TDM_CT_DEFAULT_SIZE	65536	/* flows in an NF's table */
-#define TDM_CT_MAX_SIZE		(1 << 24)
+#define TDM_CT_MAX_SIZE		(1 << 22)	/* an LRU hash is preallocated: ~176 bytes a flow (memlock) */
 
 struct tdm_conntrack_params {
 	__u32 size;			/* flows in its table (LRU) */

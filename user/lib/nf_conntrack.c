@@ -452,7 +452,8 @@ const struct tdm_nf_ops tdm_nf_conntrack = {
 	.summary = "connection tracking: tells new, established, related, invalid",
 	.help = "conntrack: before a firewall whose rules match 'state'\n"
 		"  size N      flows in its table, least recently used go first\n"
-		"              (default 65536, 64-16777216)\n"
+		"              (default 65536, 64-4194304; about 176 bytes\n"
+		"              a flow, allocated at once)\n"
 		"  egress DEV  track what the host sends out of DEV, where the\n"
 		"              chain is attached: needed for the host's own\n"
 		"              connections, in and out\n"
