@@ -9,13 +9,33 @@ out of tdmnf<id>a, into its receive side.
              --src IP --dst IP --dport P [--magic X] [--count N]
 """
 import argparse
+import os
+import re
 import socket
 import struct
+import subprocess
 
 from craft import csum
 
 MAGIC = 0x74646D31  # TDM_HANDOFF_MAGIC, "tdm1"
-META_LEN = 72       # sizeof(struct tdm_meta)
+
+
+def meta_len():
+    """sizeof(struct tdm_meta), from the BTF of the built entry object:
+    the struct grows with the parser, and a stale number here made every
+    frame a forgery."""
+    top = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    obj = os.path.join(top, "build", "bpf", "entry.bpf.o")
+    out = subprocess.run(["bpftool", "btf", "dump", "file", obj],
+                         capture_output=True, text=True, check=True).stdout
+    m = re.search(r"STRUCT 'tdm_meta' size=(\d+)", out)
+    if not m:
+        raise SystemExit("handoff.py: no struct tdm_meta in " + obj)
+    return int(m.group(1))
+
+
+META_LEN = meta_len()
 
 
 def frame(a, seq):
