@@ -374,9 +374,9 @@ static __always_inline bool ct_may_open(const struct tdm_meta *pm)
 		return (pm->tcp_flags & (CT_SYN | CT_ACK | CT_RST | CT_FIN)) ==
 		       CT_SYN;
 	case IPPROTO_ICMP:
-		return pm->icmp_type == 8;
 	case IPPROTO_ICMPV6:
-		return pm->icmp_type == 128;
+		return tdm_icmp_is_echo(pm->l4_proto, pm->icmp_type) &&
+		       !tdm_icmp_is_echo_reply(pm->l4_proto, pm->icmp_type);
 	default:
 		return true;
 	}
@@ -506,8 +506,7 @@ static __always_inline void ct_classify(struct tdm_meta *pm, __u32 nf_id,
 	 * established.
 	 */
 	if ((proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) &&
-	    (proto == IPPROTO_ICMP ? pm->icmp_type == 0 :
-				     pm->icmp_type == 129) != dir) {
+	    tdm_icmp_is_echo_reply(proto, pm->icmp_type) != dir) {
 		pm->ct_state = TDM_CT_INVALID;
 		return;
 	}

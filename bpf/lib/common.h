@@ -49,6 +49,12 @@ static __always_inline bool tdm_icmp_is_echo(__u8 proto, __u8 type)
 	return type == 128 || type == 129;
 }
 
+/* An echo reply (of tdm_icmp_is_echo()'s two, the answer). */
+static __always_inline bool tdm_icmp_is_echo_reply(__u8 proto, __u8 type)
+{
+	return proto == IPPROTO_ICMP ? type == 0 : type == 129;
+}
+
 /*
  * The errors that quote the packet that caused them (RFC 792, RFC 4443
  * section 3; the kernel's icmp_error_message() and

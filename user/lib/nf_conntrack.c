@@ -392,12 +392,12 @@ static void conntrack_show_print(struct json_object *o, FILE *f)
 				 jstr(r, "dst"), rb, jstr(r, "dport"));
 		}
 		snprintf(exp, sizeof(exp), "%ss", jstr(r, "expires_s"));
-		fprintf(f, "%-6s %-40s %-40s %-12s %8s %s/%s%s\n",
+		fprintf(f, "%-6s %-40s %-40s %-12s %8s %s/%s\n",
 			jstr(r, "proto"), src, dst,
 			strcmp(jstr(r, "state"), "-") ? jstr(r, "state") :
 			json_object_get_boolean(json_object_object_get(r, "replied")) ?
 			"replied" : "unreplied",
-			exp, jstr(r, "packets"), jstr(r, "reply_packets"), "");
+			exp, jstr(r, "packets"), jstr(r, "reply_packets"));
 	}
 }
 
