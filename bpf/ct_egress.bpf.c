@@ -8,15 +8,6 @@
  * connection the host accepted goes on past its SYN. It never drops.
  */
 #define TDM_PARSE_CTX struct __sk_buff
-/*
- * What the host sends has a tag or two at most (a VLAN device on a
- * VLAN device) and few extension headers; following fewer makes the
- * program a fraction of the entry's to verify. A deeper packet is
- * unparsed, so invalid: no flow opens or moves, and its replies are
- * dropped by a default-drop firewall rather than let through.
- */
-#define TDM_MAX_VLAN		2
-#define TDM_MAX_EXTHDR		3
 #include "lib/parse.h"
 #include "lib/nf.h"
 #define TDM_NF_DATAPATH
