@@ -484,8 +484,8 @@ static __always_inline void tdm_parse_icmp_inner(struct tdm_cursor *c,
  * (unfragmented) packet with a short header is TDM_F_TRUNC too: the
  * stack drops it, but its ports were read and rules meet it.
  */
-static __always_inline void tdm_parse_l4_at(struct tdm_cursor *c,
-					    struct tdm_meta *m, __u8 proto)
+static __always_inline void tdm_parse_l4(struct tdm_cursor *c,
+					 struct tdm_meta *m, __u8 proto)
 {
 	bool frag = m->flags & TDM_F_FRAG;
 
@@ -551,66 +551,41 @@ unparsed:
 }
 
 /*
- * The L4 header at offset off of the packet, in a datagram that ends at
- * offset limit, parsed into m by tdm_parse_l4_at().
+ * The parser's joints: the cursor's offset, written to m by the part
+ * before and read back from memory by the part after (READ_ONCE: the
+ * compiler must not pass on the value it wrote). A value read from a
+ * map is unknown to the verifier, so every way of reaching a joint (each
+ * count of VLAN tags, each chain of IPv6 extension headers) leaves the
+ * same state there, and the verifier checks what follows once; carried
+ * in a register, each offset was a state of its own, and the entry
+ * program took 690,000 instructions to verify (0.8 s an attach here,
+ * seconds in a TCG guest). Global functions would do the same, at the
+ * price of a call and a return per packet, about 9 ns each on a CPU
+ * with return-thunk mitigations (AMD's SRSO "Safe RET").
  *
- * This and tdm_parse_ip() are global functions: the verifier checks each
- * once, on its own, with the offsets unknown. Inline, what follows a
- * header was checked again for every way of reaching it (each count of
- * VLAN tags, each chain of IPv6 extension headers): 690,000 instructions
- * processed for the entry program, 0.8 s of every attach here and
- * several seconds in a TCG guest.
+ * Returns a cursor at the offset read back, or false when it lies past
+ * 32 KiB (the verifier's packet offsets end at 64 KiB; no XDP frame has
+ * a header there): the packet is unparsed.
  */
-__noinline int tdm_parse_l4(TDM_PARSE_CTX *ctx, struct tdm_meta *m, __u32 off,
-			    __u32 limit, __u32 proto)
+static __always_inline bool tdm_joint(TDM_PARSE_CTX *ctx, struct tdm_meta *m,
+				      const __u16 *off, struct tdm_cursor *c)
 {
-	struct tdm_cursor c;
+	__u32 o = READ_ONCE(*off);
 
-	if (!ctx || !m)
-		return 0;
+	if (o > 0x7fff) {
+		tdm_give_up(m, TDM_F_TRUNC);
+		return false;
+	}
 	/*
-	 * For the verifier, whose packet offsets end at 64 KiB: a header
-	 * past 32 KiB (no XDP frame has one) is one tandem cannot see.
+	 * the mask for the verifier, which may not see the test above
+	 * (the compiler may test a copy); the asm keeps the compiler from
+	 * dropping it as implied
 	 */
-	if (off > 0x7fff) {
-		tdm_give_up(m, TDM_F_TRUNC);
-		return 0;
-	}
-	c.data = (void *)(long)ctx->data;
-	c.end = (void *)(long)ctx->data_end;
-	c.pos = c.data + off;
-	c.limit = limit;
-	tdm_parse_l4_at(&c, m, proto);
-	return 0;
-}
-
-/*
- * The IP header of ethertype l3 at offset off (after Ethernet and its
- * tags) and what follows it, in a frame of limit bytes.
- */
-__noinline int tdm_parse_ip(TDM_PARSE_CTX *ctx, struct tdm_meta *m, __u32 off,
-			    __u32 limit, __u32 l3)
-{
-	struct tdm_cursor c;
-	__u8 l4 = 0;
-
-	if (!ctx || !m)
-		return 0;
-	if (off > 0x7fff) {	/* as above */
-		tdm_give_up(m, TDM_F_TRUNC);
-		return 0;
-	}
-	c.data = (void *)(long)ctx->data;
-	c.end = (void *)(long)ctx->data_end;
-	c.pos = c.data + off;
-	c.limit = limit;
-	if (l3 == ETH_P_IP)
-		l4 = tdm_parse_ipv4(ctx, &c, m);
-	else if (l3 == ETH_P_IPV6)
-		l4 = tdm_parse_ipv6(&c, m);
-	if (l4)
-		tdm_parse_l4(ctx, m, tdm_off(&c), c.limit, l4);
-	return 0;
+	asm volatile("" : "+r"(o));
+	c->data = (void *)(long)ctx->data;
+	c->end = (void *)(long)ctx->data_end;
+	c->pos = c->data + (o & 0x7fff);
+	return true;
 }
 
 /* Fill *m from the packet in ctx. */
@@ -621,6 +596,7 @@ static __always_inline void tdm_parse(TDM_PARSE_CTX *ctx, struct tdm_meta *m)
 		.end = (void *)(long)ctx->data_end,
 	};
 	__u16 l3;
+	__u8 l4 = 0;
 
 	__builtin_memset(m, 0, sizeof(*m));
 	c.pos = c.data;
@@ -628,9 +604,20 @@ static __always_inline void tdm_parse(TDM_PARSE_CTX *ctx, struct tdm_meta *m)
 	c.limit = m->pkt_len;
 	m->ifindex = ctx->ingress_ifindex;
 
-	l3 = tdm_parse_eth(&c, m);
-	if (l3 == ETH_P_IP || l3 == ETH_P_IPV6)
-		tdm_parse_ip(ctx, m, tdm_off(&c), c.limit, l3);
+	l3 = tdm_parse_eth(&c, m);		/* sets m->l3_off */
+	if (l3 != ETH_P_IP && l3 != ETH_P_IPV6)
+		return;
+	if (!tdm_joint(ctx, m, &m->l3_off, &c))
+		return;
+	if (l3 == ETH_P_IP)
+		l4 = tdm_parse_ipv4(ctx, &c, m);
+	else
+		l4 = tdm_parse_ipv6(&c, m);
+	if (!l4)
+		return;
+	m->l4_off = tdm_off(&c);
+	if (tdm_joint(ctx, m, &m->l4_off, &c))
+		tdm_parse_l4(&c, m, l4);
 }
 
 #endif /* TANDEM_BPF_PARSE_H */
