@@ -237,6 +237,9 @@ bad "bad rate '12parsecs'" nf add p policer rate 12parsecs
 bad "'rate' is required" nf add p policer burst 10
 bad "burst is a number of packets" nf add p policer rate 100pps burst 10k
 bad "only letters" nf add 'a/b' counter
+bad "starts with '-'" nf add -q counter
+bad "starts with '.'" chain add .. fw
+bad "starts with '-'" set add -x type ipv4
 bad "longer than 31" nf add aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa counter
 bad "bad prefix '10.0.0.300/8'" rule add fw src 10.0.0.300/8 action drop
 bad "bad prefix '10.0.0.0/33'" rule add fw src 10.0.0.0/33 action drop

@@ -53,6 +53,16 @@ int tdm_name_valid(const char *what, const char *name, char *err,
 			 what, name, TDM_NAME_LEN - 1);
 		return -ENAMETOOLONG;
 	}
+	/*
+	 * "-j" would read as an option on every command line that names
+	 * it, "." and ".." as paths: made in a policy file, such an object
+	 * could not be shown or deleted from the CLI
+	 */
+	if (*name == '-' || *name == '.') {
+		snprintf(err, errlen, "%s name '%s' starts with '%c': a name starts with a letter, digit or '_'",
+			 what, name, *name);
+		return -EINVAL;
+	}
 	for (p = name; *p; p++)
 		if (!(*p == '-' || *p == '_' || *p == '.' ||
 		      (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||

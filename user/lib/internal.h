@@ -99,7 +99,11 @@ void tdm_prefix_mask(__u8 len, struct tdm_addr *mask);
 int tdm_err(struct tdm_ctx *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Copy a name into a fixed field; -ENAMETOOLONG if it does not fit. */
+/*
+ * Is name a valid name of an NF, chain or set: 1 to TDM_NAME_LEN - 1
+ * letters, digits, '-', '_' and '.', not starting with '-' or '.'?
+ * 0, or -EINVAL / -ENAMETOOLONG with the message in ctx.
+ */
 int tdm_name_check(struct tdm_ctx *ctx, const char *what, const char *name);
 /* The same check without a context: the message goes to err. */
 int tdm_name_valid(const char *what, const char *name, char *err,
