@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Crafting test packets: a builder appends headers to a buffer. Checksums
- * are left zero: XDP programs here never verify them. The IP header's
+ * are left zero (the parser never verifies them) until pkt_csum() fills
+ * them in, for tests that compare the bytes an NF rewrote. The IP header's
  * length field (IPv4 total length, IPv6 payload length) follows what is
  * appended after it; a test that shortens p->len by hand makes a frame
  * shorter than its datagram, as a truncated one is.
@@ -23,6 +24,8 @@ struct pkt {
 	unsigned int len;
 	unsigned int l3_off;		/* where the IP header starts */
 	int l3;				/* 4, 6, or 0: no IP header yet */
+	unsigned int l4_off;		/* where the UDP, TCP or ICMP header starts */
+	__u8 l4;			/* its IPPROTO_*, 0: none yet */
 };
 
 static inline void *pkt_put(struct pkt *p, unsigned int n)
@@ -47,6 +50,7 @@ static inline void pkt_eth(struct pkt *p, __u16 proto)
 
 	p->len = 0;
 	p->l3 = 0;
+	p->l4 = 0;
 	e = pkt_put(p, sizeof(*e));
 
 	memcpy(e->h_dest, "\x02\x00\x00\x00\x00\x02", 6);
@@ -118,7 +122,11 @@ static inline void pkt_ip6_frag(struct pkt *p, __u8 nexthdr, __u16 offset8,
 static inline void pkt_udp(struct pkt *p, __u16 sport, __u16 dport,
 			   int payload)
 {
-	struct udphdr *u = pkt_put(p, sizeof(*u));
+	struct udphdr *u;
+
+	p->l4_off = p->len;
+	p->l4 = IPPROTO_UDP;
+	u = pkt_put(p, sizeof(*u));
 
 	u->source = htons(sport);
 	u->dest = htons(dport);
@@ -128,7 +136,11 @@ static inline void pkt_udp(struct pkt *p, __u16 sport, __u16 dport,
 
 static inline void pkt_tcp(struct pkt *p, __u16 sport, __u16 dport)
 {
-	struct tcphdr *t = pkt_put(p, sizeof(*t));
+	struct tcphdr *t;
+
+	p->l4_off = p->len;
+	p->l4 = IPPROTO_TCP;
+	t = pkt_put(p, sizeof(*t));
 
 	t->source = htons(sport);
 	t->dest = htons(dport);
@@ -138,9 +150,96 @@ static inline void pkt_tcp(struct pkt *p, __u16 sport, __u16 dport)
 
 static inline void pkt_icmp(struct pkt *p, __u8 type)
 {
-	__u8 *h = pkt_put(p, 8);
+	__u8 *h;
+
+	p->l4_off = p->len;
+	p->l4 = p->l3 == 6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+	h = pkt_put(p, 8);
 
 	h[0] = type;
+}
+
+/* The 16-bit one's complement sum of n bytes (RFC 1071), added to sum. */
+static inline __u32 pkt_sum16(__u32 sum, const void *d, unsigned int n)
+{
+	const unsigned char *b = d;
+	unsigned int i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += b[i] << 8 | b[i + 1];
+	if (n & 1)
+		sum += b[n - 1] << 8;
+	return sum;
+}
+
+static inline __u16 pkt_fold(__u32 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+/*
+ * Fill in the checksums the builder left zero, as a sender would: the
+ * IPv4 header's, and the L4 header's (TCP, UDP, ICMP; over the IPv4 or
+ * IPv6 pseudo-header, RFC 768, 793, 8200 section 8.1, except ICMP for
+ * IPv4) from p->l4_off to the end of the datagram. A UDP sum of 0 is sent
+ * as 0xffff (0 means none). Padding after the datagram is left out.
+ */
+static inline void pkt_csum(struct pkt *p)
+{
+	unsigned char *l3 = p->buf + p->l3_off, *l4 = p->buf + p->l4_off;
+	unsigned int end, len, at;
+	__u32 sum = 0;
+	__u16 c;
+
+	if (p->l3 == 4) {
+		struct iphdr *ip = (struct iphdr *)l3;
+
+		ip->check = 0;
+		ip->check = htons(~pkt_fold(pkt_sum16(0, ip, ip->ihl * 4)) &
+				  0xffff);
+		end = p->l3_off + ntohs(ip->tot_len);
+		if (p->l4 != IPPROTO_ICMP) {
+			sum = pkt_sum16(sum, &ip->saddr, 8);
+			sum += p->l4;
+			sum += end - p->l4_off;
+		}
+	} else if (p->l3 == 6) {
+		struct ipv6hdr *ip6 = (struct ipv6hdr *)l3;
+
+		end = p->l3_off + sizeof(*ip6) + ntohs(ip6->payload_len);
+		sum = pkt_sum16(sum, &ip6->saddr, 32);
+		sum += end - p->l4_off;
+		sum += p->l4;
+	} else {
+		return;
+	}
+	if (end > p->len)
+		end = p->len;
+	switch (p->l4) {
+	case IPPROTO_TCP:
+		at = 16;
+		break;
+	case IPPROTO_UDP:
+		at = 6;
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		at = 2;
+		break;
+	default:
+		return;
+	}
+	len = end - p->l4_off;
+	if (len < at + 2)
+		return;
+	l4[at] = l4[at + 1] = 0;
+	c = ~pkt_fold(pkt_sum16(sum, l4, len)) & 0xffff;
+	if (p->l4 == IPPROTO_UDP && !c)
+		c = 0xffff;
+	l4[at] = c >> 8;
+	l4[at + 1] = c & 0xff;
 }
 
 /* Whole packets most cases need. */
