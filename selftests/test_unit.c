@@ -966,6 +966,196 @@ static void mutate(struct pkt *p)
 }
 
 /*
+ * The metadata as the chain left it: tdm_scratch's entry for this CPU
+ * (BPF_PROG_TEST_RUN runs on the caller's CPU; the case pins itself).
+ */
+static struct tdm_meta meta_after(void)
+{
+	static struct tdm_meta all[1024];
+	struct tdm_meta m = {};
+	int fd = map_fd("tdm_scratch"), cpu = sched_getcpu();
+	__u32 zero = 0;
+
+	if (fd < 0 || cpu < 0 || cpu >= 1024 ||
+	    bpf_map_lookup_elem(fd, &zero, all))
+		printf("# reading tdm_scratch: %s\n", strerror(errno));
+	else
+		m = all[cpu];
+	if (fd >= 0)
+		close(fd);
+	return m;
+}
+
+static void pin_cpu(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(sched_getcpu(), &set);
+	CHECK(!sched_setaffinity(0, sizeof(set), &set), "%s", strerror(errno));
+}
+
+/*
+ * A frame with tags tci[0..n) (outermost first; TPID tpid[i]) around
+ * UDP/IPv4 (v6: TCP/IPv6), checksums filled in as a sender would.
+ */
+static void vlan_frame(struct pkt *p, int v6, const __u16 *tpid,
+		       const __u16 *tci, int n)
+{
+	__u16 l3 = v6 ? ETH_P_IPV6 : ETH_P_IP;
+	int i;
+
+	pkt_eth(p, n ? tpid[0] : l3);
+	for (i = 0; i < n; i++)
+		pkt_vlan(p, tci[i], i + 1 < n ? tpid[i + 1] : l3);
+	if (v6) {
+		pkt_ip6(p, "fd00::1", "fd00::2", IPPROTO_TCP);
+		pkt_tcp(p, 1234, 80);
+	} else {
+		pkt_ip4(p, "10.0.0.1", "10.0.0.2", IPPROTO_UDP, 0);
+		pkt_udp(p, 1234, 53, 20);
+	}
+	pkt_csum(p);
+}
+
+/* Run in through the LO default chain; expect verdict and frame exp. */
+static void vlan_expect(const char *what, const struct pkt *in, int verdict,
+			const struct pkt *exp)
+{
+	struct pkt out;
+
+	if (ASSERT_EQ(run_out(in, &out), verdict, "%s", what) && exp)
+		ASSERT_MEMEQ(out.buf, out.len, exp->buf, exp->len, "%s", what);
+}
+
+/*
+ * vlan push, pop and modify: the frame that comes out byte for byte,
+ * IPv4 and IPv6, and the metadata the NFs after see (offsets, length,
+ * tags); untagged frames pass pop and modify unchanged; a push onto 8
+ * tags is dropped and counted; push then pop gives back any generated
+ * frame as it was.
+ */
+static void test_vlan_nf(void)
+{
+	static const __u16 Q = ETH_P_8021Q, AD = ETH_P_8021AD;
+	struct pkt in, exp;
+	struct tdm_meta m;
+	int v6, i, bad = 0, same = 0;
+
+	pin_cpu();
+	CHECK(!nf("vpush", "vlan", "action push id 100") &&
+	      !nf("vpushad", "vlan",
+		  "action push id 200 protocol 802.1ad priority 5") &&
+	      !nf("vpop", "vlan", "action pop") &&
+	      !nf("vmod", "vlan", "action modify id 300") &&
+	      !nf("vmodp", "vlan",
+		  "action modify id 301 protocol 802.1ad priority 6") &&
+	      !nf("vcnt", "counter", ""), "");
+	CHECK(!chain("c_vpush", "vpush vcnt", TDM_ACT_PASS, NULL) &&
+	      !chain("c_vpushad", "vpushad", TDM_ACT_PASS, NULL) &&
+	      !chain("c_vpop", "vpop", TDM_ACT_PASS, NULL) &&
+	      !chain("c_vmod", "vmod", TDM_ACT_PASS, NULL) &&
+	      !chain("c_vmodp", "vmodp", TDM_ACT_PASS, NULL) &&
+	      !chain("c_vpp", "vpush vpop", TDM_ACT_PASS, NULL), "");
+	for (v6 = 0; v6 < 2; v6++) {
+		unsigned int l3 = v6 ? ETH_P_IPV6 : ETH_P_IP, l4 = v6 ? 54 : 34;
+
+		/* push onto an untagged frame, then onto a tagged one */
+		CHECK(!tdm_dev_register(ctx, LO, "c_vpush", NULL), "");
+		vlan_frame(&in, v6, NULL, NULL, 0);
+		vlan_frame(&exp, v6, (__u16[]){ Q }, (__u16[]){ 100 }, 1);
+		vlan_expect("push 100, untagged", &in, XDP_PASS, &exp);
+		m = meta_after();
+		ASSERT_EQ(m.vlan_depth, 1, "tags after a push");
+		ASSERT_EQ(m.vlan_id[0], 100, "outer VID");
+		ASSERT_EQ(m.l3_off, 18, "l3_off");
+		ASSERT_EQ(m.l4_off, l4 + 4, "l4_off");
+		ASSERT_EQ(m.pkt_len, exp.len, "pkt_len");
+		ASSERT_EQ(m.l3_proto, l3, "l3_proto");
+		ASSERT_EQ(!!(m.flags & TDM_F_VLAN), 1, "TDM_F_VLAN");
+		CHECK(!tdm_dev_register(ctx, LO, "c_vpushad", NULL), "");
+		in = exp;
+		vlan_frame(&exp, v6, (__u16[]){ AD, Q },
+			   (__u16[]){ 5 << 13 | 200, 100 }, 2);
+		vlan_expect("push 200 802.1ad priority 5, tagged", &in, XDP_PASS,
+			    &exp);
+		m = meta_after();
+		ASSERT_EQ(m.vlan_depth, 2, "tags");
+		ASSERT_EQ(m.vlan_id[0], 200, "outer VID");
+		ASSERT_EQ(m.vlan_id[1], 100, "inner VID");
+		ASSERT_EQ(m.l4_off, l4 + 8, "l4_off");
+
+		/* pop: three tags, then none */
+		CHECK(!tdm_dev_register(ctx, LO, "c_vpop", NULL), "");
+		vlan_frame(&in, v6, (__u16[]){ AD, Q, Q },
+			   (__u16[]){ 7, 8, 9 }, 3);
+		vlan_frame(&exp, v6, (__u16[]){ Q, Q }, (__u16[]){ 8, 9 }, 2);
+		vlan_expect("pop, 3 tags", &in, XDP_PASS, &exp);
+		m = meta_after();
+		ASSERT_EQ(m.vlan_depth, 2, "tags after a pop");
+		ASSERT_EQ(m.vlan_id[0], 8, "outer VID");
+		ASSERT_EQ(m.vlan_id[1], 9, "second VID: the old third");
+		ASSERT_EQ(m.l3_off, 22, "l3_off");
+		ASSERT_EQ(m.l4_off, l4 + 8, "l4_off");
+		ASSERT_EQ(m.pkt_len, exp.len, "pkt_len");
+		vlan_frame(&in, v6, (__u16[]){ Q }, (__u16[]){ 8 }, 1);
+		vlan_frame(&exp, v6, NULL, NULL, 0);
+		vlan_expect("pop, 1 tag", &in, XDP_PASS, &exp);
+		m = meta_after();
+		ASSERT_EQ(m.vlan_depth, 0, "tags");
+		ASSERT_EQ(!!(m.flags & TDM_F_VLAN), 0, "TDM_F_VLAN");
+		ASSERT_EQ(m.l4_off, l4, "l4_off");
+		in = exp;
+		vlan_expect("pop, untagged: unchanged", &in, XDP_PASS, &in);
+
+		/* modify: VID only keeps PCP and DEI; priority keeps DEI */
+		CHECK(!tdm_dev_register(ctx, LO, "c_vmod", NULL), "");
+		vlan_frame(&in, v6, (__u16[]){ Q, Q },
+			   (__u16[]){ 3 << 13 | 0x1000 | 4000, 5 }, 2);
+		vlan_frame(&exp, v6, (__u16[]){ Q, Q },
+			   (__u16[]){ 3 << 13 | 0x1000 | 300, 5 }, 2);
+		vlan_expect("modify id 300", &in, XDP_PASS, &exp);
+		ASSERT_EQ(meta_after().vlan_id[0], 300, "outer VID");
+		CHECK(!tdm_dev_register(ctx, LO, "c_vmodp", NULL), "");
+		vlan_frame(&exp, v6, (__u16[]){ AD, Q },
+			   (__u16[]){ 6 << 13 | 0x1000 | 301, 5 }, 2);
+		vlan_expect("modify id 301 802.1ad priority 6", &in, XDP_PASS,
+			    &exp);
+		vlan_frame(&in, v6, NULL, NULL, 0);
+		vlan_expect("modify, untagged: unchanged", &in, XDP_PASS, &in);
+	}
+
+	/* a ninth tag is not pushed: the frame is dropped, and counted */
+	CHECK(!tdm_dev_register(ctx, LO, "c_vpush", NULL), "");
+	vlan_frame(&in, 0, (__u16[]){ Q, Q, Q, Q, Q, Q, Q, Q },
+		   (__u16[]){ 1, 2, 3, 4, 5, 6, 7, 8 }, 8);
+	vlan_expect("push onto 8 tags", &in, XDP_DROP, NULL);
+	ASSERT_EQ(nf_stats("vpush").drops[TDM_VLAN_DROP_DEPTH], 1,
+		  "too_many_tags");
+
+	/* push then pop: any frame of up to 7 tags comes back as it was */
+	CHECK(!tdm_dev_register(ctx, LO, "c_vpp", NULL), "");
+	for (i = 0; i < 2000 && bad < 3; i++) {
+		struct pkt out;
+		int v;
+
+		gen_frame(&in, rnd(2) ? 23 : 80);
+		if (i % 3)
+			mutate(&in);
+		v = run_out(&in, &out);
+		if (in.len < 14 || meta_after().vlan_depth >= 8)
+			continue;
+		if (!ASSERT_EQ(v, XDP_PASS, "frame %d", i) ||
+		    !ASSERT_MEMEQ(out.buf, out.len, in.buf, in.len,
+				  "push, pop: frame %d", i))
+			bad++;
+		same++;
+	}
+	printf("# push, pop: %d generated frames compared\n", same);
+	CHECK(same > 1000, "");
+}
+
+/*
  * No NF of a chain of every kind that does not rewrite packets changes a
  * byte of what it passes or sends back, whatever the packet: the
  * generated hostile frames through conntrack, firewall, policer and
@@ -3152,6 +3342,8 @@ static const struct ktap_case cases[] = {
 	{ "firewall_unparsed_pass", test_unparsed_pass },
 	{ "generated_hostile_packets_never_bypass", test_hostile_packets },
 	{ "nfs_that_do_not_rewrite_change_no_byte", test_unchanged_bytes },
+	{ "vlan_push_pop_modify_rewrite_the_frame_and_its_metadata",
+	  test_vlan_nf },
 	{ "policer_pps_per_source_and_bits", test_policer },
 	{ "conntrack_states_as_the_kernel_tells_them", test_conntrack },
 	{ "terminal_actions_drop_tx_redirect", test_terminal_actions },

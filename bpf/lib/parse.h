@@ -27,18 +27,6 @@
 #define TDM_PARSE_CTX struct xdp_md
 #endif
 
-/*
- * How deep the parser looks. The kernel strips any number of VLAN tags
- * of VID 0 (priority tags) and follows any number of IPv6 extension
- * headers; tandem follows this many and flags deeper packets
- * TDM_F_UNPARSED (a firewall drops them by default).
- */
-#ifndef TDM_MAX_VLAN
-#define TDM_MAX_VLAN		8
-#endif
-#ifndef TDM_MAX_EXTHDR
-#define TDM_MAX_EXTHDR		8
-#endif
 
 /*
  * Where the parser is. end is data_end, which the verifier knows; limit

@@ -94,7 +94,16 @@ enum tdm_ct_state {
 };
 
 struct tdm_addr {
-	__u32 w[4];			/* network byte order */
+	__u32 w[4];			/*
+ * How deep the parser looks. The kernel strips any number of VLAN tags
+ * of VID 0 (priority tags) and follows any number of IPv6 extension
+ * headers; tandem follows this many and flags deeper packets
+ * TDM_F_UNPARSED (a firewall drops them by default).
+ */
+#define TDM_MAX_VLAN		8
+#define TDM_MAX_EXTHDR		8
+
+/* network byte order */
 };
 
 struct tdm_meta {

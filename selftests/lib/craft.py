@@ -17,7 +17,7 @@ parser accepts.
       probes (under TCG each python3 costs 0.7 to 2 s).
 
 A CASE is words joined by '-': v4|v6, tcp|udp, then any of tagsN
-(N priority tags, VID 0), optsN (N destination options headers),
+(N priority tags, VID 0), vidN (the outermost tag of VID N), optsN (N destination options headers),
 fragN (fragments of N bytes of payload), padN (N trailing bytes after
 the datagram), dportN (the destination port, 23 if not given), sportN
 (the source port; else one of this process), jumbo0 (IPv6: a payload
@@ -78,15 +78,16 @@ def l4(proto, v6, sport, dport, payload=b"", dst4=None, flags=0x02):
     return seg[:off] + struct.pack("!H", c) + seg[off + 2:], num
 
 
-def eth(tags, ethertype):
-    """Ethernet with tags priority tags (VID 0), 802.1Q and 802.1ad."""
+def eth(tags, ethertype, vid=0):
+    """Ethernet with tags priority tags (VID 0), 802.1Q and 802.1ad; the
+    outermost of VID vid."""
     if not tags:
         return DST_MAC + SRC_MAC + struct.pack("!H", ethertype)
     tpids = [0x8100 if i % 2 == 0 else 0x88a8 for i in range(tags)]
     out = DST_MAC + SRC_MAC + struct.pack("!H", tpids[0])
     for i in range(tags):
         inner = tpids[i + 1] if i + 1 < tags else ethertype
-        out += struct.pack("!HH", 0, inner)
+        out += struct.pack("!HH", vid if i == 0 else 0, inner)
     return out
 
 
@@ -130,7 +131,7 @@ def frames(case):
 def frames_fwd(case):
     words = case.split("-")
     v6, proto = words[0] == "v6", words[1]
-    opt = {"tags": 0, "opts": 0, "frag": 0, "pad": 0, "dport": DPORT,
+    opt = {"tags": 0, "vid": 0, "opts": 0, "frag": 0, "pad": 0, "dport": DPORT,
            "sport": 40000 + (os.getpid() % 20000), "jumbo0": 0, "lsrr": 0,
            "ack": 0, "synack": 0, "rev": 0}
     for w in words[2:]:
@@ -171,11 +172,11 @@ def frames_fwd(case):
             if opt["jumbo0"]:
                 # hop-by-hop (a PadN option) first, payload length 0
                 body = struct.pack("!BB", first, 0) + b"\x01\x04\0\0\0\0" + body
-                pkt = eth(opt["tags"], 0x86DD) + ip6(0, body, plen=0)
+                pkt = eth(opt["tags"], 0x86DD, opt["vid"]) + ip6(0, body, plen=0)
             else:
-                pkt = eth(opt["tags"], 0x86DD) + ip6(first, body)
+                pkt = eth(opt["tags"], 0x86DD, opt["vid"]) + ip6(first, body)
         else:
-            pkt = eth(opt["tags"], 0x0800) + \
+            pkt = eth(opt["tags"], 0x0800, opt["vid"]) + \
                 ip4(num, chunk, ident, off // 8, more, opts=srr)
         out.append(pkt + b"\xa5" * opt["pad"])
     return out
