@@ -3084,16 +3084,16 @@ static int setup(void)
 	setenv("TANDEM_PIN_ROOT", "/sys/fs/bpf/tandem", 1);
 	if (tdm_open(&ctx, 0)) {
 		printf("# %s\n", tdm_open_errmsg());
-		return -1;
+		return -EIO;	/* not -1: that is -EPERM, a skip */
 	}
 	if (tdm_dev_register(ctx, LO, NULL, &dev_slot)) {
 		printf("# %s\n", tdm_errmsg(ctx));
-		return -1;
+		return -EIO;	/* not -1: that is -EPERM, a skip */
 	}
 	entry_fd = tdm_entry_load(ctx, dev_slot);
 	if (entry_fd < 0) {
 		printf("# %s\n", tdm_errmsg(ctx));
-		return -1;
+		return -EIO;	/* not -1: that is -EPERM, a skip */
 	}
 	return 0;
 }

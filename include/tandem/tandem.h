@@ -94,7 +94,10 @@ enum tdm_ct_state {
 };
 
 struct tdm_addr {
-	__u32 w[4];			/*
+	__u32 w[4];			/* network byte order */
+};
+
+/*
  * How deep the parser looks. The kernel strips any number of VLAN tags
  * of VID 0 (priority tags) and follows any number of IPv6 extension
  * headers; tandem follows this many and flags deeper packets
@@ -102,9 +105,6 @@ struct tdm_addr {
  */
 #define TDM_MAX_VLAN		8
 #define TDM_MAX_EXTHDR		8
-
-/* network byte order */
-};
 
 struct tdm_meta {
 	__u32 flags;			/* enum tdm_meta_flags */

@@ -140,6 +140,8 @@ def frames_fwd(case):
                 opt[w] = 1
             elif w.startswith(k):
                 opt[k] = int(w[len(k):])
+    if opt["vid"] and not opt["tags"]:
+        raise ValueError("%s: vidN needs tagsN" % case)
     if opt["rev"]:
         opt["sport"], opt["dport"] = opt["dport"], opt["sport"]
     # a source route: NOP, LSRR of length 7, pointer 4, one hop

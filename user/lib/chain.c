@@ -378,9 +378,10 @@ static int chain_resolve(struct tdm_ctx *ctx, const char *name,
 			 const struct tdm_chain_spec *spec,
 			 struct tdm_chain_info *ci)
 {
+	const char *tagger = NULL;
 	int i, j, id, err;
 
-	err = tdm_name_check(ctx, "chain", name);
+	err = tdm_name_known_check(ctx, "chain", name);
 	if (err)
 		return err;
 	if (spec->nnfs < 1)
@@ -395,11 +396,26 @@ static int chain_resolve(struct tdm_ctx *ctx, const char *name,
 	ci->nnfs = spec->nnfs;
 	ci->action = spec->action;
 	for (i = 0; i < spec->nnfs; i++) {
-		id = tdm_nf_lookup(ctx, spec->nfs[i], NULL);
+		const struct tdm_nf_type *t;
+		struct tdm_nf_info nf;
+
+		id = tdm_nf_lookup(ctx, spec->nfs[i], &nf);
 		if (id < 0)
 			return tdm_err(ctx, ENOENT,
 				       "chain '%s' names NF '%s', which does not exist",
 				       name, spec->nfs[i]);
+		/*
+		 * A conntrack keeps the outer VLAN a flow came in on, to tell
+		 * a reply from a forged one: a tag popped before it would let
+		 * the sender choose that VLAN (a second tag of its own).
+		 */
+		t = tdm_nf_type_by_id(nf.type);
+		if (t && t->ops->rewrites_tags && !tagger)
+			tagger = spec->nfs[i];
+		if (t && t->ops->reads_ingress_tags && tagger)
+			return tdm_err(ctx, EINVAL,
+				       "chain '%s': NF '%s' tells directions by the VLAN packets come in on, and '%s' before it changes their tags: put '%s' first",
+				       name, spec->nfs[i], tagger, spec->nfs[i]);
 		/* twice in one chain would count twice, police twice */
 		for (j = 0; j < i; j++)
 			if (ci->nf_ids[j] == (__u32)id)
@@ -436,7 +452,8 @@ int tdm_chain_add(struct tdm_ctx *ctx, const char *name,
 	__u32 id, free_id = TDM_MAX_CHAINS;
 	int err;
 
-	err = chain_resolve(ctx, name, spec, &ci);
+	err = tdm_name_check(ctx, "chain", name) ?:
+	      chain_resolve(ctx, name, spec, &ci);
 	if (err)
 		return err;
 	for (id = 0; id < TDM_MAX_CHAINS; id++) {

@@ -39,8 +39,9 @@ const char *tdm_errmsg(const struct tdm_ctx *ctx)
 	return ctx->err;
 }
 
-int tdm_name_valid(const char *what, const char *name, char *err,
-		   size_t errlen)
+/* The rule names of old had: 1 to 31 of letters, digits, '-', '_', '.' */
+static int name_chars_valid(const char *what, const char *name, char *err,
+			    size_t errlen)
 {
 	const char *p;
 
@@ -52,16 +53,6 @@ int tdm_name_valid(const char *what, const char *name, char *err,
 		snprintf(err, errlen, "%s name '%s' is longer than %d characters",
 			 what, name, TDM_NAME_LEN - 1);
 		return -ENAMETOOLONG;
-	}
-	/*
-	 * "-j" would read as an option on every command line that names
-	 * it, "." and ".." as paths: made in a policy file, such an object
-	 * could not be shown or deleted from the CLI
-	 */
-	if (*name == '-' || *name == '.') {
-		snprintf(err, errlen, "%s name '%s' starts with '%c': a name starts with a letter, digit or '_'",
-			 what, name, *name);
-		return -EINVAL;
 	}
 	for (p = name; *p; p++)
 		if (!(*p == '-' || *p == '_' || *p == '.' ||
@@ -75,9 +66,33 @@ int tdm_name_valid(const char *what, const char *name, char *err,
 	return 0;
 }
 
+int tdm_name_valid(const char *what, const char *name, char *err,
+		   size_t errlen)
+{
+	int ret = name_chars_valid(what, name, err, errlen);
+
+	/*
+	 * "-j" would read as an option on every command line that names
+	 * it, "." and ".." as paths: made in a policy file, such an object
+	 * could not be shown or deleted from the CLI
+	 */
+	if (!ret && (*name == '-' || *name == '.')) {
+		snprintf(err, errlen, "%s name '%s' starts with '%c': a name starts with a letter, digit or '_'",
+			 what, name, *name);
+		return -EINVAL;
+	}
+	return ret;
+}
+
 int tdm_name_check(struct tdm_ctx *ctx, const char *what, const char *name)
 {
 	return tdm_name_valid(what, name, ctx->err, sizeof(ctx->err));
+}
+
+int tdm_name_known_check(struct tdm_ctx *ctx, const char *what,
+			 const char *name)
+{
+	return name_chars_valid(what, name, ctx->err, sizeof(ctx->err));
 }
 
 int tdm_map_fd(struct tdm_ctx *ctx, const char *name)

@@ -82,6 +82,12 @@ static void dump_nfs(FILE *f, const struct tdm_policy *p,
 	int i, k;
 
 	for (i = 0; i < p->nnfs; i++) {
+		char buf[256];
+
+		/* made before names could not start with '-' or '.' */
+		if (tdm_name_valid("NF", p->nfs[i].info.name, buf, sizeof(buf)))
+			dump_bad(e, "NF '%s' has a name a policy file cannot hold: rename it (delete it and add it anew)",
+				 p->nfs[i].info.name);
 		t = tdm_nf_type_by_id(p->nfs[i].info.type);
 		tdm_nf_params_format(&p->nfs[i].info, params, sizeof(params));
 		if (!strcmp(params, "-"))	/* none */
@@ -149,6 +155,11 @@ static void dump_chains(FILE *f, const struct tdm_policy *p,
 		bool bad = redir && !gone &&
 			   !dev_writable(c->redirect, tdm_chain_add_args);
 
+		char buf[256];
+
+		if (tdm_name_valid("chain", c->name, buf, sizeof(buf)))
+			dump_bad(e, "chain '%s' has a name a policy file cannot hold: rename it (delete it and add it anew)",
+				 c->name);
 		if (gone)
 			dump_bad(e, "chain '%s' redirects to a device that is gone", c->name);
 		if (bad)

@@ -105,6 +105,13 @@ int tdm_err(struct tdm_ctx *ctx, int err, const char *fmt, ...)
  * 0, or -EINVAL / -ENAMETOOLONG with the message in ctx.
  */
 int tdm_name_check(struct tdm_ctx *ctx, const char *what, const char *name);
+/*
+ * The check for a name that looks an object up: made before names could
+ * not start with '-' or '.', such an object can still be found (and
+ * deleted, or renamed by a dump and apply).
+ */
+int tdm_name_known_check(struct tdm_ctx *ctx, const char *what,
+			 const char *name);
 /* The same check without a context: the message goes to err. */
 int tdm_name_valid(const char *what, const char *name, char *err,
 		   size_t errlen);
@@ -184,6 +191,11 @@ struct tdm_nf_ops {
 	/* create() makes state from the parameters (a table of that size,
 	 * a program on that device): an apply cannot change them */
 	bool params_fixed;
+	/* changes the frame's VLAN tags (and the metadata's) */
+	bool rewrites_tags;
+	/* tells a packet's direction by the outer VLAN it came in on: no
+	 * NF that rewrites tags may run before it in a chain */
+	bool reads_ingress_tags;
 	/* the commands it adds to the front ends (grammar.h; may be NULL) */
 	const struct tdm_nf_object *object;
 };

@@ -111,4 +111,5 @@ const struct tdm_nf_ops tdm_nf_vlan = {
 	.params = vlan_params,
 	.parse = vlan_parse, .format = vlan_format,
 	.drops = vlan_drops,
+	.rewrites_tags = true,
 };

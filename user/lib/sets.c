@@ -59,7 +59,7 @@ int tdm_set_lookup(struct tdm_ctx *ctx, const char *name,
 	__u32 id;
 	int err;
 
-	err = tdm_name_check(ctx, "set", name);
+	err = tdm_name_known_check(ctx, "set", name);
 	if (err)
 		return err;
 	for (id = 1; id <= TDM_MAX_SETS; id++) {
