@@ -72,7 +72,11 @@ struct tdm_ct_entry {
 	__u32 orig_ifindex;
 	__u8 orig_hook;			/* enum tdm_ct_hook */
 	__u8 pad;
-	__u16 orig_vlan;		/* its outer VLAN id (XDP; 0: none) */
+	/*
+	 * its outer VLAN id (XDP; 0: none): recorded, never compared, for
+	 * the sender chooses it (a tag on a frame the stack then drops)
+	 */
+	__u16 orig_vlan;
 	/*
 	 * TCP, against blind resets (RFC 5961): the sequence number the
 	 * opener's SYN had, and, by direction, the one the other end
@@ -513,12 +517,15 @@ static __always_inline void ct_classify(struct tdm_meta *pm, __u32 nf_id,
 	/*
 	 * A reply that arrives where its flow's first packet arrived (or
 	 * leaves where it left) is forged: a host's replies go out, a
-	 * router's come in at the other device (or VLAN). Without this, a
-	 * datagram and a forged reply from the host's own address, both
-	 * sent from outside, would make the next datagram established.
+	 * router's come in at the other device. Without this, a datagram
+	 * and a forged reply from the host's own address, both sent from
+	 * outside, would make the next datagram established. The VLAN is
+	 * not part of "where": a sender on the link tags its frames as it
+	 * likes (a first packet on VLAN 5, which the host drops, and an
+	 * untagged forged reply). So a router on a stick (in and out on one
+	 * device, by VLAN) cannot use one conntrack for both ways.
 	 */
-	if (dir && e->orig_hook == hook && e->orig_ifindex == ifindex &&
-	    e->orig_vlan == pm->vlan_id[0]) {
+	if (dir && e->orig_hook == hook && e->orig_ifindex == ifindex) {
 		pm->ct_state = TDM_CT_INVALID;
 		return;
 	}

@@ -112,6 +112,18 @@ for c in v4-udp-dport5353-sport40001 v6-udp-dport5353-sport40001 \
 	 v4-tcp-ack-dport8001-sport40002 v6-tcp-ack-dport8001-sport40002; do
 	expect "after a forged reply, $c reached B" "$(json_get "$r" $c)" -eq 0
 done
+# The same with a VLAN tag (VID 5, which B's stack drops) on the first
+# packet or on the forged reply: the sender picks tags as it likes
+r=$(in_a $CRAFT run veth0 $PEER_PID \
+	v4-udp-tags1-vid5-dport5353-sport40003 v4-udp-rev-dport5353-sport40003 v4-udp-dport5353-sport40003 \
+	v6-udp-tags1-vid5-dport5353-sport40003 v6-udp-rev-dport5353-sport40003 v6-udp-dport5353-sport40003 \
+	v4-udp-dport5353-sport40005 v4-udp-rev-tags1-vid5-dport5353-sport40005 v4-udp-tags1-dport5353-sport40005 \
+	v4-tcp-tags1-vid5-dport8001-sport40004 v4-tcp-rev-synack-dport8001-sport40004 v4-tcp-ack-dport8001-sport40004 \
+	v6-tcp-tags1-vid5-dport8001-sport40004 v6-tcp-rev-synack-dport8001-sport40004 v6-tcp-ack-dport8001-sport40004)
+for c in v4-udp-dport5353-sport40003 v6-udp-dport5353-sport40003 v4-udp-tags1-dport5353-sport40005 \
+	 v4-tcp-ack-dport8001-sport40004 v6-tcp-ack-dport8001-sport40004; do
+	expect "after a forged reply and a VLAN tag, $c reached B" "$(json_get "$r" $c)" -eq 0
+done
 case_end "a_forged_reply_from_outside_establishes_nothing"
 
 # B's datagrams to a closed port of A: A's port unreachable comes back

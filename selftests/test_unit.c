@@ -9,6 +9,7 @@
  * it never touches a tandem in use on the machine.
  */
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <sched.h>
@@ -39,7 +40,8 @@ static int entry_fd;
 /* Run one packet through the entry program; returns the XDP verdict. */
 static int run_n(struct pkt *p, int repeat)
 {
-	struct xdp_md md = { .data_end = p->len, .ingress_ifindex = LO };
+	struct xdp_md md = { .data_end = p->len,
+			     .ingress_ifindex = p->ifindex ?: LO };
 	LIBBPF_OPTS(bpf_test_run_opts, o,
 		.data_in = p->buf, .data_size_in = p->len,
 		.ctx_in = &md, .ctx_size_in = sizeof(md),
@@ -65,7 +67,8 @@ static int run(struct pkt *p)
  */
 static int run_out(const struct pkt *in, struct pkt *out)
 {
-	struct xdp_md md = { .data_end = in->len, .ingress_ifindex = LO };
+	struct xdp_md md = { .data_end = in->len,
+			     .ingress_ifindex = in->ifindex ?: LO };
 	LIBBPF_OPTS(bpf_test_run_opts, o,
 		.data_in = in->buf, .data_size_in = in->len,
 		.data_out = out->buf, .data_size_out = sizeof(out->buf),
@@ -1232,10 +1235,13 @@ static void test_hostile_packets(void)
 /*
  * Chain c_ct: conntrack uct, then one firewall per state, each dropping
  * only its own state (default pass). A packet's state is the firewall
- * that dropped it. Packets from A go in untagged; B's replies come in
- * with VLAN 5, as at a router between two VLANs: a reply that came in
- * the way its flow's first packet did would be forged (invalid).
+ * that dropped it. Packets from A come in on lo, untagged; B's replies
+ * come in on ctb (a veth of the case's netns), with VLAN 5, as at a
+ * router: a reply that came in the way its flow's first packet did
+ * would be forged (invalid), whatever its VLAN.
  */
+static unsigned int ct_b_ifindex;
+
 static const char *const ct_fws[TDM_CT_STATES] = {
 	"f_unt", "f_new", "f_est", "f_rel", "f_inv",
 };
@@ -1274,8 +1280,10 @@ static void ct_pkt(struct pkt *p, int fam, __u8 proto, bool reply,
 		dp = ap;
 	}
 	pkt_eth(p, reply ? ETH_P_8021Q : l3);
-	if (reply)
+	if (reply) {
 		pkt_vlan(p, 5, l3);
+		p->ifindex = ct_b_ifindex;
+	}
 	if (fam == 4)
 		pkt_ip4(p, src, dst, proto, 0);
 	else
@@ -1306,8 +1314,10 @@ static void ct_err_dir(struct pkt *p, int fam, __u8 type, __u8 qproto,
 	__u8 *h;
 
 	pkt_eth(p, from_a ? l3 : ETH_P_8021Q);
-	if (!from_a)
+	if (!from_a) {
 		pkt_vlan(p, 5, l3);
+		p->ifindex = ct_b_ifindex;
+	}
 	if (fam == 4) {
 		struct iphdr *in;
 
@@ -1365,6 +1375,10 @@ static void test_conntrack(void)
 	struct pkt p;
 	int i, f;
 
+	CHECK(!system("ip link add ctb type veth peer name ctb2 && ip link set ctb up"),
+	      "");
+	ct_b_ifindex = if_nametoindex("ctb");
+	CHECK(ct_b_ifindex, "");
 	CHECK(!nf("uct", "conntrack", "size 1024"), "");
 	for (i = 0; i < TDM_CT_STATES; i++) {
 		CHECK(!nf(ct_fws[i], "firewall", "default pass"), "");
@@ -1388,11 +1402,17 @@ static void test_conntrack(void)
 		CHECK(ct_state(&p) == TDM_CT_NEW, "v%d: SYN again", f);
 		ct_pkt(&p, f, IPPROTO_TCP, false, 1000, 80, ACK);
 		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: ACK before the SYN-ACK", f);
-		/* the reply, but coming in the way the SYN did: forged */
+		/*
+		 * the reply, but coming in the way the SYN did: forged,
+		 * untagged as the SYN or on a VLAN of the sender's choosing
+		 */
 		ct_pkt(&p, f, IPPROTO_TCP, true, 1000, 80, SYN | ACK);
+		p.ifindex = LO;
+		ct_seq(&p, 500, 101);
+		CHECK(ct_state(&p) == TDM_CT_INVALID,
+		      "v%d: forged SYN-ACK, VLAN 5", f);
 		memmove(p.buf + 12, p.buf + 16, p.len - 16);
 		p.len -= 4;
-		ct_seq(&p, 500, 101);
 		CHECK(ct_state(&p) == TDM_CT_INVALID, "v%d: forged SYN-ACK", f);
 		ct_pkt(&p, f, IPPROTO_TCP, true, 1000, 80, SYN | ACK);
 		ct_seq(&p, 500, 999);

@@ -66,11 +66,6 @@ check "shown as given" output_has 'vprio .*action push id 0 protocol 802.1q prio
 check_fail "pop takes no id" "pop takes no id" tdm nf add bad vlan action pop id 3
 check_fail "VID 4095 is reserved" "a VID is 0 to 4094" tdm nf add bad vlan action push id 4095
 check_fail "push needs an id" "needs 'id VID'" tdm nf add bad vlan action push
-# a conntrack tells a reply from a forged one by the VLAN a flow came in
-# on: a pop before it would let a sender pick that VLAN (a second tag)
-check "nf add vct" tdm nf add vct conntrack size 1024
-check_fail "a vlan before a conntrack is refused" "put 'vct' first" tdm chain add bad vpop vct
-check "a conntrack before a vlan is fine" tdm chain add ctv vct vpop
 case_end "vlan_nfs_added_from_the_cli"
 
 POP="v4-udp-tags1-vid100-dport7000 v6-udp-tags1-vid100-dport7000"

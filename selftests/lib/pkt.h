@@ -26,6 +26,7 @@ struct pkt {
 	int l3;				/* 4, 6, or 0: no IP header yet */
 	unsigned int l4_off;		/* where the UDP, TCP or ICMP header starts */
 	__u8 l4;			/* its IPPROTO_*, 0: none yet */
+	unsigned int ifindex;		/* where it comes in; 0: the test's default */
 };
 
 static inline void *pkt_put(struct pkt *p, unsigned int n)
@@ -51,6 +52,7 @@ static inline void pkt_eth(struct pkt *p, __u16 proto)
 	p->len = 0;
 	p->l3 = 0;
 	p->l4 = 0;
+	p->ifindex = 0;
 	e = pkt_put(p, sizeof(*e));
 
 	memcpy(e->h_dest, "\x02\x00\x00\x00\x00\x02", 6);

@@ -378,7 +378,6 @@ static int chain_resolve(struct tdm_ctx *ctx, const char *name,
 			 const struct tdm_chain_spec *spec,
 			 struct tdm_chain_info *ci)
 {
-	const char *tagger = NULL;
 	int i, j, id, err;
 
 	err = tdm_name_known_check(ctx, "chain", name);
@@ -396,26 +395,12 @@ static int chain_resolve(struct tdm_ctx *ctx, const char *name,
 	ci->nnfs = spec->nnfs;
 	ci->action = spec->action;
 	for (i = 0; i < spec->nnfs; i++) {
-		const struct tdm_nf_type *t;
-		struct tdm_nf_info nf;
-
-		id = tdm_nf_lookup(ctx, spec->nfs[i], &nf);
+		id = tdm_nf_lookup(ctx, spec->nfs[i], NULL);
 		if (id < 0)
 			return tdm_err(ctx, ENOENT,
 				       "chain '%s' names NF '%s', which does not exist",
 				       name, spec->nfs[i]);
-		/*
-		 * A conntrack keeps the outer VLAN a flow came in on, to tell
-		 * a reply from a forged one: a tag popped before it would let
-		 * the sender choose that VLAN (a second tag of its own).
-		 */
-		t = tdm_nf_type_by_id(nf.type);
-		if (t && t->ops->rewrites_tags && !tagger)
-			tagger = spec->nfs[i];
-		if (t && t->ops->reads_ingress_tags && tagger)
-			return tdm_err(ctx, EINVAL,
-				       "chain '%s': NF '%s' tells directions by the VLAN packets come in on, and '%s' before it changes their tags: put '%s' first",
-				       name, spec->nfs[i], tagger, spec->nfs[i]);
+
 		/* twice in one chain would count twice, police twice */
 		for (j = 0; j < i; j++)
 			if (ci->nf_ids[j] == (__u32)id)

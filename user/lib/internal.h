@@ -191,11 +191,6 @@ struct tdm_nf_ops {
 	/* create() makes state from the parameters (a table of that size,
 	 * a program on that device): an apply cannot change them */
 	bool params_fixed;
-	/* changes the frame's VLAN tags (and the metadata's) */
-	bool rewrites_tags;
-	/* tells a packet's direction by the outer VLAN it came in on: no
-	 * NF that rewrites tags may run before it in a chain */
-	bool reads_ingress_tags;
 	/* the commands it adds to the front ends (grammar.h; may be NULL) */
 	const struct tdm_nf_object *object;
 };

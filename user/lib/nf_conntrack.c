@@ -462,7 +462,6 @@ const struct tdm_nf_ops tdm_nf_conntrack = {
 	.parse = conntrack_parse, .format = conntrack_format,
 	.create = conntrack_create, .destroy = conntrack_destroy,
 	.params_fixed = true,
-	.reads_ingress_tags = true,
 	.object = &conntrack_object,
 	.drops = conntrack_drops,
 };

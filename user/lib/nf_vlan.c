@@ -61,7 +61,7 @@ static int vlan_parse(union tdm_nf_params *p, const char *const *vals,
 	vp->id = v;
 	if (!proto)
 		vp->tpid = vp->action == TDM_VLAN_PUSH ? ETH_P_8021Q : 0;
-	else if (!strcmp(proto, "802.1q") || !strcmp(proto, "802.1Q"))
+	else if (!strcmp(proto, "802.1q"))
 		vp->tpid = ETH_P_8021Q;
 	else if (!strcmp(proto, "802.1ad"))
 		vp->tpid = ETH_P_8021AD;
@@ -111,5 +111,4 @@ const struct tdm_nf_ops tdm_nf_vlan = {
 	.params = vlan_params,
 	.parse = vlan_parse, .format = vlan_format,
 	.drops = vlan_drops,
-	.rewrites_tags = true,
 };
