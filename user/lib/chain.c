@@ -400,7 +400,6 @@ static int chain_resolve(struct tdm_ctx *ctx, const char *name,
 			return tdm_err(ctx, ENOENT,
 				       "chain '%s' names NF '%s', which does not exist",
 				       name, spec->nfs[i]);
-
 		/* twice in one chain would count twice, police twice */
 		for (j = 0; j < i; j++)
 			if (ci->nf_ids[j] == (__u32)id)

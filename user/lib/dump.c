@@ -5,6 +5,7 @@
  * written so is printed as a comment, and the dump says so.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +28,33 @@ struct dump_err {
 	char what[128];
 };
 
-static void dump_bad(struct dump_err *e, const char *fmt, const char *name)
+static void __attribute__((format(printf, 2, 3)))
+dump_bad(struct dump_err *e, const char *fmt, ...)
 {
-	if (!e->what[0])
-		snprintf(e->what, sizeof(e->what), fmt, name);
+	va_list ap;
+
+	if (e->what[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(e->what, sizeof(e->what), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Can a policy file hold this NF's, chain's or set's name? A record
+ * written by hand or torn, or made before names could not start with
+ * '-' or '.', may hold any. If not, the dump says so.
+ */
+static bool dump_name_ok(struct dump_err *e, const char *what,
+			 const char *name)
+{
+	char buf[256];
+
+	if (!tdm_name_valid(what, name, buf, sizeof(buf)))
+		return true;
+	dump_bad(e, "%s '%s' has a name a policy file cannot hold: rename it (delete it and add it anew)",
+		 what, name);
+	return false;
 }
 
 /* Elements a dump writes on one line: a line holds 64 words */
@@ -52,12 +76,7 @@ static void dump_sets(FILE *f, const struct tdm_policy *p, struct dump_err *e)
 	for (i = 0; i < p->nsets; i++) {
 		const struct pol_set *set = &p->sets[i];
 
-		/* a record written by hand, or torn, may hold any name */
-		c = tdm_name_valid("set", set->info.name, buf, sizeof(buf)) ?
-		    "# " : "";
-		if (*c)
-			dump_bad(e, "set '%s' has a name a policy file cannot hold",
-				 set->info.name);
+		c = dump_name_ok(e, "set", set->info.name) ? "" : "# ";
 		fprintf(f, "%sset add %s type %s%s\n", c, set->info.name,
 			tdm_set_type_name(set->info.family),
 			set->info.flags & TDM_SET_INTERVAL ? " interval" : "");
@@ -82,12 +101,7 @@ static void dump_nfs(FILE *f, const struct tdm_policy *p,
 	int i, k;
 
 	for (i = 0; i < p->nnfs; i++) {
-		char buf[256];
-
-		/* made before names could not start with '-' or '.' */
-		if (tdm_name_valid("NF", p->nfs[i].info.name, buf, sizeof(buf)))
-			dump_bad(e, "NF '%s' has a name a policy file cannot hold: rename it (delete it and add it anew)",
-				 p->nfs[i].info.name);
+		dump_name_ok(e, "NF", p->nfs[i].info.name);
 		t = tdm_nf_type_by_id(p->nfs[i].info.type);
 		tdm_nf_params_format(&p->nfs[i].info, params, sizeof(params));
 		if (!strcmp(params, "-"))	/* none */
@@ -155,11 +169,7 @@ static void dump_chains(FILE *f, const struct tdm_policy *p,
 		bool bad = redir && !gone &&
 			   !dev_writable(c->redirect, tdm_chain_add_args);
 
-		char buf[256];
-
-		if (tdm_name_valid("chain", c->name, buf, sizeof(buf)))
-			dump_bad(e, "chain '%s' has a name a policy file cannot hold: rename it (delete it and add it anew)",
-				 c->name);
+		dump_name_ok(e, "chain", c->name);
 		if (gone)
 			dump_bad(e, "chain '%s' redirects to a device that is gone", c->name);
 		if (bad)
