@@ -73,10 +73,10 @@ struct tdm_ct_entry {
 	__u8 orig_hook;			/* enum tdm_ct_hook */
 	__u8 pad;
 	/*
-	 * its outer VLAN id (XDP; 0: none): recorded, never compared, for
-	 * the sender chooses it (a tag on a frame the stack then drops)
+	 * Was the first packet's outer VLAN. Not part of "where": the
+	 * sender chooses it (a tag on a frame the stack then drops).
 	 */
-	__u16 orig_vlan;
+	__u16 pad2;
 	/*
 	 * TCP, against blind resets (RFC 5961): the sequence number the
 	 * opener's SYN had, and, by direction, the one the other end
@@ -486,7 +486,6 @@ static __always_inline void ct_classify(struct tdm_meta *pm, __u32 nf_id,
 		fresh.orig = end;
 		fresh.orig_ifindex = ifindex;
 		fresh.orig_hook = hook;
-		fresh.orig_vlan = pm->vlan_id[0];
 		fresh.syn_seq = pm->tcp_seq;
 		fresh.state = proto == IPPROTO_TCP ? TDM_CT_TCP_SYN_SENT :
 						     TDM_CT_TCP_NONE;
