@@ -37,52 +37,47 @@ enum {
 static struct tdm_ctx *ctx;
 static int entry_fd;
 
-/* Run one packet through the entry program; returns the XDP verdict. */
-static int run_n(struct pkt *p, int repeat)
+/*
+ * Run one packet through the entry program repeat times; returns the
+ * XDP verdict. out (may be NULL) gets what comes out (data_out: the
+ * packet as the chain left it, for XDP_PASS and XDP_TX).
+ */
+static int run_into(const struct pkt *p, struct pkt *out, int repeat)
 {
 	struct xdp_md md = { .data_end = p->len,
 			     .ingress_ifindex = p->ifindex ?: LO };
 	LIBBPF_OPTS(bpf_test_run_opts, o,
 		.data_in = p->buf, .data_size_in = p->len,
+		.data_out = out ? out->buf : NULL,
+		.data_size_out = out ? sizeof(out->buf) : 0,
 		.ctx_in = &md, .ctx_size_in = sizeof(md),
 		.repeat = repeat,
 	);
-	int err = bpf_prog_test_run_opts(entry_fd, &o);
 
-	if (err) {
-		printf("# test_run: %s\n", strerror(errno));
-		return -1;
-	}
-	return o.retval;
-}
-
-static int run(struct pkt *p)
-{
-	return run_n(p, 1);
-}
-
-/*
- * Run one packet and keep what comes out (data_out: the packet as the
- * chain left it, for XDP_PASS and XDP_TX) in *out; returns the verdict.
- */
-static int run_out(const struct pkt *in, struct pkt *out)
-{
-	struct xdp_md md = { .data_end = in->len,
-			     .ingress_ifindex = in->ifindex ?: LO };
-	LIBBPF_OPTS(bpf_test_run_opts, o,
-		.data_in = in->buf, .data_size_in = in->len,
-		.data_out = out->buf, .data_size_out = sizeof(out->buf),
-		.ctx_in = &md, .ctx_size_in = sizeof(md),
-		.repeat = 1,
-	);
-
-	memset(out, 0, sizeof(*out));
+	if (out)
+		memset(out, 0, sizeof(*out));
 	if (bpf_prog_test_run_opts(entry_fd, &o)) {
 		printf("# test_run: %s\n", strerror(errno));
 		return -1;
 	}
-	out->len = o.data_size_out;
+	if (out)
+		out->len = o.data_size_out;
 	return o.retval;
+}
+
+static int run_n(struct pkt *p, int repeat)
+{
+	return run_into(p, NULL, repeat);
+}
+
+static int run(struct pkt *p)
+{
+	return run_into(p, NULL, 1);
+}
+
+static int run_out(const struct pkt *in, struct pkt *out)
+{
+	return run_into(in, out, 1);
 }
 
 static struct tdm_nf_stats nf_stats(const char *name)

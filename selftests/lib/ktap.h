@@ -140,23 +140,23 @@ static inline int ktap_run(const struct ktap_case *cases, int n, int argc,
 			   char **argv, int (*setup)(void), void (*after)(void))
 {
 	int i, j, planned = 0, passed = 0, failed = 0, skipped = 0;
-	bool sel[n];
+	bool sel[n], hit[argc];
 
 	if (argc > 1 && !strcmp(argv[1], "-l")) {
 		for (i = 0; i < n; i++)
 			printf("%s\n", cases[i].name);
 		return KSFT_PASS;
 	}
+	memset(hit, 0, sizeof(hit));
 	for (i = 0; i < n; i++) {
 		sel[i] = argc < 2;
 		for (j = 1; j < argc; j++)
-			sel[i] |= !fnmatch(argv[j], cases[i].name, 0);
+			if (!fnmatch(argv[j], cases[i].name, 0))
+				sel[i] = hit[j] = true;
 		planned += sel[i];
 	}
 	for (j = 1; j < argc; j++) {
-		for (i = 0; i < n && fnmatch(argv[j], cases[i].name, 0); i++)
-			;
-		if (i == n) {
+		if (!hit[j]) {
 			fprintf(stderr, "no case matches '%s' (-l lists them)\n",
 				argv[j]);
 			return KSFT_FAIL;
@@ -164,11 +164,9 @@ static inline int ktap_run(const struct ktap_case *cases, int n, int argc,
 	}
 	ktap_plan(planned);
 	for (i = 0; i < n; i++) {
-		int status = 0, rc;
-		pid_t pid;
-
-		int done[2];
+		int status = 0, rc, done[2];
 		char end = 0;
+		pid_t pid;
 
 		if (!sel[i])
 			continue;
