@@ -174,6 +174,19 @@ static int make_chain(const char *name, int n, __u32 action, bool replace,
 	return tdm_dev_register(ctx, ifindex, name, NULL);
 }
 
+/* Chain NAME of the NFs named in nfs ("a b c"), ending in pass. */
+static int chain_of(const char *name, const char *nfs)
+{
+	struct tdm_chain_spec spec = { .action = TDM_ACT_PASS };
+	char buf[256], *t;
+
+	snprintf(buf, sizeof(buf), "%s", nfs);
+	for (t = strtok(buf, " "); t && spec.nnfs < TDM_MAX_CHAIN_NFS;
+	     t = strtok(NULL, " "))
+		spec.nfs[spec.nnfs++] = t;
+	return tdm_chain_add(ctx, name, &spec) < 0 ? -1 : 0;
+}
+
 /*
  * How the chains of the first table run: mono; tandem's chain inline;
  * split into one hop per NF with constant-index jumps, or runtime ones.
@@ -257,7 +270,6 @@ out:
 static int bench_conntrack(int fd, struct result *ct, struct result *fw)
 {
 	char *ct_args[] = { "size", "65536" }, *fw_args[] = { "default", "pass" };
-	struct tdm_chain_spec spec = { .action = TDM_ACT_PASS };
 	struct tdm_rule_spec r = { .prio = 10, .action = TDM_ACT_PASS };
 	__u32 id;
 
@@ -272,14 +284,7 @@ static int bench_conntrack(int fd, struct result *ct, struct result *fw)
 	r.m.proto = IPPROTO_TCP;
 	if (tdm_rule_add(ctx, "bfw", &r, &id))
 		return -1;
-	spec.nnfs = 2;
-	spec.nfs[0] = "bct";
-	spec.nfs[1] = "bctfw";
-	if (tdm_chain_add(ctx, "ctfw", &spec) < 0)
-		return -1;
-	spec.nnfs = 1;
-	spec.nfs[0] = "bfw";
-	if (tdm_chain_add(ctx, "fw", &spec) < 0)
+	if (chain_of("ctfw", "bct bctfw") || chain_of("fw", "bfw"))
 		return -1;
 	return tdm_dev_register(ctx, LO, "ctfw", NULL) ?: measure(fd, ct) ?:
 	       tdm_dev_register(ctx, LO, "fw", NULL) ?: measure(fd, fw);
@@ -295,21 +300,12 @@ static int bench_vlan(int fd, struct result *pp, struct result *pmp)
 	char *push[] = { "action", "push", "id", "100" };
 	char *pop[] = { "action", "pop" };
 	char *mod[] = { "action", "modify", "id", "200", "priority", "3" };
-	struct tdm_chain_spec spec = { .action = TDM_ACT_PASS };
 
 	if (tdm_nf_add(ctx, "bvpush", "vlan", 4, push) < 0 ||
 	    tdm_nf_add(ctx, "bvpop", "vlan", 2, pop) < 0 ||
-	    tdm_nf_add(ctx, "bvmod", "vlan", 6, mod) < 0)
-		return -1;
-	spec.nnfs = 2;
-	spec.nfs[0] = "bvpush";
-	spec.nfs[1] = "bvpop";
-	if (tdm_chain_add(ctx, "vpp", &spec) < 0)
-		return -1;
-	spec.nnfs = 3;
-	spec.nfs[1] = "bvmod";
-	spec.nfs[2] = "bvpop";
-	if (tdm_chain_add(ctx, "vpmp", &spec) < 0)
+	    tdm_nf_add(ctx, "bvmod", "vlan", 6, mod) < 0 ||
+	    chain_of("vpp", "bvpush bvpop") ||
+	    chain_of("vpmp", "bvpush bvmod bvpop"))
 		return -1;
 	return tdm_dev_register(ctx, LO, "vpp", NULL) ?: measure(fd, pp) ?:
 	       tdm_dev_register(ctx, LO, "vpmp", NULL) ?: measure(fd, pmp);
