@@ -545,10 +545,10 @@ unparsed:
  * only 8-byte aligned spills, and l3_off and l4_off are not: should a
  * kernel track them, that program only verifies slower), so every way
  * of reaching a joint (each count of VLAN tags, each chain of IPv6
- * extension headers) leaves the same state there, and the verifier checks what follows once; carried
- * in a register, each offset was a state of its own, and the entry
- * program took 690,000 instructions to verify (0.8 s an attach here,
- * seconds in a TCG guest). Global functions would do the same, at the
+ * extension headers) leaves the same state there, and the verifier
+ * checks what follows once; carried in a register, each offset was a
+ * state of its own, and the entry program took 690,000 instructions to
+ * verify (0.8 s an attach here, seconds in a TCG guest). Global functions would do the same, at the
  * price of a call and a return per packet, about 9 ns each on a CPU
  * with return-thunk mitigations (AMD's SRSO "Safe RET").
  *

@@ -17,8 +17,8 @@ parser accepts.
       probes (under TCG each python3 costs 0.7 to 2 s).
 
 A CASE is words joined by '-': v4|v6, tcp|udp, then any of tagsN
-(N priority tags, VID 0), vidN (the outermost tag of VID N; needs tagsN), optsN (N destination options headers),
-fragN (fragments of N bytes of payload), padN (N trailing bytes after
+(N priority tags, VID 0), vidN (the outermost tag of VID N; needs
+tagsN), optsN (N destination options headers), fragN (fragments of N bytes of payload), padN (N trailing bytes after
 the datagram), dportN (the destination port, 23 if not given), sportN
 (the source port; else one of this process), jumbo0 (IPv6: a payload
 length of 0 and a hop-by-hop header first, which ipv6_rcv() delivers
