@@ -19,6 +19,7 @@
  *	journal.c	the change in progress: begin, end, crash points
  *	kmod.c		tandem_sched.ko: is it loaded, its ioctls
  *	status.c	the tdm_status record for `tandem status`
+ *	nftable.c	an NF instance's own table (conntrack, nat)
  *	nf_process.c	process NFs: veth pair, queue, command line
  *	nf_counter.c	the NF types' library halves (bpf/lib/nf.h)
  *	nf_policer.c
@@ -160,7 +161,7 @@ struct tdm_nf_param {
 	bool required;
 };
 
-#define TDM_NF_MAX_PARAMS	8
+#define TDM_NF_MAX_PARAMS	12
 
 /* What an NF type's library half does. */
 struct tdm_nf_ops {
@@ -216,6 +217,34 @@ int tdm_nf_params_parse(const struct tdm_nf_type *t, union tdm_nf_params *p,
  * (NULL or "": none); its id or -errno */
 int tdm_nf_create(struct tdm_ctx *ctx, const struct tdm_nf_info *info,
 		  const char *cmd);
+
+/*
+ * nftable.c: an NF instance's own table (conntrack's flows, nat's
+ * bindings): a map of type with key_size, value_size (typed by the BTF
+ * structs key_type, value_type) of the size its parameters name, pinned
+ * as <pin root>/<pin_prefix><id> and in slot id of map of maps outer.
+ */
+struct tdm_nf_table {
+	const char *nf;			/* the NF type, for messages */
+	const char *outer;		/* "tdm_ct_tables" */
+	const char *pin_prefix;		/* "tdm_ct_" */
+	const char *map_name;		/* the kernel's name, 15 chars */
+	enum bpf_map_type type;
+	const char *key_type, *value_type;
+	__u32 key_size, value_size;
+};
+
+/* Make NF id's table of size entries (replacing any); 0 or -errno */
+int tdm_nf_table_create(struct tdm_ctx *ctx, const struct tdm_nf_table *t,
+			__u32 id, __u32 size);
+void tdm_nf_table_destroy(struct tdm_ctx *ctx, const struct tdm_nf_table *t,
+			  __u32 id);
+/* NF id's table, an fd to close, or -errno (-ENOENT: none) */
+int tdm_nf_table_fd(struct tdm_ctx *ctx, const struct tdm_nf_table *t,
+		    __u32 id);
+/* Delete every entry of NF id's table (name: for the message) */
+int tdm_nf_table_flush(struct tdm_ctx *ctx, const struct tdm_nf_table *t,
+		       __u32 id, const char *name);
 
 /* nf_process.c */
 /* The ifindex of process NF id's chain end (tdmnf<id>a), or -ENODEV */

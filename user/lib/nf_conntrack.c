@@ -15,7 +15,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <bpf/btf.h>
 #include <json-c/json.h>
 
 #include "internal.h"
@@ -73,70 +72,13 @@ static void conntrack_format(const union tdm_nf_params *p, char *buf,
 		snprintf(buf + n, size - n, " egress %.16s", cp->egress);
 }
 
-static void table_pin(__u32 id, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s/tdm_ct_%u", tdm_pin_root(), id);
-}
-
-/*
- * A new table of size flows, typed by the BTF of the egress program's
- * object, where struct tdm_ct_key and struct tdm_ct_entry are defined
- * (the table's users are), so that bpftool prints it; its fd or -errno
- * with the error set.
- */
-static int table_create(struct tdm_ctx *ctx, __u32 size)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, opts);
-	struct bpf_object_open_opts oopts;
-	struct tdm_ct_egress *s;
-	struct btf *btf;
-	int key, val, fd, err;
-
-	tdm_skel_opts(&oopts);
-	s = tdm_ct_egress__open_opts(&oopts);
-	if (!s)
-		return tdm_err(ctx, errno,
-			       "conntrack: opening its BPF object: %s",
-			       strerror(errno));
-	btf = bpf_object__btf(s->obj);
-	key = btf ? btf__find_by_name_kind(btf, "tdm_ct_key",
-					   BTF_KIND_STRUCT) : -ENOENT;
-	val = btf ? btf__find_by_name_kind(btf, "tdm_ct_entry",
-					   BTF_KIND_STRUCT) : -ENOENT;
-	err = key <= 0 || val <= 0 ? -ENOENT : btf__load_into_kernel(btf);
-	if (err) {
-		tdm_ct_egress__destroy(s);
-		return tdm_err(ctx, -err,
-			       "conntrack: the BTF of its table: %s",
-			       strerror(-err));
-	}
-	opts.btf_fd = btf__fd(btf);
-	opts.btf_key_type_id = key;
-	opts.btf_value_type_id = val;
-	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "tdm_ct",
-			    sizeof(struct tdm_ct_key),
-			    sizeof(struct tdm_ct_entry), size, &opts);
-	if (fd < 0)
-		fd = tdm_err(ctx, errno,
-			     "conntrack: making a table of %u flows: %s", size,
-			     strerror(errno));
-	tdm_ct_egress__destroy(s);
-	return fd;
-}
-
-/* NF id's table, or -errno (-ENOENT: none) */
-static int table_fd(struct tdm_ctx *ctx, __u32 id)
-{
-	__u32 map_id = 0;
-	int outer = tdm_map_fd(ctx, "tdm_ct_tables");
-
-	int fd;
-
-	if (outer < 0 || bpf_map_lookup_elem(outer, &id, &map_id) || !map_id)
-		return -ENOENT;
-	fd = bpf_map_get_fd_by_id(map_id);
-	return fd < 0 ? -errno : fd;
-}
+static const struct tdm_nf_table ct_table = {
+	.nf = "conntrack", .outer = "tdm_ct_tables", .pin_prefix = "tdm_ct_",
+	.map_name = "tdm_ct", .type = BPF_MAP_TYPE_LRU_HASH,
+	.key_type = "tdm_ct_key", .value_type = "tdm_ct_entry",
+	.key_size = sizeof(struct tdm_ct_key),
+	.value_size = sizeof(struct tdm_ct_entry),
+};
 
 /* Take NF id's egress filter off every device that has it. */
 static void egress_detach_all(__u32 id)
@@ -203,40 +145,20 @@ out:
 
 static void conntrack_destroy(struct tdm_ctx *ctx, __u32 id)
 {
-	char pin[256];
-	int outer = tdm_map_fd(ctx, "tdm_ct_tables");
-
 	egress_detach_all(id);
-	if (outer >= 0)
-		bpf_map_delete_elem(outer, &id);
-	table_pin(id, pin, sizeof(pin));
-	unlink(pin);
+	tdm_nf_table_destroy(ctx, &ct_table, id);
 }
 
-/*
- * A table first, pinned, then in tdm_ct_tables (the datapath finds it
- * there), then the egress program. Whatever a kill leaves, the next
- * create of this id replaces and destroy takes away.
- */
+/* The table first (the datapath finds it), then the egress program */
 static int conntrack_create(struct tdm_ctx *ctx, __u32 id,
 			    union tdm_nf_params *p)
 {
 	const struct tdm_conntrack_params *cp = TDM_NF_PARAMS(p, conntrack);
-	int outer = tdm_map_fd(ctx, "tdm_ct_tables"), fd, err = 0;
-	char pin[256];
+	int err;
 
-	conntrack_destroy(ctx, id);
-	fd = table_create(ctx, cp->size ?: TDM_CT_DEFAULT_SIZE);
-	if (fd < 0)
-		return fd;
-	table_pin(id, pin, sizeof(pin));
-	if (bpf_obj_pin(fd, pin))
-		err = tdm_err(ctx, errno, "conntrack: pinning %s: %s", pin,
-			      strerror(errno));
-	else if (bpf_map_update_elem(outer, &id, &fd, BPF_ANY))
-		err = tdm_err(ctx, errno, "conntrack: adding its table: %s",
-			      strerror(errno));
-	close(fd);
+	egress_detach_all(id);
+	err = tdm_nf_table_create(ctx, &ct_table, id,
+				  cp->size ?: TDM_CT_DEFAULT_SIZE);
 	if (!err && cp->egress[0])
 		err = egress_attach(ctx, id, cp->egress);
 	if (err)
@@ -339,7 +261,7 @@ static int conntrack_show_run(struct tdm_ctx *ctx, const struct args *a,
 	id = conntrack_of(ctx, name);
 	if (id < 0)
 		return id;
-	fd = table_fd(ctx, id);
+	fd = tdm_nf_table_fd(ctx, &ct_table, id);
 	if (fd < 0)
 		return tdm_err(ctx, -fd, "conntrack '%s' has no table: %s",
 			       name, strerror(-fd));
@@ -405,22 +327,11 @@ static void conntrack_show_print(struct json_object *o, FILE *f)
 static int conntrack_flush_run(struct tdm_ctx *ctx, const struct args *a,
 			       struct json_object **out)
 {
-	struct tdm_ct_key k;
-	int id, fd, err = 0;
+	int id = conntrack_of(ctx, arg_str(a, "NF"));
 
-	id = conntrack_of(ctx, arg_str(a, "NF"));
 	if (id < 0)
 		return id;
-	fd = table_fd(ctx, id);
-	if (fd < 0)
-		return tdm_err(ctx, -fd, "conntrack '%s' has no table: %s",
-			       arg_str(a, "NF"), strerror(-fd));
-	while (!err && !bpf_map_get_next_key(fd, NULL, &k))
-		if (bpf_map_delete_elem(fd, &k) && errno != ENOENT)
-			err = tdm_err(ctx, errno, "flushing: %s",
-				      strerror(errno));
-	close(fd);
-	return err;
+	return tdm_nf_table_flush(ctx, &ct_table, id, arg_str(a, "NF"));
 }
 
 static const struct arg conntrack_nf_args[] = {
