@@ -417,13 +417,13 @@ static __always_inline void tdm_parse_icmp_inner(struct tdm_cursor *c,
 						 struct tdm_meta *m)
 {
 	struct tdm_cursor ic = *c;
+	__u32 hlen;
 	__u8 *l4;
 	__u8 proto;
 
 	ic.pos += 8;
 	if (m->flags & TDM_F_IPV4) {
 		struct iphdr *iph = ic.pos;
-		__u32 hlen;
 
 		if (!tdm_has(&ic, sizeof(*iph)) || iph->version != 4)
 			return;
@@ -442,12 +442,14 @@ static __always_inline void tdm_parse_icmp_inner(struct tdm_cursor *c,
 		tdm_addr_from_v6(&m->inner_saddr, &ip6h->saddr);
 		tdm_addr_from_v6(&m->inner_daddr, &ip6h->daddr);
 		proto = ip6h->nexthdr;
-		ic.pos += sizeof(*ip6h);
+		hlen = sizeof(*ip6h);
+		ic.pos += hlen;
 	}
 	l4 = ic.pos;
 	if (!tdm_has(&ic, 8))
 		return;
 	m->inner_proto = proto;
+	m->inner_hlen = hlen;
 	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
 		if (!tdm_icmp_is_echo(proto, l4[0]))
 			return;

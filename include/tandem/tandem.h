@@ -20,7 +20,7 @@
  * refuses pins stamped with another version (libbpf itself only checks
  * map types and sizes).
  */
-#define TDM_ABI_VERSION		10
+#define TDM_ABI_VERSION		11
 
 struct tdm_abi {
 	__u32 version;			/* TDM_ABI_VERSION of the creator */
@@ -129,7 +129,8 @@ struct tdm_meta {
 	__u8 ct_state;			/* enum tdm_ct_state */
 	/* TDM_F_ICMP_ERR: the quoted packet (ports: echo id for ICMP) */
 	__u8 inner_proto;
-	__u8 inner_pad;
+	__u8 inner_hlen;		/* its IP header's bytes (IPv6: 40); it
+					 * starts at l4_off + 8 */
 	__u16 inner_sport, inner_dport;	/* host order */
 	struct tdm_addr inner_saddr;
 	struct tdm_addr inner_daddr;
