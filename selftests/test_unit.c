@@ -3331,6 +3331,377 @@ static void counters_add_up(void)
 	      d.steer_rule, d.steer_default, d.no_chain);
 }
 
+/* ---- nat ---- */
+
+/*
+ * The router of the nat cases: inside device nin (10.0.0.1/24, fd00::1),
+ * outside nout (198.51.100.1/24, 2001:db8:5::1), forwarding on, so that
+ * bpf_fib_lookup() forwards to the outside. Packets "come in" at either
+ * (pkt.ifindex); the chain is LO's, whatever the device.
+ */
+static unsigned int nat_in, nat_out;
+
+struct nat_fam {
+	int v6;
+	const char *cl, *cl2, *srv, *pub, *hop, *rtr;	/* client, a second
+		client, the server, the snat address, a router past it, this
+		router's inside address */
+};
+
+static const struct nat_fam nat_fams[2] = {
+	{ 0, "10.0.0.2", "10.0.0.3", "198.51.100.2", "198.51.100.1",
+	  "198.51.100.9", "10.0.0.1" },
+	{ 1, "fd00::2", "fd00::3", "2001:db8:5::2", "2001:db8:5::1",
+	  "2001:db8:5::9", "fd00::1" },
+};
+
+/* An IP header of family f (no Ethernet: a quote starts with none) */
+static void nat_ip(struct pkt *p, const struct nat_fam *f, const char *s,
+		   const char *d, __u8 proto)
+{
+	if (f->v6)
+		pkt_ip6(p, s, d, proto);
+	else
+		pkt_ip4(p, s, d, proto, 0);
+}
+
+/*
+ * A whole packet s:sp > d:dp at device ifindex, checksums as a sender's:
+ * UDP with 20 bytes, TCP SYN, or ICMP echo (request; reply if dp is 0)
+ * with identifier sp.
+ */
+static void nat_pkt(struct pkt *p, const struct nat_fam *f, __u8 proto,
+		    const char *s, __u16 sp, const char *d, __u16 dp,
+		    unsigned int ifindex)
+{
+	pkt_eth(p, f->v6 ? ETH_P_IPV6 : ETH_P_IP);
+	if (proto == IPPROTO_ICMP)
+		proto = f->v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+	nat_ip(p, f, s, d, proto);
+	if (proto == IPPROTO_UDP) {
+		pkt_udp(p, sp, dp, 20);
+	} else if (proto == IPPROTO_TCP) {
+		pkt_tcp(p, sp, dp);
+	} else {
+		pkt_icmp(p, f->v6 ? (dp ? 128 : 129) : (dp ? 8 : 0));
+		*(__u16 *)(p->buf + p->l4_off + 4) = htons(sp);
+	}
+	pkt_csum(p);
+	p->ifindex = ifindex;
+}
+
+/*
+ * An ICMP error (port unreachable) from s to d quoting whole packet q
+ * (its IP header on), checksums as the erring router's stack makes them.
+ */
+static void nat_icmp_err(struct pkt *p, const struct nat_fam *f,
+			 const char *s, const char *d, const struct pkt *q,
+			 unsigned int ifindex)
+{
+	__u8 *h;
+
+	pkt_eth(p, f->v6 ? ETH_P_IPV6 : ETH_P_IP);
+	nat_ip(p, f, s, d, f->v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+	pkt_icmp(p, f->v6 ? 1 : 3);
+	p->buf[p->l4_off + 1] = f->v6 ? 4 : 3;	/* port unreachable */
+	h = pkt_put(p, q->len - q->l3_off);
+	memcpy(h, q->buf + q->l3_off, q->len - q->l3_off);
+	pkt_csum(p);
+	p->ifindex = ifindex;
+}
+
+/*
+ * Fragment n (0 or 1) of whole packet w, cut after first payload bytes
+ * of L3 payload (a multiple of 8), as a sender's stack cuts it: the L4
+ * header and its checksum (over the whole datagram) in fragment 0.
+ */
+static void nat_frag(struct pkt *p, const struct pkt *w, const struct nat_fam *f,
+		     unsigned int first, int n, __u16 id)
+{
+	unsigned int hl = f->v6 ? 40 : 20, at = w->l3_off + hl;
+	unsigned int len = n ? w->len - at - first : first;
+	__u8 *d;
+
+	pkt_eth(p, f->v6 ? ETH_P_IPV6 : ETH_P_IP);
+	p->l3_off = p->len;
+	p->l3 = f->v6 ? 6 : 4;
+	d = pkt_put(p, hl);
+	memcpy(d, w->buf + w->l3_off, hl);
+	if (f->v6) {
+		((struct ipv6hdr *)d)->nexthdr = IPPROTO_FRAGMENT;
+		pkt_ip6_frag(p, w->l4, n ? first / 8 : 0, !n);
+		*(__u32 *)(p->buf + p->len - 4) = htonl(id);
+	} else {
+		struct iphdr *ip = (struct iphdr *)d;
+
+		ip->id = htons(id);
+		ip->frag_off = htons((n ? first / 8 : 0) | (n ? 0 : 0x2000));
+	}
+	d = pkt_put(p, len);
+	memcpy(d, w->buf + at + (n ? first : 0), len);
+	if (!f->v6) {
+		struct iphdr *ip = (struct iphdr *)(p->buf + p->l3_off);
+
+		ip->check = 0;
+		ip->check = htons(~pkt_fold(pkt_sum16(0, ip, 20)) & 0xffff);
+	}
+	p->ifindex = w->ifindex;
+}
+
+/* The source port (echo: identifier) of out, which run_out() made from in */
+static __u16 nat_sport(const struct pkt *in, const struct pkt *out)
+{
+	return ntohs(*(__u16 *)(out->buf + in->l4_off +
+				(in->l4 == IPPROTO_UDP ||
+				 in->l4 == IPPROTO_TCP ? 0 : 4)));
+}
+
+/* Run in; expect it passed as exp, byte for byte */
+static bool nat_expect(const char *what, const struct nat_fam *f,
+		       const struct pkt *in, const struct pkt *exp)
+{
+	struct pkt out;
+
+	if (!ASSERT_EQ(run_out(in, &out), XDP_PASS, "v%d: %s", f->v6 ? 6 : 4,
+		       what))
+		return false;
+	return ASSERT_MEMEQ(out.buf, out.len, exp->buf, exp->len, "v%d: %s",
+			    f->v6 ? 6 : 4, what);
+}
+
+/*
+ * nat through BPF_PROG_TEST_RUN, IPv4 and IPv6: each output packet byte
+ * for byte against one the packet builder makes with the translated
+ * fields and checksums computed from scratch (RFC 1071), so that an
+ * incremental update (RFC 1624) that is off in any bit fails. snat keeps
+ * a free port, picks another when taken and drops when none is left;
+ * replies, echo identifiers, UDP without checksum, ICMP errors quoting a
+ * translated packet, fragments; dnat with a new port; a packet for the
+ * router itself is not bound; 2,000 generated frames, 3,000 mangled.
+ */
+static void test_nat_nf(void)
+{
+	struct pkt in, exp, q, w, w2;
+	int i, translated = 0;
+
+	CHECK(!system("ip link add nin type veth peer name nin2 && "
+		      "ip link add nout type veth peer name nout2 && "
+		      "ip addr add 10.0.0.1/24 dev nin && "
+		      "ip addr add fd00::1/64 dev nin nodad && "
+		      "ip addr add 198.51.100.1/24 dev nout && "
+		      "ip addr add 2001:db8:5::1/64 dev nout nodad && "
+		      "for d in nin nin2 nout nout2; do ip link set $d up; done && "
+		      "sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1"),
+	      "");
+	nat_in = if_nametoindex("nin");
+	nat_out = if_nametoindex("nout");
+	CHECK(nat_in && nat_out, "");
+	CHECK(!nf("masq", "nat", "snat 198.51.100.1 src 10.0.0.0/24") &&
+	      !nf("masq6", "nat", "snat 2001:db8:5::1 src fd00::/64") &&
+	      !nf("tiny", "nat", "snat 198.51.100.1 ports 2000-2001 src 10.0.1.0/24") &&
+	      !nf("fwd", "nat", "dnat 10.0.0.2 dst 198.51.100.1 proto tcp dport 8080 ports 80") &&
+	      !nf("fwd6", "nat", "dnat fd00::2 dst 2001:db8:5::1 proto tcp dport 8080 ports 80"),
+	      "");
+	CHECK(!chain("c_nat", "fwd fwd6 masq masq6 tiny", TDM_ACT_PASS, NULL), "");
+	CHECK(!tdm_dev_register(ctx, LO, "c_nat", NULL), "");
+
+	for (i = 0; i < 2; i++) {
+		const struct nat_fam *f = &nat_fams[i];
+		__u16 p2, tcp_port = 0;
+
+		/* UDP out keeps its port, free; the reply comes back */
+		nat_pkt(&in, f, IPPROTO_UDP, f->cl, 5000, f->srv, 53, nat_in);
+		nat_pkt(&exp, f, IPPROTO_UDP, f->pub, 5000, f->srv, 53, nat_in);
+		nat_expect("UDP out, port kept", f, &in, &exp);
+		nat_pkt(&in, f, IPPROTO_UDP, f->srv, 53, f->pub, 5000, nat_out);
+		nat_pkt(&exp, f, IPPROTO_UDP, f->srv, 53, f->cl, 5000, nat_out);
+		nat_expect("UDP reply", f, &in, &exp);
+
+		/* a second client's port 5000 is taken: another one */
+		nat_pkt(&in, f, IPPROTO_UDP, f->cl2, 5000, f->srv, 53, nat_in);
+		if (ASSERT_EQ(run_out(&in, &w), XDP_PASS, "second client")) {
+			p2 = nat_sport(&in, &w);
+			CHECK(p2 != 5000 && p2 >= 1024 && p2 <= 32767,
+			      "v%d: port %u", i ? 6 : 4, p2);
+			nat_pkt(&exp, f, IPPROTO_UDP, f->pub, p2, f->srv, 53,
+				nat_in);
+			ASSERT_MEMEQ(w.buf, w.len, exp.buf, exp.len,
+				     "second client, port %u", p2);
+			nat_pkt(&in, f, IPPROTO_UDP, f->srv, 53, f->pub, p2,
+				nat_out);
+			nat_pkt(&exp, f, IPPROTO_UDP, f->srv, 53, f->cl2, 5000,
+				nat_out);
+			nat_expect("second client's reply", f, &in, &exp);
+		}
+		ASSERT_EQ(meta_after().dport, 5000, "the metadata's new port");
+
+		/* TCP, its own port outside the range: moved into it */
+		nat_pkt(&in, f, IPPROTO_TCP, f->cl, 40000, f->srv, 80, nat_in);
+		if (ASSERT_EQ(run_out(&in, &w), XDP_PASS, "TCP SYN")) {
+			p2 = nat_sport(&in, &w);
+			CHECK(p2 >= 1024 && p2 <= 32767, "port %u", p2);
+			nat_pkt(&exp, f, IPPROTO_TCP, f->pub, p2, f->srv, 80,
+				nat_in);
+			ASSERT_MEMEQ(w.buf, w.len, exp.buf, exp.len, "TCP SYN");
+			ASSERT_EQ(meta_after().sport, p2, "the metadata's port");
+			tcp_port = p2;
+		}
+
+		/* echo: the identifier is the port */
+		nat_pkt(&in, f, IPPROTO_ICMP, f->cl, 40001, f->srv, 1, nat_in);
+		if (ASSERT_EQ(run_out(&in, &w), XDP_PASS, "echo request")) {
+			p2 = nat_sport(&in, &w);
+			CHECK(p2 >= 1024 && p2 <= 32767, "id %u", p2);
+			nat_pkt(&exp, f, IPPROTO_ICMP, f->pub, p2, f->srv, 1,
+				nat_in);
+			ASSERT_MEMEQ(w.buf, w.len, exp.buf, exp.len, "echo");
+			nat_pkt(&in, f, IPPROTO_ICMP, f->srv, p2, f->pub, 0,
+				nat_out);
+			nat_pkt(&exp, f, IPPROTO_ICMP, f->srv, 40001, f->cl, 0,
+				nat_out);
+			nat_expect("echo reply", f, &in, &exp);
+		}
+
+		/* a port unreachable quoting the translated datagram, from
+		 * the server and from a router on the way */
+		w.len = 0;
+		nat_ip(&w, f, f->pub, f->srv, IPPROTO_UDP);
+		pkt_udp(&w, 5000, 53, 20);
+		pkt_csum(&w);
+		q.len = 0;
+		nat_ip(&q, f, f->cl, f->srv, IPPROTO_UDP);
+		pkt_udp(&q, 5000, 53, 20);
+		pkt_csum(&q);
+		nat_icmp_err(&in, f, f->srv, f->pub, &w, nat_out);
+		nat_icmp_err(&exp, f, f->srv, f->cl, &q, nat_out);
+		nat_expect("port unreachable from the server", f, &in, &exp);
+		nat_icmp_err(&in, f, f->hop, f->pub, &w, nat_out);
+		nat_icmp_err(&exp, f, f->hop, f->cl, &q, nat_out);
+		nat_expect("port unreachable from a router", f, &in, &exp);
+		/* the shortest quotes: 8 bytes of UDP; of TCP, which leave
+		 * its checksum out */
+		w.len -= 20;
+		q.len -= 20;
+		nat_icmp_err(&in, f, f->hop, f->pub, &w, nat_out);
+		nat_icmp_err(&exp, f, f->hop, f->cl, &q, nat_out);
+		nat_expect("port unreachable, 8 bytes of UDP", f, &in, &exp);
+		w.len = 0;
+		nat_ip(&w, f, f->pub, f->srv, IPPROTO_TCP);
+		pkt_tcp(&w, tcp_port, 80);
+		pkt_csum(&w);
+		w.len -= 12;
+		q.len = 0;
+		nat_ip(&q, f, f->cl, f->srv, IPPROTO_TCP);
+		pkt_tcp(&q, 40000, 80);
+		pkt_csum(&q);
+		q.len -= 12;
+		nat_icmp_err(&in, f, f->hop, f->pub, &w, nat_out);
+		nat_icmp_err(&exp, f, f->hop, f->cl, &q, nat_out);
+		nat_expect("unreachable, 8 bytes of TCP", f, &in, &exp);
+
+		/* fragments: the first binds, the second follows it */
+		nat_pkt(&w, f, IPPROTO_UDP, f->cl, 6000, f->srv, 53, nat_in);
+		nat_pkt(&w2, f, IPPROTO_UDP, f->pub, 6000, f->srv, 53, nat_in);
+		nat_frag(&in, &w, f, 16, 0, 77);
+		nat_frag(&exp, &w2, f, 16, 0, 77);
+		nat_expect("first fragment", f, &in, &exp);
+		nat_frag(&in, &w, f, 16, 1, 77);
+		nat_frag(&exp, &w2, f, 16, 1, 77);
+		nat_expect("later fragment", f, &in, &exp);
+		nat_frag(&in, &w, f, 16, 1, 78);
+		ASSERT_EQ(run(&in), XDP_DROP, "v%d: a later fragment alone",
+			  i ? 6 : 4);
+
+		/* dnat: port 8080 of the router to the client's 80 */
+		nat_pkt(&in, f, IPPROTO_TCP, f->srv, 41000, f->pub, 8080, nat_out);
+		nat_pkt(&exp, f, IPPROTO_TCP, f->srv, 41000, f->cl, 80, nat_out);
+		nat_expect("dnat", f, &in, &exp);
+		nat_pkt(&in, f, IPPROTO_TCP, f->cl, 80, f->srv, 41000, nat_in);
+		nat_pkt(&exp, f, IPPROTO_TCP, f->pub, 8080, f->srv, 41000, nat_in);
+		nat_expect("dnat's reply, not masq's", f, &in, &exp);
+		nat_pkt(&in, f, IPPROTO_TCP, f->srv, 41000, f->pub, 8081, nat_out);
+		nat_expect("another port: unchanged", f, &in, &in);
+
+		/* for the router itself: not forwarded, not bound */
+		nat_pkt(&in, f, IPPROTO_UDP, f->cl, 7000, f->rtr, 53, nat_in);
+		nat_expect("to the router: unchanged", f, &in, &in);
+	}
+	ASSERT_EQ(nf_stats("masq").drops[TDM_NAT_DROP_FRAG], 1,
+		  "fragment_untranslated");
+	ASSERT_EQ(nf_stats("masq6").drops[TDM_NAT_DROP_FRAG], 1,
+		  "fragment_untranslated");
+
+	/* IPv4 UDP without a checksum stays without */
+	nat_pkt(&in, &nat_fams[0], IPPROTO_UDP, "10.0.0.4", 5004, "198.51.100.2",
+		53, nat_in);
+	*(__u16 *)(in.buf + in.l4_off + 6) = 0;
+	nat_pkt(&exp, &nat_fams[0], IPPROTO_UDP, "198.51.100.1", 5004,
+		"198.51.100.2", 53, nat_in);
+	*(__u16 *)(exp.buf + exp.l4_off + 6) = 0;
+	nat_expect("UDP checksum 0", &nat_fams[0], &in, &exp);
+
+	/* two ports: a third source finds none */
+	for (i = 0; i < 3; i++) {
+		char src[16];
+
+		snprintf(src, sizeof(src), "10.0.1.%d", i + 1);
+		nat_pkt(&in, &nat_fams[0], IPPROTO_UDP, src, 9999,
+			"198.51.100.2", 53, nat_in);
+		ASSERT_EQ(run(&in), i < 2 ? XDP_PASS : XDP_DROP, "source %d", i);
+	}
+	ASSERT_EQ(nf_stats("tiny").drops[TDM_NAT_DROP_NO_PORT], 1, "no_port");
+
+	/*
+	 * Generated frames (tags, IPv4 options, extension headers, first
+	 * fragments, padding), each checksummed by the builder: out of
+	 * snat, the frame the builder makes with the new source and port.
+	 * Then mangled ones: whatever comes out, the counters add up.
+	 */
+	CHECK(!chain("c_gen", "masq masq6", TDM_ACT_PASS, NULL), "");
+	CHECK(!tdm_dev_register(ctx, LO, "c_gen", NULL), "");
+	pin_cpu();
+	for (i = 0; i < 2000; i++) {
+		struct pkt out;
+		__u8 *sa;
+		int v;
+
+		gen_frame(&in, 80);
+		pkt_csum(&in);
+		in.ifindex = nat_in;
+		v = run_out(&in, &out);
+		if (!ASSERT_EQ(v, XDP_PASS, "generated frame %d", i))
+			break;
+		exp = in;
+		if (meta_after().flags & TDM_F_UNPARSED) {
+			/* past the tags or headers the parser follows: as is */
+			ASSERT_MEMEQ(out.buf, out.len, in.buf, in.len,
+				     "unparsed generated frame %d", i);
+			continue;
+		}
+		sa = exp.buf + exp.l3_off + (exp.l3 == 4 ? 12 : 8);
+		if (exp.l3 == 4)
+			inet_pton(AF_INET, "198.51.100.1", sa);
+		else
+			inet_pton(AF_INET6, "2001:db8:5::1", sa);
+		*(__u16 *)(exp.buf + exp.l4_off) =
+			*(__u16 *)(out.buf + in.l4_off);
+		pkt_csum(&exp);
+		if (!ASSERT_MEMEQ(out.buf, out.len, exp.buf, exp.len,
+				  "generated frame %d", i))
+			break;
+		translated++;
+	}
+	CHECK(translated > 1500, "%d of 2000 generated frames translated",
+	      translated);
+	for (i = 0; i < 3000; i++) {
+		gen_frame(&in, 80);
+		pkt_csum(&in);
+		mutate(&in);
+		in.ifindex = rnd(2) ? nat_in : nat_out;
+		run(&in);
+	}
+}
+
 static const struct ktap_case cases[] = {
 	{ "match_text_reads_back_to_the_same_match", test_match_round_trip },
 	{ "numbers_are_digits_only_and_range_checked", test_numbers },
@@ -3361,6 +3732,7 @@ static const struct ktap_case cases[] = {
 	  test_vlan_nf },
 	{ "policer_pps_per_source_and_bits", test_policer },
 	{ "conntrack_states_as_the_kernel_tells_them", test_conntrack },
+	{ "nat_rewrites_both_ways_with_every_checksum", test_nat_nf },
 	{ "terminal_actions_drop_tx_redirect", test_terminal_actions },
 	{ "steering_exact_then_rules_then_default", test_steering },
 	{ "device_route_shortcut_follows_the_record", test_device_route },
