@@ -36,7 +36,7 @@ enum tdm_nat_action {
 
 struct tdm_nat_params {
 	__u8 action;			/* enum tdm_nat_action */
-	__u8 family;			/* 4 or 6 */
+	__u8 family;			/* 4 or 6; 0: both (masquerade) */
 	__u8 proto;			/* IPPROTO_* matched, 0: any */
 	__u8 match_len;			/* prefix length, 128-bit space */
 	struct tdm_addr match;		/* snat: sources, dnat: destinations
@@ -48,6 +48,18 @@ struct tdm_nat_params {
 	__u16 dport;			/* dnat: destination port bound, 0: any */
 	__u32 size;			/* entries in its table */
 	__u32 out_ifindex;		/* snat: only routed out of it; 0: any */
+	__u8 flags;			/* enum tdm_nat_flags */
+	__u8 pad[3];
+};
+
+enum tdm_nat_flags {
+	/*
+	 * snat to the address the kernel would give a packet of its own
+	 * out of the device the route takes (bpf_fib_lookup()'s
+	 * BPF_FIB_LOOKUP_SRC, Linux 6.7): nftables' masquerade. addr and
+	 * pool_last are unused; family 0 unless src is given: both.
+	 */
+	TDM_NAT_F_MASQUERADE = 1 << 0,
 };
 
 enum {
@@ -154,6 +166,7 @@ struct tdm_nat_scratch {
 	struct tdm_nat_entry fresh;	/* a new binding's first way */
 	struct tdm_nat_key rk;		/* ... and its reply's */
 	struct tdm_nat_entry r;
+	struct tdm_addr masq_src;	/* masquerade: the route's source */
 };
 
 struct {
@@ -181,6 +194,7 @@ struct {
 #define NAT_TCP_RST	0x04
 #define NAT_TCP_ACK	0x10
 #define NAT_OFF_MASK	0x7fff	/* offsets in the metadata: < 32 KiB */
+#define NAT_FIB_LOOKUP_SRC	(1U << 4)	/* uapi BPF_FIB_LOOKUP_SRC, 6.7 */
 
 /* ---- checksums: RFC 1071 sums, RFC 1624 incremental updates ---- */
 
@@ -491,12 +505,16 @@ static __always_inline bool nat_rule_match(const struct tdm_meta *pm,
 /*
  * Would the kernel forward this packet (out of p->out_ifindex, if set)?
  * snat binds only those: a packet for this host is not translated.
+ * Masquerade: the source the kernel would choose for that route, into
+ * *src.
  */
 static __noinline bool nat_forwarded(struct xdp_md *ctx,
-					  const struct tdm_meta *pm,
-					  const volatile struct tdm_nat_params *p)
+				     const struct tdm_meta *pm,
+				     const volatile struct tdm_nat_params *p,
+				     struct tdm_addr *src)
 {
 	struct bpf_fib_lookup fib = {};
+	bool masq = p->flags & TDM_NAT_F_MASQUERADE;
 	int ret;
 
 	fib.l4_protocol = pm->l4_proto;
@@ -513,11 +531,24 @@ static __noinline bool nat_forwarded(struct xdp_md *ctx,
 		__builtin_memcpy(fib.ipv6_src, pm->saddr.w, 16);
 		__builtin_memcpy(fib.ipv6_dst, pm->daddr.w, 16);
 	}
-	ret = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	ret = bpf_fib_lookup(ctx, &fib, sizeof(fib),
+			     masq ? NAT_FIB_LOOKUP_SRC : 0);
 	if (ret != BPF_FIB_LKUP_RET_SUCCESS &&
 	    ret != BPF_FIB_LKUP_RET_NO_NEIGH)
 		return false;
-	return !p->out_ifindex || fib.ifindex == p->out_ifindex;
+	if (p->out_ifindex && fib.ifindex != p->out_ifindex)
+		return false;
+	if (masq) {
+		if (pm->flags & TDM_F_IPV4) {
+			src->w[0] = 0;
+			src->w[1] = 0;
+			src->w[2] = bpf_htonl(0xffff);
+			src->w[3] = fib.ipv4_src;
+		} else {
+			__builtin_memcpy(src->w, fib.ipv6_src, 16);
+		}
+	}
+	return true;
 }
 
 /*
@@ -544,7 +575,10 @@ static __noinline int nat_bind(struct tdm_nat_scratch *sc, void *tab,
 	e->sport = k->sport;
 	e->dport = k->dport;
 	if (snat) {
-		nat_pool_addr(&e->saddr, p, nat_pool_pick(&k->saddr, p));
+		if (p->flags & TDM_NAT_F_MASQUERADE)
+			e->saddr = sc->masq_src;
+		else
+			nat_pool_addr(&e->saddr, p, nat_pool_pick(&k->saddr, p));
 		if (ported) {
 			range = (__u32)p->port_hi - p->port_lo + 1;
 			start = bpf_get_prandom_u32() % range;
@@ -763,7 +797,8 @@ static __noinline int nat_eval(struct xdp_md *ctx, struct tdm_meta *pm,
 			return NF_CONTINUE;
 		if (!nat_rule_match(pm, p))
 			return NF_CONTINUE;
-		if (p->action == TDM_NAT_SNAT && !nat_forwarded(ctx, pm, p))
+		if (p->action == TDM_NAT_SNAT &&
+		    !nat_forwarded(ctx, pm, p, &sc->masq_src))
 			return NF_CONTINUE;
 		ret = nat_bind(sc, tab, pm, p);
 		if (ret)
@@ -795,13 +830,14 @@ static __always_inline int nat_run(struct xdp_md *ctx, struct tdm_meta *pm,
 
 	if (!(pm->flags & (TDM_F_IPV4 | TDM_F_IPV6)) ||
 	    (pm->flags & TDM_F_UNPARSED) ||
-	    (pm->flags & TDM_F_IPV4 ? 4 : 6) != p->family)
+	    (p->family && (pm->flags & TDM_F_IPV4 ? 4 : 6) != p->family))
 		return NF_CONTINUE;
 	now = bpf_ktime_get_ns();
 	if (pm->flags & TDM_F_FRAG_LATER)
 		return nat_frag_later(ctx, pm, nf_id, p, now);
 	if (pm->flags & TDM_F_ICMP_ERR)
-		return nat_icmp_error(ctx, pm, nf_id, p->family, now);
+		return nat_icmp_error(ctx, pm, nf_id,
+				      pm->flags & TDM_F_IPV4 ? 4 : 6, now);
 	return nat_eval(ctx, pm, nf_id, p, now);
 }
 #endif /* TDM_NF_DATAPATH */

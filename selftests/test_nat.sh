@@ -20,7 +20,7 @@ TCP_ECHO="$TOP/selftests/lib/tcp_echo.py"
 UDP_ECHO="$TOP/selftests/lib/udp_echo.py"
 NS_S=tdmS$$
 
-ktap_plan 9
+ktap_plan 10
 
 setup_router()
 {
@@ -193,6 +193,33 @@ check "nf add cnt" tdm nf add cnt counter
 check_fail "nat show of an NF of another type" "not a nat" tdm nat show cnt
 case_end "only_forwarded_packets_bind_and_flush_forgets"
 
+# masquerade: the source the route out of veth2 gives, which follows
+# the device's address; a kernel before 6.7 refuses it
+IFS=. read -r kmaj kmin _ <<< "$(uname -r)"
+if [ "$kmaj" -lt 6 ] || { [ "$kmaj" -eq 6 ] && [ "$kmin" -lt 7 ]; }; then
+	check_fail "masquerade on $(uname -r)" "needs Linux 6.7" \
+		tdm nf add mq nat snat masquerade out veth2
+	expect "no NF mq" "$(tdm -j nf show | jq '[.[] | select(.name == "mq")] | length')" -eq 0
+else
+	check "nf add mq" tdm nf add mq nat snat masquerade out veth2
+	check "chain replace in" tdm chain replace in fwd fwd6 mq
+	check "chain replace out" tdm chain replace out fwd fwd6 mq
+	ip -n "$NS_B" addr del 198.51.100.1/24 dev veth2
+	ip -n "$NS_B" addr add 198.51.100.4/24 dev veth2
+	check "TCP to the server, masqueraded" talk "$NS_A" 198.51.100.2 8000
+	expect "the server saw the device's new address" \
+		"$(tail -n 1 "$TMP/s.tcp")" = "::ffff:198.51.100.4"
+	expect "UDP echo over IPv6" "$(ask "$NS_A" 2001:db8:5::2 9000)" = echo
+	expect "the server saw the device's IPv6 address" \
+		"$(tail -n 1 "$TMP/s.udp" | cut -d' ' -f1)" = "2001:db8:5::1"
+	ip -n "$NS_B" addr del 198.51.100.4/24 dev veth2
+	ip -n "$NS_B" addr add 198.51.100.1/24 dev veth2
+	check "chain replace in" tdm chain replace in fwd fwd6 masq masq6
+	check "chain replace out" tdm chain replace out fwd fwd6 masq masq6
+	check "nf del mq" tdm nf del mq
+fi
+case_end "masquerade_takes_the_address_of_the_route"
+
 # bad parameters: each refused with a message naming the fault, and no
 # NF made. Every parameter's bad values, on an otherwise good line.
 n=$(tdm -j nf show | jq length)
@@ -247,6 +274,9 @@ snat 1.2.3.4 size 63|bad size
 snat 1.2.3.4 size 4194305|bad size
 snat 1.2.3.4 size -5|bad size
 snat 1.2.3.4 size 1e3|bad size
+snat masquerade -- x|process NFs only
+dnat masquerade|bad dnat address
+snat masquerade src 10.0.0.0/8 proto icmpv6|is IPv6's
 snat 1.2.3.4 snat 1.2.3.5|twice
 snat 1.2.3.4 colour blue|colour
 snat|snat

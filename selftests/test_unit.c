@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mount.h>
+#include <sys/utsname.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 
@@ -3639,6 +3640,40 @@ static void test_nat_nf(void)
 		"198.51.100.2", 53, nat_in);
 	*(__u16 *)(exp.buf + exp.l4_off + 6) = 0;
 	nat_expect("UDP checksum 0", &nat_fams[0], &in, &exp);
+
+	/*
+	 * masquerade: the address the route out of nout gives, both
+	 * families in one NF; a kernel before 6.7 (no BPF_FIB_LOOKUP_SRC)
+	 * refuses it at nf add.
+	 */
+	{
+		char *mq[] = { "snat", "masquerade", "out", "nout" };
+		struct utsname u;
+		int maj = 0, min = 0, r;
+
+		uname(&u);
+		sscanf(u.release, "%d.%d", &maj, &min);
+		r = tdm_nf_add(ctx, "mq", "nat", 4, mq);
+		if (maj < 6 || (maj == 6 && min < 7)) {
+			ASSERT_EQ(r, -EOPNOTSUPP, "masquerade on %s", u.release);
+			CHECK(strstr(tdm_errmsg(ctx), "6.7"), "%s",
+			      tdm_errmsg(ctx));
+		} else if (ASSERT_EQ(r >= 0, 1, "masquerade: %s",
+				     tdm_errmsg(ctx))) {
+			CHECK(!chain("c_mq", "mq", TDM_ACT_PASS, NULL), "");
+			CHECK(!tdm_dev_register(ctx, LO, "c_mq", NULL), "");
+			for (i = 0; i < 2; i++) {
+				const struct nat_fam *f = &nat_fams[i];
+
+				nat_pkt(&in, f, IPPROTO_UDP, f->cl, 5005,
+					f->srv, 53, nat_in);
+				nat_pkt(&exp, f, IPPROTO_UDP, f->pub, 5005,
+					f->srv, 53, nat_in);
+				nat_expect("masquerade", f, &in, &exp);
+			}
+			CHECK(!tdm_dev_register(ctx, LO, "c_nat", NULL), "");
+		}
+	}
 
 	/* two ports: a third source finds none */
 	for (i = 0; i < 3; i++) {

@@ -2,7 +2,8 @@
 /*
  * nat, the library half (bpf/nf_nat.bpf.c): its parameters, its table
  * of bindings (pinned as tdm_nat_<id>), and `tandem nat show|flush`.
- *   snat ADDR[-ADDR] [src PREFIX] [proto P] [ports LO-HI] [out DEV] [size N]
+ *   snat ADDR[-ADDR]|masquerade [src PREFIX] [proto P] [ports LO-HI] [out DEV]
+ *        [size N]
  *   dnat ADDR[-ADDR] [dst PREFIX] [proto P [dport PORT]] [ports PORT] [size N]
  */
 #include <stdio.h>
@@ -36,7 +37,7 @@ static const struct tdm_nf_table nat_table = {
 enum { P_SNAT, P_DNAT, P_SRC, P_DST, P_PROTO, P_DPORT, P_PORTS, P_OUT, P_SIZE };
 
 static const struct tdm_nf_param nat_params[] = {
-	[P_SNAT] = { "snat", "ADDR[-ADDR]" },
+	[P_SNAT] = { "snat", "ADDR[-ADDR]|masquerade" },
 	[P_DNAT] = { "dnat", "ADDR[-ADDR]" },
 	[P_SRC] = { "src", "PREFIX" },
 	[P_DST] = { "dst", "PREFIX" },
@@ -135,10 +136,16 @@ static int nat_parse(union tdm_nf_params *p, const char *const *vals,
 		return -EINVAL;
 	}
 	np->action = snat ? TDM_NAT_SNAT : TDM_NAT_DNAT;
-	e = pool_parse(snat ? "snat" : "dnat",
-		       snat ? vals[P_SNAT] : vals[P_DNAT], np, err, errlen);
-	if (e)
-		return e;
+	if (snat && !strcmp(vals[P_SNAT], "masquerade")) {
+		np->flags |= TDM_NAT_F_MASQUERADE;
+		np->family = 0;		/* both, unless src says which */
+	} else {
+		e = pool_parse(snat ? "snat" : "dnat",
+			       snat ? vals[P_SNAT] : vals[P_DNAT], np, err,
+			       errlen);
+		if (e)
+			return e;
+	}
 	if (snat && vals[P_DST])
 		return nerr(err, errlen,
 			    "nat: snat binds by source ('src PREFIX'); 'dst %s' is for dnat",
@@ -161,6 +168,8 @@ static int nat_parse(union tdm_nf_params *p, const char *const *vals,
 				     err, errlen);
 		if (e)
 			return e;
+		if (!np->family)
+			np->family = fam;	/* masquerade from src */
 		if (fam != np->family) {
 			snprintf(err, errlen,
 				 "nat: %s '%s' is IPv%u, the addresses translated to IPv%u (NAT46 is not done)",
@@ -262,7 +271,9 @@ static void nat_format(const union tdm_nf_params *p, char *buf, size_t size)
 	addr_str(&np->addr, np->family, a, sizeof(a));
 	last.w[3] = htonl(ntohl(np->addr.w[3]) + np->pool_last);
 	addr_str(&last, np->family, b, sizeof(b));
-	if (np->pool_last)
+	if (np->flags & TDM_NAT_F_MASQUERADE)
+		snprintf(pool, sizeof(pool), "masquerade");
+	else if (np->pool_last)
 		snprintf(pool, sizeof(pool), "%s-%s", a, b);
 	else
 		snprintf(pool, sizeof(pool), "%s", a);
@@ -293,10 +304,62 @@ static void nat_destroy(struct tdm_ctx *ctx, __u32 id)
 	tdm_nf_table_destroy(ctx, &nat_table, id);
 }
 
+/*
+ * Does this kernel's bpf_fib_lookup() give the source address
+ * (BPF_FIB_LOOKUP_SRC, Linux 6.7)? An older one refuses the flag with
+ * -EINVAL: a program that asks for it, run once on lo.
+ */
+static bool fib_lookup_src_works(void)
+{
+#define FIB_SZ	64			/* sizeof(struct bpf_fib_lookup) */
+#define I(c, d, sr, of, im) \
+	{ .code = (c), .dst_reg = (d), .src_reg = (sr), .off = (of), .imm = (im) }
+	struct bpf_insn insns[] = {
+		/* r0 = 0; the struct at fp-64 zeroed, AF_INET, ifindex 1 */
+		I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0),
+		I(BPF_STX | BPF_MEM | BPF_DW, 10, 0, -64, 0),
+		I(BPF_STX | BPF_MEM | BPF_DW, 10, 0, -56, 0),
+		I(BPF_STX | BPF_MEM | BPF_DW, 10, 0, -48, 0),
+		I(BPF_STX | BPF_MEM | BPF_DW, 10, 0, -40, 0),
+		I(BPF_STX | BPF_MEM | BPF_DW, 10, 0, -32, 0),
+		I(BPF_STX | BPF_MEM | BPF_DW, 10, 0, -24, 0),
+		I(BPF_STX | BPF_MEM | BPF_DW, 10, 0, -16, 0),
+		I(BPF_STX | BPF_MEM | BPF_DW, 10, 0, -8, 0),
+		I(BPF_ST | BPF_MEM | BPF_B, 10, 0, -64, AF_INET),
+		I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -56, 1),
+		/* bpf_fib_lookup(ctx, fp - 64, 64, BPF_FIB_LOOKUP_SRC) */
+		I(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0),
+		I(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -64),
+		I(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, FIB_SZ),
+		I(BPF_ALU64 | BPF_MOV | BPF_K, 4, 0, 0, 1 << 4),
+		I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_fib_lookup),
+		I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+	};
+#undef I
+	unsigned char data[64] = {};
+	struct xdp_md md = { .data_end = sizeof(data), .ingress_ifindex = 1 };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data,
+		    .data_size_in = sizeof(data), .ctx_in = &md,
+		    .ctx_size_in = sizeof(md));
+	int fd, ok;
+
+	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "tdm_fib_src", "GPL", insns,
+			   sizeof(insns) / sizeof(insns[0]), NULL);
+	if (fd < 0)
+		return false;
+	ok = !bpf_prog_test_run_opts(fd, &o) && (int)o.retval != -EINVAL;
+	close(fd);
+	return ok;
+#undef FIB_SZ
+}
+
 static int nat_create(struct tdm_ctx *ctx, __u32 id, union tdm_nf_params *p)
 {
 	const struct tdm_nat_params *np = TDM_NF_PARAMS(p, nat);
 
+	if ((np->flags & TDM_NAT_F_MASQUERADE) && !fib_lookup_src_works())
+		return tdm_err(ctx, EOPNOTSUPP,
+			       "nat: masquerade needs Linux 6.7 or later (bpf_fib_lookup() choosing the source address); give the address: snat ADDR");
 	return tdm_nf_table_create(ctx, &nat_table, id,
 				   np->size ?: TDM_NAT_DEFAULT_SIZE);
 }
@@ -529,6 +592,8 @@ const struct tdm_nf_ops tdm_nf_nat = {
 		"                    forward to an address of the pool (one source\n"
 		"                    keeps one), TCP/UDP ports and echo ids to free\n"
 		"                    ones in 'ports' (default 1024-32767)\n"
+		"  snat masquerade   to the address the route's device gives the\n"
+		"                    host's own packets (Linux 6.7 or later)\n"
 		"  dnat ADDR[-ADDR]  rewrite destinations (port forwarding), before\n"
 		"                    routing; 'ports PORT' the new destination port\n"
 		"  src PREFIX        snat: only these sources (default: all)\n"
