@@ -3737,6 +3737,79 @@ static void test_nat_nf(void)
 	}
 }
 
+/* ---- Maglev ---- */
+
+/*
+ * Maglev's table (user/lib/maglev.c): with equal weights every backend
+ * has m / n slots to within one; weights give shares in proportion;
+ * when one of n backends goes, the slots that change hands are about
+ * 1/n (those it had, and few more: Maglev's promise), and no slot keeps
+ * the backend that went. m must be a prime.
+ */
+static void test_maglev(void)
+{
+	static const __u32 ns[] = { 3, 10, 100, 1000 };
+	static __u32 t[65537], t2[65537];
+	struct tdm_maglev_backend b[1000];
+	__u32 m = 65537, i, j, k;
+
+	CHECK(tdm_is_prime(65537) && tdm_is_prime(7) && !tdm_is_prime(65536) &&
+	      !tdm_is_prime(1) && !tdm_is_prime(65535) && tdm_is_prime(2147483647),
+	      "");
+	ASSERT_EQ(tdm_maglev_fill(t, 65536, b, 1), -EINVAL, "m not a prime");
+	for (k = 0; k < sizeof(ns) / sizeof(ns[0]); k++) {
+		__u32 n = ns[k], cnt[1000] = {}, lo = m, hi = 0, moved = 0,
+		      gone = n / 2;
+
+		for (i = 0; i < n; i++)
+			b[i] = (struct tdm_maglev_backend){
+				.key = 0x0a000000ULL + i, .weight = 1 };
+		ASSERT_EQ(tdm_maglev_fill(t, m, b, n), 0, "n %u", n);
+		for (j = 0; j < m; j++)
+			cnt[t[j] < n ? t[j] : 0]++;
+		for (i = 0; i < n; i++) {
+			lo = cnt[i] < lo ? cnt[i] : lo;
+			hi = cnt[i] > hi ? cnt[i] : hi;
+		}
+		CHECK(hi - lo <= 1, "n %u: slots per backend %u to %u", n, lo, hi);
+		/* backend gone leaves; the others keep their keys */
+		b[gone].weight = 0;
+		ASSERT_EQ(tdm_maglev_fill(t2, m, b, n), 0, "n %u, one gone", n);
+		for (j = 0; j < m; j++) {
+			moved += t[j] != t2[j];
+			if (t2[j] == gone)
+				break;
+		}
+		CHECK(j == m, "n %u: slot %u still has the backend that went",
+		      n, j);
+		/* its share had to move; Maglev moves little more */
+		CHECK(moved >= cnt[gone] && moved <= 2 * m / n + m / 100,
+		      "n %u: %u of %u slots moved (%.2f%%, 1/n = %.2f%%)", n,
+		      moved, m, 100.0 * moved / m, 100.0 / n);
+		printf("# n %u: one backend gone moves %.2f%% of the slots (1/n: %.2f%%)\n",
+		       n, 100.0 * moved / m, 100.0 / n);
+	}
+	/* weights 1, 2, 3: shares 1/6, 2/6, 3/6 */
+	for (i = 0; i < 3; i++)
+		b[i] = (struct tdm_maglev_backend){ .key = 77 + i,
+						    .weight = i + 1 };
+	ASSERT_EQ(tdm_maglev_fill(t, m, b, 3), 0, "weights");
+	{
+		__u32 c[3] = {};
+
+		for (j = 0; j < m; j++)
+			c[t[j] % 3]++;
+		for (i = 0; i < 3; i++)
+			CHECK(c[i] >= (i + 1) * m / 6 - 3 && c[i] <= (i + 1) * m / 6 + 3,
+			      "weight %u: %u slots of %u", i + 1, c[i], m);
+	}
+	/* no weight anywhere: no slot has a backend */
+	for (i = 0; i < 3; i++)
+		b[i].weight = 0;
+	ASSERT_EQ(tdm_maglev_fill(t, 7, b, 3), 0, "no weight");
+	ASSERT_EQ(t[0], TDM_MAGLEV_NONE, "an empty slot");
+}
+
 static const struct ktap_case cases[] = {
 	{ "match_text_reads_back_to_the_same_match", test_match_round_trip },
 	{ "numbers_are_digits_only_and_range_checked", test_numbers },
@@ -3768,6 +3841,7 @@ static const struct ktap_case cases[] = {
 	{ "policer_pps_per_source_and_bits", test_policer },
 	{ "conntrack_states_as_the_kernel_tells_them", test_conntrack },
 	{ "nat_rewrites_both_ways_with_every_checksum", test_nat_nf },
+	{ "maglev_even_shares_and_little_moves", test_maglev },
 	{ "terminal_actions_drop_tx_redirect", test_terminal_actions },
 	{ "steering_exact_then_rules_then_default", test_steering },
 	{ "device_route_shortcut_follows_the_record", test_device_route },

@@ -13,6 +13,7 @@
  *
  * layers:
  *	parse.c		text to structs and back: prefixes, ports, matches
+ *	maglev.c	Maglev hashing's lookup table
  *	json.c		JSON of the library's objects
  *	ctx.c		the context: errors, names, map helpers, ifindex
  *	pin.c		trusting the pin directory; the state lock
@@ -217,6 +218,30 @@ int tdm_nf_params_parse(const struct tdm_nf_type *t, union tdm_nf_params *p,
  * (NULL or "": none); its id or -errno */
 int tdm_nf_create(struct tdm_ctx *ctx, const struct tdm_nf_info *info,
 		  const char *cmd);
+
+/*
+ * maglev.c. A backend of a Maglev table: key, what its permutation is
+ * hashed from (its address and port, as the caller packs them; stable
+ * across refills, so that other backends' slots stay theirs), and its
+ * weight (0: it takes no slot).
+ */
+struct tdm_maglev_backend {
+	__u64 key;
+	__u32 weight;
+};
+
+#define TDM_MAGLEV_NONE	0xffffffffU	/* a slot of no backend */
+
+bool tdm_is_prime(__u32 m);
+/*
+ * Fill table[0..m) with backend indexes into b[0..n), each backend's
+ * share its weight's (to within one slot a round), by Maglev's
+ * population (Eisenbud et al., NSDI 2016, Pseudocode 1). m: prime, at
+ * least 3. No weight: every slot TDM_MAGLEV_NONE. 0, -EINVAL (m not a
+ * prime), -ENOMEM.
+ */
+int tdm_maglev_fill(__u32 *table, __u32 m,
+		    const struct tdm_maglev_backend *b, __u32 n);
 
 /*
  * nftable.c: an NF instance's own table (conntrack's flows, nat's
