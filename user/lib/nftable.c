@@ -39,8 +39,11 @@ static int table_make(struct tdm_ctx *ctx, const struct tdm_nf_table *t,
 		return tdm_err(ctx, errno, "%s: opening a BPF object: %s",
 			       t->nf, strerror(errno));
 	btf = bpf_object__btf(s->obj);
-	key = btf ? btf__find_by_name_kind(btf, t->key_type,
-					   BTF_KIND_STRUCT) : -ENOENT;
+	/* an array's key is a __u32 (key_type NULL) */
+	key = !btf ? -ENOENT :
+	      t->key_type ? btf__find_by_name_kind(btf, t->key_type,
+						   BTF_KIND_STRUCT) :
+	      btf__find_by_name_kind(btf, "__u32", BTF_KIND_TYPEDEF);
 	val = btf ? btf__find_by_name_kind(btf, t->value_type,
 					   BTF_KIND_STRUCT) : -ENOENT;
 	err = key <= 0 || val <= 0 ? -ENOENT : btf__load_into_kernel(btf);
@@ -50,6 +53,7 @@ static int table_make(struct tdm_ctx *ctx, const struct tdm_nf_table *t,
 			       t->nf, strerror(-err));
 	}
 	opts.btf_fd = btf__fd(btf);
+	opts.map_flags = t->map_flags;
 	opts.btf_key_type_id = key;
 	opts.btf_value_type_id = val;
 	fd = bpf_map_create(t->type, t->map_name, t->key_size, t->value_size,
@@ -113,11 +117,18 @@ int tdm_nf_table_create(struct tdm_ctx *ctx, const struct tdm_nf_table *t,
 	return err;
 }
 
+/*
+ * One pass: the next key is read before the current one is deleted (a
+ * deleted key sends get_next_key back to the start: quadratic, and
+ * endless while the datapath adds entries). What the datapath adds
+ * during the pass may stay.
+ */
 int tdm_nf_table_flush(struct tdm_ctx *ctx, const struct tdm_nf_table *t,
 		       __u32 id, const char *name)
 {
-	char key[128];
+	char key[128], next[128];
 	int fd, err = 0;
+	bool more;
 
 	if (t->key_size > sizeof(key))
 		return tdm_err(ctx, EINVAL, "%s: key too large", t->nf);
@@ -125,10 +136,14 @@ int tdm_nf_table_flush(struct tdm_ctx *ctx, const struct tdm_nf_table *t,
 	if (fd < 0)
 		return tdm_err(ctx, -fd, "%s '%s' has no table: %s", t->nf,
 			       name, strerror(-fd));
-	while (!err && !bpf_map_get_next_key(fd, NULL, key))
+	more = !bpf_map_get_next_key(fd, NULL, key);
+	while (more && !err) {
+		more = !bpf_map_get_next_key(fd, key, next);
 		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
 			err = tdm_err(ctx, errno, "flushing: %s",
 				      strerror(errno));
+		memcpy(key, next, t->key_size);
+	}
 	close(fd);
 	return err;
 }
