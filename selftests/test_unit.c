@@ -3737,6 +3737,158 @@ static void test_nat_nf(void)
 	}
 }
 
+/* ---- lb ---- */
+
+/* Forget every flow of lb NF name (its pinned bindings table) */
+static void lb_flush(const char *name)
+{
+	char path[256];
+	__u8 key[64];
+	int id = tdm_nf_lookup(ctx, name, NULL), fd;
+
+	snprintf(path, sizeof(path), "/sys/fs/bpf/tandem/tdm_lb_%d", id);
+	fd = bpf_obj_get(path);
+	CHECK(fd >= 0, "%s: %s", path, strerror(errno));
+	while (fd >= 0 && !bpf_map_get_next_key(fd, NULL, key))
+		bpf_map_delete_elem(fd, key);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The backend (last byte of its IPv4 address) a UDP flow from port sp
+ * went to, or -1 if it was not passed to one of 10.1.0.0/24 */
+static int lb_pick(__u16 sp)
+{
+	struct pkt in, out;
+	__u8 *d;
+
+	nat_pkt(&in, &nat_fams[0], IPPROTO_UDP, "10.0.0.2", sp,
+		"198.51.100.10", 9000, nat_in);
+	if (run_out(&in, &out) != XDP_PASS)
+		return -1;
+	d = out.buf + in.l3_off + 16;
+	return d[0] == 10 && d[1] == 1 && d[2] == 0 ? d[3] : -1;
+}
+
+/*
+ * lb through BPF_PROG_TEST_RUN: the packet to the vip comes out for a
+ * backend, byte for byte with every checksum, and its reply comes back
+ * from the vip (IPv4 UDP, IPv6 TCP); no backend drops; 10,000 flows
+ * spread evenly over 10 backends; a flow keeps its backend when one is
+ * added; a drained backend gets no new flow and keeps its own; when one
+ * of 10 goes, only its flows move (they stick), and with every flow
+ * forgotten, about 1/10 of flows move (Maglev's promise, measured).
+ */
+static void test_lb_nf(void)
+{
+	static int before[10000];
+	struct pkt in, exp, out;
+	int i, cnt[256] = {}, moved = 0, other = 0, lo = 10000, hi = 0;
+	char a[32];
+
+	CHECK(!system("ip link add nin type veth peer name nin2 && "
+		      "for d in nin nin2; do ip link set $d up; done"), "");
+	nat_in = if_nametoindex("nin");
+	CHECK(!nf("web", "lb", "vip 198.51.100.10 proto udp port 9000") &&
+	      !nf("web6", "lb", "vip 2001:db8:10::10 proto tcp port 80 table 1009"),
+	      "");
+	CHECK(!chain("c_lb", "web web6", TDM_ACT_PASS, NULL), "");
+	CHECK(!tdm_dev_register(ctx, LO, "c_lb", NULL), "");
+
+	nat_pkt(&in, &nat_fams[0], IPPROTO_UDP, "10.0.0.2", 5000,
+		"198.51.100.10", 9000, nat_in);
+	ASSERT_EQ(run(&in), XDP_DROP, "no backend");
+	ASSERT_EQ(nf_stats("web").drops[TDM_LB_DROP_NO_BACKEND], 1,
+		  "no_backend");
+	for (i = 1; i <= 10; i++) {
+		snprintf(a, sizeof(a), "10.1.0.%d", i);
+		CHECK(!tdm_lb_add(ctx, "web", a, 0, 1), "%s", tdm_errmsg(ctx));
+	}
+	ASSERT_EQ(tdm_lb_add(ctx, "web", "10.1.0.1", 0, 1), -EEXIST, "twice");
+	ASSERT_EQ(tdm_lb_add(ctx, "web", "fd01::1", 0, 1), -EINVAL,
+		  "another family");
+	CHECK(!tdm_lb_add(ctx, "web6", "fd01::1", 8080, 1) &&
+	      !tdm_lb_add(ctx, "web6", "fd01::2", 8080, 1), "");
+
+	/* the bytes, both ways */
+	i = lb_pick(5000);
+	CHECK(i >= 1 && i <= 10, "backend %d", i);
+	snprintf(a, sizeof(a), "10.1.0.%d", i);
+	nat_pkt(&in, &nat_fams[0], IPPROTO_UDP, "10.0.0.2", 5000,
+		"198.51.100.10", 9000, nat_in);
+	nat_pkt(&exp, &nat_fams[0], IPPROTO_UDP, "10.0.0.2", 5000, a, 9000,
+		nat_in);
+	nat_expect("to the backend", &nat_fams[0], &in, &exp);
+	nat_pkt(&in, &nat_fams[0], IPPROTO_UDP, a, 9000, "10.0.0.2", 5000,
+		nat_in);
+	nat_pkt(&exp, &nat_fams[0], IPPROTO_UDP, "198.51.100.10", 9000,
+		"10.0.0.2", 5000, nat_in);
+	nat_expect("its reply, from the vip", &nat_fams[0], &in, &exp);
+	nat_pkt(&in, &nat_fams[1], IPPROTO_TCP, "fd00::2", 40000,
+		"2001:db8:10::10", 80, nat_in);
+	if (ASSERT_EQ(run_out(&in, &out), XDP_PASS, "v6 SYN")) {
+		const char *b6 = out.buf[in.l3_off + 24 + 15] == 1 ? "fd01::1" :
+								      "fd01::2";
+
+		nat_pkt(&exp, &nat_fams[1], IPPROTO_TCP, "fd00::2", 40000, b6,
+			8080, nat_in);
+		ASSERT_MEMEQ(out.buf, out.len, exp.buf, exp.len, "v6 SYN");
+		nat_pkt(&in, &nat_fams[1], IPPROTO_TCP, b6, 8080, "fd00::2",
+			40000, nat_in);
+		nat_pkt(&exp, &nat_fams[1], IPPROTO_TCP, "2001:db8:10::10", 80,
+			"fd00::2", 40000, nat_in);
+		nat_expect("v6 reply, from the vip", &nat_fams[1], &in, &exp);
+	}
+	nat_pkt(&in, &nat_fams[0], IPPROTO_UDP, "10.0.0.2", 5000,
+		"198.51.100.10", 9001, nat_in);
+	nat_expect("another port: unchanged", &nat_fams[0], &in, &in);
+
+	/* 10,000 flows over 10 backends */
+	for (i = 0; i < 10000; i++) {
+		before[i] = lb_pick(10000 + i);
+		if (before[i] >= 0)
+			cnt[before[i]]++;
+	}
+	for (i = 1; i <= 10; i++) {
+		lo = cnt[i] < lo ? cnt[i] : lo;
+		hi = cnt[i] > hi ? cnt[i] : hi;
+	}
+	CHECK(lo >= 850 && hi <= 1150, "flows per backend %d to %d", lo, hi);
+	/* an eleventh: the flows stay where they are */
+	CHECK(!tdm_lb_add(ctx, "web", "10.1.0.11", 0, 1), "");
+	for (i = 0; i < 10000; i++)
+		moved += lb_pick(10000 + i) != before[i];
+	ASSERT_EQ(moved, 0, "flows moved by an added backend");
+	/* drained: no new flow; its own stay */
+	CHECK(!tdm_lb_set(ctx, "web", "10.1.0.3", 0, TDM_LB_DRAINING), "");
+	for (i = 0, moved = 0; i < 10000; i++) {
+		moved += lb_pick(10000 + i) != before[i];
+		other += lb_pick(30000 + i) == 3;
+	}
+	ASSERT_EQ(moved, 0, "flows moved by a drain");
+	ASSERT_EQ(other, 0, "new flows to the drained backend");
+	CHECK(!tdm_lb_set(ctx, "web", "10.1.0.3", 0, TDM_LB_UP) &&
+	      !tdm_lb_set(ctx, "web", "10.1.0.11", 0, -1), "");
+	/* one of ten goes: its flows move, the others stick */
+	CHECK(!tdm_lb_set(ctx, "web", "10.1.0.7", 0, -1), "");
+	for (i = 0, moved = 0, other = 0; i < 10000; i++) {
+		int b = lb_pick(10000 + i);
+
+		moved += b != before[i];
+		other += b != before[i] && before[i] != 7;
+		CHECK(b != 7, "flow %d still on the deleted backend", i);
+	}
+	ASSERT_EQ(moved, cnt[7], "moved: the deleted backend's flows");
+	ASSERT_EQ(other, 0, "others moved");
+	/* with every flow forgotten: Maglev moves about 1/10 */
+	lb_flush("web");
+	for (i = 0, moved = 0; i < 10000; i++)
+		moved += lb_pick(10000 + i) != before[i];
+	printf("# one backend of 10 gone: %.1f%% of flows moved\n",
+	       moved / 100.0);
+	CHECK(moved >= cnt[7] && moved <= 1500, "%d of 10000 moved", moved);
+}
+
 /* ---- Maglev ---- */
 
 /*
@@ -3842,6 +3994,7 @@ static const struct ktap_case cases[] = {
 	{ "conntrack_states_as_the_kernel_tells_them", test_conntrack },
 	{ "nat_rewrites_both_ways_with_every_checksum", test_nat_nf },
 	{ "maglev_even_shares_and_little_moves", test_maglev },
+	{ "lb_balances_sticks_drains_and_moves_little", test_lb_nf },
 	{ "terminal_actions_drop_tx_redirect", test_terminal_actions },
 	{ "steering_exact_then_rules_then_default", test_steering },
 	{ "device_route_shortcut_follows_the_record", test_device_route },

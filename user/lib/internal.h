@@ -255,8 +255,9 @@ struct tdm_nf_table {
 	const char *pin_prefix;		/* "tdm_ct_" */
 	const char *map_name;		/* the kernel's name, 15 chars */
 	enum bpf_map_type type;
-	const char *key_type, *value_type;
+	const char *key_type, *value_type;	/* key_type NULL: __u32 */
 	__u32 key_size, value_size;
+	__u32 map_flags;		/* the template's (BPF_F_INNER_MAP) */
 };
 
 /* Make NF id's table of size entries (replacing any); 0 or -errno */
@@ -270,6 +271,19 @@ int tdm_nf_table_fd(struct tdm_ctx *ctx, const struct tdm_nf_table *t,
 /* Delete every entry of NF id's table (name: for the message) */
 int tdm_nf_table_flush(struct tdm_ctx *ctx, const struct tdm_nf_table *t,
 		       __u32 id, const char *name);
+
+/*
+ * nf_lb.c: the backends of lb NF nf. Add addr (its vip's family; port 0:
+ * the packet's) with weight 1-1000; set one's state (enum
+ * tdm_lb_backend_state), or delete it (state -1: its flows are
+ * forgotten and go elsewhere at their next packet). Each refills the
+ * Maglev table. 0 or -errno with the error set: EEXIST, ENOENT, ENOSPC
+ * (TDM_LB_MAX_BACKENDS), EINVAL.
+ */
+int tdm_lb_add(struct tdm_ctx *ctx, const char *nf, const char *addr,
+	       __u16 port, __u32 weight);
+int tdm_lb_set(struct tdm_ctx *ctx, const char *nf, const char *addr,
+	       __u16 port, int state);
 
 /* nf_process.c */
 /* The ifindex of process NF id's chain end (tdmnf<id>a), or -ENODEV */

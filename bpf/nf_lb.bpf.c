@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * lb: an L4 load balancer. Connections to a virtual address (vip, proto,
+ * port) go to weighted backends chosen by Maglev hashing (Eisenbud et
+ * al., NSDI 2016): a new flow's 5-tuple hash picks a slot of the NF's
+ * lookup table, which the library fills (user/lib/maglev.c) whenever
+ * the backends change; so when one of N backends goes, about 1/N of new
+ * flows go elsewhere. A flow stays with its backend for its life: its
+ * first packet makes a binding (bpf/lib/nat.h, in tdm_nat_tables[nf_id])
+ * that every later packet follows, whatever the table says by then.
+ *
+ * Forwarding by destination NAT: the packet's destination becomes the
+ * backend's address (and port); the backend answers the client, and its
+ * replies, through the same NF in the chain of the device they come in
+ * at, get the vip back as their source. ICMP errors and fragments as
+ * for nat.
+ */
+#ifdef TDM_NF_DECLARATIONS
+#define TDM_LB_DEFAULT_TABLE	65537	/* Maglev slots: a prime, >= 100 x backends */
+#define TDM_LB_MAX_TABLE	1048573	/* the largest prime below 2^20 */
+#define TDM_LB_MAX_BACKENDS	4096	/* of one NF */
+#define TDM_LB_ALL_BACKENDS	65536	/* of every NF */
+
+enum tdm_lb_mode {
+	TDM_LB_DNAT = 0,
+};
+
+struct tdm_lb_params {
+	struct tdm_addr vip;		/* network order; IPv4 mapped */
+	__u16 port;			/* host order; 0: every port */
+	__u8 proto;			/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;			/* 4 or 6 */
+	__u8 mode;			/* enum tdm_lb_mode */
+	__u8 pad[3];
+	__u32 table;			/* Maglev slots, a prime */
+	__u32 size;			/* bindings table entries (two a flow) */
+};
+
+enum {
+	TDM_LB_DROP_NO_BACKEND = TDM_DROP_NF,	/* no backend takes new flows */
+	TDM_LB_DROP_BUSY,		/* the backend's reply tuple is taken */
+	TDM_LB_DROP_TRUNC,		/* a field to rewrite is past the frame */
+	TDM_LB_DROP_FRAG,		/* a later fragment to the vip, its
+					 * first not seen */
+	TDM_LB_DROP_MAX,
+};
+
+/* A slot of the Maglev table: where its flows go. 24 bytes. */
+struct tdm_lb_slot {
+	struct tdm_addr addr;		/* the backend; network order */
+	__u16 port;			/* host order; 0: the packet's */
+	__u16 pad;
+	__u32 backend;			/* its index (library); ~0: none */
+};
+
+/*
+ * A backend of NF nf_id (tdm_lb_backends): the library's record, which
+ * the table is filled from. The datapath reads only the slots.
+ */
+struct tdm_lb_backend_key {
+	__u32 nf_id;
+	__u16 port;			/* host order; 0: the packet's */
+	__u16 pad;
+	struct tdm_addr addr;
+};
+
+enum tdm_lb_backend_state {
+	TDM_LB_UP = 0,			/* takes new flows by its weight */
+	TDM_LB_DRAINING,		/* keeps its flows, takes no new one */
+};
+
+struct tdm_lb_backend {
+	__u32 weight;			/* 1-1000 */
+	__u32 state;			/* enum tdm_lb_backend_state */
+	__u32 index;			/* its slots' backend field */
+	__u32 pad;
+};
+
+TDM_NF(lb, 8, struct tdm_lb_params, TDM_LB_DROP_MAX);
+#endif /* TDM_NF_DECLARATIONS */
+
+#ifdef TDM_NF_MAPS
+/* Never read: the slot type in every object's BTF (see tdm_ct_types) */
+const volatile struct tdm_lb_slot tdm_lb_types;
+
+/* BPF_F_INNER_MAP: tables of other sizes fit in the map of maps */
+struct tdm_lb_table {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(max_entries, TDM_LB_DEFAULT_TABLE);
+	__type(key, __u32);
+	__type(value, struct tdm_lb_slot);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, TDM_MAX_NFS);
+	__type(key, __u32);		/* nf_id */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct tdm_lb_table);
+} tdm_lb_tables SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TDM_LB_ALL_BACKENDS);
+	__type(key, struct tdm_lb_backend_key);
+	__type(value, struct tdm_lb_backend);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_lb_backends SEC(".maps");
+#endif /* TDM_NF_MAPS */
+
+#ifdef TDM_NF_DATAPATH
+#include "lib/nat.h"
+
+/* A flow's hash: both ends, the protocol; any good mix (a multiply-xor) */
+static __always_inline __u32 lb_hash(const struct tdm_nat_key *k)
+{
+	__u64 h = 0x9e3779b97f4a7c15ULL ^ k->proto;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		h = (h ^ k->saddr.w[i]) * 0xff51afd7ed558ccdULL;
+		h = (h ^ k->daddr.w[i]) * 0xc4ceb9fe1a85ec53ULL;
+	}
+	h = (h ^ ((__u32)k->sport << 16 | k->dport)) * 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 32);
+}
+
+static __always_inline bool lb_is_vip(const struct tdm_meta *pm,
+				      const volatile struct tdm_lb_params *p)
+{
+	return pm->daddr.w[0] == p->vip.w[0] && pm->daddr.w[1] == p->vip.w[1] &&
+	       pm->daddr.w[2] == p->vip.w[2] && pm->daddr.w[3] == p->vip.w[3];
+}
+
+/*
+ * A packet (not an ICMP error, not a later fragment): its flow's binding,
+ * or for a new flow to the vip, the backend of its slot.
+ */
+static __noinline int lb_eval(struct xdp_md *ctx, struct tdm_meta *pm,
+			      __u32 nf_id,
+			      const volatile struct tdm_lb_params *p, __u64 now)
+{
+	void *tab = bpf_map_lookup_elem(&tdm_nat_tables, &nf_id);
+	void *slots = bpf_map_lookup_elem(&tdm_lb_tables, &nf_id);
+	struct tdm_nat_scratch *sc;
+	struct tdm_lb_slot *slot;
+	struct tdm_nat_entry *e;
+	__u32 zero = 0, i;
+	int ret;
+
+	if (!nat_has_ports(pm->l4_proto) || !(pm->flags & TDM_F_L4))
+		return NF_CONTINUE;	/* ICMP echo to the vip: the stack's */
+	sc = bpf_map_lookup_elem(&tdm_nat_scratch, &zero);
+	if (!sc || !tab || !slots)
+		return NF_CONTINUE;	/* not reached: made with the NF */
+	nat_key(&sc->k, pm->flags & TDM_F_IPV4 ? 4 : 6, pm->l4_proto,
+		&pm->saddr, &pm->daddr, pm->sport, pm->dport);
+	e = bpf_map_lookup_elem(tab, &sc->k);
+	if (e && nat_alive(tab, &sc->k, e, now)) {
+		nat_seen(tab, &sc->k, e, pm, now);
+	} else {
+		if (!lb_is_vip(pm, p) || pm->l4_proto != p->proto ||
+		    (p->port && pm->dport != p->port))
+			return NF_CONTINUE;
+		i = lb_hash(&sc->k) % p->table;
+		slot = bpf_map_lookup_elem(slots, &i);
+		if (!slot || slot->backend == ~0U)
+			return TDM_LB_DROP_NO_BACKEND;
+		nat_bind_init(sc, pm, now);
+		e = &sc->fresh;
+		e->daddr = slot->addr;
+		if (slot->port)
+			e->dport = slot->port;
+		if (!nat_bind_try(sc, tab, now))
+			return TDM_LB_DROP_BUSY;
+	}
+	ret = nat_rewrite((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			  pm->l3_off, pm->l4_off, sc->k.family, pm->l4_proto,
+			  &e->saddr, &e->daddr, e->sport, e->dport, NULL);
+	if (ret)
+		return TDM_LB_DROP_TRUNC;
+	if (pm->flags & TDM_F_FRAG)
+		nat_frag_first(pm, &sc->k, e, nf_id, now);
+	nat_meta(pm, e);
+	return NF_CONTINUE;
+}
+
+static __always_inline int lb_run(struct xdp_md *ctx, struct tdm_meta *pm,
+				  const volatile struct tdm_hop_nf *nf)
+{
+	const volatile struct tdm_lb_params *p = TDM_HOP_PARAMS(nf, lb);
+	__u32 nf_id = nf->nf_id;
+	__u64 now;
+	int ret;
+
+	if (!(pm->flags & (TDM_F_IPV4 | TDM_F_IPV6)) ||
+	    (pm->flags & TDM_F_UNPARSED) ||
+	    (pm->flags & TDM_F_IPV4 ? 4 : 6) != p->family)
+		return NF_CONTINUE;
+	now = bpf_ktime_get_ns();
+	if (pm->flags & TDM_F_FRAG_LATER) {
+		ret = nat_frag_follow(ctx, pm, nf_id, now);
+		if (ret == NAT_FRAG_UNSEEN)
+			return lb_is_vip(pm, p) ? TDM_LB_DROP_FRAG :
+						  NF_CONTINUE;
+		return ret == NF_CONTINUE ? ret : TDM_LB_DROP_TRUNC;
+	}
+	if (pm->flags & TDM_F_ICMP_ERR) {
+		ret = nat_icmp_error(ctx, pm, nf_id, p->family, now);
+		return ret == NF_CONTINUE ? ret : TDM_LB_DROP_TRUNC;
+	}
+	return lb_eval(ctx, pm, nf_id, p, now);
+}
+#endif /* TDM_NF_DATAPATH */
