@@ -402,7 +402,9 @@ static __always_inline void ct_frag_key(struct tdm_ct_frag_key *k,
 	k->nf_id = nf_id;
 	k->id = pm->frag_id;
 	k->family = pm->flags & TDM_F_IPV4 ? 4 : 6;
-	k->proto = pm->l4_proto;
+	/* RFC 8200's fragment identity has no protocol: a later
+	 * fragment's next header is the fragmentable part's first */
+	k->proto = pm->flags & TDM_F_IPV4 ? pm->l4_proto : 0;
 	k->pad = 0;
 	k->saddr = pm->saddr;
 	k->daddr = pm->daddr;

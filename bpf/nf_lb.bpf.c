@@ -42,6 +42,8 @@ enum {
 	TDM_LB_DROP_TRUNC,		/* a field to rewrite is past the frame */
 	TDM_LB_DROP_FRAG,		/* a later fragment to the vip, its
 					 * first not seen */
+	TDM_LB_DROP_TTL,		/* TTL or hop limit 1: the kernel's error
+					 * would quote the backend's address */
 	TDM_LB_DROP_MAX,
 };
 
@@ -158,11 +160,15 @@ static __noinline int lb_eval(struct xdp_md *ctx, struct tdm_meta *pm,
 		&pm->saddr, &pm->daddr, pm->sport, pm->dport);
 	e = bpf_map_lookup_elem(tab, &sc->k);
 	if (e && nat_alive(tab, &sc->k, e, now)) {
+		if (nat_ttl_expires(ctx, pm))
+			return TDM_LB_DROP_TTL;
 		nat_seen(tab, &sc->k, e, pm, now);
 	} else {
 		if (!lb_is_vip(pm, p) || pm->l4_proto != p->proto ||
 		    (p->port && pm->dport != p->port))
 			return NF_CONTINUE;
+		if (nat_ttl_expires(ctx, pm))
+			return TDM_LB_DROP_TTL;
 		i = lb_hash(&sc->k) % p->table;
 		slot = bpf_map_lookup_elem(slots, &i);
 		if (!slot || slot->backend == ~0U)
@@ -208,7 +214,8 @@ static __always_inline int lb_run(struct xdp_md *ctx, struct tdm_meta *pm,
 	}
 	if (pm->flags & TDM_F_ICMP_ERR) {
 		ret = nat_icmp_error(ctx, pm, nf_id, p->family, now);
-		return ret == NF_CONTINUE ? ret : TDM_LB_DROP_TRUNC;
+		return ret == NF_CONTINUE || ret == NAT_ICMP_UNBOUND ?
+		       NF_CONTINUE : TDM_LB_DROP_TRUNC;
 	}
 	return lb_eval(ctx, pm, nf_id, p, now);
 }

@@ -67,6 +67,9 @@ enum {
 	TDM_NAT_DROP_TRUNC,		/* a field to rewrite is past the frame */
 	TDM_NAT_DROP_FRAG,		/* a later fragment of an untranslated
 					 * datagram the rule covers */
+	TDM_NAT_DROP_UNTRANSLATABLE,	/* snat covers it, nothing binds it */
+	TDM_NAT_DROP_TTL,		/* TTL or hop limit 1: the kernel's error
+					 * would quote it untranslated */
 	TDM_NAT_DROP_MAX,
 };
 
@@ -245,14 +248,18 @@ static __noinline bool nat_forwarded(struct xdp_md *ctx,
 {
 	struct bpf_fib_lookup fib = {};
 	bool masq = p->flags & TDM_NAT_F_MASQUERADE;
+	bool v4 = pm->flags & TDM_F_IPV4;
 	int ret;
 
+	/*
+	 * No tot_len: the MTU is the kernel's business (it fragments, or
+	 * says the packet is too big), not a reason not to translate.
+	 */
 	fib.l4_protocol = pm->l4_proto;
 	fib.sport = bpf_htons(pm->sport);
 	fib.dport = bpf_htons(pm->dport);
-	fib.tot_len = pm->pkt_len - pm->l3_off;
 	fib.ifindex = pm->ifindex;
-	if (pm->flags & TDM_F_IPV4) {
+	if (v4) {
 		fib.family = NAT_AF_INET;
 		fib.ipv4_src = pm->saddr.w[3];
 		fib.ipv4_dst = pm->daddr.w[3];
@@ -269,7 +276,7 @@ static __noinline bool nat_forwarded(struct xdp_md *ctx,
 	if (p->out_ifindex && fib.ifindex != p->out_ifindex)
 		return false;
 	if (masq) {
-		if (pm->flags & TDM_F_IPV4) {
+		if (v4) {
 			src->w[0] = 0;
 			src->w[1] = 0;
 			src->w[2] = bpf_htonl(0xffff);
@@ -278,7 +285,47 @@ static __noinline bool nat_forwarded(struct xdp_md *ctx,
 			__builtin_memcpy(src->w, fib.ipv6_src, 16);
 		}
 	}
-	return true;
+	/*
+	 * Strict reverse path (rp_filter 1): the source must be routed
+	 * back through the device the packet came in at. Else anyone
+	 * outside could send packets "from" inside addresses and bind
+	 * every port (the kernel's own rp_filter comes after XDP).
+	 */
+	__builtin_memset(&fib, 0, sizeof(fib));
+	fib.ifindex = pm->ifindex;
+	if (v4) {
+		fib.family = NAT_AF_INET;
+		fib.ipv4_src = pm->daddr.w[3];
+		fib.ipv4_dst = pm->saddr.w[3];
+	} else {
+		fib.family = NAT_AF_INET6;
+		__builtin_memcpy(fib.ipv6_src, pm->daddr.w, 16);
+		__builtin_memcpy(fib.ipv6_dst, pm->saddr.w, 16);
+	}
+	ret = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+	return (ret == BPF_FIB_LKUP_RET_SUCCESS ||
+		ret == BPF_FIB_LKUP_RET_NO_NEIGH) && fib.ifindex == pm->ifindex;
+}
+
+/*
+ * A packet snat covers (source, route) that nothing can translate: an
+ * ICMP message other than an echo or an error about a binding, a packet
+ * the parser could not read. Passed, it would leave with the address
+ * the rule hides: TDM_NAT_DROP_UNTRANSLATABLE; else NF_CONTINUE.
+ */
+static __noinline int nat_untranslatable(struct xdp_md *ctx,
+					 struct tdm_meta *pm,
+					 const volatile struct tdm_nat_params *p)
+{
+	struct tdm_nat_scratch *sc;
+	__u32 zero = 0;
+
+	if (p->action != TDM_NAT_SNAT || !nat_rule_match(pm, p))
+		return NF_CONTINUE;
+	sc = bpf_map_lookup_elem(&tdm_nat_scratch, &zero);
+	if (!sc || !nat_forwarded(ctx, pm, p, &sc->masq_src))
+		return NF_CONTINUE;
+	return TDM_NAT_DROP_UNTRANSLATABLE;
 }
 
 /*
@@ -363,8 +410,9 @@ static __noinline int nat_eval(struct xdp_md *ctx, struct tdm_meta *pm,
 	int ret;
 
 	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
+		/* ND, MLD: the link's (never forwarded); the rest: no id */
 		if (!tdm_icmp_is_echo(proto, pm->icmp_type))
-			return NF_CONTINUE;	/* ND, MLD, ...: the link's */
+			return nat_untranslatable(ctx, pm, p);
 		sp = dp = pm->icmp_id;
 	} else if (!(pm->flags & TDM_F_L4) && nat_has_ports(proto)) {
 		return NF_CONTINUE;	/* not reached: unparsed */
@@ -376,6 +424,8 @@ static __noinline int nat_eval(struct xdp_md *ctx, struct tdm_meta *pm,
 	nat_key(k, family, proto, &pm->saddr, &pm->daddr, sp, dp);
 	e = bpf_map_lookup_elem(tab, k);
 	if (e && nat_alive(tab, k, e, now)) {
+		if (nat_ttl_expires(ctx, pm))
+			return TDM_NAT_DROP_TTL;
 		nat_seen(tab, k, e, pm, now);
 	} else {
 		/* a reply or an echo answer never opens a binding */
@@ -387,6 +437,8 @@ static __noinline int nat_eval(struct xdp_md *ctx, struct tdm_meta *pm,
 		if (p->action == TDM_NAT_SNAT &&
 		    !nat_forwarded(ctx, pm, p, &sc->masq_src))
 			return NF_CONTINUE;
+		if (nat_ttl_expires(ctx, pm))
+			return TDM_NAT_DROP_TTL;
 		ret = nat_bind(sc, tab, pm, p);
 		if (ret)
 			return ret;
@@ -414,17 +466,23 @@ static __always_inline int nat_run(struct xdp_md *ctx, struct tdm_meta *pm,
 	const volatile struct tdm_nat_params *p = TDM_HOP_PARAMS(nf, nat);
 	__u32 nf_id = nf->nf_id;
 	__u64 now;
+	int ret;
 
 	if (!(pm->flags & (TDM_F_IPV4 | TDM_F_IPV6)) ||
-	    (pm->flags & TDM_F_UNPARSED) ||
 	    (p->family && (pm->flags & TDM_F_IPV4 ? 4 : 6) != p->family))
 		return NF_CONTINUE;
+	if (pm->flags & TDM_F_UNPARSED)
+		return nat_untranslatable(ctx, pm, p);
 	now = bpf_ktime_get_ns();
 	if (pm->flags & TDM_F_FRAG_LATER)
 		return nat_frag_later(ctx, pm, nf_id, p, now);
-	if (pm->flags & TDM_F_ICMP_ERR)
-		return nat_icmp_error(ctx, pm, nf_id,
-				      pm->flags & TDM_F_IPV4 ? 4 : 6, now);
+	if (pm->flags & TDM_F_ICMP_ERR) {
+		ret = nat_icmp_error(ctx, pm, nf_id,
+				     pm->flags & TDM_F_IPV4 ? 4 : 6, now);
+		/* about no binding: the rest's rule */
+		return ret == NAT_ICMP_UNBOUND ? nat_untranslatable(ctx, pm, p) :
+						 ret;
+	}
 	return nat_eval(ctx, pm, nf_id, p, now);
 }
 #endif /* TDM_NF_DATAPATH */

@@ -118,10 +118,13 @@ expect "no UDP echo without NAT" "$(ask "$NS_A" 2001:db8:5::2 9000)" = timeout
 check "nf add masq" tdm nf add masq nat snat 198.51.100.1 src 10.20.0.0/24 out veth2
 check "nf add masq6" tdm nf add masq6 nat snat 2001:db8:5::1 src fd20::/64 ports 2000-2999
 check "nf add fwd" tdm nf add fwd nat dnat 10.20.0.2 dst 198.51.100.1 proto tcp dport 8080 ports 8000
-check "nf add fwd6" tdm nf add fwd6 nat dnat fd20::2 dst 2001:db8:5::1 proto udp dport 8080 ports 9000
-# a dnat before an snat: a reply to a forwarded port is the dnat's
+# port 2500: in masq6's range, so that a client's own port may be it
+check "nf add fwd6" tdm nf add fwd6 nat dnat fd20::2 dst 2001:db8:5::1 proto udp dport 2500 ports 9000
+# each nat's bindings come before another's rule: inside, a dnat first
+# (a reply from a forwarded port is its); outside, an snat first (a
+# reply to a client is its, whatever port a dnat forwards)
 check "chain add in" tdm chain add in fwd fwd6 masq masq6
-check "chain add out" tdm chain add out fwd fwd6 masq masq6
+check "chain add out" tdm chain add out masq masq6 fwd fwd6
 check "attach veth1" tdm dev attach veth1 chain in
 check "attach veth2" tdm dev attach veth2 chain out
 output_has "snat 198.51.100.1 src 10.20.0.0/24 ports 1024-32767 out veth2 size 65536" \
@@ -165,8 +168,8 @@ case_end "icmp_errors_about_translated_packets_come_back"
 
 check "the server connects to the router's port 8080" talk "$NS_S" 198.51.100.1 8080
 expect "the client's TCP server saw the server" "$(cat "$TMP/a.tcp")" = "::ffff:198.51.100.2"
-expect "UDP to [2001:db8:5::1]:8080 reaches the client's port 9000" \
-	"$(ask "$NS_S" 2001:db8:5::1 8080)" = echo
+expect "UDP to [2001:db8:5::1]:2500 reaches the client's port 9000" \
+	"$(ask "$NS_S" 2001:db8:5::1 2500)" = echo
 expect "the client's UDP server saw the server" \
 	"$(cut -d' ' -f1 "$TMP/a.udp")" = "2001:db8:5::2"
 if talk "$NS_S" 198.51.100.1 8081 2>/dev/null; then
@@ -174,6 +177,10 @@ if talk "$NS_S" 198.51.100.1 8081 2>/dev/null; then
 	case_failed=1
 fi
 expect "fwd has 1 binding" "$(bindings fwd)" -eq 1
+# a client whose source port is the one fwd6 forwards (masq6 keeps
+# it): the server's answer is masq6's to translate, not fwd6's
+expect "UDP from port 2500 behind masq6" \
+	"$(ask "$NS_A" 2001:db8:5::2 9000 --sport 2500)" = echo
 case_end "dnat_forwards_a_port_to_the_client"
 
 for ns in "$NS_A" "$NS_B" "$NS_S"; do
@@ -203,7 +210,7 @@ if [ "$kmaj" -lt 6 ] || { [ "$kmaj" -eq 6 ] && [ "$kmin" -lt 7 ]; }; then
 else
 	check "nf add mq" tdm nf add mq nat snat masquerade out veth2
 	check "chain replace in" tdm chain replace in fwd fwd6 mq
-	check "chain replace out" tdm chain replace out fwd fwd6 mq
+	check "chain replace out" tdm chain replace out mq fwd fwd6
 	ip -n "$NS_B" addr del 198.51.100.1/24 dev veth2
 	ip -n "$NS_B" addr add 198.51.100.4/24 dev veth2
 	check "TCP to the server, masqueraded" talk "$NS_A" 198.51.100.2 8000
@@ -215,7 +222,7 @@ else
 	ip -n "$NS_B" addr del 198.51.100.4/24 dev veth2
 	ip -n "$NS_B" addr add 198.51.100.1/24 dev veth2
 	check "chain replace in" tdm chain replace in fwd fwd6 masq masq6
-	check "chain replace out" tdm chain replace out fwd fwd6 masq masq6
+	check "chain replace out" tdm chain replace out masq masq6 fwd fwd6
 	check "nf del mq" tdm nf del mq
 fi
 case_end "masquerade_takes_the_address_of_the_route"

@@ -3483,7 +3483,8 @@ static bool nat_expect(const char *what, const struct nat_fam *f,
 static void test_nat_nf(void)
 {
 	struct pkt in, exp, q, w, w2;
-	int i, translated = 0;
+	struct tdm_meta m;
+	int i, translated = 0, untranslatable = 0;
 
 	CHECK(!system("ip link add nin type veth peer name nin2 && "
 		      "ip link add nout type veth peer name nout2 && "
@@ -3492,6 +3493,7 @@ static void test_nat_nf(void)
 		      "ip addr add 198.51.100.1/24 dev nout && "
 		      "ip addr add 2001:db8:5::1/64 dev nout nodad && "
 		      "for d in nin nin2 nout nout2; do ip link set $d up; done && "
+		      "ip route add 10.0.1.0/24 dev nin && "
 		      "sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1"),
 	      "");
 	nat_in = if_nametoindex("nin");
@@ -3626,7 +3628,32 @@ static void test_nat_nf(void)
 		/* for the router itself: not forwarded, not bound */
 		nat_pkt(&in, f, IPPROTO_UDP, f->cl, 7000, f->rtr, 53, nat_in);
 		nat_expect("to the router: unchanged", f, &in, &in);
+
+		/* "from" a client but in at the outside: no binding */
+		nat_pkt(&in, f, IPPROTO_UDP, f->cl, 7001, f->srv, 53, nat_out);
+		nat_expect("spoofed at the outside: unchanged", f, &in, &in);
+		nat_pkt(&in, f, IPPROTO_UDP, f->srv, 53, f->pub, 7001, nat_out);
+		nat_expect("... and nothing bound to answer it", f, &in, &in);
+
+		/* ICMP without an identifier (timestamp; node information):
+		 * it cannot be translated and must not leave as it is */
+		nat_pkt(&in, f, IPPROTO_ICMP, f->cl, 1, f->srv, 1, nat_in);
+		in.buf[in.l4_off] = f->v6 ? 139 : 13;
+		pkt_csum(&in);
+		ASSERT_EQ(run(&in), XDP_DROP, "v%d: ICMP type %u", i ? 6 : 4,
+			  in.buf[in.l4_off]);
+
+		/* TTL 1: the kernel's time exceeded would quote it */
+		nat_pkt(&in, f, IPPROTO_TCP, f->srv, 41001, f->pub, 8080, nat_out);
+		in.buf[in.l3_off + (f->v6 ? 7 : 8)] = 1;
+		pkt_csum(&in);
+		ASSERT_EQ(run(&in), XDP_DROP, "v%d: TTL 1 to a dnat", i ? 6 : 4);
 	}
+	ASSERT_EQ(nf_stats("masq").drops[TDM_NAT_DROP_UNTRANSLATABLE] +
+		  nf_stats("masq6").drops[TDM_NAT_DROP_UNTRANSLATABLE], 2,
+		  "untranslatable");
+	ASSERT_EQ(nf_stats("fwd").drops[TDM_NAT_DROP_TTL] +
+		  nf_stats("fwd6").drops[TDM_NAT_DROP_TTL], 2, "ttl_exceeded");
 	ASSERT_EQ(nf_stats("masq").drops[TDM_NAT_DROP_FRAG], 1,
 		  "fragment_untranslated");
 	ASSERT_EQ(nf_stats("masq6").drops[TDM_NAT_DROP_FRAG], 1,
@@ -3701,18 +3728,38 @@ static void test_nat_nf(void)
 		int v;
 
 		gen_frame(&in, 80);
+		/* from a client: the router's own address is a martian */
+		if (in.l3 == 4)
+			inet_pton(AF_INET, "10.0.0.5", in.buf + in.l3_off + 12);
+		else
+			inet_pton(AF_INET6, "fd00::5", in.buf + in.l3_off + 8);
 		pkt_csum(&in);
 		in.ifindex = nat_in;
 		v = run_out(&in, &out);
+		m = meta_after();
+		if ((m.flags & TDM_F_UNPARSED) &&
+		    !(m.flags & (TDM_F_IPV4 | TDM_F_IPV6))) {
+			/* no IP header seen (past 8 tags): not IP to
+			 * the kernel either, which will not forward it */
+			if (!ASSERT_MEMEQ(out.buf, out.len, in.buf, in.len,
+					  "frame %d, no IP header seen", i))
+				break;
+			continue;
+		}
+		if (m.flags & TDM_F_UNPARSED) {
+			/*
+			 * past the tags or headers the parser follows: snat
+			 * covers it and cannot translate it, so it must not
+			 * leave with the address it hides
+			 */
+			if (!ASSERT_EQ(v, XDP_DROP, "unparsed frame %d", i))
+				break;
+			untranslatable++;
+			continue;
+		}
 		if (!ASSERT_EQ(v, XDP_PASS, "generated frame %d", i))
 			break;
 		exp = in;
-		if (meta_after().flags & TDM_F_UNPARSED) {
-			/* past the tags or headers the parser follows: as is */
-			ASSERT_MEMEQ(out.buf, out.len, in.buf, in.len,
-				     "unparsed generated frame %d", i);
-			continue;
-		}
 		sa = exp.buf + exp.l3_off + (exp.l3 == 4 ? 12 : 8);
 		if (exp.l3 == 4)
 			inet_pton(AF_INET, "198.51.100.1", sa);
@@ -3728,6 +3775,9 @@ static void test_nat_nf(void)
 	}
 	CHECK(translated > 1500, "%d of 2000 generated frames translated",
 	      translated);
+	ASSERT_EQ(nf_stats("masq").drops[TDM_NAT_DROP_UNTRANSLATABLE] +
+		  nf_stats("masq6").drops[TDM_NAT_DROP_UNTRANSLATABLE],
+		  untranslatable + 2, "untranslatable, generated");
 	for (i = 0; i < 3000; i++) {
 		gen_frame(&in, 80);
 		pkt_csum(&in);

@@ -270,17 +270,12 @@ static __always_inline void nat_seen(void *tab, const struct tdm_nat_key *k,
 	if (k->proto == IPPROTO_TCP && (pm->tcp_flags & NAT_TCP_FIN))
 		e->fin = 1;
 	to = nat_timeout(k->proto, pm->tcp_flags, e);
+	/*
+	 * A RST shortens this way's entry only: the binding lives while
+	 * the other way's does. A blind RST from outside (no sequence
+	 * check here) cannot end an idle binding.
+	 */
 	e->expires = now + to * NAT_NSEC;
-	if (k->proto == IPPROTO_TCP && (pm->tcp_flags & NAT_TCP_RST)) {
-		/* a reset ends the binding both ways */
-		struct tdm_nat_entry *pe;
-		struct tdm_nat_key pk;
-
-		nat_peer_key(&pk, k, e);
-		pe = bpf_map_lookup_elem(tab, &pk);
-		if (pe && pe->expires > e->expires)
-			pe->expires = e->expires;
-	}
 }
 
 /*
@@ -334,6 +329,22 @@ static __always_inline bool nat_bind_try(struct tdm_nat_scratch *sc,
 	return true;
 }
 
+/*
+ * Will the kernel find the packet's TTL (hop limit) spent? It would
+ * answer with an ICMP error quoting the translated packet, which no XDP
+ * hook sees leave: a dnat's inside address would reach the outside.
+ */
+static __always_inline bool nat_ttl_expires(struct xdp_md *ctx,
+					    const struct tdm_meta *pm)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u8 *ttl = data + (pm->l3_off & NAT_OFF_MASK) +
+		    (pm->flags & TDM_F_IPV4 ? 8 : 7);
+
+	return (void *)(ttl + 1) <= end && *ttl <= 1;
+}
+
 /* Put the packet's new tuple into the metadata, for the NFs after */
 static __always_inline void nat_meta(struct tdm_meta *pm,
 				     const struct tdm_nat_entry *e)
@@ -367,7 +378,9 @@ static __noinline int nat_frag_follow(struct xdp_md *ctx, struct tdm_meta *pm,
 	fk.nf_id = nf_id;
 	fk.id = pm->frag_id;
 	fk.family = family;
-	fk.proto = pm->l4_proto;
+	/* RFC 8200's fragment identity has no protocol: a later
+	 * fragment's next header is the fragmentable part's first */
+	fk.proto = family == 4 ? pm->l4_proto : 0;
 	fk.saddr = pm->saddr;
 	fk.daddr = pm->daddr;
 	f = bpf_map_lookup_elem(&tdm_nat_frags, &fk);
@@ -394,7 +407,7 @@ static __noinline void nat_frag_first(const struct tdm_meta *pm,
 	fk.nf_id = nf_id;
 	fk.id = pm->frag_id;
 	fk.family = k->family;
-	fk.proto = k->proto;
+	fk.proto = k->family == 4 ? k->proto : 0;
 	fk.saddr = k->saddr;
 	fk.daddr = k->daddr;
 	f.expires = now + TDM_NAT_TO_FRAG * NAT_NSEC;
@@ -410,6 +423,8 @@ static __noinline void nat_frag_first(const struct tdm_meta *pm,
  * way's new tuple (e's, reversed); the outer header gets e's change of
  * source or destination, as the kernel's nf_nat_icmp_reply_translation().
  */
+#define NAT_ICMP_UNBOUND	(-3)	/* nat_icmp_error(): the quote is no binding's */
+
 static __noinline int nat_icmp_error(struct xdp_md *ctx, struct tdm_meta *pm,
 				     __u32 nf_id, __u8 family, __u64 now)
 {
@@ -430,7 +445,7 @@ static __noinline int nat_icmp_error(struct xdp_md *ctx, struct tdm_meta *pm,
 		&pm->inner_saddr, pm->inner_dport, pm->inner_sport);
 	e = bpf_map_lookup_elem(tab, &k);
 	if (!e || !nat_alive(tab, &k, e, now))
-		return NF_CONTINUE;
+		return NAT_ICMP_UNBOUND;
 	il3 = l4 + 8;
 	il4 = il3 + (pm->inner_hlen & 0x3f);
 	/* the quote, with every checksum in it */

@@ -643,6 +643,7 @@ static const char *const lb_drops[TDM_LB_DROP_MAX] = {
 	[TDM_LB_DROP_BUSY] = "tuple_busy",
 	[TDM_LB_DROP_TRUNC] = "truncated",
 	[TDM_LB_DROP_FRAG] = "fragment_untranslated",
+	[TDM_LB_DROP_TTL] = "ttl_exceeded",
 };
 
 const struct tdm_nf_ops tdm_nf_lb = {

@@ -582,6 +582,8 @@ static const char *const nat_drops[TDM_NAT_DROP_MAX] = {
 	[TDM_NAT_DROP_NO_PORT] = "no_port",
 	[TDM_NAT_DROP_TRUNC] = "truncated",
 	[TDM_NAT_DROP_FRAG] = "fragment_untranslated",
+	[TDM_NAT_DROP_UNTRANSLATABLE] = "untranslatable",
+	[TDM_NAT_DROP_TTL] = "ttl_exceeded",
 };
 
 const struct tdm_nf_ops tdm_nf_nat = {
