@@ -301,6 +301,11 @@ int tdm_proc_watermarks(struct tdm_ctx *ctx, __u32 id,
 
 /* The fd of pinned map name: an NF's private map (bpf/nf_*.bpf.c) or
  * any other; -1 if there is none */
+/* ctx.c: CLOCK_MONOTONIC in ns, the clock of bpf_ktime_get_ns() */
+__u64 tdm_mono_ns(void);
+/* json.c: key's value of object o as text, "" if it has none */
+struct json_object;
+const char *tdm_json_str(struct json_object *o, const char *key);
 int tdm_map_fd(struct tdm_ctx *ctx, const char *name);
 /* nf_firewall.c: the fd of tdm_fw_rules */
 #define tdm_fw_rules_fd(ctx)	tdm_map_fd(ctx, "tdm_fw_rules")

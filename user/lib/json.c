@@ -32,3 +32,10 @@ void tdm_json_match_sets(struct json_object *o, const struct tdm_match *m,
 	json_object_object_add(o, "state", json_object_new_string(
 		*t.state ? t.state : "any"));
 }
+
+const char *tdm_json_str(struct json_object *o, const char *key)
+{
+	struct json_object *v = json_object_object_get(o, key);
+
+	return v ? json_object_get_string(v) : "";
+}

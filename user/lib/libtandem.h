@@ -74,6 +74,15 @@ int tdm_parse_millis(const char *s, __u64 max_ms, __u64 *ms);
 int tdm_parse_prefix(const char *s, struct tdm_addr *net,
 		     struct tdm_addr *mask, __u8 *len, __u8 *family,
 		     char *err, size_t errlen);
+/*
+ * One address, no prefix: IPv4 (stored mapped, ::ffff:a.b.c.d) or IPv6;
+ * its family, 4 or 6, or 0 if s is no address (or an IPv6 one inside
+ * ::ffff:0:0/96: an IPv4 address is written in IPv4).
+ */
+int tdm_parse_addr(const char *s, struct tdm_addr *a);
+/* a as text (family 4: its mapped IPv4 address), INET6_ADDRSTRLEN bytes */
+void tdm_addr_str(const struct tdm_addr *a, __u8 family, char *buf,
+		  size_t size);
 int tdm_parse_ports(const char *s, __u16 *lo, __u16 *hi, char *err,
 		    size_t errlen);
 int tdm_parse_proto(const char *s, __u8 *proto, char *err, size_t errlen);

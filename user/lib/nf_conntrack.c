@@ -190,15 +190,6 @@ static int conntrack_of(struct tdm_ctx *ctx, const char *name)
 	return id;
 }
 
-static void addr_str(const struct tdm_addr *a, __u8 family, char *buf,
-		     size_t size)
-{
-	if (family == 4)
-		inet_ntop(AF_INET, &a->w[3], buf, size);
-	else
-		inet_ntop(AF_INET6, a->w, buf, size);
-}
-
 static struct json_object *flow_json(const struct tdm_ct_key *k,
 				     const struct tdm_ct_entry *e, __u64 now)
 {
@@ -207,8 +198,8 @@ static struct json_object *flow_json(const struct tdm_ct_key *k,
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], num[8];
 	bool echo = k->proto == IPPROTO_ICMP || k->proto == IPPROTO_ICMPV6;
 
-	addr_str(&k->addr[o_end], k->family, src, sizeof(src));
-	addr_str(&k->addr[r_end], k->family, dst, sizeof(dst));
+	tdm_addr_str(&k->addr[o_end], k->family, src, sizeof(src));
+	tdm_addr_str(&k->addr[r_end], k->family, dst, sizeof(dst));
 	json_object_object_add(o, "family", json_object_new_string(
 		k->family == 4 ? "ipv4" : "ipv6"));
 	json_object_object_add(o, "proto", json_object_new_string(
@@ -238,14 +229,6 @@ static struct json_object *flow_json(const struct tdm_ct_key *k,
 	return o;
 }
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /* The live flows of NF name (expired ones are left out) */
 static int conntrack_show_run(struct tdm_ctx *ctx, const struct args *a,
 			      struct json_object **out)
@@ -265,7 +248,7 @@ static int conntrack_show_run(struct tdm_ctx *ctx, const struct args *a,
 	if (fd < 0)
 		return tdm_err(ctx, -fd, "conntrack '%s' has no table: %s",
 			       name, strerror(-fd));
-	now = mono_ns();
+	now = tdm_mono_ns();
 	arr = json_object_new_array();
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		k = next;
@@ -281,13 +264,6 @@ static int conntrack_show_run(struct tdm_ctx *ctx, const struct args *a,
 	return 0;
 }
 
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v = json_object_object_get(o, key);
-
-	return v ? json_object_get_string(v) : "";
-}
-
 static void conntrack_show_print(struct json_object *o, FILE *f)
 {
 	struct json_object *arr = json_object_object_get(o, "flows");
@@ -299,27 +275,27 @@ static void conntrack_show_print(struct json_object *o, FILE *f)
 		struct json_object *r = json_object_array_get_idx(arr, i);
 		bool echo = json_object_object_get(r, "id") != NULL;
 		char src[64], dst[64], exp[16];
-		const char *fam = jstr(r, "family");
+		const char *fam = tdm_json_str(r, "family");
 		const char *lb = strcmp(fam, "ipv6") ? "" : "[";
 		const char *rb = strcmp(fam, "ipv6") ? "" : "]";
 
 		if (echo) {
-			snprintf(src, sizeof(src), "%s id %s", jstr(r, "src"),
-				 jstr(r, "id"));
-			snprintf(dst, sizeof(dst), "%s", jstr(r, "dst"));
+			snprintf(src, sizeof(src), "%s id %s", tdm_json_str(r, "src"),
+				 tdm_json_str(r, "id"));
+			snprintf(dst, sizeof(dst), "%s", tdm_json_str(r, "dst"));
 		} else {
 			snprintf(src, sizeof(src), "%s%s%s:%s", lb,
-				 jstr(r, "src"), rb, jstr(r, "sport"));
+				 tdm_json_str(r, "src"), rb, tdm_json_str(r, "sport"));
 			snprintf(dst, sizeof(dst), "%s%s%s:%s", lb,
-				 jstr(r, "dst"), rb, jstr(r, "dport"));
+				 tdm_json_str(r, "dst"), rb, tdm_json_str(r, "dport"));
 		}
-		snprintf(exp, sizeof(exp), "%ss", jstr(r, "expires_s"));
+		snprintf(exp, sizeof(exp), "%ss", tdm_json_str(r, "expires_s"));
 		fprintf(f, "%-6s %-40s %-40s %-12s %8s %s/%s\n",
-			jstr(r, "proto"), src, dst,
-			strcmp(jstr(r, "state"), "-") ? jstr(r, "state") :
+			tdm_json_str(r, "proto"), src, dst,
+			strcmp(tdm_json_str(r, "state"), "-") ? tdm_json_str(r, "state") :
 			json_object_get_boolean(json_object_object_get(r, "replied")) ?
 			"replied" : "unreplied",
-			exp, jstr(r, "packets"), jstr(r, "reply_packets"));
+			exp, tdm_json_str(r, "packets"), tdm_json_str(r, "reply_packets"));
 	}
 }
 

@@ -49,32 +49,6 @@ static const struct tdm_nf_param lb_params[] = {
 	{}
 };
 
-/* One address, IPv4 (mapped) or IPv6; its family, 0 if none */
-static int addr_parse(const char *s, struct tdm_addr *a)
-{
-	struct in_addr v4;
-
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, s, &v4) == 1) {
-		a->w[2] = htonl(0xffff);
-		a->w[3] = v4.s_addr;
-		return 4;
-	}
-	if (inet_pton(AF_INET6, s, a->w) == 1 &&
-	    !(!a->w[0] && !a->w[1] && a->w[2] == htonl(0xffff)))
-		return 6;
-	return 0;
-}
-
-static void addr_str(const struct tdm_addr *a, __u8 family, char *buf,
-		     size_t size)
-{
-	if (family == 4)
-		inet_ntop(AF_INET, &a->w[3], buf, size);
-	else
-		inet_ntop(AF_INET6, a->w, buf, size);
-}
-
 static int lerr(char *err, size_t errlen, const char *fmt, const char *a)
 {
 	snprintf(err, errlen, fmt, a);
@@ -87,7 +61,7 @@ static int lb_parse(union tdm_nf_params *p, const char *const *vals,
 	struct tdm_lb_params *lp = TDM_NF_PARAMS(p, lb);
 	__u64 v;
 
-	lp->family = addr_parse(vals[P_VIP], &lp->vip);
+	lp->family = tdm_parse_addr(vals[P_VIP], &lp->vip);
 	if (!lp->family)
 		return lerr(err, errlen,
 			    "lb: bad vip '%s' (an IPv4 or IPv6 address)",
@@ -132,7 +106,7 @@ static void lb_format(const union tdm_nf_params *p, char *buf, size_t size)
 	const struct tdm_lb_params *lp = TDM_NF_PARAMS(p, lb);
 	char a[INET6_ADDRSTRLEN], port[16] = "";
 
-	addr_str(&lp->vip, lp->family, a, sizeof(a));
+	tdm_addr_str(&lp->vip, lp->family, a, sizeof(a));
 	if (lp->port)
 		snprintf(port, sizeof(port), " port %u", lp->port);
 	snprintf(buf, size, "vip %s proto %s%s table %u size %u", a,
@@ -349,7 +323,7 @@ static int backend_key_of(struct tdm_ctx *ctx, const char *nf,
 		return id;
 	memset(k, 0, sizeof(*k));
 	k->nf_id = id;
-	fam = addr_parse(addr, &k->addr);
+	fam = tdm_parse_addr(addr, &k->addr);
 	if (!fam)
 		return tdm_err(ctx, EINVAL,
 			       "lb: bad backend address '%s' (IPv4 or IPv6)",
@@ -487,7 +461,6 @@ static int lb_show_run(struct tdm_ctx *ctx, const struct args *a,
 	struct tdm_nat_entry e;
 	void *prev = NULL;
 	int id, n, fd;
-	struct timespec ts;
 	__u64 now;
 
 	id = lb_of(ctx, name, &lp);
@@ -512,8 +485,7 @@ static int lb_show_run(struct tdm_ctx *ctx, const struct args *a,
 			slots_of[slot.backend]++;
 	if (fd >= 0)
 		close(fd);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	now = tdm_mono_ns();
 	fd = tdm_nf_table_fd(ctx, &lb_flows, id);
 	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &next)) {
 		k = next;
@@ -534,7 +506,7 @@ static int lb_show_run(struct tdm_ctx *ctx, const struct args *a,
 		struct json_object *o = json_object_new_object();
 		char s[INET6_ADDRSTRLEN];
 
-		addr_str(&b[i].k.addr, lp.family, s, sizeof(s));
+		tdm_addr_str(&b[i].k.addr, lp.family, s, sizeof(s));
 		json_object_object_add(o, "addr", json_object_new_string(s));
 		if (b[i].k.port)
 			json_object_object_add(o, "port",
@@ -560,13 +532,6 @@ static int lb_show_run(struct tdm_ctx *ctx, const struct args *a,
 	return 0;
 }
 
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v = json_object_object_get(o, key);
-
-	return v ? json_object_get_string(v) : "";
-}
-
 static void lb_show_print(struct json_object *o, FILE *f)
 {
 	struct json_object *arr = json_object_object_get(o, "backends");
@@ -577,10 +542,10 @@ static void lb_show_print(struct json_object *o, FILE *f)
 	for (i = 0; i < json_object_array_length(arr); i++) {
 		struct json_object *r = json_object_array_get_idx(arr, i);
 
-		fprintf(f, "%-40s %6s %6s %-9s %8s %8s\n", jstr(r, "addr"),
-			json_object_object_get(r, "port") ? jstr(r, "port") : "-",
-			jstr(r, "weight"), jstr(r, "state"), jstr(r, "slots"),
-			jstr(r, "flows"));
+		fprintf(f, "%-40s %6s %6s %-9s %8s %8s\n", tdm_json_str(r, "addr"),
+			json_object_object_get(r, "port") ? tdm_json_str(r, "port") : "-",
+			tdm_json_str(r, "weight"), tdm_json_str(r, "state"), tdm_json_str(r, "slots"),
+			tdm_json_str(r, "flows"));
 	}
 }
 

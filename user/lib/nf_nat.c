@@ -55,26 +55,6 @@ static int nerr(char *err, size_t errlen, const char *fmt, const char *a)
 	return -EINVAL;
 }
 
-/* One address, IPv4 (mapped) or IPv6; its family, 0 if not an address */
-static int addr_parse(const char *s, struct tdm_addr *a)
-{
-	struct in_addr v4;
-
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, s, &v4) == 1) {
-		a->w[2] = htonl(0xffff);
-		a->w[3] = v4.s_addr;
-		return 4;
-	}
-	if (inet_pton(AF_INET6, s, a->w) == 1) {
-		/* an IPv4 pool is written in IPv4, as rules are */
-		if (!a->w[0] && !a->w[1] && a->w[2] == htonl(0xffff))
-			return 0;
-		return 6;
-	}
-	return 0;
-}
-
 /* ADDR or ADDR-ADDR: the first address, how many - 1, the family */
 static int pool_parse(const char *what, const char *s,
 		      struct tdm_nat_params *np, char *err, size_t errlen)
@@ -90,14 +70,14 @@ static int pool_parse(const char *what, const char *s,
 	dash = strchr(buf, '-');
 	if (dash)
 		*dash++ = '\0';
-	fam = addr_parse(buf, &np->addr);
+	fam = tdm_parse_addr(buf, &np->addr);
 	if (!fam)
 		goto bad;
 	np->family = fam;
 	np->pool_last = 0;
 	if (!dash)
 		return 0;
-	fam2 = addr_parse(dash, &hi);
+	fam2 = tdm_parse_addr(dash, &hi);
 	if (fam2 != fam)
 		goto bad;
 	lo32 = ntohl(np->addr.w[3]);
@@ -250,15 +230,6 @@ static int nat_parse(union tdm_nf_params *p, const char *const *vals,
 	return 0;
 }
 
-static void addr_str(const struct tdm_addr *a, __u8 family, char *buf,
-		     size_t size)
-{
-	if (family == 4)
-		inet_ntop(AF_INET, &a->w[3], buf, size);
-	else
-		inet_ntop(AF_INET6, a->w, buf, size);
-}
-
 static void nat_format(const union tdm_nf_params *p, char *buf, size_t size)
 {
 	const struct tdm_nat_params *np = TDM_NF_PARAMS(p, nat);
@@ -268,9 +239,9 @@ static void nat_format(const union tdm_nf_params *p, char *buf, size_t size)
 	char out[IF_NAMESIZE + 8] = "", dev[IF_NAMESIZE], num[8];
 	struct tdm_addr last = np->addr;
 
-	addr_str(&np->addr, np->family, a, sizeof(a));
+	tdm_addr_str(&np->addr, np->family, a, sizeof(a));
 	last.w[3] = htonl(ntohl(np->addr.w[3]) + np->pool_last);
-	addr_str(&last, np->family, b, sizeof(b));
+	tdm_addr_str(&last, np->family, b, sizeof(b));
 	if (np->flags & TDM_NAT_F_MASQUERADE)
 		snprintf(pool, sizeof(pool), "masquerade");
 	else if (np->pool_last)
@@ -278,7 +249,7 @@ static void nat_format(const union tdm_nf_params *p, char *buf, size_t size)
 	else
 		snprintf(pool, sizeof(pool), "%s", a);
 	if (np->match_len != (np->family == 4 ? 96 : 0)) {
-		addr_str(&np->match, np->family, a, sizeof(a));
+		tdm_addr_str(&np->match, np->family, a, sizeof(a));
 		snprintf(match, sizeof(match), " %s %s/%u", snat ? "src" : "dst",
 			 a, np->match_len - (np->family == 4 ? 96 : 0));
 	}
@@ -378,14 +349,6 @@ static int nat_of(struct tdm_ctx *ctx, const char *name)
 	return id;
 }
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void tuple_json(struct json_object *o, const char *pre, __u8 family,
 		       __u8 proto, const struct tdm_addr *s,
 		       const struct tdm_addr *d, __u16 sp, __u16 dp)
@@ -393,8 +356,8 @@ static void tuple_json(struct json_object *o, const char *pre, __u8 family,
 	char as[INET6_ADDRSTRLEN], ad[INET6_ADDRSTRLEN], key[32];
 	bool echo = proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
 
-	addr_str(s, family, as, sizeof(as));
-	addr_str(d, family, ad, sizeof(ad));
+	tdm_addr_str(s, family, as, sizeof(as));
+	tdm_addr_str(d, family, ad, sizeof(ad));
 	snprintf(key, sizeof(key), "%ssrc", pre);
 	json_object_object_add(o, key, json_object_new_string(as));
 	snprintf(key, sizeof(key), "%sdst", pre);
@@ -463,7 +426,7 @@ static int nat_show_run(struct tdm_ctx *ctx, const struct args *a,
 	if (fd < 0)
 		return tdm_err(ctx, -fd, "nat '%s' has no table: %s", name,
 			       strerror(-fd));
-	now = mono_ns();
+	now = tdm_mono_ns();
 	arr = json_object_new_array();
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		k = next;
@@ -490,27 +453,20 @@ static int nat_show_run(struct tdm_ctx *ctx, const struct args *a,
 	return 0;
 }
 
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v = json_object_object_get(o, key);
-
-	return v ? json_object_get_string(v) : "";
-}
-
 static void end_str(struct json_object *r, const char *pre, const char *which,
 		    char *buf, size_t size)
 {
 	char key[32], port[32];
-	bool v6 = !strcmp(jstr(r, "family"), "ipv6");
+	bool v6 = !strcmp(tdm_json_str(r, "family"), "ipv6");
 
 	snprintf(key, sizeof(key), "%s%s", pre, which);
 	snprintf(port, sizeof(port), "%s%s", pre,
 		 !strcmp(which, "src") ? "sport" : "dport");
 	if (json_object_object_get(r, port))
-		snprintf(buf, size, "%s%s%s:%s", v6 ? "[" : "", jstr(r, key),
-			 v6 ? "]" : "", jstr(r, port));
+		snprintf(buf, size, "%s%s%s:%s", v6 ? "[" : "", tdm_json_str(r, key),
+			 v6 ? "]" : "", tdm_json_str(r, port));
 	else
-		snprintf(buf, size, "%s", jstr(r, key));
+		snprintf(buf, size, "%s", tdm_json_str(r, key));
 }
 
 static void nat_show_print(struct json_object *o, FILE *f)
@@ -530,17 +486,17 @@ static void nat_show_print(struct json_object *o, FILE *f)
 		end_str(r, "to_", "dst", td, sizeof(td));
 		if (json_object_object_get(r, "id")) {
 			snprintf(orig, sizeof(orig), "%s > %s id %s", s, d,
-				 jstr(r, "id"));
+				 tdm_json_str(r, "id"));
 			snprintf(to, sizeof(to), "%s > %s id %s", ts, td,
-				 jstr(r, "to_id"));
+				 tdm_json_str(r, "to_id"));
 		} else {
 			snprintf(orig, sizeof(orig), "%s > %s", s, d);
 			snprintf(to, sizeof(to), "%s > %s", ts, td);
 		}
-		snprintf(exp, sizeof(exp), "%ss", jstr(r, "expires_s"));
-		fprintf(f, "%-6s %-46s %-46s %8s %s/%s\n", jstr(r, "proto"),
-			orig, to, exp, jstr(r, "packets"),
-			jstr(r, "reply_packets"));
+		snprintf(exp, sizeof(exp), "%ss", tdm_json_str(r, "expires_s"));
+		fprintf(f, "%-6s %-46s %-46s %8s %s/%s\n", tdm_json_str(r, "proto"),
+			orig, to, exp, tdm_json_str(r, "packets"),
+			tdm_json_str(r, "reply_packets"));
 	}
 }
 

@@ -174,6 +174,31 @@ int tdm_parse_prefix(const char *s, struct tdm_addr *net,
 	return 0;
 }
 
+int tdm_parse_addr(const char *s, struct tdm_addr *a)
+{
+	struct in_addr v4;
+
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, &v4) == 1) {
+		a->w[2] = htonl(0xffff);
+		a->w[3] = v4.s_addr;
+		return 4;
+	}
+	if (inet_pton(AF_INET6, s, a->w) == 1 &&
+	    !(!a->w[0] && !a->w[1] && a->w[2] == htonl(0xffff)))
+		return 6;
+	return 0;
+}
+
+void tdm_addr_str(const struct tdm_addr *a, __u8 family, char *buf,
+		  size_t size)
+{
+	if (family == 4)
+		inet_ntop(AF_INET, &a->w[3], buf, size);
+	else
+		inet_ntop(AF_INET6, a->w, buf, size);
+}
+
 int tdm_format_prefix(const struct tdm_addr *a, __u8 len, char *buf,
 		      size_t size)
 {
