@@ -3681,12 +3681,18 @@ static void test_nat_nf(void)
 		uname(&u);
 		sscanf(u.release, "%d.%d", &maj, &min);
 		r = tdm_nf_add(ctx, "mq", "nat", 4, mq);
-		if (maj < 6 || (maj == 6 && min < 7)) {
+		/*
+		 * Refused only where bpf_fib_lookup() lacks the flag: 6.7
+		 * on; Debian's 6.1 has it backported. Upstream 6.7 and
+		 * later must take it.
+		 */
+		if (r < 0) {
 			ASSERT_EQ(r, -EOPNOTSUPP, "masquerade on %s", u.release);
 			CHECK(strstr(tdm_errmsg(ctx), "6.7"), "%s",
 			      tdm_errmsg(ctx));
-		} else if (ASSERT_EQ(r >= 0, 1, "masquerade: %s",
-				     tdm_errmsg(ctx))) {
+			CHECK(maj < 6 || (maj == 6 && min < 7),
+			      "masquerade refused on %s", u.release);
+		} else {
 			CHECK(!chain("c_mq", "mq", TDM_ACT_PASS, NULL), "");
 			CHECK(!tdm_dev_register(ctx, LO, "c_mq", NULL), "");
 			for (i = 0; i < 2; i++) {
@@ -3823,7 +3829,7 @@ static int lb_pick(__u16 sp)
 /*
  * lb through BPF_PROG_TEST_RUN: the packet to the vip comes out for a
  * backend, byte for byte with every checksum, and its reply comes back
- * from the vip (IPv4 UDP, IPv6 TCP); no backend drops; 10,000 flows
+ * from the vip (IPv4 UDP, IPv6 TCP); no backend drops; 2,000 flows
  * spread evenly over 10 backends; a flow keeps its backend when one is
  * added; a drained backend gets no new flow and keeps its own; when one
  * of 10 goes, only its flows move (they stick), and with every flow
@@ -3831,9 +3837,9 @@ static int lb_pick(__u16 sp)
  */
 static void test_lb_nf(void)
 {
-	static int before[10000];
+	static int before[2000];
 	struct pkt in, exp, out;
-	int i, cnt[256] = {}, moved = 0, other = 0, lo = 10000, hi = 0;
+	int i, cnt[256] = {}, moved = 0, other = 0, lo = 2000, hi = 0;
 	char a[32];
 
 	CHECK(!system("ip link add nin type veth peer name nin2 && "
@@ -3894,7 +3900,7 @@ static void test_lb_nf(void)
 	nat_expect("another port: unchanged", &nat_fams[0], &in, &in);
 
 	/* 10,000 flows over 10 backends */
-	for (i = 0; i < 10000; i++) {
+	for (i = 0; i < 2000; i++) {
 		before[i] = lb_pick(10000 + i);
 		if (before[i] >= 0)
 			cnt[before[i]]++;
@@ -3903,15 +3909,15 @@ static void test_lb_nf(void)
 		lo = cnt[i] < lo ? cnt[i] : lo;
 		hi = cnt[i] > hi ? cnt[i] : hi;
 	}
-	CHECK(lo >= 850 && hi <= 1150, "flows per backend %d to %d", lo, hi);
+	CHECK(lo >= 150 && hi <= 250, "flows per backend %d to %d", lo, hi);
 	/* an eleventh: the flows stay where they are */
 	CHECK(!tdm_lb_add(ctx, "web", "10.1.0.11", 0, 1), "");
-	for (i = 0; i < 10000; i++)
+	for (i = 0; i < 2000; i++)
 		moved += lb_pick(10000 + i) != before[i];
 	ASSERT_EQ(moved, 0, "flows moved by an added backend");
 	/* drained: no new flow; its own stay */
 	CHECK(!tdm_lb_set(ctx, "web", "10.1.0.3", 0, TDM_LB_DRAINING), "");
-	for (i = 0, moved = 0; i < 10000; i++) {
+	for (i = 0, moved = 0; i < 2000; i++) {
 		moved += lb_pick(10000 + i) != before[i];
 		other += lb_pick(30000 + i) == 3;
 	}
@@ -3921,7 +3927,7 @@ static void test_lb_nf(void)
 	      !tdm_lb_set(ctx, "web", "10.1.0.11", 0, -1), "");
 	/* one of ten goes: its flows move, the others stick */
 	CHECK(!tdm_lb_set(ctx, "web", "10.1.0.7", 0, -1), "");
-	for (i = 0, moved = 0, other = 0; i < 10000; i++) {
+	for (i = 0, moved = 0, other = 0; i < 2000; i++) {
 		int b = lb_pick(10000 + i);
 
 		moved += b != before[i];
@@ -3932,11 +3938,11 @@ static void test_lb_nf(void)
 	ASSERT_EQ(other, 0, "others moved");
 	/* with every flow forgotten: Maglev moves about 1/10 */
 	lb_flush("web");
-	for (i = 0, moved = 0; i < 10000; i++)
+	for (i = 0, moved = 0; i < 2000; i++)
 		moved += lb_pick(10000 + i) != before[i];
 	printf("# one backend of 10 gone: %.1f%% of flows moved\n",
-	       moved / 100.0);
-	CHECK(moved >= cnt[7] && moved <= 1500, "%d of 10000 moved", moved);
+	       moved / 20.0);
+	CHECK(moved >= cnt[7] && moved <= 300, "%d of 2000 moved", moved);
 }
 
 /* ---- Maglev ---- */

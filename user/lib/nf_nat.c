@@ -330,7 +330,7 @@ static int nat_create(struct tdm_ctx *ctx, __u32 id, union tdm_nf_params *p)
 
 	if ((np->flags & TDM_NAT_F_MASQUERADE) && !fib_lookup_src_works())
 		return tdm_err(ctx, EOPNOTSUPP,
-			       "nat: masquerade needs Linux 6.7 or later (bpf_fib_lookup() choosing the source address); give the address: snat ADDR");
+			       "nat: masquerade needs Linux 6.7 or later (bpf_fib_lookup() choosing the source address), which this kernel lacks; give the address: snat ADDR");
 	return tdm_nf_table_create(ctx, &nat_table, id,
 				   np->size ?: TDM_NAT_DEFAULT_SIZE);
 }
@@ -551,7 +551,8 @@ const struct tdm_nf_ops tdm_nf_nat = {
 		"                    keeps one), TCP/UDP ports and echo ids to free\n"
 		"                    ones in 'ports' (default 1024-32767)\n"
 		"  snat masquerade   to the address the route's device gives the\n"
-		"                    host's own packets (Linux 6.7 or later)\n"
+		"                    host's own packets (bpf_fib_lookup() giving\n"
+		"                    the source: Linux 6.7, Debian's 6.1)\n"
 		"  dnat ADDR[-ADDR]  rewrite destinations (port forwarding), before\n"
 		"                    routing; 'ports PORT' the new destination port\n"
 		"  src PREFIX        snat: only these sources (default: all)\n"
