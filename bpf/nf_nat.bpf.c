@@ -235,6 +235,22 @@ static __always_inline bool nat_rule_match(const struct tdm_meta *pm,
 	return true;
 }
 
+/* A route lookup's family and ends: from s to d (IPv4 mapped or IPv6) */
+static __always_inline void nat_fib_addrs(struct bpf_fib_lookup *fib, bool v4,
+					  const struct tdm_addr *s,
+					  const struct tdm_addr *d)
+{
+	if (v4) {
+		fib->family = NAT_AF_INET;
+		fib->ipv4_src = s->w[3];
+		fib->ipv4_dst = d->w[3];
+	} else {
+		fib->family = NAT_AF_INET6;
+		__builtin_memcpy(fib->ipv6_src, s->w, 16);
+		__builtin_memcpy(fib->ipv6_dst, d->w, 16);
+	}
+}
+
 /*
  * Would the kernel forward this packet (out of p->out_ifindex, if set)?
  * snat binds only those: a packet for this host is not translated.
@@ -259,15 +275,7 @@ static __noinline bool nat_forwarded(struct xdp_md *ctx,
 	fib.sport = bpf_htons(pm->sport);
 	fib.dport = bpf_htons(pm->dport);
 	fib.ifindex = pm->ifindex;
-	if (v4) {
-		fib.family = NAT_AF_INET;
-		fib.ipv4_src = pm->saddr.w[3];
-		fib.ipv4_dst = pm->daddr.w[3];
-	} else {
-		fib.family = NAT_AF_INET6;
-		__builtin_memcpy(fib.ipv6_src, pm->saddr.w, 16);
-		__builtin_memcpy(fib.ipv6_dst, pm->daddr.w, 16);
-	}
+	nat_fib_addrs(&fib, v4, &pm->saddr, &pm->daddr);
 	ret = bpf_fib_lookup(ctx, &fib, sizeof(fib),
 			     masq ? NAT_FIB_LOOKUP_SRC : 0);
 	if (ret != BPF_FIB_LKUP_RET_SUCCESS &&
@@ -293,15 +301,7 @@ static __noinline bool nat_forwarded(struct xdp_md *ctx,
 	 */
 	__builtin_memset(&fib, 0, sizeof(fib));
 	fib.ifindex = pm->ifindex;
-	if (v4) {
-		fib.family = NAT_AF_INET;
-		fib.ipv4_src = pm->daddr.w[3];
-		fib.ipv4_dst = pm->saddr.w[3];
-	} else {
-		fib.family = NAT_AF_INET6;
-		__builtin_memcpy(fib.ipv6_src, pm->daddr.w, 16);
-		__builtin_memcpy(fib.ipv6_dst, pm->saddr.w, 16);
-	}
+	nat_fib_addrs(&fib, v4, &pm->daddr, &pm->saddr);
 	ret = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
 	return (ret == BPF_FIB_LKUP_RET_SUCCESS ||
 		ret == BPF_FIB_LKUP_RET_NO_NEIGH) && fib.ifindex == pm->ifindex;
