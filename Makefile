@@ -55,6 +55,7 @@ LIB_OBJS  := $(patsubst user/lib/%.c,$(O)/lib/%.o,$(LIB_SRCS))
 LIB	  := $(O)/libtandem.a
 CLI_SRCS  := $(wildcard user/tandem/*.c)
 CLI_OBJS  := $(patsubst user/tandem/%.c,$(O)/cli/%.o,$(CLI_SRCS))
+CLI_LIBS  := $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 DMN_SRCS  := $(wildcard user/tandemd/*.c)
 DMN_OBJS  := $(patsubst user/tandemd/%.c,$(O)/daemon/%.o,$(DMN_SRCS))
 DMN_CFLAGS := $(shell pkg-config --cflags libmicrohttpd libsystemd 2>/dev/null)
@@ -113,7 +114,7 @@ $(O)/cli/%.o: user/tandem/%.c $(wildcard user/tandem/*.h) $(wildcard user/lib/*.
 
 $(O)/tandem: $(CLI_OBJS) $(LIB)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS) $(CLI_LIBS)
 
 $(O)/daemon/%.o: user/tandemd/%.c $(wildcard user/tandemd/*.h) \
 		$(wildcard user/lib/*.h) $(wildcard include/tandem/*.h) $(O)/nf_list.h $(NF_SRCS)

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <sys/utsname.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -4018,6 +4019,254 @@ static void test_maglev(void)
 	ASSERT_EQ(t[0], TDM_MAGLEV_NONE, "an empty slot");
 }
 
+/* ---- monitor ---- */
+
+/* the flow of v[0..n) with this tuple (addresses as text; l3 4 or 6) */
+static const struct tdm_flow *mon_flow(const struct tdm_flow *v, size_t n,
+				       __u16 l3_proto, __u8 proto,
+				       const char *src, const char *dst,
+				       __u16 sport, __u16 dport, __u8 type)
+{
+	struct tdm_monitor_key k = { .l3_proto = l3_proto, .proto = proto,
+				     .sport = sport, .dport = dport,
+				     .icmp_type = type };
+	size_t i;
+
+	if (src && (tdm_parse_addr(src, &k.saddr) < 0 ||
+		    tdm_parse_addr(dst, &k.daddr) < 0))
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (!memcmp(&v[i].key, &k, sizeof(k)))
+			return &v[i];
+	return NULL;
+}
+
+/* what a capture handed over, for the checks */
+#define MON_KEEP	64
+static struct tdm_monitor_sample mon_hdr[MON_KEEP];
+static struct pkt mon_data[MON_KEEP];
+static int mon_got;
+
+static int mon_keep(void *arg, const struct tdm_monitor_sample *s,
+		    const void *frame)
+{
+	if (mon_got < MON_KEEP) {
+		mon_hdr[mon_got] = *s;
+		memcpy(mon_data[mon_got].buf, frame, s->caplen);
+		mon_data[mon_got].len = s->caplen;
+	}
+	mon_got++;
+	return 0;
+}
+
+/* every record the ring holds now */
+static int mon_drain(struct tdm_capture *cap)
+{
+	int r;
+
+	mon_got = 0;
+	do
+		r = tdm_capture_poll(cap, 0, mon_keep, NULL);
+	while (r > 0);
+	return r;
+}
+
+static __u64 mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/*
+ * monitor: each frame counted in its flow (one way; ICMP by type and
+ * echo id; a frame that is not IP by its ethertype), bytes unchanged; a
+ * capture hands over the frames' first snaplen bytes with their length,
+ * device, time and flow; 1-in-N sampling takes about 1/N; a full ring
+ * loses frames and counts them; one capture an NF at a time, a dead
+ * one's taken over; a deleted NF ends its capture.
+ */
+static void test_monitor_nf(void)
+{
+	struct pkt f[6], out, arp;
+	struct tdm_capture *cap, *cap2;
+	struct tdm_monitor_capture mc;
+	const struct tdm_flow *fl;
+	struct tdm_flow *v;
+	__u64 sampled, lost, t0, t1;
+	size_t n;
+	int i, id, fd;
+	pid_t pid;
+
+	CHECK(!nf("mon", "monitor", "size 1024") && !nf("mon2", "monitor", "") &&
+	      !nf("cnt", "counter", ""), "");
+	CHECK(!chain("c_mon", "mon cnt", TDM_ACT_PASS, NULL), "");
+
+	/* the flows: UDP both ways, TCP over IPv6, echo, NS, ARP */
+	pkt_udp4(&f[0], "10.0.0.1", "10.0.0.2", 1000, 53, 20);
+	pkt_udp4(&f[1], "10.0.0.2", "10.0.0.1", 53, 1000, 100);
+	pkt_eth(&f[2], ETH_P_IPV6);
+	pkt_ip6(&f[2], "2001:db8::1", "2001:db8::2", IPPROTO_TCP);
+	pkt_tcp(&f[2], 4000, 80);
+	pkt_eth(&f[3], ETH_P_IP);
+	pkt_ip4(&f[3], "10.0.0.1", "10.0.0.9", IPPROTO_ICMP, 0);
+	pkt_icmp(&f[3], 8);
+	f[3].buf[f[3].l4_off + 5] = 77;		/* echo id 77 */
+	pkt_eth(&f[4], ETH_P_IPV6);
+	pkt_ip6(&f[4], "fe80::1", "ff02::1:ff00:2", IPPROTO_ICMPV6);
+	pkt_icmp(&f[4], 135);
+	pkt_eth(&arp, ETH_P_ARP);
+	pkt_put(&arp, 28);
+	f[5] = arp;
+	for (i = 0; i < 6; i++) {
+		pkt_csum(&f[i]);
+		ASSERT_EQ(run_out(&f[i], &out), XDP_PASS, "frame %d", i);
+		ASSERT_MEMEQ(out.buf, out.len, f[i].buf, f[i].len,
+			     "frame %d unchanged", i);
+	}
+	ASSERT_EQ(run_n(&f[0], 2), XDP_PASS, "2 more");
+	ASSERT_EQ(run_n(&f[2], 4), XDP_PASS, "4 more");
+
+	CHECK(!tdm_monitor_flows(ctx, "mon", &v, &n), "%s", tdm_errmsg(ctx));
+	ASSERT_EQ(n, 6, "flows");
+	fl = mon_flow(v, n, ETH_P_IP, IPPROTO_UDP, "10.0.0.1", "10.0.0.2",
+		      1000, 53, 0);
+	CHECK(fl, "udp one way");
+	if (fl) {
+		ASSERT_EQ(fl->flow.packets, 3, "udp packets");
+		ASSERT_EQ(fl->flow.bytes, 3 * f[0].len, "udp bytes");
+		ASSERT_EQ(fl->flow.ifindex, LO, "device");
+		CHECK(fl->flow.first <= fl->flow.last &&
+		      fl->flow.last <= mono_now(), "times");
+	}
+	fl = mon_flow(v, n, ETH_P_IP, IPPROTO_UDP, "10.0.0.2", "10.0.0.1",
+		      53, 1000, 0);
+	CHECK(fl && fl->flow.packets == 1 && fl->flow.bytes == f[1].len,
+	      "udp the other way: its own flow");
+	fl = mon_flow(v, n, ETH_P_IPV6, IPPROTO_TCP, "2001:db8::1",
+		      "2001:db8::2", 4000, 80, 0);
+	CHECK(fl && fl->flow.packets == 5 && fl->flow.bytes == 5 * f[2].len,
+	      "tcp over ipv6");
+	fl = mon_flow(v, n, ETH_P_IP, IPPROTO_ICMP, "10.0.0.1", "10.0.0.9",
+		      77, 77, 8);
+	CHECK(fl && fl->flow.packets == 1, "echo request, id 77");
+	fl = mon_flow(v, n, ETH_P_IPV6, IPPROTO_ICMPV6, "fe80::1",
+		      "ff02::1:ff00:2", 0, 0, 135);
+	CHECK(fl && fl->flow.packets == 1, "neighbour solicitation");
+	fl = mon_flow(v, n, ETH_P_ARP, 0, NULL, NULL, 0, 0, 0);
+	CHECK(fl && fl->flow.packets == 1 && fl->flow.bytes == arp.len, "arp");
+	free(v);
+	/* every monitor's: mon2 has none */
+	CHECK(!tdm_monitor_flows(ctx, NULL, &v, &n) && n == 6, "all: %zu", n);
+	free(v);
+	ASSERT_EQ(tdm_monitor_flows(ctx, "cnt", &v, &n), -EINVAL, "a counter");
+	ASSERT_EQ(tdm_monitor_flows(ctx, "nosuch", &v, &n), -ENOENT, "none");
+
+	/* bad captures start nothing */
+	ASSERT_EQ(tdm_capture_open(ctx, "cnt", 64, 1, 1 << 16, &cap), -EINVAL,
+		  "not a monitor");
+	ASSERT_EQ(tdm_capture_open(ctx, "nosuch", 64, 1, 1 << 16, &cap),
+		  -ENOENT, "no such NF");
+	ASSERT_EQ(tdm_capture_open(ctx, "mon", 0, 1, 1 << 16, &cap), -EINVAL,
+		  "snaplen 0");
+	ASSERT_EQ(tdm_capture_open(ctx, "mon", TDM_MONITOR_SNAPLEN_MAX + 1, 1,
+				   1 << 16, &cap), -EINVAL, "snaplen");
+	ASSERT_EQ(tdm_capture_open(ctx, "mon", 64, 0, 1 << 16, &cap), -EINVAL,
+		  "sample 0");
+	ASSERT_EQ(tdm_capture_open(ctx, "mon", 64, 1, 5000, &cap), -EINVAL,
+		  "ring not a power of 2");
+
+	/* a capture: the first 64 bytes of each frame, its length */
+	CHECK(!tdm_capture_open(ctx, "mon", 64, 1, 1 << 16, &cap), "%s",
+	      tdm_errmsg(ctx));
+	ASSERT_EQ(tdm_capture_open(ctx, "mon", 64, 1, 1 << 16, &cap2), -EBUSY,
+		  "a second capture of the NF");
+	t0 = mono_now();
+	for (i = 0; i < 6; i++)
+		run(&f[i]);
+	t1 = mono_now();
+	ASSERT_EQ(mon_drain(cap), 0, "poll");
+	ASSERT_EQ(mon_got, 6, "frames captured");
+	for (i = 0; i < 6 && i < mon_got; i++) {
+		__u32 cl = f[i].len < 64 ? f[i].len : 64;
+
+		ASSERT_EQ(mon_hdr[i].len, f[i].len, "frame %d len", i);
+		ASSERT_EQ(mon_hdr[i].caplen, cl, "frame %d caplen", i);
+		ASSERT_MEMEQ(mon_data[i].buf, mon_data[i].len, f[i].buf, cl,
+			     "frame %d bytes", i);
+		ASSERT_EQ(mon_hdr[i].ifindex, LO, "frame %d device", i);
+		CHECK(mon_hdr[i].tstamp >= t0 && mon_hdr[i].tstamp <= t1,
+		      "frame %d time", i);
+	}
+	ASSERT_EQ(mon_hdr[3].key.sport, 77, "the record's flow: echo id");
+	ASSERT_EQ(mon_hdr[3].key.icmp_type, 8, "... its type");
+	CHECK(!tdm_capture_counts(cap, &sampled, &lost), "");
+	ASSERT_EQ(sampled, 6, "sampled");
+	ASSERT_EQ(lost, 0, "lost");
+
+	/* a full ring: what does not fit is lost, and counted */
+	run_n(&f[1], 2000);
+	CHECK(!tdm_capture_counts(cap, &sampled, &lost), "");
+	ASSERT_EQ(mon_drain(cap), 0, "poll");
+	ASSERT_EQ(sampled, 2006, "sampled");
+	CHECK(lost > 1000 && mon_got > 100, "lost %llu, got %d",
+	      (unsigned long long)lost, mon_got);
+	ASSERT_EQ(mon_got + lost, 2000, "every frame handed over or lost");
+	tdm_capture_close(cap);
+
+	/* closed: nothing more is copied; a new one starts afresh */
+	id = tdm_nf_lookup(ctx, "mon", NULL);
+	fd = map_fd("tdm_monitor_captures");
+	run(&f[0]);
+	CHECK(fd >= 0 && !bpf_map_lookup_elem(fd, &id, &mc), "");
+	ASSERT_EQ(mc.sampled, 2006, "nothing sampled after the close");
+	CHECK(!tdm_capture_open(ctx, "mon", 14, 8, 1 << 20, &cap), "%s",
+	      tdm_errmsg(ctx));
+	CHECK(!tdm_capture_counts(cap, &sampled, &lost) && !sampled && !lost,
+	      "a new capture's counts");
+	run_n(&f[0], 4000);
+	ASSERT_EQ(mon_drain(cap), 0, "poll");
+	CHECK(!tdm_capture_counts(cap, &sampled, &lost), "");
+	/* 1 in 8 of 4000: 500, sd 21 */
+	CHECK(sampled >= 400 && sampled <= 600, "sampled %llu of 4000, 1 in 8",
+	      (unsigned long long)sampled);
+	ASSERT_EQ(mon_got, sampled, "each sampled frame handed over");
+	ASSERT_EQ(lost, 0, "lost");
+	ASSERT_EQ(mon_hdr[0].caplen, 14, "snaplen 14");
+	ASSERT_EQ(mon_hdr[0].len, f[0].len, "len");
+
+	/* a capture whose reader died is taken over */
+	pid = fork();
+	if (!pid)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	CHECK(fd >= 0 && !bpf_map_lookup_elem(fd, &id, &mc), "");
+	mc.pid = pid;
+	CHECK(!bpf_map_update_elem(fd, &id, &mc, BPF_ANY), "");
+	close(fd);
+	CHECK(!tdm_capture_open(ctx, "mon", 64, 1, 1 << 16, &cap2), "%s",
+	      tdm_errmsg(ctx));
+	run(&f[0]);
+	ASSERT_EQ(mon_drain(cap2), 0, "poll");
+	ASSERT_EQ(mon_got, 1, "the new capture has the frame");
+	ASSERT_EQ(mon_drain(cap), -ENOENT, "the old one sees its ring gone");
+	/* closing the old one leaves the new one's ring */
+	tdm_capture_close(cap);
+	run(&f[0]);
+	ASSERT_EQ(mon_drain(cap2), 0, "poll");
+	ASSERT_EQ(mon_got, 1, "still capturing");
+	tdm_capture_close(cap2);
+
+	/* a deleted NF ends its capture */
+	CHECK(!tdm_capture_open(ctx, "mon2", 64, 1, 1 << 16, &cap), "%s",
+	      tdm_errmsg(ctx));
+	CHECK(!tdm_nf_del(ctx, "mon2"), "%s", tdm_errmsg(ctx));
+	ASSERT_EQ(tdm_capture_poll(cap, 0, mon_keep, NULL), -ENOENT,
+		  "the NF is gone");
+	tdm_capture_close(cap);
+}
+
 static const struct ktap_case cases[] = {
 	{ "match_text_reads_back_to_the_same_match", test_match_round_trip },
 	{ "numbers_are_digits_only_and_range_checked", test_numbers },
@@ -4051,6 +4300,7 @@ static const struct ktap_case cases[] = {
 	{ "nat_rewrites_both_ways_with_every_checksum", test_nat_nf },
 	{ "maglev_even_shares_and_little_moves", test_maglev },
 	{ "lb_balances_sticks_drains_and_moves_little", test_lb_nf },
+	{ "monitor_counts_flows_and_captures_frames", test_monitor_nf },
 	{ "terminal_actions_drop_tx_redirect", test_terminal_actions },
 	{ "steering_exact_then_rules_then_default", test_steering },
 	{ "device_route_shortcut_follows_the_record", test_device_route },

@@ -31,6 +31,7 @@ SETUP = [
     "nf add bw policer rate 100mbit burst 64k per source",
     "nf add cnt counter",
     "nf add spare counter",
+    "nf add mon monitor size 1024",
     "rule add fw proto tcp dport 22 action pass",
     "rule add fw src 10.0.0.0/8 prio 5 proto udp sport 53 action pass",
     "rule add fw6 dst ::/0 proto icmpv6 action drop",
@@ -76,6 +77,10 @@ BASES = [
     "rule:o show:c fw:q",
     "chain:o show:c c1:a",
     "stats:o nf:c fw:a --count:k 1:n --watch:k 1:w",
+    "nf:o add:c nmon:q monitor:q size:k 4096:n",
+    "monitor:o show:c mon:q",
+    "monitor:o flush:c mon:q",
+    "top:o mon:a --count:k 1:n --interval:k 0.1:w --limit:k 5:n --sort:k pps:a",
 ]
 
 BAD_NUMBERS = [" 1", "1 ", "+1", "-1", " -18446744073709551615",
@@ -277,8 +282,10 @@ class Mutator:
         return w
 
     def bare(self, base):
-        # 'tandem stats' alone is a command: every counter
-        return self.pick([[]] + ([[base[0][0]]] if base[0][0] != "stats"
+        # 'tandem stats' alone is a command: every counter; so is
+        # 'tandem top' (every monitor's flows)
+        return self.pick([[]] + ([[base[0][0]]]
+                                 if base[0][0] not in ("stats", "top")
                                  else []))
 
     def all(self):

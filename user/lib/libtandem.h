@@ -222,6 +222,58 @@ bool tdm_nf_queue_up(const struct tdm_nf_queue *q);
 struct tdm_nf_queue *tdm_nf_queues_map(struct tdm_ctx *ctx);
 void tdm_nf_queues_unmap(struct tdm_nf_queue *q);
 
+/* ---- monitor NFs: flows and captures (user/lib/nf_monitor.c) ---- */
+/* A flow of monitor NF nf_id: one way of a connection (tdm_monitor_key) */
+struct tdm_flow {
+	__u32 nf_id;
+	struct tdm_monitor_key key;
+	struct tdm_monitor_flow flow;	/* packets, bytes, first/last seen */
+};
+/*
+ * Every flow of monitor name (NULL: of every monitor NF), in no order,
+ * into *flows (free() it; NULL when there are none) and *n. 0 or -errno:
+ * ENOENT (no such NF), EINVAL (not a monitor), ENOMEM.
+ */
+int tdm_monitor_flows(struct tdm_ctx *ctx, const char *name,
+		      struct tdm_flow **flows, size_t *n);
+/* Flow f as JSON: nf, family, proto, src, dst, sport/dport or id (or
+ * ethertype for frames that are not IP), packets, bytes, dev (of its
+ * last packet), idle_s and age_s at now (ns, CLOCK_MONOTONIC) */
+struct json_object *tdm_flow_json(struct tdm_ctx *ctx,
+				  const struct tdm_flow *f, __u64 now);
+/* The fields of key k alone, added to object o */
+void tdm_flow_key_json(struct json_object *o, const struct tdm_monitor_key *k);
+/* Its two ends as text: "10.0.0.1:5000", "[2001:db8::1]:53",
+ * "10.0.0.1 id 7"; "-" for frames that are not IP */
+void tdm_flow_ends(struct json_object *flow, char *src, size_t ssize,
+		   char *dst, size_t dsize);
+
+/*
+ * A capture of monitor name's frames: a BPF ring of ring_bytes (a power
+ * of 2, at least 4096) the datapath copies 1 frame in sample (at random;
+ * 1: all) into, snaplen bytes of each (1-TDM_MONITOR_SNAPLEN_MAX). One
+ * capture an NF at a time: EBUSY while another live process has one.
+ * Needs the exclusive lock to start and to close; polling does not (a
+ * reader may tdm_unlock() in between). 0 or -errno (ENOENT, EINVAL,
+ * EBUSY, and the kernel's for the ring).
+ */
+struct tdm_capture;
+/* Called with each record and the frame's first s->caplen bytes;
+ * nonzero ends the poll (and the capture's caller knows why) */
+typedef int tdm_capture_fn(void *arg, const struct tdm_monitor_sample *s,
+			   const void *frame);
+int tdm_capture_open(struct tdm_ctx *ctx, const char *name, __u32 snaplen,
+		     __u32 sample, __u32 ring_bytes, struct tdm_capture **cap);
+/* Wait up to timeout_ms (-1: for ever) for frames, fn for each: the
+ * number handled, or -errno (ENOENT: the NF was deleted; its last
+ * frames were handed first). A signal ends the wait early (0). */
+int tdm_capture_poll(struct tdm_capture *cap, int timeout_ms,
+		     tdm_capture_fn *fn, void *arg);
+/* Frames chosen so far, and those lost (the ring full, or unreadable) */
+int tdm_capture_counts(struct tdm_capture *cap, __u64 *sampled, __u64 *lost);
+/* Stop: the datapath copies no more (its ring leaves the NF's slot) */
+void tdm_capture_close(struct tdm_capture *cap);
+
 /* ---- firewall rules ---- */
 /*
  * A firewall rule to add: m as the parser gave it; src_set and dst_set

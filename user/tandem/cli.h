@@ -51,6 +51,6 @@ void json_add_match(json_object *o, const struct tdm_match *m);
 /* The objects */
 extern const struct object nf_object, chain_object,
 	steer_object, dev_object, stats_object, apply_object, dump_object,
-	status_object;
+	status_object, top_object, capture_object;
 
 #endif /* TANDEM_CLI_H */

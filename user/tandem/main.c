@@ -26,7 +26,8 @@ static char **all_argv;
 /* tandem's own objects, after nf those the NF types add (nfcmd.c) */
 static const struct object *const own_objects[] = {
 	&chain_object, &steer_object, &dev_object, &stats_object,
-	&apply_object, &dump_object, &status_object,
+	&apply_object, &dump_object, &status_object, &top_object,
+	&capture_object,
 };
 
 #define MAX_OBJECTS	32
