@@ -9,11 +9,20 @@
  * first packet makes a binding (bpf/lib/nat.h, in tdm_nat_tables[nf_id])
  * that every later packet follows, whatever the table says by then.
  *
- * Forwarding by destination NAT: the packet's destination becomes the
- * backend's address (and port); the backend answers the client, and its
- * replies, through the same NF in the chain of the device they come in
- * at, get the vip back as their source. ICMP errors and fragments as
- * for nat.
+ * Forwarding by destination NAT (forward dnat, the default): the
+ * packet's destination becomes the backend's address (and port); the
+ * backend answers the client, and its replies, through the same NF in
+ * the chain of the device they come in at, get the vip back as their
+ * source. ICMP errors and fragments as for nat.
+ *
+ * Or by encapsulation (forward encap), Katran's model for direct server
+ * return: the packet, unchanged, goes into an outer header of its family
+ * from the NF's source address to the backend's (IPv4 in IPv4, RFC
+ * 2003; IPv6 in IPv6, RFC 2473), which the kernel then routes; the
+ * backend decapsulates it, owns the vip, and answers the client
+ * directly. The balancer sees one way of each flow; a binding of one
+ * entry keeps a flow on its backend, a datagram's later fragments go
+ * where its first went.
  */
 #ifdef TDM_NF_DECLARATIONS
 #define TDM_LB_DEFAULT_TABLE	65537	/* Maglev slots: a prime, >= 100 x backends */
@@ -23,7 +32,10 @@
 
 enum tdm_lb_mode {
 	TDM_LB_DNAT = 0,
+	TDM_LB_ENCAP,			/* IP in IP to the backend (DSR) */
 };
+
+#define TDM_LB_ENCAP_TTL	64	/* the outer header's TTL, hop limit */
 
 struct tdm_lb_params {
 	struct tdm_addr vip;		/* network order; IPv4 mapped */
@@ -34,6 +46,7 @@ struct tdm_lb_params {
 	__u8 pad[3];
 	__u32 table;			/* Maglev slots, a prime */
 	__u32 size;			/* bindings table entries (two a flow) */
+	struct tdm_addr source;		/* encap: the outer source address */
 };
 
 enum {
@@ -44,6 +57,7 @@ enum {
 					 * first not seen */
 	TDM_LB_DROP_TTL,		/* TTL or hop limit 1: the kernel's error
 					 * would quote the backend's address */
+	TDM_LB_DROP_ROOM,		/* encap: no headroom for the header */
 	TDM_LB_DROP_MAX,
 };
 
@@ -135,6 +149,87 @@ static __always_inline bool lb_is_vip(const struct tdm_meta *pm,
 	       pm->daddr.w[2] == p->vip.w[2] && pm->daddr.w[3] == p->vip.w[3];
 }
 
+#define LB_L2_MAX	64	/* Ethernet and up to 8 tags: 46 bytes */
+
+/*
+ * Put the packet (its IP header at l3_off) into an outer header of its
+ * family from p->source to backend, the L2 header moved to the front;
+ * the metadata then describes the outer packet, for the NFs after.
+ */
+static __noinline int lb_encap(struct xdp_md *ctx, struct tdm_meta *pm,
+			       const volatile struct tdm_lb_params *p,
+			       const struct tdm_addr *backend)
+{
+	__u32 hl = p->family == 4 ? sizeof(struct iphdr) :
+				    sizeof(struct ipv6hdr);
+	__u32 l3 = pm->l3_off, i, sum = 0;
+	__u8 l2[LB_L2_MAX];
+	void *data, *end;
+
+	if (l3 < 14 || l3 > LB_L2_MAX)		/* an Ethernet header at least */
+		return TDM_LB_DROP_TRUNC;
+	/* [1, LB_L2_MAX] by arithmetic: see monitor_sample() */
+	l3 = ((l3 - 1) & (LB_L2_MAX - 1)) + 1;
+	if (bpf_xdp_load_bytes(ctx, 0, l2, l3))
+		return TDM_LB_DROP_TRUNC;
+	if (bpf_xdp_adjust_head(ctx, -(int)hl))
+		return TDM_LB_DROP_ROOM;
+	if (bpf_xdp_store_bytes(ctx, 0, l2, l3))
+		return TDM_LB_DROP_TRUNC;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (p->family == 4) {
+		struct iphdr *o = data + l3, *in = data + l3 + sizeof(*o);
+		__u16 *w = (__u16 *)o;
+
+		if ((void *)(in + 1) > end)
+			return TDM_LB_DROP_TRUNC;
+		o->version = 4;
+		o->ihl = 5;
+		o->tos = in->tos;
+		o->tot_len = bpf_htons(bpf_ntohs(in->tot_len) + sizeof(*o));
+		o->id = in->id;
+		o->frag_off = 0;	/* may be fragmented on the way */
+		o->ttl = TDM_LB_ENCAP_TTL;
+		o->protocol = IPPROTO_IPIP;
+		o->check = 0;
+		o->saddr = p->source.w[3];
+		o->daddr = backend->w[3];
+		for (i = 0; i < sizeof(*o) / 2; i++)
+			sum += w[i];
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		o->check = ~sum & 0xffff;
+		pm->l4_proto = IPPROTO_IPIP;
+	} else {
+		struct ipv6hdr *o = data + l3, *in = data + l3 + sizeof(*o);
+
+		if ((void *)(in + 1) > end)
+			return TDM_LB_DROP_TRUNC;
+		/* version, traffic class and flow label: the inner's */
+		*(__u32 *)o = *(__u32 *)in;
+		o->payload_len = bpf_htons(bpf_ntohs(in->payload_len) +
+					   sizeof(*in));
+		o->nexthdr = IPPROTO_IPV6;
+		o->hop_limit = TDM_LB_ENCAP_TTL;
+		for (i = 0; i < 4; i++) {
+			o->saddr.in6_u.u6_addr32[i] = p->source.w[i];
+			o->daddr.in6_u.u6_addr32[i] = backend->w[i];
+		}
+		pm->l4_proto = IPPROTO_IPV6;
+	}
+	pm->pkt_len += hl;
+	pm->l4_off = l3 + hl;
+	pm->saddr = p->source;
+	pm->daddr = *backend;
+	pm->sport = 0;
+	pm->dport = 0;
+	pm->tcp_flags = 0;
+	pm->flags &= ~(TDM_F_L4 | TDM_F_FRAG | TDM_F_FRAG_LATER |
+		       TDM_F_IP_OPTS | TDM_F_EXTHDR | TDM_F_ICMP_ERR);
+	return NF_CONTINUE;
+}
+
 /*
  * A packet (not an ICMP error, not a later fragment): its flow's binding,
  * or for a new flow to the vip, the backend of its slot.
@@ -160,14 +255,14 @@ static __noinline int lb_eval(struct xdp_md *ctx, struct tdm_meta *pm,
 		&pm->saddr, &pm->daddr, pm->sport, pm->dport);
 	e = bpf_map_lookup_elem(tab, &sc->k);
 	if (e && nat_alive(tab, &sc->k, e, now)) {
-		if (nat_ttl_expires(ctx, pm))
+		if (p->mode != TDM_LB_ENCAP && nat_ttl_expires(ctx, pm))
 			return TDM_LB_DROP_TTL;
 		nat_seen(tab, &sc->k, e, pm, now);
 	} else {
 		if (!lb_is_vip(pm, p) || pm->l4_proto != p->proto ||
 		    (p->port && pm->dport != p->port))
 			return NF_CONTINUE;
-		if (nat_ttl_expires(ctx, pm))
+		if (p->mode != TDM_LB_ENCAP && nat_ttl_expires(ctx, pm))
 			return TDM_LB_DROP_TTL;
 		i = lb_hash(&sc->k) % p->table;
 		slot = bpf_map_lookup_elem(slots, &i);
@@ -178,8 +273,16 @@ static __noinline int lb_eval(struct xdp_md *ctx, struct tdm_meta *pm,
 		e->daddr = slot->addr;
 		if (slot->port)
 			e->dport = slot->port;
-		if (!nat_bind_try(sc, tab, now))
+		/* encap: no reply comes back this way, one entry */
+		if (p->mode == TDM_LB_ENCAP)
+			bpf_map_update_elem(tab, &sc->k, e, BPF_ANY);
+		else if (!nat_bind_try(sc, tab, now))
 			return TDM_LB_DROP_BUSY;
+	}
+	if (p->mode == TDM_LB_ENCAP) {
+		if (pm->flags & TDM_F_FRAG)
+			nat_frag_first(pm, &sc->k, e, nf_id, now);
+		return lb_encap(ctx, pm, p, &e->daddr);
 	}
 	ret = nat_rewrite((void *)(long)ctx->data, (void *)(long)ctx->data_end,
 			  pm->l3_off, pm->l4_off, sc->k.family, pm->l4_proto,
@@ -190,6 +293,29 @@ static __noinline int lb_eval(struct xdp_md *ctx, struct tdm_meta *pm,
 		nat_frag_first(pm, &sc->k, e, nf_id, now);
 	nat_meta(pm, e);
 	return NF_CONTINUE;
+}
+
+/* A later fragment: as its datagram's first went, or dropped if to the vip */
+static __noinline int lb_frag_later(struct xdp_md *ctx, struct tdm_meta *pm,
+				    __u32 nf_id,
+				    const volatile struct tdm_lb_params *p,
+				    __u64 now)
+{
+	struct tdm_nat_frag *f;
+	struct tdm_addr to;
+	int ret;
+
+	if (p->mode == TDM_LB_ENCAP) {
+		f = nat_frag_find(pm, nf_id, now);
+		if (!f)
+			return lb_is_vip(pm, p) ? TDM_LB_DROP_FRAG : NF_CONTINUE;
+		to = f->daddr;
+		return lb_encap(ctx, pm, p, &to);
+	}
+	ret = nat_frag_follow(ctx, pm, nf_id, now);
+	if (ret == NAT_FRAG_UNSEEN)
+		return lb_is_vip(pm, p) ? TDM_LB_DROP_FRAG : NF_CONTINUE;
+	return ret == NF_CONTINUE ? ret : TDM_LB_DROP_TRUNC;
 }
 
 static __always_inline int lb_run(struct xdp_md *ctx, struct tdm_meta *pm,
@@ -205,14 +331,10 @@ static __always_inline int lb_run(struct xdp_md *ctx, struct tdm_meta *pm,
 	    (pm->flags & TDM_F_IPV4 ? 4 : 6) != p->family)
 		return NF_CONTINUE;
 	now = bpf_ktime_get_ns();
-	if (pm->flags & TDM_F_FRAG_LATER) {
-		ret = nat_frag_follow(ctx, pm, nf_id, now);
-		if (ret == NAT_FRAG_UNSEEN)
-			return lb_is_vip(pm, p) ? TDM_LB_DROP_FRAG :
-						  NF_CONTINUE;
-		return ret == NF_CONTINUE ? ret : TDM_LB_DROP_TRUNC;
-	}
-	if (pm->flags & TDM_F_ICMP_ERR) {
+	if (pm->flags & TDM_F_FRAG_LATER)
+		return lb_frag_later(ctx, pm, nf_id, p, now);
+	/* encap: errors about the backends' answers never come this way */
+	if ((pm->flags & TDM_F_ICMP_ERR) && p->mode != TDM_LB_ENCAP) {
 		ret = nat_icmp_error(ctx, pm, nf_id, p->family, now);
 		return ret == NF_CONTINUE || ret == NAT_ICMP_UNBOUND ?
 		       NF_CONTINUE : TDM_LB_DROP_TRUNC;

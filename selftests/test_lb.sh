@@ -20,7 +20,7 @@ UDP_ECHO="$TOP/selftests/lib/udp_echo.py"
 NS_C=tdmC$$
 NS_D=tdmD$$
 
-ktap_plan 6
+ktap_plan 7
 
 setup_lb()
 {
@@ -195,6 +195,61 @@ check_fail "proto icmp" "tcp or udp" tdm nf add bad lb vip 10.9.9.9 proto icmp
 check_fail "no vip" "vip" tdm nf add bad lb proto tcp
 expect "web unchanged" "$(tdm -j lb show web)" = "$state"
 case_end "bad_commands_change_nothing"
+fi
+
+# forward encap (direct server return): the backends decapsulate with
+# the kernel's fallback tunnels (tunl0, ip6tnl0: modules the VMs'
+# kernels have and this host's lacks), own the vip, and answer the
+# client themselves
+encap_backends()
+{
+	local ns
+	modprobe -q ipip 2>/dev/null
+	modprobe -q ip6_tunnel 2>/dev/null
+	for ns in "$NS_C" "$NS_D"; do
+		ip -n "$ns" link set tunl0 up 2>/dev/null &&
+			ip -n "$ns" link set ip6tnl0 up 2>/dev/null || return 1
+		ip -n "$ns" addr add 198.51.100.30/32 dev lo &&
+			ip -n "$ns" addr add 2001:db8:30::30/128 dev lo nodad || return 1
+		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+			net.ipv4.conf.tunl0.rp_filter=0 || return 1
+	done
+}
+if ! encap_backends; then
+	case_skip "encap_backends_answer_the_client_directly" \
+		"no ipip or ip6_tunnel in this kernel"
+else
+	# an outer source the balancer does not own: a forwarded packet
+	# from its own address would need accept_local
+	check "nf add dsr" tdm nf add dsr lb vip 198.51.100.30 proto udp port 9000 \
+		forward encap source 192.0.2.1
+	check "nf add dsr6" tdm nf add dsr6 lb vip 2001:db8:30::30 proto udp \
+		forward encap source 2001:db8:ff::1
+	check "its parameters" output_has "forward encap source 192.0.2.1" tdm nf show dsr
+	for b in 10.1.1.2 10.1.2.2; do check "lb add dsr $b" tdm lb add dsr $b; done
+	for b in fd01:1::2 fd01:2::2; do check "lb add dsr6 $b" tdm lb add dsr6 $b; done
+	check_fail "a backend port" "encap" tdm lb add dsr 10.1.1.9 port 8080
+	check "chain add" tdm chain add dsrchain dsr dsr6
+	check "attach veth1" tdm dev attach veth1 chain dsrchain
+	uc=$(wc -l < "$TMP/$NS_C.udp")
+	ud=$(wc -l < "$TMP/$NS_D.udp")
+	for i in $(seq 12); do
+		expect "UDP $i to the encap vip" \
+			"$(ip netns exec "$NS_A" python3 "$UDP_ECHO" ask 198.51.100.30 9000 --sport $((31000 + i)))" = echo
+		expect "UDP $i to the IPv6 encap vip" \
+			"$(ip netns exec "$NS_A" python3 "$UDP_ECHO" ask 2001:db8:30::30 9000 --sport $((31000 + i)))" = echo
+	done
+	uc=$(($(wc -l < "$TMP/$NS_C.udp") - uc))
+	ud=$(($(wc -l < "$TMP/$NS_D.udp") - ud))
+	expect "both backends answered ($uc, $ud)" "$uc" -ge 1
+	expect "... both ($uc, $ud)" "$ud" -ge 1
+	expect "... all 24" "$((uc + ud))" -eq 24
+	expect "the backends saw the client" \
+		"$(tail -n 24 -q "$TMP/$NS_C.udp" "$TMP/$NS_D.udp" | awk '{print $1}' | sort -u | tr '\n' ' ')" = "10.0.0.2 fd00::2 "
+	expect "lb show counts the 12 IPv4 flows" \
+		"$(($(backend_field dsr 10.1.1.2 flows) + $(backend_field dsr 10.1.2.2 flows)))" -eq 12
+	check "attach veth1 back" tdm dev attach veth1 chain front
+	case_end "encap_backends_answer_the_client_directly"
 fi
 
 # deleted NF: nothing pinned

@@ -4019,6 +4019,139 @@ static void test_maglev(void)
 	ASSERT_EQ(t[0], TDM_MAGLEV_NONE, "an empty slot");
 }
 
+/* in, encapsulated as lb's forward encap does: an outer header of in's
+ * family from src to dst (TTL 64; IPv4: in's TOS and id; IPv6: in's
+ * class and flow label), in's IP packet after it unchanged */
+static void lb_encap_pkt(struct pkt *exp, const struct pkt *in,
+			 const char *src, const char *dst)
+{
+	unsigned char *inner = (unsigned char *)in->buf + in->l3_off;
+
+	pkt_eth(exp, in->l3 == 6 ? ETH_P_IPV6 : ETH_P_IP);
+	memcpy(exp->buf, in->buf, in->l3_off);
+	if (in->l3 == 6) {
+		struct ipv6hdr *o = pkt_ip6(exp, src, dst, IPPROTO_IPV6);
+
+		memcpy(o, inner, 4);
+	} else {
+		struct iphdr *o = pkt_ip4(exp, src, dst, IPPROTO_IPIP, 0);
+
+		o->tos = ((struct iphdr *)inner)->tos;
+		o->id = ((struct iphdr *)inner)->id;
+	}
+	memcpy(pkt_put(exp, in->len - in->l3_off), inner, in->len - in->l3_off);
+	exp->l4 = 0;		/* the outer header's checksum only */
+	pkt_csum(exp);
+}
+
+/* the backend (outer destination) out went to: its last byte, or -1 */
+static int lb_encap_to(const struct pkt *out, int v6)
+{
+	if (out->len < 14 + (v6 ? 40 : 20))
+		return -1;
+	return out->buf[14 + (v6 ? 39 : 19)];
+}
+
+/*
+ * lb forward encap (direct server return): the packet to the vip comes
+ * out inside an outer header from the NF's source to its flow's
+ * backend, byte for byte (IPv4 UDP, IPv6 TCP), its outer checksum
+ * right; a flow keeps its backend when one is added; a datagram's later
+ * fragment goes where its first went; other packets pass unchanged; a
+ * backend with a port of its own is refused.
+ */
+static void test_lb_encap(void)
+{
+	struct pkt in, exp, out, w, fr;
+	int i, b, cnt[256] = {}, first[300];
+	char a[48];
+
+	CHECK(!nf("dsr", "lb", "vip 198.51.100.20 proto udp port 9000 "
+		  "forward encap source 192.0.2.1") &&
+	      !nf("dsr6", "lb", "vip 2001:db8:20::20 proto tcp "
+		  "forward encap source 2001:db8::1"), "");
+	CHECK(!chain("c_dsr", "dsr dsr6", TDM_ACT_PASS, NULL), "");
+	nat_pkt(&in, &nat_fams[0], IPPROTO_UDP, "10.0.0.2", 5000,
+		"198.51.100.20", 9000, 0);
+	ASSERT_EQ(run(&in), XDP_DROP, "no backend");
+	for (i = 1; i <= 3; i++) {
+		snprintf(a, sizeof(a), "10.2.0.%d", i);
+		CHECK(!tdm_lb_add(ctx, "dsr", a, 0, 1), "%s", tdm_errmsg(ctx));
+		snprintf(a, sizeof(a), "fd02::%d", i);
+		CHECK(!tdm_lb_add(ctx, "dsr6", a, 0, 1), "%s", tdm_errmsg(ctx));
+	}
+	ASSERT_EQ(tdm_lb_add(ctx, "dsr", "10.2.0.9", 8080, 1), -EINVAL,
+		  "a port of its own");
+
+	/* 300 flows: each encapsulated to a backend, byte for byte */
+	for (i = 0; i < 300; i++) {
+		nat_pkt(&in, &nat_fams[0], IPPROTO_UDP, "10.0.0.2", 5000 + i,
+			"198.51.100.20", 9000, 0);
+		if (!ASSERT_EQ(run_out(&in, &out), XDP_PASS, "flow %d", i))
+			break;
+		b = lb_encap_to(&out, 0);
+		CHECK(b >= 1 && b <= 3, "flow %d: backend %d", i, b);
+		if (b < 1 || b > 3)
+			break;
+		first[i] = b;
+		cnt[b]++;
+		snprintf(a, sizeof(a), "10.2.0.%d", b);
+		lb_encap_pkt(&exp, &in, "192.0.2.1", a);
+		if (!ASSERT_MEMEQ(out.buf, out.len, exp.buf, exp.len,
+				  "flow %d encapsulated", i))
+			break;
+	}
+	for (b = 1; b <= 3; b++)
+		CHECK(cnt[b] >= 50, "backend %d has %d of 300 flows", b, cnt[b]);
+	/* a fourth backend: the flows stay where they are */
+	CHECK(!tdm_lb_add(ctx, "dsr", "10.2.0.4", 0, 1), "%s", tdm_errmsg(ctx));
+	for (i = 0; i < 300; i++) {
+		nat_pkt(&in, &nat_fams[0], IPPROTO_UDP, "10.0.0.2", 5000 + i,
+			"198.51.100.20", 9000, 0);
+		run_out(&in, &out);
+		if (!ASSERT_EQ(lb_encap_to(&out, 0), first[i], "flow %d sticks",
+			       i))
+			break;
+	}
+
+	/* IPv6, TCP, every port */
+	nat_pkt(&in, &nat_fams[1], IPPROTO_TCP, "2001:db8::9", 4000,
+		"2001:db8:20::20", 443, 0);
+	ASSERT_EQ(run_out(&in, &out), XDP_PASS, "ipv6");
+	b = lb_encap_to(&out, 1);
+	CHECK(b >= 1 && b <= 3, "ipv6 backend %d", b);
+	snprintf(a, sizeof(a), "fd02::%d", b);
+	lb_encap_pkt(&exp, &in, "2001:db8::1", a);
+	ASSERT_MEMEQ(out.buf, out.len, exp.buf, exp.len, "ipv6 encapsulated");
+
+	/* a 1600-byte datagram: its later fragment follows its first */
+	pkt_udp4(&w, "10.0.0.7", "198.51.100.20", 7777, 9000, 1600);
+	pkt_csum(&w);
+	nat_frag(&fr, &w, &nat_fams[0], 1480, 0, 4242);
+	ASSERT_EQ(run_out(&fr, &out), XDP_PASS, "first fragment");
+	b = lb_encap_to(&out, 0);
+	snprintf(a, sizeof(a), "10.2.0.%d", b);
+	lb_encap_pkt(&exp, &fr, "192.0.2.1", a);
+	ASSERT_MEMEQ(out.buf, out.len, exp.buf, exp.len, "first fragment");
+	nat_frag(&fr, &w, &nat_fams[0], 1480, 1, 4242);
+	ASSERT_EQ(run_out(&fr, &out), XDP_PASS, "later fragment");
+	lb_encap_pkt(&exp, &fr, "192.0.2.1", a);
+	ASSERT_MEMEQ(out.buf, out.len, exp.buf, exp.len,
+		     "later fragment, to the first's backend");
+	nat_frag(&fr, &w, &nat_fams[0], 1480, 1, 4243);
+	ASSERT_EQ(run(&fr), XDP_DROP, "a later fragment whose first was not seen");
+
+	/* not the vip's: unchanged */
+	nat_pkt(&in, &nat_fams[0], IPPROTO_UDP, "10.0.0.2", 5000,
+		"198.51.100.21", 9000, 0);
+	ASSERT_EQ(run_out(&in, &out), XDP_PASS, "another address");
+	ASSERT_MEMEQ(out.buf, out.len, in.buf, in.len, "another address");
+	nat_pkt(&in, &nat_fams[0], IPPROTO_UDP, "10.0.0.2", 5000,
+		"198.51.100.20", 9001, 0);
+	ASSERT_EQ(run_out(&in, &out), XDP_PASS, "another port");
+	ASSERT_MEMEQ(out.buf, out.len, in.buf, in.len, "another port");
+}
+
 /* ---- monitor ---- */
 
 /* the flow of v[0..n) with this tuple (addresses as text; l3 4 or 6) */
@@ -4300,6 +4433,7 @@ static const struct ktap_case cases[] = {
 	{ "nat_rewrites_both_ways_with_every_checksum", test_nat_nf },
 	{ "maglev_even_shares_and_little_moves", test_maglev },
 	{ "lb_balances_sticks_drains_and_moves_little", test_lb_nf },
+	{ "lb_encap_for_direct_server_return", test_lb_encap },
 	{ "monitor_counts_flows_and_captures_frames", test_monitor_nf },
 	{ "terminal_actions_drop_tx_redirect", test_terminal_actions },
 	{ "steering_exact_then_rules_then_default", test_steering },

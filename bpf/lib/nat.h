@@ -367,13 +367,13 @@ static __always_inline void nat_meta(struct tdm_meta *pm,
  */
 #define NAT_FRAG_UNSEEN	(-2)
 
-static __noinline int nat_frag_follow(struct xdp_md *ctx, struct tdm_meta *pm,
-				      __u32 nf_id, __u64 now)
+/* The live record of a later fragment's datagram in NF nf_id, or NULL */
+static __always_inline struct tdm_nat_frag *
+nat_frag_find(const struct tdm_meta *pm, __u32 nf_id, __u64 now)
 {
 	__u8 family = pm->flags & TDM_F_IPV4 ? 4 : 6;
 	struct tdm_nat_frag_key fk = {};
 	struct tdm_nat_frag *f;
-	int ret;
 
 	fk.nf_id = nf_id;
 	fk.id = pm->frag_id;
@@ -384,7 +384,17 @@ static __noinline int nat_frag_follow(struct xdp_md *ctx, struct tdm_meta *pm,
 	fk.saddr = pm->saddr;
 	fk.daddr = pm->daddr;
 	f = bpf_map_lookup_elem(&tdm_nat_frags, &fk);
-	if (!f || f->expires <= now)
+	return f && f->expires > now ? f : NULL;
+}
+
+static __noinline int nat_frag_follow(struct xdp_md *ctx, struct tdm_meta *pm,
+				      __u32 nf_id, __u64 now)
+{
+	__u8 family = pm->flags & TDM_F_IPV4 ? 4 : 6;
+	struct tdm_nat_frag *f = nat_frag_find(pm, nf_id, now);
+	int ret;
+
+	if (!f)
 		return NAT_FRAG_UNSEEN;
 	ret = nat_rewrite((void *)(long)ctx->data, (void *)(long)ctx->data_end,
 			  pm->l3_off, 0, family, pm->l4_proto, &f->saddr,

@@ -38,7 +38,7 @@ static const struct tdm_nf_table lb_slots = {
 	.map_flags = BPF_F_INNER_MAP,	/* of its own size */
 };
 
-enum { P_VIP, P_PROTO, P_PORT, P_TABLE, P_SIZE };
+enum { P_VIP, P_PROTO, P_PORT, P_TABLE, P_SIZE, P_FORWARD, P_SOURCE };
 
 static const struct tdm_nf_param lb_params[] = {
 	[P_VIP] = { "vip", "ADDR", true },
@@ -46,6 +46,8 @@ static const struct tdm_nf_param lb_params[] = {
 	[P_PORT] = { "port", "PORT" },
 	[P_TABLE] = { "table", "PRIME" },
 	[P_SIZE] = { "size", "N" },
+	[P_FORWARD] = { "forward", "dnat|encap" },
+	[P_SOURCE] = { "source", "ADDR" },
 	{}
 };
 
@@ -98,6 +100,25 @@ static int lb_parse(union tdm_nf_params *p, const char *const *vals,
 	}
 	lp->size = v;
 	lp->mode = TDM_LB_DNAT;
+	if (vals[P_FORWARD] && !strcmp(vals[P_FORWARD], "encap"))
+		lp->mode = TDM_LB_ENCAP;
+	else if (vals[P_FORWARD] && strcmp(vals[P_FORWARD], "dnat"))
+		return lerr(err, errlen,
+			    "lb: bad forward '%s' (dnat, or encap: IP in IP to the backend)",
+			    vals[P_FORWARD]);
+	if (lp->mode == TDM_LB_ENCAP && !vals[P_SOURCE])
+		return lerr(err, errlen,
+			    "lb: forward encap needs 'source ADDR', the outer header's source%s",
+			    "");
+	if (lp->mode != TDM_LB_ENCAP && vals[P_SOURCE])
+		return lerr(err, errlen,
+			    "lb: 'source %s' is for forward encap",
+			    vals[P_SOURCE]);
+	if (vals[P_SOURCE] &&
+	    tdm_parse_addr(vals[P_SOURCE], &lp->source) != lp->family)
+		return lerr(err, errlen,
+			    "lb: bad source '%s' (an address of the vip's family)",
+			    vals[P_SOURCE]);
 	return 0;
 }
 
@@ -105,13 +126,18 @@ static void lb_format(const union tdm_nf_params *p, char *buf, size_t size)
 {
 	const struct tdm_lb_params *lp = TDM_NF_PARAMS(p, lb);
 	char a[INET6_ADDRSTRLEN], port[16] = "";
+	int n;
 
 	tdm_addr_str(&lp->vip, lp->family, a, sizeof(a));
 	if (lp->port)
 		snprintf(port, sizeof(port), " port %u", lp->port);
-	snprintf(buf, size, "vip %s proto %s%s table %u size %u", a,
-		 lp->proto == IPPROTO_TCP ? "tcp" : "udp", port, lp->table,
-		 lp->size);
+	n = snprintf(buf, size, "vip %s proto %s%s table %u size %u", a,
+		     lp->proto == IPPROTO_TCP ? "tcp" : "udp", port, lp->table,
+		     lp->size);
+	if (lp->mode == TDM_LB_ENCAP && n > 0 && (size_t)n < size) {
+		tdm_addr_str(&lp->source, lp->family, a, sizeof(a));
+		snprintf(buf + n, size - n, " forward encap source %s", a);
+	}
 }
 
 /* ---- backends ---- */
@@ -352,6 +378,10 @@ int tdm_lb_add(struct tdm_ctx *ctx, const char *nf, const char *addr,
 	if (weight < 1 || weight > LB_MAX_WEIGHT)
 		return tdm_err(ctx, EINVAL, "lb: bad weight %u (1-%u)", weight,
 			       LB_MAX_WEIGHT);
+	if (port && lp.mode == TDM_LB_ENCAP)
+		return tdm_err(ctx, EINVAL,
+			       "lb '%s' forwards by encap: the packet is not changed, a backend has no port of its own",
+			       nf);
 	n = backends_of(ctx, id, &b);
 	if (n < 0)
 		return tdm_err(ctx, -n, "lb: reading the backends: %s",
@@ -609,6 +639,7 @@ static const char *const lb_drops[TDM_LB_DROP_MAX] = {
 	[TDM_LB_DROP_TRUNC] = "truncated",
 	[TDM_LB_DROP_FRAG] = "fragment_untranslated",
 	[TDM_LB_DROP_TTL] = "ttl_exceeded",
+	[TDM_LB_DROP_ROOM] = "no_headroom",
 };
 
 const struct tdm_nf_ops tdm_nf_lb = {
@@ -621,8 +652,16 @@ const struct tdm_nf_ops tdm_nf_lb = {
 		"  table PRIME     Maglev's slots (default 65537; at least\n"
 		"                  100 x the backends, a prime)\n"
 		"  size N          flow table entries, two a flow (default 65536)\n"
+		"  forward dnat    rewrite the destination to the backend's; the\n"
+		"                  replies come back through the NF (default)\n"
+		"  forward encap   IP in IP (IPv6 in IPv6) to the backend, which\n"
+		"                  decapsulates it and answers the client itself\n"
+		"                  (direct server return)\n"
+		"  source ADDR     encap: the outer header's source\n"
 		"  Example: tandem nf add web lb vip 198.51.100.10 proto tcp port 80\n"
-		"           tandem lb add web 10.0.1.1 weight 2\n",
+		"           tandem lb add web 10.0.1.1 weight 2\n"
+		"           tandem nf add dsr lb vip 198.51.100.11 proto udp \\\n"
+		"                   forward encap source 10.0.0.1\n",
 	.params = lb_params,
 	.parse = lb_parse, .format = lb_format,
 	.create = lb_create, .destroy = lb_destroy,
