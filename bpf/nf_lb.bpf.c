@@ -188,8 +188,14 @@ static __noinline int lb_encap(struct xdp_md *ctx, struct tdm_meta *pm,
 		o->ihl = 5;
 		o->tos = in->tos;
 		o->tot_len = bpf_htons(bpf_ntohs(in->tot_len) + sizeof(*o));
-		o->id = in->id;
-		o->frag_off = 0;	/* may be fragmented on the way */
+		/*
+		 * DF as the inner's (RFC 2003 3.1: path MTU discovery works
+		 * through the tunnel); an outer that may be fragmented gets
+		 * an id of its own, since inner ids of many clients meet
+		 * at one backend
+		 */
+		o->frag_off = in->frag_off & bpf_htons(0x4000);
+		o->id = o->frag_off ? in->id : (__u16)bpf_get_prandom_u32();
 		o->ttl = TDM_LB_ENCAP_TTL;
 		o->protocol = IPPROTO_IPIP;
 		o->check = 0;
@@ -295,6 +301,35 @@ static __noinline int lb_eval(struct xdp_md *ctx, struct tdm_meta *pm,
 	return NF_CONTINUE;
 }
 
+/*
+ * encap: an ICMP error about a backend's answer (the quote goes from the
+ * vip to a client: a router on the way sends fragmentation needed, or
+ * packet too big, to the vip, which routes here) goes to that backend,
+ * as Katran does, so that its path MTU discovery works. Other errors
+ * are the kernel's.
+ */
+static __noinline int lb_icmp_encap(struct xdp_md *ctx, struct tdm_meta *pm,
+				    __u32 nf_id,
+				    const volatile struct tdm_lb_params *p,
+				    __u64 now)
+{
+	void *tab = bpf_map_lookup_elem(&tdm_nat_tables, &nf_id);
+	struct tdm_nat_entry *e;
+	struct tdm_nat_key k;
+	struct tdm_addr to;
+
+	if (!tab || !nat_has_ports(pm->inner_proto))
+		return NF_CONTINUE;
+	/* the flow the answer belongs to: client -> vip */
+	nat_key(&k, p->family, pm->inner_proto, &pm->inner_daddr,
+		&pm->inner_saddr, pm->inner_dport, pm->inner_sport);
+	e = bpf_map_lookup_elem(tab, &k);
+	if (!e || e->expires <= now)
+		return NF_CONTINUE;
+	to = e->daddr;
+	return lb_encap(ctx, pm, p, &to);
+}
+
 /* A later fragment: as its datagram's first went, or dropped if to the vip */
 static __noinline int lb_frag_later(struct xdp_md *ctx, struct tdm_meta *pm,
 				    __u32 nf_id,
@@ -333,8 +368,9 @@ static __always_inline int lb_run(struct xdp_md *ctx, struct tdm_meta *pm,
 	now = bpf_ktime_get_ns();
 	if (pm->flags & TDM_F_FRAG_LATER)
 		return lb_frag_later(ctx, pm, nf_id, p, now);
-	/* encap: errors about the backends' answers never come this way */
-	if ((pm->flags & TDM_F_ICMP_ERR) && p->mode != TDM_LB_ENCAP) {
+	if ((pm->flags & TDM_F_ICMP_ERR) && p->mode == TDM_LB_ENCAP)
+		return lb_icmp_encap(ctx, pm, nf_id, p, now);
+	if (pm->flags & TDM_F_ICMP_ERR) {
 		ret = nat_icmp_error(ctx, pm, nf_id, p->family, now);
 		return ret == NF_CONTINUE || ret == NAT_ICMP_UNBOUND ?
 		       NF_CONTINUE : TDM_LB_DROP_TRUNC;

@@ -19,6 +19,14 @@
 #define TDM_MONITOR_DEFAULT_SIZE	65536	/* flows in an NF's table */
 #define TDM_MONITOR_MAX_SIZE		(1 << 22)	/* ~120 bytes a flow (memlock) */
 #define TDM_MONITOR_SNAPLEN_MAX		4096	/* bytes of a frame a capture copies */
+/*
+ * A capture's reader writes its heartbeat (tdm_monitor_beats[nf_id])
+ * at least every TDM_MONITOR_BEAT_NS; one silent for TDM_MONITOR_STALE_NS
+ * is taken for dead (killed with SIGKILL, stopped): the datapath copies
+ * nothing into its ring, and a new capture may take the NF over.
+ */
+#define TDM_MONITOR_BEAT_NS		200000000ULL
+#define TDM_MONITOR_STALE_NS		2000000000ULL
 
 struct tdm_monitor_params {
 	__u32 size;			/* flows in its table (LRU) */
@@ -62,7 +70,7 @@ struct tdm_monitor_capture {
 	__u32 sample;			/* 1 frame in sample, at random; 1: all */
 	__u64 sampled;			/* frames chosen since it began */
 	__u64 lost;			/* ... that found the ring full */
-	__u32 pid;			/* the reader (a dead one's ring is stale) */
+	__u32 pid;			/* the reader, for messages */
 	__u32 pad;
 };
 
@@ -128,6 +136,15 @@ struct {
 	__type(value, struct tdm_monitor_capture);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_monitor_captures SEC(".maps");
+
+/* nf_id -> its capture reader's last heartbeat: ns, CLOCK_MONOTONIC */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TDM_MAX_NFS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_monitor_beats SEC(".maps");
 
 /* A record being made, per CPU: too big for the stack */
 struct tdm_monitor_record {
@@ -209,8 +226,13 @@ static __noinline void monitor_sample(struct xdp_md *ctx,
 {
 	struct tdm_monitor_capture *c;
 	struct tdm_monitor_record *r;
+	__u64 now = bpf_ktime_get_ns(), *beat;
 	__u32 zero = 0, len;
 
+	/* a reader gone without taking its ring back: nobody reads */
+	beat = bpf_map_lookup_elem(&tdm_monitor_beats, &nf_id);
+	if (!beat || (__s64)(now - *beat) > (__s64)TDM_MONITOR_STALE_NS)
+		return;
 	c = bpf_map_lookup_elem(&tdm_monitor_captures, &nf_id);
 	r = bpf_map_lookup_elem(&tdm_monitor_scratch, &zero);
 	if (!c || !r)
@@ -235,7 +257,7 @@ static __noinline void monitor_sample(struct xdp_md *ctx,
 		__sync_fetch_and_add(&c->lost, 1);
 		return;
 	}
-	r->hdr.tstamp = bpf_ktime_get_ns();
+	r->hdr.tstamp = now;
 	r->hdr.ifindex = pm->ifindex;
 	r->hdr.len = pm->pkt_len;
 	r->hdr.caplen = len;

@@ -83,6 +83,8 @@ rings_used()
 }
 
 setup_pair || { echo "# netns setup failed"; exit $KSFT_FAIL; }
+# no router solicitations from A among the frames counted and captured
+in_a sysctl -qw net.ipv6.conf.veth0.router_solicitations=0
 
 # ---- 1: top ----
 check "nf add" tdm nf add mon monitor size 4096
@@ -179,10 +181,13 @@ check "-w -: tcpdump reads standard output's file" output_has "fd00::1.5004 > fd
 case_end "capture_writes_a_pcap_that_tcpdump_reads"
 
 # ---- 3: lines, JSON, sampling ----
+# count 3 of a burst of 50: 3, though the ring holds them all at once
 capture_start l capture mon count 3 > "$TMP/l.txt" || case_failed=1
-in_a $UDP send 10.10.0.2 17003 --sport 5005 --count 3 > /dev/null
+in_a $UDP send 10.10.0.2 17003 --sport 5005 --count 50 > /dev/null
 check "line capture ends" capture_wait
-expect "a line a frame" "$(grep -cE '^[0-9:]{8}\.[0-9]{9} veth1 ipv4 udp 10\.10\.0\.1:5005 > 10\.10\.0\.2:17003, length 106$' "$TMP/l.txt")" -eq 3
+expect "a line a frame, 3 of them" "$(grep -cE '^[0-9:]{8}\.[0-9]{9} veth1 ipv4 udp 10\.10\.0\.1:5005 > 10\.10\.0\.2:17003, length 106$' "$TMP/l.txt")" -eq 3
+expect "... and nothing else" "$(wc -l < "$TMP/l.txt")" -eq 3
+check "it says 3" grep -q "^3 frames captured" "$TMP/l.err"
 capture_start j -j capture mon count 2 > "$TMP/j.txt" || case_failed=1
 in_a $UDP send fd00::2 17003 --sport 5006 --count 2 --payload json-capture > /dev/null
 check "JSON capture ends" capture_wait
@@ -202,9 +207,11 @@ expect "the file has them" "$($PCAP "$TMP/s.pcap" | jq '.frames | length')" -eq 
 case_end "capture_prints_lines_json_and_samples"
 
 # ---- 4: one capture at a time; none outlives its monitor ----
-capture_start o1 capture mon -w /dev/null || case_failed=1
+capture_start o1 capture mon -w "$TMP/o1.pcap" || case_failed=1
 p1=$CAP_PID
-check_fail "a second capture" "being captured already (pid $p1)" tdm capture mon count 1
+in_a $UDP send 10.10.0.2 17005 --count 3 > /dev/null
+check_fail "a second capture" "being captured already (pid $p1)" tdm capture mon count 1 -w "$TMP/o1.pcap"
+expect "... leaves the first's file be" "$(stat -c %s "$TMP/o1.pcap")" -ge 24
 kill -9 $p1
 wait $p1 2>/dev/null
 expect "a killed capture leaves its ring" "$(rings_used)" -eq 1
@@ -216,13 +223,21 @@ capture_start o3 capture mon -w /dev/null || case_failed=1
 kill -TERM $CAP_PID
 check "SIGTERM ends a capture" capture_wait
 expect "... leaving no ring" "$(rings_used)" -eq 0
+# a pipe whose reader goes (tcpdump -c N): done, no error, no ring
+in_a $UDP send 10.10.0.2 17005 --rate 100 --duration 3 > /dev/null &
+spid=$!
+tdm capture mon -w - 2> "$TMP/o5.err" | head -c 200 > /dev/null
+expect "a capture into a closed pipe ends well" "${PIPESTATUS[0]}" -eq 0
+wait $spid
+expect "... quietly" "$(grep -vc -e '^capturing on' -e 'frames captured' "$TMP/o5.err")" -eq 0
+expect "... leaving no ring" "$(rings_used)" -eq 0
 id=$(tdm -j nf show mon | jq '.[0].id')
 s0=$(bpftool -j map lookup pinned $PIN/tdm_monitor_captures key $id 0 0 0 | jq '.formatted.value.sampled')
 in_a $UDP send 10.10.0.2 17005 --count 5 > /dev/null
 expect "no frame is copied without a capture" \
 	"$(bpftool -j map lookup pinned $PIN/tdm_monitor_captures key $id 0 0 0 | jq '.formatted.value.sampled')" -eq "$s0"
 check "a second monitor" tdm nf add mon2 monitor
-capture_start o4 capture mon2 || case_failed=1
+capture_start o4 capture mon2 -w /dev/null || case_failed=1
 check "nf del" tdm nf del mon2
 capture_wait
 expect "a capture of a deleted monitor fails" $? -eq 1

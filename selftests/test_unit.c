@@ -4019,16 +4019,88 @@ static void test_maglev(void)
 	ASSERT_EQ(t[0], TDM_MAGLEV_NONE, "an empty slot");
 }
 
+/* ---- monitor ---- */
+
+/* the flow of v[0..n) with this tuple (addresses as text; l3 4 or 6) */
+static const struct tdm_flow *mon_flow(const struct tdm_flow *v, size_t n,
+				       __u16 l3_proto, __u8 proto,
+				       const char *src, const char *dst,
+				       __u16 sport, __u16 dport, __u8 type)
+{
+	struct tdm_monitor_key k = { .l3_proto = l3_proto, .proto = proto,
+				     .sport = sport, .dport = dport,
+				     .icmp_type = type };
+	size_t i;
+
+	if (src && (tdm_parse_addr(src, &k.saddr) < 0 ||
+		    tdm_parse_addr(dst, &k.daddr) < 0))
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (!memcmp(&v[i].key, &k, sizeof(k)))
+			return &v[i];
+	return NULL;
+}
+
+/* what a capture handed over, for the checks */
+#define MON_KEEP	64
+static struct tdm_monitor_sample mon_hdr[MON_KEEP];
+static struct pkt mon_data[MON_KEEP];
+static int mon_got;
+
+static int mon_keep(void *arg, const struct tdm_monitor_sample *s,
+		    const void *frame)
+{
+	if (mon_got < MON_KEEP) {
+		mon_hdr[mon_got] = *s;
+		memcpy(mon_data[mon_got].buf, frame, s->caplen);
+		mon_data[mon_got].len = s->caplen;
+	}
+	mon_got++;
+	return 0;
+}
+
+/* keeps records until the third, which it says is the last */
+static int mon_stop3(void *arg, const struct tdm_monitor_sample *s,
+		     const void *frame)
+{
+	mon_keep(arg, s, frame);
+	return mon_got == 3;
+}
+
+/* every record the ring holds now */
+static int mon_drain(struct tdm_capture *cap)
+{
+	int r;
+
+	mon_got = 0;
+	do
+		r = tdm_capture_poll(cap, 0, mon_keep, NULL);
+	while (r > 0);
+	return r;
+}
+
+static __u64 mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 /* in, encapsulated as lb's forward encap does: an outer header of in's
- * family from src to dst (TTL 64; IPv4: in's TOS and id; IPv6: in's
- * class and flow label), in's IP packet after it unchanged */
+ * family from src to dst (TTL 64; IPv4: in's TOS and DF, in's id with
+ * DF, else out's: a random one; IPv6: in's class and flow label), in's
+ * IP packet after it unchanged */
 static void lb_encap_pkt(struct pkt *exp, const struct pkt *in,
-			 const char *src, const char *dst)
+			 const struct pkt *out, const char *src,
+			 const char *dst)
 {
 	unsigned char *inner = (unsigned char *)in->buf + in->l3_off;
 
 	pkt_eth(exp, in->l3 == 6 ? ETH_P_IPV6 : ETH_P_IP);
+	/* the L2 header as it was, tags and all */
 	memcpy(exp->buf, in->buf, in->l3_off);
+	exp->len = in->l3_off;
 	if (in->l3 == 6) {
 		struct ipv6hdr *o = pkt_ip6(exp, src, dst, IPPROTO_IPV6);
 
@@ -4037,7 +4109,10 @@ static void lb_encap_pkt(struct pkt *exp, const struct pkt *in,
 		struct iphdr *o = pkt_ip4(exp, src, dst, IPPROTO_IPIP, 0);
 
 		o->tos = ((struct iphdr *)inner)->tos;
-		o->id = ((struct iphdr *)inner)->id;
+		o->frag_off = ((struct iphdr *)inner)->frag_off & htons(0x4000);
+		o->id = o->frag_off ? ((struct iphdr *)inner)->id :
+			out->len > in->l3_off + 6 ?
+			*(__u16 *)(out->buf + in->l3_off + 4) : 0;
 	}
 	memcpy(pkt_put(exp, in->len - in->l3_off), inner, in->len - in->l3_off);
 	exp->l4 = 0;		/* the outer header's checksum only */
@@ -4087,6 +4162,11 @@ static void test_lb_encap(void)
 	for (i = 0; i < 300; i++) {
 		nat_pkt(&in, &nat_fams[0], IPPROTO_UDP, "10.0.0.2", 5000 + i,
 			"198.51.100.20", 9000, 0);
+		if (i % 2) {	/* DF, which the outer header copies */
+			((struct iphdr *)(in.buf + 14))->frag_off = htons(0x4000);
+			((struct iphdr *)(in.buf + 14))->id = htons(i);
+			pkt_csum(&in);
+		}
 		if (!ASSERT_EQ(run_out(&in, &out), XDP_PASS, "flow %d", i))
 			break;
 		b = lb_encap_to(&out, 0);
@@ -4096,7 +4176,7 @@ static void test_lb_encap(void)
 		first[i] = b;
 		cnt[b]++;
 		snprintf(a, sizeof(a), "10.2.0.%d", b);
-		lb_encap_pkt(&exp, &in, "192.0.2.1", a);
+		lb_encap_pkt(&exp, &in, &out, "192.0.2.1", a);
 		if (!ASSERT_MEMEQ(out.buf, out.len, exp.buf, exp.len,
 				  "flow %d encapsulated", i))
 			break;
@@ -4121,7 +4201,7 @@ static void test_lb_encap(void)
 	b = lb_encap_to(&out, 1);
 	CHECK(b >= 1 && b <= 3, "ipv6 backend %d", b);
 	snprintf(a, sizeof(a), "fd02::%d", b);
-	lb_encap_pkt(&exp, &in, "2001:db8::1", a);
+	lb_encap_pkt(&exp, &in, &out, "2001:db8::1", a);
 	ASSERT_MEMEQ(out.buf, out.len, exp.buf, exp.len, "ipv6 encapsulated");
 
 	/* a 1600-byte datagram: its later fragment follows its first */
@@ -4131,15 +4211,54 @@ static void test_lb_encap(void)
 	ASSERT_EQ(run_out(&fr, &out), XDP_PASS, "first fragment");
 	b = lb_encap_to(&out, 0);
 	snprintf(a, sizeof(a), "10.2.0.%d", b);
-	lb_encap_pkt(&exp, &fr, "192.0.2.1", a);
+	lb_encap_pkt(&exp, &fr, &out, "192.0.2.1", a);
 	ASSERT_MEMEQ(out.buf, out.len, exp.buf, exp.len, "first fragment");
 	nat_frag(&fr, &w, &nat_fams[0], 1480, 1, 4242);
 	ASSERT_EQ(run_out(&fr, &out), XDP_PASS, "later fragment");
-	lb_encap_pkt(&exp, &fr, "192.0.2.1", a);
+	lb_encap_pkt(&exp, &fr, &out, "192.0.2.1", a);
 	ASSERT_MEMEQ(out.buf, out.len, exp.buf, exp.len,
 		     "later fragment, to the first's backend");
 	nat_frag(&fr, &w, &nat_fams[0], 1480, 1, 4243);
 	ASSERT_EQ(run(&fr), XDP_DROP, "a later fragment whose first was not seen");
+
+	/* an ICMP error about a backend's answer goes to that backend:
+	 * fragmentation needed, sent to the vip, quoting vip -> client */
+	nat_pkt(&w, &nat_fams[0], IPPROTO_UDP, "198.51.100.20", 9000,
+		"10.0.0.2", 5007, 0);
+	nat_icmp_err(&in, &nat_fams[0], "10.9.9.9", "198.51.100.20", &w, 0);
+	ASSERT_EQ(run_out(&in, &out), XDP_PASS, "an ICMP error");
+	snprintf(a, sizeof(a), "10.2.0.%d", first[7]);
+	lb_encap_pkt(&exp, &in, &out, "192.0.2.1", a);
+	ASSERT_MEMEQ(out.buf, out.len, exp.buf, exp.len,
+		     "an ICMP error, to its flow's backend");
+
+	/* a tagged frame: the tag stays in front; the next NF sees the
+	 * outer packet */
+	CHECK(!nf("dsrmon", "monitor", "") &&
+	      !chain("c_dsr2", "dsr dsrmon", TDM_ACT_PASS, NULL), "");
+	pkt_eth(&in, ETH_P_8021Q);
+	pkt_vlan(&in, 7, ETH_P_IP);
+	pkt_ip4(&in, "10.0.0.2", "198.51.100.20", IPPROTO_UDP, 0);
+	pkt_udp(&in, 5003, 9000, 20);
+	pkt_csum(&in);
+	ASSERT_EQ(run_out(&in, &out), XDP_PASS, "tagged");
+	snprintf(a, sizeof(a), "10.2.0.%d", first[3]);
+	lb_encap_pkt(&exp, &in, &out, "192.0.2.1", a);
+	ASSERT_MEMEQ(out.buf, out.len, exp.buf, exp.len, "tagged, encapsulated");
+	{
+		struct tdm_flow *v;
+		const struct tdm_flow *fl;
+		size_t n;
+
+		CHECK(!tdm_monitor_flows(ctx, "dsrmon", &v, &n), "");
+		fl = mon_flow(v, n, ETH_P_IP, IPPROTO_IPIP, "192.0.2.1", a, 0,
+			      0, 0);
+		CHECK(fl && fl->flow.packets == 1 && fl->flow.bytes == exp.len,
+		      "the monitor after it saw the outer packet, %u bytes",
+		      exp.len);
+		free(v);
+	}
+	CHECK(!chain("c_dsr3", "dsr dsr6", TDM_ACT_PASS, NULL), "");
 
 	/* not the vip's: unchanged */
 	nat_pkt(&in, &nat_fams[0], IPPROTO_UDP, "10.0.0.2", 5000,
@@ -4150,66 +4269,6 @@ static void test_lb_encap(void)
 		"198.51.100.20", 9001, 0);
 	ASSERT_EQ(run_out(&in, &out), XDP_PASS, "another port");
 	ASSERT_MEMEQ(out.buf, out.len, in.buf, in.len, "another port");
-}
-
-/* ---- monitor ---- */
-
-/* the flow of v[0..n) with this tuple (addresses as text; l3 4 or 6) */
-static const struct tdm_flow *mon_flow(const struct tdm_flow *v, size_t n,
-				       __u16 l3_proto, __u8 proto,
-				       const char *src, const char *dst,
-				       __u16 sport, __u16 dport, __u8 type)
-{
-	struct tdm_monitor_key k = { .l3_proto = l3_proto, .proto = proto,
-				     .sport = sport, .dport = dport,
-				     .icmp_type = type };
-	size_t i;
-
-	if (src && (tdm_parse_addr(src, &k.saddr) < 0 ||
-		    tdm_parse_addr(dst, &k.daddr) < 0))
-		return NULL;
-	for (i = 0; i < n; i++)
-		if (!memcmp(&v[i].key, &k, sizeof(k)))
-			return &v[i];
-	return NULL;
-}
-
-/* what a capture handed over, for the checks */
-#define MON_KEEP	64
-static struct tdm_monitor_sample mon_hdr[MON_KEEP];
-static struct pkt mon_data[MON_KEEP];
-static int mon_got;
-
-static int mon_keep(void *arg, const struct tdm_monitor_sample *s,
-		    const void *frame)
-{
-	if (mon_got < MON_KEEP) {
-		mon_hdr[mon_got] = *s;
-		memcpy(mon_data[mon_got].buf, frame, s->caplen);
-		mon_data[mon_got].len = s->caplen;
-	}
-	mon_got++;
-	return 0;
-}
-
-/* every record the ring holds now */
-static int mon_drain(struct tdm_capture *cap)
-{
-	int r;
-
-	mon_got = 0;
-	do
-		r = tdm_capture_poll(cap, 0, mon_keep, NULL);
-	while (r > 0);
-	return r;
-}
-
-static __u64 mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 /*
@@ -4227,10 +4286,9 @@ static void test_monitor_nf(void)
 	struct tdm_monitor_capture mc;
 	const struct tdm_flow *fl;
 	struct tdm_flow *v;
-	__u64 sampled, lost, t0, t1;
+	__u64 sampled, lost, t0, t1, beat, s2;
 	size_t n;
 	int i, id, fd;
-	pid_t pid;
 
 	CHECK(!nf("mon", "monitor", "size 1024") && !nf("mon2", "monitor", "") &&
 	      !nf("cnt", "counter", ""), "");
@@ -4309,6 +4367,8 @@ static void test_monitor_nf(void)
 		  "sample 0");
 	ASSERT_EQ(tdm_capture_open(ctx, "mon", 64, 1, 5000, &cap), -EINVAL,
 		  "ring not a power of 2");
+	ASSERT_EQ(tdm_capture_open(ctx, "mon", 4096, 1, 8192, &cap), -EINVAL,
+		  "a ring without room for two frames");
 
 	/* a capture: the first 64 bytes of each frame, its length */
 	CHECK(!tdm_capture_open(ctx, "mon", 64, 1, 1 << 16, &cap), "%s",
@@ -4338,11 +4398,19 @@ static void test_monitor_nf(void)
 	ASSERT_EQ(sampled, 6, "sampled");
 	ASSERT_EQ(lost, 0, "lost");
 
+	/* a stop after 3: the rest stays for the next poll */
+	run_n(&f[0], 10);
+	mon_got = 0;
+	ASSERT_EQ(tdm_capture_poll(cap, 0, mon_stop3, NULL), 3, "stopped at 3");
+	ASSERT_EQ(mon_got, 3, "3 handed over");
+	ASSERT_EQ(mon_drain(cap), 0, "poll");
+	ASSERT_EQ(mon_got, 7, "the other 7 next time");
+
 	/* a full ring: what does not fit is lost, and counted */
 	run_n(&f[1], 2000);
 	CHECK(!tdm_capture_counts(cap, &sampled, &lost), "");
 	ASSERT_EQ(mon_drain(cap), 0, "poll");
-	ASSERT_EQ(sampled, 2006, "sampled");
+	ASSERT_EQ(sampled, 2016, "sampled");
 	CHECK(lost > 1000 && mon_got > 100, "lost %llu, got %d",
 	      (unsigned long long)lost, mon_got);
 	ASSERT_EQ(mon_got + lost, 2000, "every frame handed over or lost");
@@ -4353,7 +4421,7 @@ static void test_monitor_nf(void)
 	fd = map_fd("tdm_monitor_captures");
 	run(&f[0]);
 	CHECK(fd >= 0 && !bpf_map_lookup_elem(fd, &id, &mc), "");
-	ASSERT_EQ(mc.sampled, 2006, "nothing sampled after the close");
+	ASSERT_EQ(mc.sampled, 2016, "nothing sampled after the close");
 	CHECK(!tdm_capture_open(ctx, "mon", 14, 8, 1 << 20, &cap), "%s",
 	      tdm_errmsg(ctx));
 	CHECK(!tdm_capture_counts(cap, &sampled, &lost) && !sampled && !lost,
@@ -4369,21 +4437,27 @@ static void test_monitor_nf(void)
 	ASSERT_EQ(mon_hdr[0].caplen, 14, "snaplen 14");
 	ASSERT_EQ(mon_hdr[0].len, f[0].len, "len");
 
-	/* a capture whose reader died is taken over */
-	pid = fork();
-	if (!pid)
-		_exit(0);
-	waitpid(pid, NULL, 0);
-	CHECK(fd >= 0 && !bpf_map_lookup_elem(fd, &id, &mc), "");
-	mc.pid = pid;
-	CHECK(!bpf_map_update_elem(fd, &id, &mc, BPF_ANY), "");
+	/*
+	 * A reader that stopped beating (killed with SIGKILL) gets nothing
+	 * copied, and a new capture takes its NF over.
+	 */
 	close(fd);
+	fd = map_fd("tdm_monitor_beats");
+	beat = mono_now() - 3000000000ULL;
+	CHECK(fd >= 0 && !bpf_map_update_elem(fd, &id, &beat, BPF_ANY), "");
+	close(fd);
+	CHECK(!tdm_capture_counts(cap, &sampled, &lost), "");
+	run_n(&f[0], 5);
+	CHECK(!tdm_capture_counts(cap, &s2, &lost), "");
+	ASSERT_EQ(s2, sampled, "nothing sampled for a silent reader");
 	CHECK(!tdm_capture_open(ctx, "mon", 64, 1, 1 << 16, &cap2), "%s",
 	      tdm_errmsg(ctx));
 	run(&f[0]);
 	ASSERT_EQ(mon_drain(cap2), 0, "poll");
 	ASSERT_EQ(mon_got, 1, "the new capture has the frame");
 	ASSERT_EQ(mon_drain(cap), -ENOENT, "the old one sees its ring gone");
+	CHECK(!tdm_capture_counts(cap, &s2, &lost), "");
+	ASSERT_EQ(s2, sampled, "its counts: as when it held the NF");
 	/* closing the old one leaves the new one's ring */
 	tdm_capture_close(cap);
 	run(&f[0]);

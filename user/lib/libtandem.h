@@ -250,26 +250,33 @@ void tdm_flow_ends(struct json_object *flow, char *src, size_t ssize,
 
 /*
  * A capture of monitor name's frames: a BPF ring of ring_bytes (a power
- * of 2, at least 4096) the datapath copies 1 frame in sample (at random;
- * 1: all) into, snaplen bytes of each (1-TDM_MONITOR_SNAPLEN_MAX). One
- * capture an NF at a time: EBUSY while another live process has one.
- * Needs the exclusive lock to start and to close; polling does not (a
- * reader may tdm_unlock() in between). 0 or -errno (ENOENT, EINVAL,
- * EBUSY, and the kernel's for the ring).
+ * of 2, at least 4096, room for two frames of snaplen) the datapath
+ * copies 1 frame in sample (at random; 1: all) into, snaplen bytes of
+ * each (1-TDM_MONITOR_SNAPLEN_MAX). One capture an NF at a time: EBUSY
+ * while another reader beats (polls at least every 2 s,
+ * TDM_MONITOR_STALE_NS); one silent longer is taken over, and the
+ * datapath copies nothing for it meanwhile. Needs the exclusive lock to
+ * start and to close; polling does not (a reader may tdm_unlock() in
+ * between). 0 or -errno (ENOENT, EINVAL, EBUSY, ENOMEM, and the
+ * kernel's for the ring).
  */
 struct tdm_capture;
 /* Called with each record and the frame's first s->caplen bytes;
- * nonzero ends the poll (and the capture's caller knows why) */
+ * nonzero: that frame is the last this poll hands over */
 typedef int tdm_capture_fn(void *arg, const struct tdm_monitor_sample *s,
 			   const void *frame);
 int tdm_capture_open(struct tdm_ctx *ctx, const char *name, __u32 snaplen,
 		     __u32 sample, __u32 ring_bytes, struct tdm_capture **cap);
-/* Wait up to timeout_ms (-1: for ever) for frames, fn for each: the
- * number handled, or -errno (ENOENT: the NF was deleted; its last
- * frames were handed first). A signal ends the wait early (0). */
+/*
+ * Wait up to timeout_ms (-1: for ever) for frames, fn for each, at most
+ * 4096 a call: the number handled, or -errno (ENOENT: the NF was
+ * deleted or another capture took it over; its last frames were handed
+ * first). A signal ends the wait early.
+ */
 int tdm_capture_poll(struct tdm_capture *cap, int timeout_ms,
 		     tdm_capture_fn *fn, void *arg);
-/* Frames chosen so far, and those lost (the ring full, or unreadable) */
+/* Frames chosen so far, and those lost (the ring full, or unreadable),
+ * as last read while the capture held the NF */
 int tdm_capture_counts(struct tdm_capture *cap, __u64 *sampled, __u64 *lost);
 /* Stop: the datapath copies no more (its ring leaves the NF's slot) */
 void tdm_capture_close(struct tdm_capture *cap);

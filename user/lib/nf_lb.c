@@ -57,6 +57,16 @@ static int lerr(char *err, size_t errlen, const char *fmt, const char *a)
 	return -EINVAL;
 }
 
+/* Not unspecified, multicast or broadcast: a source a packet may have */
+static bool lb_unicast(const struct tdm_addr *a, int family)
+{
+	const __u8 *b = (const __u8 *)a->w;
+
+	if (family == 4)
+		return b[12] && b[12] < 224;	/* 0/8, 224/4 and above */
+	return b[0] != 0xff && (a->w[0] || a->w[1] || a->w[2] || a->w[3]);
+}
+
 static int lb_parse(union tdm_nf_params *p, const char *const *vals,
 		    char *err, size_t errlen)
 {
@@ -115,9 +125,10 @@ static int lb_parse(union tdm_nf_params *p, const char *const *vals,
 			    "lb: 'source %s' is for forward encap",
 			    vals[P_SOURCE]);
 	if (vals[P_SOURCE] &&
-	    tdm_parse_addr(vals[P_SOURCE], &lp->source) != lp->family)
+	    (tdm_parse_addr(vals[P_SOURCE], &lp->source) != lp->family ||
+	     !lb_unicast(&lp->source, lp->family)))
 		return lerr(err, errlen,
-			    "lb: bad source '%s' (an address of the vip's family)",
+			    "lb: bad source '%s' (a unicast address of the vip's family)",
 			    vals[P_SOURCE]);
 	return 0;
 }
@@ -643,7 +654,7 @@ static const char *const lb_drops[TDM_LB_DROP_MAX] = {
 };
 
 const struct tdm_nf_ops tdm_nf_lb = {
-	.summary = "L4 load balancer: Maglev hashing, destination NAT",
+	.summary = "L4 load balancer: Maglev hashing, destination NAT or IP in IP (DSR)",
 	.help = "lb: put the same NF in the chains of the devices clients and\n"
 		"backends are on; add backends with 'tandem lb add NF ADDR'.\n"
 		"  vip ADDR        the virtual address clients connect to\n"

@@ -70,8 +70,11 @@ static int monitor_create(struct tdm_ctx *ctx, __u32 id,
 static void monitor_destroy(struct tdm_ctx *ctx, __u32 id)
 {
 	struct tdm_monitor_capture c = {};
+	__u64 zero = 0;
 
 	bpf_map_delete_elem(tdm_map_fd(ctx, "tdm_monitor_rings"), &id);
+	bpf_map_update_elem(tdm_map_fd(ctx, "tdm_monitor_beats"), &id, &zero,
+			    BPF_ANY);
 	bpf_map_update_elem(tdm_map_fd(ctx, "tdm_monitor_captures"), &id, &c,
 			    BPF_ANY);
 	tdm_nf_table_destroy(ctx, &monitor_table, id);
@@ -198,9 +201,14 @@ struct tdm_capture {
 	struct ring_buffer *rb;
 	tdm_capture_fn *fn;
 	void *arg;
-	int stop;			/* fn asked to stop */
+	bool stop;			/* fn asked to stop */
+	int handled;			/* records handed to fn this poll */
 	__u64 bad;			/* records too short for their header */
+	__u64 sampled, lost;		/* the counts, as last read */
 };
+
+/* Records one poll hands over at most: it returns, and beats, between */
+#define CAPTURE_ROUND	4096
 
 /* The id of the ring in NF id's slot (0: none) */
 static __u32 slot_ring(int rings, __u32 id)
@@ -212,6 +220,15 @@ static __u32 slot_ring(int rings, __u32 id)
 	return ring_id;
 }
 
+/* now, in NF id's heartbeat: its reader lives */
+static void beat(struct tdm_ctx *ctx, __u32 id)
+{
+	__u64 now = tdm_mono_ns();
+
+	bpf_map_update_elem(tdm_map_fd(ctx, "tdm_monitor_beats"), &id, &now,
+			    BPF_ANY);
+}
+
 static int on_record(void *arg, void *data, size_t size)
 {
 	struct tdm_capture *cap = arg;
@@ -221,11 +238,15 @@ static int on_record(void *arg, void *data, size_t size)
 		cap->bad++;
 		return 0;
 	}
-	if (cap->fn(cap->arg, s, s + 1)) {
-		cap->stop = 1;
-		return 1;	/* ends ring_buffer__poll()'s round */
-	}
-	return 0;
+	cap->handled++;
+	if (cap->fn(cap->arg, s, s + 1))
+		cap->stop = true;
+	/*
+	 * Negative ends libbpf's round at once, this record consumed (a
+	 * positive value does not, and under steady traffic the round
+	 * would never end)
+	 */
+	return cap->stop || cap->handled >= CAPTURE_ROUND ? -ECANCELED : 0;
 }
 
 int tdm_capture_open(struct tdm_ctx *ctx, const char *name, __u32 snaplen,
@@ -233,25 +254,37 @@ int tdm_capture_open(struct tdm_ctx *ctx, const char *name, __u32 snaplen,
 {
 	int rings = tdm_map_fd(ctx, "tdm_monitor_rings");
 	int caps = tdm_map_fd(ctx, "tdm_monitor_captures");
+	int beats = tdm_map_fd(ctx, "tdm_monitor_beats");
 	struct tdm_monitor_capture c = {};
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	struct tdm_capture *cap;
+	__u64 last = 0;
 	int id, err;
 
 	*capp = NULL;
+	/* room for two records of snaplen bytes (and 8 of the ring's own) */
 	if (!snaplen || snaplen > TDM_MONITOR_SNAPLEN_MAX || !sample ||
-	    ring_bytes < 4096 || (ring_bytes & (ring_bytes - 1)))
+	    (ring_bytes & (ring_bytes - 1)) ||
+	    ring_bytes < 2 * (sizeof(struct tdm_monitor_sample) + snaplen + 8) ||
+	    ring_bytes < 4096)
 		return tdm_err(ctx, EINVAL,
-			       "capture: snaplen 1-%u, sample 1 or more, a ring of a power of 2 bytes from 4096",
+			       "capture: snaplen 1-%u, sample 1 or more, a ring of a power of 2 bytes from 4096 that holds two frames",
 			       TDM_MONITOR_SNAPLEN_MAX);
 	id = monitor_of(ctx, name);
 	if (id < 0)
 		return id;
-	if (rings < 0 || caps < 0)
+	if (rings < 0 || caps < 0 || beats < 0)
 		return tdm_err(ctx, ENOENT, "capture: the monitor maps are missing");
-	if (slot_ring(rings, id) && !bpf_map_lookup_elem(caps, &id, &c) &&
-	    c.pid && (!kill(c.pid, 0) || errno == EPERM))
+	/*
+	 * Another reader, alive: it beat within TDM_MONITOR_STALE_NS and
+	 * its process is there (one killed is taken over at once; one
+	 * stopped, or in another pid namespace, after 2 s)
+	 */
+	if (slot_ring(rings, id) && !bpf_map_lookup_elem(beats, &id, &last) &&
+	    tdm_mono_ns() - last < TDM_MONITOR_STALE_NS &&
+	    !bpf_map_lookup_elem(caps, &id, &c) &&
+	    (!c.pid || !kill(c.pid, 0) || errno != ESRCH))
 		return tdm_err(ctx, EBUSY,
 			       "monitor '%s' is being captured already (pid %u)",
 			       name, c.pid);
@@ -284,6 +317,7 @@ int tdm_capture_open(struct tdm_ctx *ctx, const char *name, __u32 snaplen,
 	c.snaplen = snaplen;
 	c.sample = sample;
 	c.pid = getpid();
+	beat(ctx, id);
 	if (bpf_map_update_elem(caps, &id, &c, BPF_ANY) ||
 	    bpf_map_update_elem(rings, &id, &cap->ring_fd, BPF_ANY)) {
 		err = tdm_err(ctx, errno, "capture: starting on '%s': %s", name,
@@ -301,6 +335,19 @@ fail:
 	return err;
 }
 
+/* The counts, while the NF's slot is ours (after, they are another's) */
+static void counts_read(struct tdm_capture *cap, int rings)
+{
+	struct tdm_monitor_capture c;
+
+	if (slot_ring(rings, cap->nf_id) == cap->ring_id &&
+	    !bpf_map_lookup_elem(tdm_map_fd(cap->ctx, "tdm_monitor_captures"),
+				 &cap->nf_id, &c)) {
+		cap->sampled = c.sampled;
+		cap->lost = c.lost;
+	}
+}
+
 int tdm_capture_poll(struct tdm_capture *cap, int timeout_ms,
 		     tdm_capture_fn *fn, void *arg)
 {
@@ -308,34 +355,36 @@ int tdm_capture_poll(struct tdm_capture *cap, int timeout_ms,
 
 	cap->fn = fn;
 	cap->arg = arg;
+	cap->stop = false;
+	cap->handled = 0;
+	if (slot_ring(rings, cap->nf_id) == cap->ring_id)
+		beat(cap->ctx, cap->nf_id);
+	counts_read(cap, rings);
 	r = ring_buffer__poll(cap->rb, timeout_ms);
-	if (r < 0 && r != -EINTR)
+	if (r == -ECANCELED || r == -EINTR)	/* fn, a full round, a signal */
+		r = cap->handled;
+	if (r < 0)
 		return tdm_err(cap->ctx, -r, "capture: reading its ring: %s",
 			       strerror(-r));
-	if (r < 0)		/* a signal */
-		r = 0;
 	if (cap->stop)
 		return r;
 	/* the NF went (its slot emptied) or another took its place */
 	if (slot_ring(rings, cap->nf_id) != cap->ring_id) {
 		/* what it wrote before it went */
-		ring_buffer__consume(cap->rb);
+		cap->handled = 0;
+		while (!cap->stop && ring_buffer__consume(cap->rb) == -ECANCELED)
+			cap->handled = 0;
 		return tdm_err(cap->ctx, ENOENT,
-			       "capture: the monitor was deleted");
+			       "capture: the monitor was deleted, or another capture took it over");
 	}
 	return r;
 }
 
 int tdm_capture_counts(struct tdm_capture *cap, __u64 *sampled, __u64 *lost)
 {
-	struct tdm_monitor_capture c;
-
-	if (bpf_map_lookup_elem(tdm_map_fd(cap->ctx, "tdm_monitor_captures"),
-				&cap->nf_id, &c))
-		return tdm_err(cap->ctx, errno, "capture: its counters: %s",
-			       strerror(errno));
-	*sampled = c.sampled;
-	*lost = c.lost + cap->bad;
+	counts_read(cap, tdm_map_fd(cap->ctx, "tdm_monitor_rings"));
+	*sampled = cap->sampled;
+	*lost = cap->lost + cap->bad;
 	return 0;
 }
 

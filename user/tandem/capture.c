@@ -26,6 +26,7 @@ struct capture_out {
 	pcap_dumper_t *dump;		/* -w, or NULL: text or JSON lines */
 	__u64 realtime_off;		/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	__u64 written, max;		/* max 0: no limit */
+	bool failed;			/* writing the output failed */
 };
 
 static void on_signal(int sig)
@@ -64,6 +65,7 @@ static void print_frame(const struct capture_out *o,
 			sprintf(hex + 2 * i, "%02x", b[i]);
 		hex[2 * s->caplen] = 0;
 		json_object_object_add(j, "time", json_object_new_double(t / 1e9));
+		json_object_object_add(j, "time_ns", json_u64(t));
 		json_object_object_add(j, "dev", jstr(dev));
 		json_object_object_add(j, "len", json_u64(s->len));
 		json_object_object_add(j, "caplen", json_u64(s->caplen));
@@ -110,7 +112,15 @@ static int on_frame(void *arg, const struct tdm_monitor_sample *s,
 		print_frame(o, s, frame);
 	}
 	o->written++;
-	return o->max && o->written >= o->max;
+	/* a full disk: no use going on; the pipe's reader gone (tcpdump
+	 * -c N): done */
+	if (ferror(o->dump ? pcap_dump_file(o->dump) : stdout)) {
+		if (errno == EPIPE)
+			stopping = 1;
+		else
+			o->failed = true;
+	}
+	return stopping || o->failed || (o->max && o->written >= o->max);
 }
 
 static int capture_run(struct args *a)
@@ -119,45 +129,49 @@ static int capture_run(struct args *a)
 	__u32 snaplen = arg_num(a, "snaplen", TDM_MONITOR_SNAPLEN_MAX);
 	__u32 sample = arg_num(a, "sample", 1);
 	struct capture_out o = { .max = arg_num(a, "count", 0) };
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigset_t sigs;
+	/* SA_RESTART: a write to a pipe goes on; the wait for frames
+	 * (epoll) ends at a signal whatever the flag */
+	struct sigaction sa = { .sa_handler = on_signal,
+				.sa_flags = SA_RESTART };
 	__u64 sampled = 0, lost = 0;
 	struct tdm_capture *cap;
 	struct tdm_ctx *ctx;
 	pcap_t *pd = NULL;
 	int r = 0, code = 0;
+	sigset_t sigs;
 
+	ctx = cli_ctx(false);
+	if (tdm_capture_open(ctx, name, snaplen, sample, CAPTURE_RING_BYTES,
+			     &cap))
+		return cli_lib_fail();
+	/* the file once the capture is ours: a refused one leaves it be */
 	if (file) {
 		pd = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, snaplen,
 						PCAP_TSTAMP_PRECISION_NANO);
-		if (!pd)
-			return cli_fail("capture: libpcap: cannot open a dead handle");
 		/* "-": standard output, as tcpdump -w - */
-		o.dump = pcap_dump_open(pd, file);
+		o.dump = pd ? pcap_dump_open(pd, file) : NULL;
 		if (!o.dump) {
-			code = cli_fail("capture: %s", pcap_geterr(pd));
-			pcap_close(pd);
+			code = cli_fail("capture: %s",
+					pd ? pcap_geterr(pd) : "libpcap: no handle");
+			tdm_capture_close(cap);
+			if (pd)
+				pcap_close(pd);
 			return code;
 		}
-	}
-	ctx = cli_ctx(false);
-	if (tdm_capture_open(ctx, name, snaplen, sample, CAPTURE_RING_BYTES,
-			     &cap)) {
-		code = cli_lib_fail();
-		goto out;
 	}
 	/* the lock is for changes: a capture may run for hours */
 	tdm_unlock(ctx);
 	/*
 	 * cli_ctx() held off the signals that end a command for the
-	 * change that started the capture; they now end the capture
-	 * (no SA_RESTART: they cut the wait for frames short).
+	 * change that started the capture; they now end the capture, and
+	 * so does a reader of our pipe that went (SIGPIPE).
 	 */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
@@ -167,26 +181,35 @@ static int capture_run(struct args *a)
 	o.realtime_off = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 	fprintf(stderr, "capturing on %s: snaplen %u, 1 frame in %u%s\n", name,
 		snaplen, sample, o.max ? "" : "; Ctrl-C stops");
-	while (!stopping && !(o.max && o.written >= o.max)) {
+	while (!stopping && !o.failed && !(o.max && o.written >= o.max)) {
 		r = tdm_capture_poll(cap, CAPTURE_POLL_MS, on_frame, &o);
 		if (r < 0)
 			break;
+		/* each round out at once, for a reader of the pipe */
+		if (r > 0 && o.dump && pcap_dump_flush(o.dump)) {
+			if (errno == EPIPE)
+				stopping = 1;
+			else
+				o.failed = true;
+		}
 	}
 	/* what stops it now waits for the ring to leave the NF */
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	tdm_capture_counts(cap, &sampled, &lost);
-	/* its ring leaves the NF's slot under the lock, as it came in */
-	if (r >= 0 && tdm_relock(ctx))
-		code = cli_lib_fail();
-	tdm_capture_close(cap);
 	if (r < 0)
 		code = cli_lib_fail();
-	if (o.dump && pcap_dump_flush(o.dump) && !code)
-		code = cli_fail("capture: writing %s: %s", file, strerror(errno));
+	tdm_capture_counts(cap, &sampled, &lost);
+	/* its ring leaves the NF's slot under the lock, as it came in */
+	if (tdm_relock(ctx) && !code)
+		code = cli_lib_fail();
+	tdm_capture_close(cap);
+	if (o.dump && pcap_dump_flush(o.dump) && errno != EPIPE)
+		o.failed = true;
+	if (o.failed && !code)
+		code = cli_fail("capture: writing %s: %s", file ? file : "the frames",
+				strerror(errno));
 	fprintf(stderr, "%llu frames captured, %llu sampled, %llu lost\n",
 		(unsigned long long)o.written, (unsigned long long)sampled,
 		(unsigned long long)lost);
-out:
 	if (o.dump)
 		pcap_dump_close(o.dump);
 	if (pd)
