@@ -247,6 +247,11 @@ expect "... leaving no ring" "$(rings_used)" -eq 0
 case_end "one_capture_at_a_time_and_none_outlives_its_monitor"
 
 # ---- 5: bad words ----
+# User space alone: the VMs leave it to the host (USERSPACE_CASES=0).
+if [ "${USERSPACE_CASES:-1}" = 0 ]; then
+	case_skip "bad_words_fail_with_one_line_and_change_nothing" \
+		"user space alone: the host runs it"
+else
 tdm dump > "$TMP/before"
 n=0
 bad=0
@@ -308,6 +313,7 @@ check "the state is as it was" diff "$TMP/before" "$TMP/after"
 expect "... no ring" "$(rings_used)" -eq 0
 expect "... no stray file" "$(ls "$TMP" | grep -c '^x.pcap$')" -eq 0
 case_end "bad_words_fail_with_one_line_and_change_nothing"
+fi
 
 # ---- 6: policy files ----
 check "detach" tdm dev detach veth1
