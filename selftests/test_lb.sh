@@ -184,6 +184,11 @@ state=$(tdm -j lb show web)
 check_fail "a backend of another family" "IPv6" tdm lb add web fd01:1::9
 check_fail "a bad address" "bad backend address" tdm lb add web 10.1.1.300
 check_fail "twice" "already" tdm lb add web 10.1.1.2
+for b in 127.0.0.1 0.0.0.0 224.0.0.5 255.255.255.255 198.51.100.10; do
+	check_fail "backend $b" "cannot take flows" tdm lb add web $b
+done
+check_fail "backend ::1" "cannot take flows" tdm lb add web6 ::1
+check_fail "backend ff02::1" "cannot take flows" tdm lb add web6 ff02::1
 check_fail "weight 0" "weight" tdm lb add web 10.1.1.9 weight 0
 check_fail "weight 1001" "weight" tdm lb add web 10.1.1.9 weight 1001
 check_fail "no such backend" "no backend" tdm lb drain web 10.1.1.9

@@ -244,6 +244,14 @@ capture_wait
 expect "a capture of a deleted monitor fails" $? -eq 1
 check "... saying so" grep -q "the monitor was deleted" "$TMP/o4.err"
 expect "... leaving no ring" "$(rings_used)" -eq 0
+# the whole state removed (rm -rf of the pin directory): it ends too
+TANDEM_PIN_ROOT=/sys/fs/bpf/other tdm nf add m monitor > /dev/null
+TANDEM_PIN_ROOT=/sys/fs/bpf/other capture_start o6 capture m -w /dev/null ||
+	case_failed=1
+rm -rf /sys/fs/bpf/other
+capture_wait
+expect "a capture of a removed state fails" $? -eq 1
+check "... saying so" grep -q "the monitor was deleted" "$TMP/o6.err"
 case_end "one_capture_at_a_time_and_none_outlives_its_monitor"
 
 # ---- 5: bad words ----

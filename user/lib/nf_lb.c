@@ -57,13 +57,18 @@ static int lerr(char *err, size_t errlen, const char *fmt, const char *a)
 	return -EINVAL;
 }
 
-/* Not unspecified, multicast or broadcast: a source a packet may have */
+/*
+ * Not unspecified, loopback, multicast or broadcast: an address a packet
+ * may leave from or be routed to, for sources and backends
+ */
 static bool lb_unicast(const struct tdm_addr *a, int family)
 {
 	const __u8 *b = (const __u8 *)a->w;
 
-	if (family == 4)
-		return b[12] && b[12] < 224;	/* 0/8, 224/4 and above */
+	if (family == 4)	/* 0/8, 127/8, 224/4 and above */
+		return b[12] && b[12] != 127 && b[12] < 224;
+	if (!a->w[0] && !a->w[1] && !a->w[2] && a->w[3] == htonl(1))
+		return false;	/* ::1 */
 	return b[0] != 0xff && (a->w[0] || a->w[1] || a->w[2] || a->w[3]);
 }
 
@@ -389,6 +394,11 @@ int tdm_lb_add(struct tdm_ctx *ctx, const char *nf, const char *addr,
 	if (weight < 1 || weight > LB_MAX_WEIGHT)
 		return tdm_err(ctx, EINVAL, "lb: bad weight %u (1-%u)", weight,
 			       LB_MAX_WEIGHT);
+	if (!lb_unicast(&k.addr, lp.family) ||
+	    !memcmp(&k.addr, &lp.vip, sizeof(k.addr)))
+		return tdm_err(ctx, EINVAL,
+			       "lb: backend %s cannot take flows (unspecified, loopback, multicast, broadcast or the vip)",
+			       addr);
 	if (port && lp.mode == TDM_LB_ENCAP)
 		return tdm_err(ctx, EINVAL,
 			       "lb '%s' forwards by encap: the packet is not changed, a backend has no port of its own",

@@ -205,6 +205,7 @@ struct tdm_capture {
 	int handled;			/* records handed to fn this poll */
 	__u64 bad;			/* records too short for their header */
 	__u64 sampled, lost;		/* the counts, as last read */
+	__u32 rings_id;			/* tdm_monitor_rings' id: still pinned? */
 };
 
 /* Records one poll hands over at most: it returns, and beats, between */
@@ -218,6 +219,30 @@ static __u32 slot_ring(int rings, __u32 id)
 	if (bpf_map_lookup_elem(rings, &id, &ring_id))
 		return 0;
 	return ring_id;
+}
+
+/* The kernel's id of the map fd refers to; 0 if none */
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id : 0;
+}
+
+/* Is the state we opened still the pinned one (not removed, rm -rf)? */
+static bool state_pinned(const struct tdm_capture *cap)
+{
+	char path[512];
+	bool same;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/tdm_monitor_rings", tdm_pin_root());
+	fd = bpf_obj_get(path);
+	same = map_id(fd) == cap->rings_id;
+	if (fd >= 0)
+		close(fd);
+	return same;
 }
 
 /* now, in NF id's heartbeat: its reader lives */
@@ -306,6 +331,7 @@ int tdm_capture_open(struct tdm_ctx *ctx, const char *name, __u32 snaplen,
 		goto fail;
 	}
 	cap->ring_id = info.id;
+	cap->rings_id = map_id(rings);
 	cap->rb = ring_buffer__new(cap->ring_fd, on_record, cap, NULL);
 	if (!cap->rb) {
 		err = tdm_err(ctx, errno, "capture: mapping its ring: %s",
@@ -368,14 +394,16 @@ int tdm_capture_poll(struct tdm_capture *cap, int timeout_ms,
 			       strerror(-r));
 	if (cap->stop)
 		return r;
-	/* the NF went (its slot emptied) or another took its place */
-	if (slot_ring(rings, cap->nf_id) != cap->ring_id) {
+	/* the NF went (its slot emptied), another took its place, or the
+	 * whole state was removed */
+	if (slot_ring(rings, cap->nf_id) != cap->ring_id ||
+	    !state_pinned(cap)) {
 		/* what it wrote before it went */
 		cap->handled = 0;
 		while (!cap->stop && ring_buffer__consume(cap->rb) == -ECANCELED)
 			cap->handled = 0;
 		return tdm_err(cap->ctx, ENOENT,
-			       "capture: the monitor was deleted, or another capture took it over");
+			       "capture: the monitor was deleted (or the whole state), or another capture took it over");
 	}
 	return r;
 }

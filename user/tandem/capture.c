@@ -111,14 +111,16 @@ static int on_frame(void *arg, const struct tdm_monitor_sample *s,
 	} else {
 		print_frame(o, s, frame);
 	}
-	o->written++;
 	/* a full disk: no use going on; the pipe's reader gone (tcpdump
-	 * -c N): done */
+	 * -c N): done (at the first frame after: a pipe says so only to a
+	 * write) */
 	if (ferror(o->dump ? pcap_dump_file(o->dump) : stdout)) {
 		if (errno == EPIPE)
 			stopping = 1;
 		else
 			o->failed = true;
+	} else {
+		o->written++;
 	}
 	return stopping || o->failed || (o->max && o->written >= o->max);
 }

@@ -239,7 +239,7 @@ static const struct command nf_cmds[] = {
 
 const struct object nf_object = {
 	.name = "nf",
-	.summary = "network function instances (counter, firewall, policer, process)",
+	.summary = "network function instances (tandem nf types lists their types)",
 	.cmds = nf_cmds,
 	.more_help = nf_more_help,
 };
