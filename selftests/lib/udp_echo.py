@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """UDP echo, and its client, for the selftests; IPv4 and IPv6.
 
-  udp_echo.py serve PORT READY_FILE
-      echo every datagram on [::]:PORT (and 0.0.0.0:PORT) back to its
-      sender, after creating READY_FILE; each is one line on stdout:
-      "ADDR PORT" of the sender (one it cannot answer too); runs until
-      killed
+  udp_echo.py serve PORT READY_FILE [ADDR]
+      echo every datagram on [::]:PORT (and 0.0.0.0:PORT; with ADDR,
+      that address alone: its answers leave from it, as a direct server
+      return backend's must) back to its sender, after creating
+      READY_FILE; each is one line on stdout: "ADDR PORT" of the sender
+      (one it cannot answer too); runs until killed
   udp_echo.py ask ADDR PORT [--size N] [--sport P]
       send one datagram of N bytes (default 32) from a connected socket
       and wait 3 s for it to come back; prints "echo", "refused" (an
@@ -17,10 +18,15 @@ import socket
 import sys
 
 
-def serve(port, ready):
-    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-    s.bind(("::", port))
+def serve(port, ready, addr=None):
+    if addr and ":" not in addr:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((addr, port))
+    else:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        if not addr:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.bind((addr or "::", port))
     open(ready, "w").close()
     while True:
         b, peer = s.recvfrom(65535)
@@ -58,7 +64,7 @@ def ask(addr, port, size, sport):
 def main():
     a = sys.argv[1:]
     if a[:1] == ["serve"]:
-        serve(int(a[1]), a[2])
+        serve(int(a[1]), a[2], a[3] if len(a) > 3 else None)
         return 0
     size = int(a[a.index("--size") + 1]) if "--size" in a else 32
     sport = int(a[a.index("--sport") + 1]) if "--sport" in a else 0
