@@ -4475,10 +4475,10 @@ static void test_monitor_nf(void)
 }
 
 static const struct ktap_case cases[] = {
-	{ "match_text_reads_back_to_the_same_match", test_match_round_trip },
-	{ "numbers_are_digits_only_and_range_checked", test_numbers },
-	{ "packet_builder_checksums_as_rfc_1071", test_pkt_csum },
-	{ "every_nf_type_names_its_drop_reasons", test_nf_types_whole },
+	{ "match_text_reads_back_to_the_same_match", test_match_round_trip, true },
+	{ "numbers_are_digits_only_and_range_checked", test_numbers, true },
+	{ "packet_builder_checksums_as_rfc_1071", test_pkt_csum, true },
+	{ "every_nf_type_names_its_drop_reasons", test_nf_types_whole, true },
 	{ "counter_chain_counts_every_packet_once_per_nf", test_counter_chain },
 	{ "firewall_ipv4_port_and_prefix_rules", test_firewall_v4 },
 	{ "firewall_ipv6_with_extension_headers", test_firewall_v6 },
@@ -4486,7 +4486,7 @@ static const struct ktap_case cases[] = {
 	{ "ipv4_rules_never_match_ipv6", test_rule_family },
 	{ "zero_length_prefixes_match_their_family_only", test_zero_length_prefixes },
 	{ "firewall_change_cut_short_is_finished_at_open", test_firewall_bank_recovery },
-	{ "port_ranges_split_into_aligned_prefixes", test_port_prefixes },
+	{ "port_ranges_split_into_aligned_prefixes", test_port_prefixes, true },
 	{ "firewall_linear_and_tuples_agree_with_the_model", test_firewall_lookups_agree },
 	{ "firewall_too_many_tuples_falls_back_to_linear", test_firewall_tuples_fall_back },
 	{ "firewall_tuples_rule_change_takes_at_once", test_firewall_tuples_rule_change },
@@ -4505,7 +4505,7 @@ static const struct ktap_case cases[] = {
 	{ "policer_pps_per_source_and_bits", test_policer },
 	{ "conntrack_states_as_the_kernel_tells_them", test_conntrack },
 	{ "nat_rewrites_both_ways_with_every_checksum", test_nat_nf },
-	{ "maglev_even_shares_and_little_moves", test_maglev },
+	{ "maglev_even_shares_and_little_moves", test_maglev, true },
 	{ "lb_balances_sticks_drains_and_moves_little", test_lb_nf },
 	{ "lb_encap_for_direct_server_return", test_lb_encap },
 	{ "monitor_counts_flows_and_captures_frames", test_monitor_nf },

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 
@@ -23,6 +24,15 @@
 #define KSFT_SKIP	4
 
 static int ktap_n, ktap_failed, ktap_case_failed;
+
+/* CLOCK_MONOTONIC in ms: the runner prints what setup and a case took. */
+static inline double ktap_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 static inline void ktap_plan(int n)
 {
@@ -120,10 +130,15 @@ static inline int ktap_finish(void)
 	return ktap_failed ? KSFT_FAIL : KSFT_PASS;
 }
 
-/* A case of ktap_run(): its name (the KTAP line's) and its code. */
+/*
+ * A case of ktap_run(): its name (the KTAP line's) and its code. A pure
+ * case (text, numbers, arithmetic) needs no state: ktap_run() calls
+ * neither setup() nor after() for it.
+ */
 struct ktap_case {
 	const char *name;
 	void (*fn)(void);
+	bool pure;
 };
 
 /*
@@ -175,16 +190,21 @@ static inline int ktap_run(const struct ktap_case *cases, int n, int argc,
 			return KSFT_FAIL;
 		pid = fork();
 		if (pid == 0) {
+			double t0 = ktap_ms(), t1;
+
 			close(done[0]);
-			rc = setup();
+			rc = cases[i].pure ? 0 : setup();
+			t1 = ktap_ms();
 			if (rc) {
 				printf("# setup failed: %s\n", strerror(-rc));
 				fflush(stdout);
 				_exit(rc == -EPERM ? KSFT_SKIP : KSFT_FAIL);
 			}
 			cases[i].fn();
-			if (after)
+			if (after && !cases[i].pure)
 				after();
+			printf("# setup %.0f ms, case %.0f ms\n", t1 - t0,
+			       ktap_ms() - t1);
 			fflush(stdout);
 			if (write(done[1], "e", 1) != 1)
 				_exit(KSFT_FAIL);
