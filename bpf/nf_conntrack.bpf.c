@@ -159,7 +159,7 @@ const volatile struct {
  */
 struct tdm_ct_table {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TDM_CT_DEFAULT_SIZE);
+	__uint(max_entries, TDM_TEMPLATE_ENTRIES);
 	__type(key, struct tdm_ct_key);
 	__type(value, struct tdm_ct_entry);
 };

@@ -103,7 +103,7 @@ const volatile struct tdm_lb_slot tdm_lb_types;
 struct tdm_lb_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_INNER_MAP);
-	__uint(max_entries, TDM_LB_DEFAULT_TABLE);
+	__uint(max_entries, TDM_TEMPLATE_ENTRIES);
 	__type(key, __u32);
 	__type(value, struct tdm_lb_slot);
 };

@@ -102,7 +102,7 @@ const volatile struct {
 
 struct tdm_monitor_table {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TDM_MONITOR_DEFAULT_SIZE);
+	__uint(max_entries, TDM_TEMPLATE_ENTRIES);
 	__type(key, struct tdm_monitor_key);
 	__type(value, struct tdm_monitor_flow);
 };
@@ -118,7 +118,7 @@ struct {
 /* A capture's ring; its reader makes each at the size it wants. */
 struct tdm_monitor_ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, TDM_TEMPLATE_RING);
 };
 
 struct {

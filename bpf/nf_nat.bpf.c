@@ -146,7 +146,7 @@ const volatile struct {
 
 struct tdm_nat_table {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TDM_NAT_DEFAULT_SIZE);
+	__uint(max_entries, TDM_TEMPLATE_ENTRIES);
 	__type(key, struct tdm_nat_key);
 	__type(value, struct tdm_nat_entry);
 };

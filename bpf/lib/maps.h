@@ -269,6 +269,18 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_set_prefixes SEC(".maps");
 
+/*
+ * max_entries of an NF's inner map template (tdm_*_table): the library
+ * makes each NF's own table at the size its parameters give, and the
+ * kernel does not compare max_entries when a map joins a map of maps
+ * (bpf_map_meta_equal()). libbpf makes the template at every load and
+ * frees it after: a small one costs nothing (65,536 preallocated LRU
+ * entries took 50-80 ms a map under TCG, on every command that made
+ * the state). A ring buffer's smallest size is a page.
+ */
+#define TDM_TEMPLATE_ENTRIES	64
+#define TDM_TEMPLATE_RING	4096
+
 /* Every NF's private maps (bpf/nf_*.bpf.c) */
 #define TDM_NF_MAPS
 #include "nf_list.h"
