@@ -8,11 +8,13 @@
       return backend's must) back to its sender, after creating
       READY_FILE; each is one line on stdout: "ADDR PORT" of the sender
       (one it cannot answer too); runs until killed
-  udp_echo.py ask ADDR PORT [--size N] [--sport P]
+  udp_echo.py ask ADDR PORT [--size N] [--sport P] [--count C]
       send one datagram of N bytes (default 32) from a connected socket
       and wait 3 s for it to come back; prints "echo", "refused" (an
       ICMP port unreachable reached the socket) or "timeout"; exit 0
-      only for "echo" with the same bytes
+      only for "echo" with the same bytes. --count: C flows one after
+      the other (source ports P, P+1, ...; one interpreter start, which
+      costs seconds in a TCG guest), a line each; exit 0 if all echo
 """
 import socket
 import sys
@@ -68,7 +70,11 @@ def main():
         return 0
     size = int(a[a.index("--size") + 1]) if "--size" in a else 32
     sport = int(a[a.index("--sport") + 1]) if "--sport" in a else 0
-    return ask(a[1], int(a[2]), size, sport)
+    count = int(a[a.index("--count") + 1]) if "--count" in a else 1
+    rc = 0
+    for i in range(count):
+        rc |= ask(a[1], int(a[2]), size, sport + i if sport else 0)
+    return rc
 
 
 if __name__ == "__main__":
