@@ -29,6 +29,9 @@ for fam in 10.10.0.2 fd00::2; do
 	expect "$fam: port 5001 received" "$(udp_count r5001)" -eq 0
 	expect "$fam: port 5002 received" "$(udp_count r5002)" -eq 100
 done
+# a ruleset this small is held by the chain's program as constants
+expect "rule show: in the chain's program" \
+	"$(tdm -j rule show fw | jq -r .in_program)" = true
 check "ping v4 passes the firewall" in_a ping -c 2 -i 0.2 -W 2 10.10.0.2
 check "ping v6 passes the firewall" in_a ping -6 -c 2 -i 0.2 -W 2 fd00::2
 case_end "udp_5001_blocked_on_ipv4_and_ipv6_5002_passes"
@@ -65,6 +68,7 @@ check "chain replace" tdm chain replace web fwt cnt
 expect "nf show: lookup tuples" "$(tdm nf show fwt | grep -c 'lookup tuples')" -eq 1
 r=$(tdm -j rule show fwt)
 expect "rule show: mode tuples" "$(json_get "$r" mode)" = tuples
+expect "rule show: not in the program" "$(jq -r .in_program <<< "$r")" = false
 expect "rule show: 4 tuples (4 mask shapes)" "$(json_get "$r" tuples)" -eq 4
 for fam in 10.10.0.2 fd00::2; do
 	for port in 6000 6006 6007 6008; do

@@ -521,11 +521,35 @@ struct tdm_nf_cmd {
 	char line[TDM_NF_CMD_LEN];
 };
 
+/*
+ * A small ruleset held by the hop itself (a firewall's, when it is read
+ * rule after rule and has at most TDM_HOP_RULES rules): the loader copies
+ * it from the bank the NF's parameters name, so the verifier sees every
+ * field as a constant and keeps only the checks the rules make, and the
+ * datapath reads no map for it (bpf/nf_firewall.bpf.c). The same rules,
+ * in the same (prio, id) order, as that bank's; a rule change reloads
+ * the hop whichever way it reads them.
+ */
+#define TDM_HOP_RULES	4
+
+struct tdm_hop_rule {
+	struct tdm_match m;
+	__u32 action;			/* TDM_ACT_PASS or TDM_ACT_DROP */
+};
+
+struct tdm_hop_rules {
+	__u32 on;			/* 1: the NF reads these, not its maps */
+	__u32 n;			/* rules in r[], 0 to TDM_HOP_RULES */
+	__u32 default_action;		/* when none matches */
+	struct tdm_hop_rule r[TDM_HOP_RULES];
+};
+
 /* One NF of a hop, as the hop program's .rodata holds it. */
 struct tdm_hop_nf {
 	__u32 type;			/* enum tdm_nf_type_id */
 	__u32 nf_id;
 	union tdm_nf_params params;	/* as the NF's record has them */
+	struct tdm_hop_rules rules;	/* on = 0 unless the type fills it */
 };
 
 /*

@@ -198,6 +198,12 @@ static int chain_nfs(struct tdm_ctx *ctx, struct tdm_chain_info *ci,
 		nfs[i].params = nf.params;
 		ci->nf_state[i] = t->ops->hop_state ?
 				  t->ops->hop_state(ci->nf_ids[i], &nf.params) : 0;
+		if (t->ops->hop_rules) {
+			err = t->ops->hop_rules(ctx, ci->nf_ids[i], &nf.params,
+						&nfs[i].rules);
+			if (err)
+				return err;
+		}
 	}
 	return 0;
 }

@@ -183,6 +183,11 @@ struct tdm_nf_ops {
 	/* the state the hop program reads for NF id with parameters p, as
 	 * struct tdm_chain_info.nf_state records it (NULL: 0, none) */
 	__u32 (*hop_state)(__u32 id, const union tdm_nf_params *p);
+	/* what the hop holds as constants for NF id with parameters p
+	 * (NULL: nothing): fills *r, or leaves r->on 0; 0 or -errno with
+	 * the error set */
+	int (*hop_rules)(struct tdm_ctx *ctx, __u32 id,
+			 const union tdm_nf_params *p, struct tdm_hop_rules *r);
 	/* add the NF's own counters, which the datapath does not count
 	 * (NULL: none); 0 or -errno */
 	int (*stats)(struct tdm_ctx *ctx, __u32 id, struct tdm_nf_stats *st);

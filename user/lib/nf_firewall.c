@@ -760,6 +760,9 @@ static int rule_show_run(struct tdm_ctx *ctx, const struct args *a,
 	json_object_object_add(*out, "mode", json_object_new_string(
 		rl.mode == TDM_FW_MODE_TUPLES ? "tuples" : "linear"));
 	json_object_object_add(*out, "tuples", json_object_new_int64(rl.ntuples));
+	/* firewall_hop_rules(): the rules are the hop's constants */
+	json_object_object_add(*out, "in_program", json_object_new_boolean(
+		rl.mode == TDM_FW_MODE_LINEAR && rl.n <= TDM_HOP_RULES));
 	for (i = 0; i < rl.n; i++) {
 		const struct tdm_fw_rule *r = &rl.v[i];
 		struct json_object *o = json_object_new_object();
@@ -804,6 +807,9 @@ static void rule_show_print(struct json_object *o, FILE *f)
 	 * asks; the ruleset decides, see rule show -j's mode) */
 	if (!strcmp(jget(o, "mode"), "tuples"))
 		fprintf(f, "looked up by tuples: %s\n", jget(o, "tuples"));
+	else if (json_object_get_boolean(json_object_object_get(o,
+							      "in_program")))
+		fprintf(f, "looked up linearly, as constants of the chain's program\n");
 	else
 		fprintf(f, "looked up linearly\n");
 }
@@ -859,6 +865,43 @@ static __u32 firewall_hop_state(__u32 id, const union tdm_nf_params *p)
 	return tdm_fw_ruleset_key(id, TDM_NF_PARAMS(p, firewall)->bank);
 }
 
+/*
+ * A linear ruleset of at most TDM_HOP_RULES rules goes into the hop as
+ * constants: the bank the parameters name, as the datapath would read it
+ * from tdm_fw_rules (no ruleset: left to the datapath, which passes).
+ */
+static int firewall_hop_rules(struct tdm_ctx *ctx, __u32 id,
+			      const union tdm_nf_params *p,
+			      struct tdm_hop_rules *hr)
+{
+	__u32 key = firewall_hop_state(id, p), i;
+	struct tdm_fw_ruleset *rs;
+	int err = 0;
+
+	memset(hr, 0, sizeof(*hr));
+	rs = malloc(sizeof(*rs));
+	if (!rs)
+		return tdm_err(ctx, ENOMEM, "out of memory");
+	if (bpf_map_lookup_elem(tdm_fw_rules_fd(ctx), &key, rs)) {
+		if (errno != ENOENT)
+			err = tdm_err(ctx, errno, "reading firewall rules: %s",
+				      strerror(errno));
+		goto out;
+	}
+	if (rs->mode != TDM_FW_MODE_LINEAR || rs->nrules > TDM_HOP_RULES)
+		goto out;
+	hr->on = 1;
+	hr->n = rs->nrules;
+	hr->default_action = rs->default_action;
+	for (i = 0; i < rs->nrules; i++) {
+		hr->r[i].m = rs->rules[i].m;
+		hr->r[i].action = rs->rules[i].action;
+	}
+out:
+	free(rs);
+	return err;
+}
+
 static const char *const firewall_drops[TDM_FIREWALL_DROP_MAX] = {
 	[TDM_FIREWALL_DROP_RULE] = "rule",
 	[TDM_FIREWALL_DROP_DEFAULT] = "default",
@@ -879,6 +922,7 @@ const struct tdm_nf_ops tdm_nf_firewall = {
 	.parse = firewall_parse, .format = firewall_format,
 	.create = firewall_create, .destroy = firewall_destroy,
 	.hop_state = firewall_hop_state,
+	.hop_rules = firewall_hop_rules,
 	.object = &rule_object,
 	.drops = firewall_drops,
 };
