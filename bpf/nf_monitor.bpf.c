@@ -157,6 +157,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct tdm_monitor_record);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_monitor_scratch SEC(".maps");
 #endif /* TDM_NF_MAPS */
 

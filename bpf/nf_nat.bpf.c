@@ -177,6 +177,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct tdm_nat_scratch);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tdm_nat_scratch SEC(".maps");
 
 struct {
