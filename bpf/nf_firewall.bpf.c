@@ -327,7 +327,7 @@ __noinline int firewall_eval(const struct tdm_meta *pm, __u32 key)
  * the verifier keeps only the checks it makes, and no map is read (the
  * call and the ruleset's lookup were most of a small firewall's cost).
  */
-static __always_inline int firewall_consts(const struct tdm_meta *pm,
+static __noinline int firewall_consts(const struct tdm_meta *pm,
 				const volatile struct tdm_hop_rules *hr)
 {
 	int i;
@@ -346,7 +346,12 @@ static __always_inline int firewall_consts(const struct tdm_meta *pm,
 		 */
 		m = (const struct tdm_match *)&hr->r[i].m;
 		barrier_var(m);
-		if (tdm_match(m, pm, true))
+		/* no sets here (the loader keeps those rulesets in the map:
+		 * a set lookup's key on the hop's stack would leave too
+		 * little of it for nat's calls); states, as tdm_match() */
+		if (m->ct_states && !(m->ct_states & (1U << pm->ct_state)))
+			continue;
+		if (tdm_match(m, pm, false))
 			return hr->r[i].action == TDM_ACT_DROP ?
 			       TDM_FIREWALL_DROP_RULE : NF_CONTINUE;
 	}

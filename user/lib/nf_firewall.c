@@ -732,6 +732,22 @@ static int rule_del_run(struct tdm_ctx *ctx, const struct args *a,
 	return tdm_rule_del(ctx, arg_str(a, "NF"), arg_num(a, "ID", 0));
 }
 
+/*
+ * Does the hop hold these rules as constants (firewall_hop_rules())? A
+ * linear ruleset of at most TDM_HOP_RULES rules, none on a set.
+ */
+static bool fw_in_program(__u32 mode, const struct tdm_fw_rule *v, __u32 n)
+{
+	__u32 i;
+
+	if (mode != TDM_FW_MODE_LINEAR || n > TDM_HOP_RULES)
+		return false;
+	for (i = 0; i < n; i++)
+		if (v[i].m.src_set || v[i].m.dst_set)
+			return false;
+	return true;
+}
+
 static int rule_show_run(struct tdm_ctx *ctx, const struct args *a,
 			 struct json_object **out)
 {
@@ -762,7 +778,7 @@ static int rule_show_run(struct tdm_ctx *ctx, const struct args *a,
 	json_object_object_add(*out, "tuples", json_object_new_int64(rl.ntuples));
 	/* firewall_hop_rules(): the rules are the hop's constants */
 	json_object_object_add(*out, "in_program", json_object_new_boolean(
-		rl.mode == TDM_FW_MODE_LINEAR && rl.n <= TDM_HOP_RULES));
+		fw_in_program(rl.mode, rl.v, rl.n)));
 	for (i = 0; i < rl.n; i++) {
 		const struct tdm_fw_rule *r = &rl.v[i];
 		struct json_object *o = json_object_new_object();
@@ -866,8 +882,8 @@ static __u32 firewall_hop_state(__u32 id, const union tdm_nf_params *p)
 }
 
 /*
- * A linear ruleset of at most TDM_HOP_RULES rules goes into the hop as
- * constants: the bank the parameters name, as the datapath would read it
+ * A linear ruleset of at most TDM_HOP_RULES rules, none on a set, goes
+ * into the hop as constants: the bank the parameters name, as the datapath would read it
  * from tdm_fw_rules (no ruleset: left to the datapath, which passes).
  */
 static int firewall_hop_rules(struct tdm_ctx *ctx, __u32 id,
@@ -888,7 +904,7 @@ static int firewall_hop_rules(struct tdm_ctx *ctx, __u32 id,
 				      strerror(errno));
 		goto out;
 	}
-	if (rs->mode != TDM_FW_MODE_LINEAR || rs->nrules > TDM_HOP_RULES)
+	if (!fw_in_program(rs->mode, rs->rules, rs->nrules))
 		goto out;
 	hr->on = 1;
 	hr->n = rs->nrules;
