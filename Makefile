@@ -45,7 +45,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -fno-strict-al
 # its library half user/lib/nf_*.c (bpf/lib/nf.h)
 NF_SRCS   := $(sort $(wildcard bpf/nf_*.bpf.c))
 NF_LIB_SRCS := $(sort $(wildcard user/lib/nf_*.c))
-BPF_PROGS := entry chain proc ct_egress bench_mono
+BPF_PROGS := entry chain chain_km proc ct_egress bench_mono
 BPF_OBJS  := $(patsubst %,$(O)/bpf/%.bpf.o,$(BPF_PROGS))
 SKELS	  := $(patsubst %,$(O)/bpf/%.skel.h,$(BPF_PROGS))
 BPF_HDRS  := $(wildcard bpf/lib/*.h) $(wildcard include/tandem/*.h)

@@ -215,16 +215,23 @@ static __always_inline int hop(struct xdp_md *ctx, bool km)
 	return chain_drop(tdm_hop.nfs[last].nf_id, TDM_DROP_MISSED);
 }
 
-SEC("xdp")
-int tdm_chain(struct xdp_md *ctx)
-{
-	return hop(ctx, false);
-}
-
+/*
+ * The variant that asks tandem_sched.ko is an object of its own
+ * (chain_km.bpf.c): an object with kfunc externs makes libbpf read the
+ * kernel's BTF, and search the modules', at every load of every hop.
+ */
+#ifdef TDM_CHAIN_KM
 SEC("xdp")
 int tdm_chain_km(struct xdp_md *ctx)
 {
 	return hop(ctx, true);
 }
+#else
+SEC("xdp")
+int tdm_chain(struct xdp_md *ctx)
+{
+	return hop(ctx, false);
+}
+#endif
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

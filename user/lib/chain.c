@@ -23,6 +23,7 @@
 
 #include "internal.h"
 #include "bpf/chain.skel.h"
+#include "bpf/chain_km.skel.h"
 
 int tdm_chain_get(struct tdm_ctx *ctx, __u32 id, struct tdm_chain_info *info)
 {
@@ -144,35 +145,44 @@ static void clear_slots(struct tdm_ctx *ctx, const __u32 *slots, int n)
 }
 
 /*
+ * Open skeleton S (tdm_chain or tdm_chain_km: one source, the same
+ * .rodata and .data), set hop h, load it and return a new fd of program
+ * P, or -errno.
+ */
+#define HOP_LOAD(S, P, h) ({						\
+	struct bpf_object_open_opts opts;				\
+	struct S *s;							\
+	int fd, err;							\
+									\
+	tdm_skel_opts(&opts);						\
+	s = S##__open_opts(&opts);					\
+	if (s) {							\
+		s->rodata->tdm_hop = *(h);				\
+		s->data->tdm_next_slot_rt = (h)->next_slot;		\
+		err = S##__load(s);					\
+		fd = err ? err :					\
+		     fcntl(bpf_program__fd(s->progs.P), F_DUPFD_CLOEXEC, 0); \
+		if (fd < 0 && !err)					\
+			fd = -errno;					\
+		S##__destroy(s);					\
+	} else {							\
+		fd = -errno;						\
+	}								\
+	fd;								\
+})
+
+/*
  * Load one hop program; returns its fd or -errno. A hop that decides
  * backpressure (hop 0 of a chain with process NFs) asks tandem_sched.ko
- * when the module is loaded (tdm_chain_km), else decides by itself
- * (tdm_chain): the variant is chosen here, at load.
+ * when the module is loaded (tdm_chain_km, an object of its own: its
+ * kfunc externs make libbpf read the kernel's BTF at each load), else
+ * decides by itself (tdm_chain): the variant is chosen here, at load.
  */
 static int hop_load(const struct tdm_hop *hop)
 {
-	struct bpf_object_open_opts opts;
-	struct bpf_program *prog;
-	struct tdm_chain *s;
-	bool km;
-	int fd, err;
-
-	tdm_skel_opts(&opts);
-	s = tdm_chain__open_opts(&opts);
-	if (!s)
-		return -errno;
-	km = hop->nprocs && tdm_kmod_loaded();
-	prog = km ? s->progs.tdm_chain_km : s->progs.tdm_chain;
-	bpf_program__set_autoload(km ? s->progs.tdm_chain :
-				  s->progs.tdm_chain_km, false);
-	s->rodata->tdm_hop = *hop;
-	s->data->tdm_next_slot_rt = hop->next_slot;
-	err = tdm_chain__load(s);
-	fd = err ? err : fcntl(bpf_program__fd(prog), F_DUPFD_CLOEXEC, 0);
-	if (fd < 0 && !err)
-		fd = -errno;
-	tdm_chain__destroy(s);
-	return fd;
+	if (hop->nprocs && tdm_kmod_loaded())
+		return HOP_LOAD(tdm_chain_km, tdm_chain_km, hop);
+	return HOP_LOAD(tdm_chain, tdm_chain, hop);
 }
 
 /* The NFs of *ci as hops see them: type, id, parameters. */
