@@ -106,9 +106,15 @@ int tdm_map_fd(struct tdm_ctx *ctx, const char *name)
 
 void tdm_skel_opts(struct bpf_object_open_opts *opts)
 {
+	const char *debug = getenv("TANDEM_DEBUG");
+
 	memset(opts, 0, sizeof(*opts));
 	opts->sz = sizeof(*opts);
 	opts->pin_root_path = tdm_pin_root();
+	/* TANDEM_DEBUG=stats: the verifier's statistics of every load
+	 * (instructions processed, time, stack), which libbpf prints */
+	if (debug && !strcmp(debug, "stats"))
+		opts->kernel_log_level = 4;
 }
 
 /*
