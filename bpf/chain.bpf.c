@@ -125,6 +125,26 @@ static __always_inline int backpressure_drop(void)
 	return XDP_DROP;
 }
 
+/*
+ * The packet leaves the hop alive: the work its NFs left for that (<name>_leave(), bpf/lib/nf.h: a conntrack's new flow goes into
+ * its table). Only the hop's NF types that have such work keep code.
+ */
+static __always_inline void hop_leave(struct tdm_meta *pm)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < TDM_MAX_CHAIN_NFS; i++) {
+		if (i >= tdm_hop.nnfs)
+			break;
+#define TDM_NF_LEAVE(name, id)						\
+		if (tdm_hop.nfs[i].type == id)				\
+			name##_leave(pm, &tdm_hop.nfs[i]);
+		TDM_NF_LEAVES
+#undef TDM_NF_LEAVE
+	}
+}
+
 /* Only the case of the hop's constant type survives verification. */
 static __always_inline int run_nf(struct xdp_md *ctx, struct tdm_meta *pm,
 				  const volatile struct tdm_hop_nf *nf)
@@ -199,14 +219,21 @@ static __always_inline int hop(struct xdp_md *ctx, bool km)
 			if (res == PROCESS_OVERSIZE)
 				return chain_drop(tdm_hop.nfs[i].nf_id,
 						  TDM_PROCESS_DROP_OVERSIZE);
-			if (res != PROCESS_BYPASS)
+			if (res != PROCESS_BYPASS) {
+				/* handed over: it left */
+				hop_leave(pm);
 				return res;
+			}
 			/* bypassed: on to the hop after the NF */
 		}
 	}
 
-	if (tdm_hop.next_slot == TDM_SLOT_NONE)
+	if (tdm_hop.next_slot == TDM_SLOT_NONE) {
+		if (tdm_hop.action != TDM_ACT_DROP)
+			hop_leave(pm);
 		return chain_end(ctx, pm);
+	}
+	hop_leave(pm);
 	if (tdm_hop.runtime_jump)
 		bpf_tail_call(ctx, &tdm_jmp, tdm_next_slot_rt);
 	else

@@ -135,6 +135,19 @@ struct tdm_ct_frag {
 	__u32 pad;
 };
 
+/*
+ * A flow seen coming in, made by its first packet but not yet in the
+ * table: written there only if that packet leaves the hop alive
+ * (conntrack_leave()), as the kernel confirms a conntrack only when its
+ * packet is accepted. Else every packet a firewall after the conntrack
+ * drops (a SYN flood to closed ports) would take a place in the LRU
+ * table and push out flows that wait for their first reply.
+ */
+struct tdm_ct_pending {
+	struct tdm_ct_key key;
+	struct tdm_ct_entry entry;
+};
+
 TDM_NF(conntrack, 5, struct tdm_conntrack_params, TDM_CONNTRACK_DROP_MAX);
 #endif /* TDM_NF_DECLARATIONS */
 
@@ -179,6 +192,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct tdm_ct_table);
 } tdm_ct_tables SEC(".maps");
+
+/* per CPU: a packet runs its hop on one CPU, start to end */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TDM_MAX_NFS);
+	__type(key, __u32);		/* nf_id */
+	__type(value, struct tdm_ct_pending);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tdm_ct_pending SEC(".maps");
 #endif /* TDM_NF_MAPS */
 
 #ifdef TDM_NF_DATAPATH
@@ -498,9 +520,20 @@ static __always_inline void ct_classify(struct tdm_meta *pm, __u32 nf_id,
 			       proto == IPPROTO_UDP ? TDM_CT_TO_UDP :
 			       proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6 ?
 			       TDM_CT_TO_ICMP : TDM_CT_TO_GENERIC);
-		/* another CPU's first packet of the flow may beat ours */
-		bpf_map_update_elem(tab, &k, &fresh, BPF_ANY);
 		pm->ct_state = TDM_CT_NEW;
+		/* coming in: in the table once the packet leaves alive */
+		if (hook == TDM_CT_HOOK_XDP) {
+			struct tdm_ct_pending *p;
+
+			p = bpf_map_lookup_elem(&tdm_ct_pending, &nf_id);
+			if (p) {
+				p->key = k;
+				p->entry = fresh;
+			}
+			return;
+		}
+		/* going out: it leaves (as a reopened flow, it replaces) */
+		bpf_map_update_elem(tab, &k, &fresh, BPF_ANY);
 		return;
 	}
 	dir = end != e->orig;
@@ -581,6 +614,55 @@ __noinline int conntrack_eval(struct tdm_meta *pm, __u32 nf_id, __u32 hook,
 	fv.ct_state = pm->ct_state;
 	bpf_map_update_elem(&tdm_ct_frags, &fk, &fv, BPF_ANY);
 	return 0;
+}
+
+/*
+ * The packet of a new flow left the hop alive (passed, sent, redirected,
+ * handed to a process NF or to the next hop): its flow goes into the
+ * table. The pending record is this packet's if its key is the
+ * packet's: a packet that an NF after this one dropped left its record
+ * behind, and the next new packet rewrites it. Not inlined: its frame
+ * is its own, not the hop's. As before commits waited for the packet,
+ * another CPU's first packet of the flow may write the entry too: the
+ * last one stays.
+ */
+static __noinline void conntrack_commit(const struct tdm_meta *pm,
+					__u32 nf_id)
+{
+	struct tdm_ct_pending *p;
+	struct tdm_ct_key k;
+	void *tab;
+	__u16 sp, dp;
+	int i;
+
+	if (!pm)
+		return;
+	p = bpf_map_lookup_elem(&tdm_ct_pending, &nf_id);
+	tab = bpf_map_lookup_elem(&tdm_ct_tables, &nf_id);
+	if (!p || !tab)
+		return;
+	sp = pm->sport;
+	dp = pm->dport;
+	if (pm->l4_proto == IPPROTO_ICMP || pm->l4_proto == IPPROTO_ICMPV6)
+		sp = dp = pm->icmp_id;
+	ct_key(&k, pm->flags & TDM_F_IPV4 ? 4 : 6, pm->l4_proto,
+	       &pm->saddr, sp, &pm->daddr, dp);
+	if (k.family != p->key.family || k.proto != p->key.proto ||
+	    k.port[0] != p->key.port[0] || k.port[1] != p->key.port[1])
+		return;
+	for (i = 0; i < 2; i++)
+		if (!ct_addr_eq(&k.addr[i], &p->key.addr[i]))
+			return;
+	/* BPF_ANY: a SYN after a close or time wait replaces the old flow */
+	bpf_map_update_elem(tab, &k, &p->entry, BPF_ANY);
+	p->key.family = 0;		/* committed: not again */
+}
+
+static __always_inline void conntrack_leave(struct tdm_meta *pm,
+				const volatile struct tdm_hop_nf *nf)
+{
+	if (pm->ct_state == TDM_CT_NEW && !(pm->flags & TDM_F_FRAG_LATER))
+		conntrack_commit(pm, nf->nf_id);
 }
 
 static __always_inline int conntrack_run(struct xdp_md *ctx,

@@ -87,6 +87,13 @@ expect "v4 unsolicited SYN to 8001 reached B" "$(json_get "$r" v4-tcp-dport8001)
 expect "v6 unsolicited SYN to 8001 reached B" "$(json_get "$r" v6-tcp-dport8001)" -eq 0
 expect "v4 SYN to the open port reached B" "$(json_get "$r" v4-tcp-dport2222)" -eq 1
 expect "v6 SYN to the open port reached B" "$(json_get "$r" v6-tcp-dport2222)" -eq 1
+# a flow is kept only when its first packet passes: the dropped SYNs
+# (A's connects to 8000, the raw ones to 8001) left nothing behind
+j=$(tdm -j conntrack show ct)
+expect "no flow to 8000 or 8001 kept" \
+	"$(jq '[.flows[] | select(.dport == 8000 or .dport == 8001) | select(.src == "10.10.0.1" or .src == "fd00::1")] | length' <<< "$j")" -eq 0
+expect "the connections to 2222 kept" \
+	"$(jq '[.flows[] | select(.dport == 2222)] | length' <<< "$j")" -ge 2
 case_end "unsolicited_syn_dropped_the_open_port_answers"
 
 drops=$(nf_stat fw drops)

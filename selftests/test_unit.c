@@ -21,6 +21,7 @@
 #include <sys/utsname.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "internal.h"	/* tdm_fw_commit(): a whole ruleset at once */
 #include "lib/ktap.h"
@@ -1230,32 +1231,72 @@ static void test_hostile_packets(void)
 /* ---- connection tracking (bpf/nf_conntrack.bpf.c) ---- */
 
 /*
- * Chain c_ct: conntrack uct, then one firewall per state, each dropping
- * only its own state (default pass). A packet's state is the firewall
- * that dropped it. Packets from A come in on lo, untagged; B's replies
- * come in on ctb (a veth of the case's netns), with VLAN 5, as at a
- * router: a reply that came in the way its flow's first packet did
- * would be forged (invalid), whatever its VLAN.
+ * Chain c_ct: conntrack uct, then pass. A packet's state is what uct
+ * told the NFs after it: the metadata its run left in tdm_scratch, read
+ * for the CPU the case runs on (pinned to it: ct_pin()). Packets from A
+ * come in on lo, untagged; B's replies come in on ctb (a veth of the
+ * case's netns), with VLAN 5, as at a router: a reply that came in the
+ * way its flow's first packet did would be forged (invalid), whatever
+ * its VLAN.
  */
 static unsigned int ct_b_ifindex;
+static int ct_cpu = -1;
 
-static const char *const ct_fws[TDM_CT_STATES] = {
-	"f_unt", "f_new", "f_est", "f_rel", "f_inv",
-};
+/* Run the case on the CPU it is on: BPF_PROG_TEST_RUN runs there too */
+static void ct_pin(void)
+{
+	cpu_set_t set;
 
+	ct_cpu = sched_getcpu();
+	CPU_ZERO(&set);
+	CPU_SET(ct_cpu, &set);
+	CHECK(ct_cpu >= 0 && !sched_setaffinity(0, sizeof(set), &set), "");
+}
+
+/* The conntrack state in this CPU's packet metadata: the last packet's */
+static int ct_meta_state(void)
+{
+	size_t sz = (sizeof(struct tdm_meta) + 7) & ~7UL;
+	int ncpu = libbpf_num_possible_cpus(), fd, state = -1;
+	char *v = ncpu > 0 ? calloc(ncpu, sz) : NULL;
+	__u32 zero = 0;
+
+	fd = map_fd("tdm_scratch");
+	if (v && fd >= 0 && ct_cpu >= 0 && ct_cpu < ncpu &&
+	    !bpf_map_lookup_elem(fd, &zero, v))
+		state = ((struct tdm_meta *)(v + ct_cpu * sz))->ct_state;
+	if (fd >= 0)
+		close(fd);
+	free(v);
+	return state;
+}
+
+/* p's state, as c_ct passes it; -1 if it was not passed */
 static int ct_state(struct pkt *p)
 {
-	__u64 before[TDM_CT_STATES];
-	int i, state = -1;
+	return run(p) == XDP_PASS ? ct_meta_state() : -1;
+}
 
-	for (i = 0; i < TDM_CT_STATES; i++)
-		before[i] = nf_stats(ct_fws[i]).drops[FW_RULE];
-	if (run(p) != XDP_DROP)
+/* Flows in conntrack NF name's table */
+static int ct_flows(const char *name)
+{
+	char path[64];
+	struct tdm_ct_key k, next;
+	int fd, n = 0, id = tdm_nf_lookup(ctx, name, NULL);
+
+	snprintf(path, sizeof(path), "tdm_ct_%d", id);
+	fd = map_fd(path);
+	if (fd < 0)
 		return -1;
-	for (i = 0; i < TDM_CT_STATES; i++)
-		if (nf_stats(ct_fws[i]).drops[FW_RULE] != before[i])
-			state = i;
-	return state;
+	if (!bpf_map_get_next_key(fd, NULL, &k)) {
+		n = 1;
+		while (!bpf_map_get_next_key(fd, &k, &next) && n < 1 << 20) {
+			k = next;
+			n++;
+		}
+	}
+	close(fd);
+	return n;
 }
 
 #define CT_A4	"10.1.0.1"
@@ -1368,7 +1409,6 @@ static void ct_seq(struct pkt *p, __u32 seq, __u32 ack)
 
 static void test_conntrack(void)
 {
-	struct tdm_rule_spec spec = { .prio = 1, .action = TDM_ACT_DROP };
 	struct pkt p;
 	int i, f;
 
@@ -1376,16 +1416,9 @@ static void test_conntrack(void)
 	      "");
 	ct_b_ifindex = if_nametoindex("ctb");
 	CHECK(ct_b_ifindex, "");
+	ct_pin();
 	CHECK(!nf("uct", "conntrack", "size 1024"), "");
-	for (i = 0; i < TDM_CT_STATES; i++) {
-		CHECK(!nf(ct_fws[i], "firewall", "default pass"), "");
-		tdm_match_init(&spec.m);
-		spec.m.ct_states = 1 << i;
-		CHECK(!tdm_rule_add(ctx, ct_fws[i], &spec, NULL), "%s",
-		      tdm_errmsg(ctx));
-	}
-	CHECK(!chain("c_ct", "uct f_unt f_new f_est f_rel f_inv", TDM_ACT_PASS,
-		     NULL), "");
+	CHECK(!chain("c_ct", "uct", TDM_ACT_PASS, NULL), "");
 
 	for (f = 4; f <= 6; f += 2) {
 		/* TCP: a stray ACK, the handshake, a forged reply, close */
@@ -1471,9 +1504,9 @@ static void test_conntrack(void)
 		ct_err(&p, f, f == 4 ? 11 : 3, IPPROTO_TCP, 1000, 80);
 		CHECK(ct_state(&p) == TDM_CT_RELATED, "v%d: time exceeded", f);
 		/*
-		 * A's SYN to a port the firewall blocks makes a flow; an
-		 * error A sends B quoting it is not related, whichever
-		 * way it quotes it (B sent nothing), a redirect neither
+		 * A's SYN to 81 makes a flow; an error A sends B quoting
+		 * it is not related, whichever way it quotes it (B sent
+		 * nothing), a redirect neither
 		 */
 		ct_pkt(&p, f, IPPROTO_TCP, false, 3000, 81, SYN);
 		CHECK(ct_state(&p) == TDM_CT_NEW, "v%d: SYN to 81", f);
@@ -1555,6 +1588,72 @@ static void test_conntrack(void)
 	pkt_eth(&p, 0x0806);
 	pkt_put(&p, 28);
 	CHECK(run(&p) == XDP_PASS, "ARP");
+}
+
+/*
+ * A flow goes into the table only when its first packet leaves the hop
+ * alive: packets a firewall after the conntrack drops take no place in
+ * it, so a flood of them cannot push out a flow that waits for its
+ * first reply (the kernel confirms a conntrack only when its packet is
+ * accepted). Chain c_cc: conntrack cc (1,024 flows), then a firewall
+ * that drops UDP and TCP to port 99.
+ */
+static void test_conntrack_commit(void)
+{
+	struct tdm_rule_spec spec = { .prio = 1, .action = TDM_ACT_DROP };
+	struct pkt p;
+	int i, f;
+
+	CHECK(!system("ip link add ctb type veth peer name ctb2 && ip link set ctb up"),
+	      "");
+	ct_b_ifindex = if_nametoindex("ctb");
+	ct_pin();
+	CHECK(!nf("cc", "conntrack", "size 1024"), "");
+	CHECK(!nf("ccf", "firewall", "default pass"), "");
+	tdm_match_init(&spec.m);
+	spec.m.dport_lo = spec.m.dport_hi = 99;
+	CHECK(!tdm_rule_add(ctx, "ccf", &spec, NULL), "%s", tdm_errmsg(ctx));
+	CHECK(!chain("c_cc", "cc ccf", TDM_ACT_PASS, NULL), "");
+
+	for (f = 4; f <= 6; f += 2) {
+		int base = ct_flows("cc");
+
+		/* dropped after the conntrack: new every time, not kept */
+		ct_pkt(&p, f, IPPROTO_UDP, false, 2000, 99, 0);
+		ASSERT_EQ(run(&p), XDP_DROP, "v%d: UDP to 99", f);
+		ASSERT_EQ(ct_meta_state(), TDM_CT_NEW, "v%d: ... new", f);
+		ASSERT_EQ(ct_flows("cc"), base, "v%d: ... not in the table", f);
+		ASSERT_EQ(run(&p), XDP_DROP, "v%d: again", f);
+		ASSERT_EQ(ct_meta_state(), TDM_CT_NEW, "v%d: ... still new", f);
+		/* passed: kept, and its reply is established */
+		ct_pkt(&p, f, IPPROTO_UDP, false, 2000, 53, 0);
+		ASSERT_EQ(run(&p), XDP_PASS, "v%d: UDP to 53", f);
+		ASSERT_EQ(ct_flows("cc"), base + 1, "v%d: ... in the table", f);
+		/* a TCP SYN to 99 dropped, then a passed packet of another
+		 * flow: the dropped one's record is not taken for it */
+		ct_pkt(&p, f, IPPROTO_TCP, false, 3000, 99, 0x02);
+		ASSERT_EQ(run(&p), XDP_DROP, "v%d: SYN to 99", f);
+		ct_pkt(&p, f, IPPROTO_UDP, true, 2000, 53, 0);
+		ASSERT_EQ(run(&p), XDP_PASS, "v%d: the reply", f);
+		ASSERT_EQ(ct_meta_state(), TDM_CT_ESTABLISHED, "v%d: ... established", f);
+		ASSERT_EQ(ct_flows("cc"), base + 1, "v%d: the SYN to 99 not kept", f);
+		/* a flow waiting for its first reply ... */
+		ct_pkt(&p, f, IPPROTO_UDP, false, 2001, 53, 0);
+		ASSERT_EQ(run(&p), XDP_PASS, "v%d: UDP from 2001", f);
+		/* ... outlives 3,000 dropped SYNs (3,000 flows) into its
+		 * 1,024-flow table */
+		for (i = 0; i < 3000; i++) {
+			ct_pkt(&p, f, IPPROTO_TCP, false, 10000 + i, 99, 0x02);
+			ASSERT_EQ(run(&p), XDP_DROP, "v%d: flood SYN %d", f, i);
+			if (ktap_case_failed)
+				break;
+		}
+		ASSERT_EQ(ct_flows("cc"), base + 2, "v%d: no flood SYN kept", f);
+		ct_pkt(&p, f, IPPROTO_UDP, true, 2001, 53, 0);
+		ASSERT_EQ(run(&p), XDP_PASS, "v%d: its reply", f);
+		ASSERT_EQ(ct_meta_state(), TDM_CT_ESTABLISHED,
+			  "v%d: ... established after the flood", f);
+	}
 }
 
 static void test_policer(void)
@@ -4504,6 +4603,8 @@ static const struct ktap_case cases[] = {
 	  test_vlan_nf },
 	{ "policer_pps_per_source_and_bits", test_policer },
 	{ "conntrack_states_as_the_kernel_tells_them", test_conntrack },
+	{ "conntrack_keeps_a_flow_only_when_its_packet_passes",
+	  test_conntrack_commit },
 	{ "nat_rewrites_both_ways_with_every_checksum", test_nat_nf },
 	{ "maglev_even_shares_and_little_moves", test_maglev, true },
 	{ "lb_balances_sticks_drains_and_moves_little", test_lb_nf },

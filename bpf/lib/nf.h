@@ -20,6 +20,11 @@
  *	static __always_inline int <name>_run(struct xdp_md *ctx,
  *					      struct tdm_meta *pm,
  *					      const volatile struct tdm_hop_nf *nf)
+ *	and, if it has work left for a packet that leaves the hop alive
+ *	(passed, sent, redirected, handed to a process NF or to the next
+ *	hop; not dropped by an NF after it), at the start of a line:
+ *	static __always_inline void <name>_leave(struct tdm_meta *pm,
+ *					const volatile struct tdm_hop_nf *nf)
  *   #endif
  *
  * The run function reads the parsed packet in *pm (never the headers
