@@ -70,6 +70,7 @@ $(O)/vmlinux.h:
 	$(Q)mkdir -p $(O)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
+$(O)/bpf/chain_km.bpf.o: bpf/chain.bpf.c	# it includes chain.bpf.c
 $(O)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(O)/vmlinux.h $(NF_SRCS) $(O)/nf_list.h
 	@echo "  BPF     $@"
 	$(Q)mkdir -p $(O)/bpf

@@ -529,6 +529,7 @@ static __always_inline void ct_classify(struct tdm_meta *pm, __u32 nf_id,
 			if (p) {
 				p->key = k;
 				p->entry = fresh;
+				pm->flags |= TDM_F_CT_NEW;
 			}
 			return;
 		}
@@ -596,6 +597,17 @@ __noinline int conntrack_eval(struct tdm_meta *pm, __u32 nf_id, __u32 hook,
 
 	if (!pm)
 		return 0;
+	/*
+	 * Coming in: no record of an earlier packet (one that an NF after
+	 * this one dropped) may stay for this packet's leave to commit
+	 */
+	if (hook == TDM_CT_HOOK_XDP) {
+		struct tdm_ct_pending *p;
+
+		p = bpf_map_lookup_elem(&tdm_ct_pending, &nf_id);
+		if (p)
+			p->key.family = 0;
+	}
 	if (!(pm->flags & TDM_F_FRAG) ||
 	    !(pm->flags & (TDM_F_IPV4 | TDM_F_IPV6))) {
 		ct_classify(pm, nf_id, hook, ifindex);
@@ -619,50 +631,32 @@ __noinline int conntrack_eval(struct tdm_meta *pm, __u32 nf_id, __u32 hook,
 /*
  * The packet of a new flow left the hop alive (passed, sent, redirected,
  * handed to a process NF or to the next hop): its flow goes into the
- * table. The pending record is this packet's if its key is the
- * packet's: a packet that an NF after this one dropped left its record
- * behind, and the next new packet rewrites it. Not inlined: its frame
- * is its own, not the hop's. As before commits waited for the packet,
- * another CPU's first packet of the flow may write the entry too: the
- * last one stays.
+ * table as it was when the packet came in (a nat or lb after the
+ * conntrack may have rewritten the packet since). The record is this
+ * packet's: conntrack_eval() cleared it before the packet's
+ * classification, on this CPU, in this hop. Not inlined: its frame is
+ * its own, not the hop's. As when flows went in at classification,
+ * another CPU's first packet of the flow may write the entry too.
  */
-static __noinline void conntrack_commit(const struct tdm_meta *pm,
-					__u32 nf_id)
+static __noinline void conntrack_commit(__u32 nf_id)
 {
 	struct tdm_ct_pending *p;
-	struct tdm_ct_key k;
 	void *tab;
-	__u16 sp, dp;
-	int i;
 
-	if (!pm)
-		return;
 	p = bpf_map_lookup_elem(&tdm_ct_pending, &nf_id);
 	tab = bpf_map_lookup_elem(&tdm_ct_tables, &nf_id);
-	if (!p || !tab)
+	if (!p || !tab || !p->key.family)
 		return;
-	sp = pm->sport;
-	dp = pm->dport;
-	if (pm->l4_proto == IPPROTO_ICMP || pm->l4_proto == IPPROTO_ICMPV6)
-		sp = dp = pm->icmp_id;
-	ct_key(&k, pm->flags & TDM_F_IPV4 ? 4 : 6, pm->l4_proto,
-	       &pm->saddr, sp, &pm->daddr, dp);
-	if (k.family != p->key.family || k.proto != p->key.proto ||
-	    k.port[0] != p->key.port[0] || k.port[1] != p->key.port[1])
-		return;
-	for (i = 0; i < 2; i++)
-		if (!ct_addr_eq(&k.addr[i], &p->key.addr[i]))
-			return;
 	/* BPF_ANY: a SYN after a close or time wait replaces the old flow */
-	bpf_map_update_elem(tab, &k, &p->entry, BPF_ANY);
+	bpf_map_update_elem(tab, &p->key, &p->entry, BPF_ANY);
 	p->key.family = 0;		/* committed: not again */
 }
 
 static __always_inline void conntrack_leave(struct tdm_meta *pm,
 				const volatile struct tdm_hop_nf *nf)
 {
-	if (pm->ct_state == TDM_CT_NEW && !(pm->flags & TDM_F_FRAG_LATER))
-		conntrack_commit(pm, nf->nf_id);
+	if (pm->flags & TDM_F_CT_NEW)
+		conntrack_commit(nf->nf_id);
 }
 
 static __always_inline int conntrack_run(struct xdp_md *ctx,

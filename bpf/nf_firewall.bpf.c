@@ -323,9 +323,12 @@ __noinline int firewall_eval(const struct tdm_meta *pm, __u32 key)
 
 /*
  * A ruleset the hop holds (struct tdm_hop_rules): the same first match
- * as firewall_eval()'s linear walk, on constants. Inlined: for each rule
- * the verifier keeps only the checks it makes, and no map is read (the
- * call and the ruleset's lookup were most of a small firewall's cost).
+ * as firewall_eval()'s linear walk, on constants. A static subprogram:
+ * the verifier checks it at each call with the hop's constant argument,
+ * so for each rule it keeps only the checks the rule makes, and no map
+ * is read (the ruleset's lookup and the global call were most of a
+ * small firewall's cost). Not inlined: inlined into each of a hop's NF
+ * slots it took the hop's frame past what nat's calls leave of 512.
  */
 static __noinline int firewall_consts(const struct tdm_meta *pm,
 				const volatile struct tdm_hop_rules *hr)

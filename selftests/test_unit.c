@@ -3927,6 +3927,37 @@ static int lb_pick(__u16 sp)
 }
 
 /*
+ * A conntrack before a translation (an lb here; nat alike) keeps the
+ * flow as the packet came in, though the packet leaves rewritten: a
+ * NAT router's replies, translated back before their conntrack sees
+ * them (cli.rst), find it. Found by a review: the commit compared the
+ * flow with the rewritten packet and kept nothing, and those replies
+ * were invalid.
+ */
+static void test_conntrack_before_lb(void)
+{
+	struct pkt in, out;
+
+	CHECK(!system("ip link add nin type veth peer name nin2 && "
+		      "for d in nin nin2; do ip link set $d up; done"), "");
+	nat_in = if_nametoindex("nin");
+	ct_pin();
+	CHECK(!nf("cc", "conntrack", "size 1024") &&
+	      !nf("web", "lb", "vip 198.51.100.10 proto udp port 9000"), "");
+	CHECK(!tdm_lb_add(ctx, "web", "10.1.0.1", 0, 1), "%s", tdm_errmsg(ctx));
+	CHECK(!chain("c_cclb", "cc web", TDM_ACT_PASS, NULL), "");
+	CHECK(!tdm_dev_register(ctx, LO, "c_cclb", NULL), "");
+	nat_pkt(&in, &nat_fams[0], IPPROTO_UDP, "10.0.0.2", 5000,
+		"198.51.100.10", 9000, nat_in);
+	ASSERT_EQ(run_out(&in, &out), XDP_PASS, "to the vip");
+	ASSERT_EQ(ct_meta_state(), TDM_CT_NEW, "... new");
+	ASSERT_EQ(ct_flows("cc"), 1, "its flow kept, though lb rewrote it");
+	ASSERT_EQ(run(&in), XDP_PASS, "again");
+	ASSERT_EQ(ct_meta_state(), TDM_CT_NEW, "... new until a reply");
+	ASSERT_EQ(ct_flows("cc"), 1, "... one flow");
+}
+
+/*
  * lb through BPF_PROG_TEST_RUN: the packet to the vip comes out for a
  * backend, byte for byte with every checksum, and its reply comes back
  * from the vip (IPv4 UDP, IPv6 TCP); no backend drops; 2,000 flows
@@ -4608,6 +4639,8 @@ static const struct ktap_case cases[] = {
 	{ "nat_rewrites_both_ways_with_every_checksum", test_nat_nf },
 	{ "maglev_even_shares_and_little_moves", test_maglev, true },
 	{ "lb_balances_sticks_drains_and_moves_little", test_lb_nf },
+	{ "conntrack_before_a_translation_keeps_the_flow",
+	  test_conntrack_before_lb },
 	{ "lb_encap_for_direct_server_return", test_lb_encap },
 	{ "monitor_counts_flows_and_captures_frames", test_monitor_nf },
 	{ "terminal_actions_drop_tx_redirect", test_terminal_actions },

@@ -74,6 +74,11 @@ enum tdm_meta_flags {
 	 * the inner_* fields.
 	 */
 	TDM_F_ICMP_ERR	= 1 << 11,
+	/*
+	 * A conntrack of this hop made a new flow, which goes into its
+	 * table when the packet leaves the hop alive (conntrack_leave()).
+	 */
+	TDM_F_CT_NEW	= 1 << 12,
 };
 
 /*
