@@ -20,7 +20,7 @@ TCP_ECHO="$TOP/selftests/lib/tcp_echo.py"
 UDP_ECHO="$TOP/selftests/lib/udp_echo.py"
 NS_S=tdmS$$
 
-ktap_plan 10
+ktap_plan 11
 
 setup_router()
 {
@@ -297,6 +297,36 @@ expect "every bad line refused as it should be" "$bad" -eq 0
 expect "no NF made" "$(tdm -j nf show | jq length)" -eq "$n"
 case_end "bad_parameters_are_refused_and_change_nothing"
 fi
+
+# A stateful NAT router (cli.rst's layout): a conntrack inside of the
+# nat on each device, and on the outside a firewall that passes only
+# established and related packets (and untracked ICMPv6: neighbour
+# discovery). The client's connections out work, their replies being
+# established though the conntrack kept each flow as it came in, before
+# the snat rewrote it; the server's connection to the forwarded port is
+# new from outside, and dropped.
+check "nf add rct" tdm nf add rct conntrack size 4096
+check "nf add rfw" tdm nf add rfw firewall default drop
+check "rule established,related" tdm rule add rfw prio 10 state established,related action pass
+check "rule untracked icmpv6" tdm rule add rfw prio 20 state untracked proto icmpv6 action pass
+check "chain replace in" tdm chain replace in rct fwd fwd6 masq masq6
+check "chain replace out" tdm chain replace out masq masq6 fwd fwd6 rct rfw
+for a in 198.51.100.2 2001:db8:5::2; do
+	check "stateful: TCP to $a:8000 and its echo" talk "$NS_A" $a 8000
+	check "stateful: ping $a" in_a ping -c 2 -i 0.2 -W 2 $a
+	expect "stateful: UDP echo from $a" "$(ask "$NS_A" $a 9000)" = echo
+done
+if talk "$NS_S" 198.51.100.1 8080 2>/dev/null; then
+	echo "# check failed: the server's new connection to the forwarded port passed"
+	case_failed=1
+fi
+j=$(tdm -j conntrack show rct)
+expect "the flows as the client sent them, replied" \
+	"$(jq '[.flows[] | select((.src == "10.20.0.2" or .src == "fd20::2") and .replied)] | length' <<< "$j")" -ge 6
+expect "rfw dropped the server's SYNs" "$(tdm -j stats nf rfw | jq '.drops')" -ge 1
+check "chain replace in" tdm chain replace in fwd fwd6 masq masq6
+check "chain replace out" tdm chain replace out masq masq6 fwd fwd6
+case_end "a_stateful_nat_router_passes_replies_drops_new_from_outside"
 
 # the state as a policy applies back unchanged; a deleted NF leaves
 # nothing pinned; without the NFs the client cannot reach the server
