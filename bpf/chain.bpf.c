@@ -126,8 +126,9 @@ static __always_inline int backpressure_drop(void)
 }
 
 /*
- * The packet leaves the hop alive: the work its NFs left for that (<name>_leave(), bpf/lib/nf.h: a conntrack's new flow goes into
- * its table). Only the hop's NF types that have such work keep code.
+ * The packet leaves the hop alive: the work its NFs left for that
+ * (<name>_leave(), bpf/lib/nf.h: a conntrack's new flow goes into its
+ * table). Only the hop's NF types that have such work keep code.
  */
 static __always_inline void hop_leave(struct tdm_meta *pm)
 {
